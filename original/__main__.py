@@ -1,0 +1,17 @@
+"""``python -m original --out DIR``: run the question's setup and write its results into DIR."""
+import argparse
+import logging
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='python -m original', description=__doc__)
+    parser.add_argument('--out', required=True, help='folder for every file the run writes')
+    parser.add_argument('--seed', type=int, default=0, help='seed for numpy, TensorFlow and Python')
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format='%(levelname)s %(name)s: %(message)s')
+    from original.train import train  # late: importing TensorFlow takes seconds
+    train(args.out, seed=args.seed)
+
+
+if __name__ == '__main__':
+    main()

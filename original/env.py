@@ -1,0 +1,151 @@
+"""The question's environment, as written, on gym 0.26.
+
+Every bug of the question is still here and marked ``# BUG-n``; docs/bugs.md explains each one.
+The only changes are the ones today's gym forces (``PORT:`` comments, listed in docs/porting.md):
+gym no longer has ``GoalEnv`` (left in 0.22) nor ``FlattenDictWrapper`` (left in 0.15.4), so
+both are re-created below with their old behaviour.
+"""
+import gym
+import numpy as np
+from gym import spaces
+from scipy import signal
+
+
+def butter_lowpass(cutoff, nyq_freq, order=4):
+    normal_cutoff = float(cutoff) / nyq_freq
+    # BUG-8: the (b, a) transfer-function form is numerically broken at low normalised cutoffs:
+    # at 1e-3 Hz the filtered step is a constant ~6.13 instead of ~4.0.
+    b, a = signal.butter(order, normal_cutoff, btype='lowpass')
+    return b, a
+
+
+def butter_lowpass_filter(data, cutoff_freq, nyq_freq, order=4):
+    b, a = butter_lowpass(cutoff_freq, nyq_freq, order=order)
+    y = signal.filtfilt(b, a, data)
+    return y
+
+
+class GoalEnv(gym.Env):
+    """PORT: ``gym.GoalEnv`` as it was in gym 0.21 (it left gym in 0.22).
+
+    A goal-based env: Dict observations with ``observation``, ``achieved_goal`` and
+    ``desired_goal``, and ``compute_reward(achieved_goal, desired_goal, info)`` giving the reward
+    the env returns, so that goals can be substituted afterwards (hindsight experience replay).
+    """
+
+    def reset(self):
+        if not isinstance(self.observation_space, spaces.Dict):
+            raise gym.error.Error('GoalEnv requires an observation space of type gym.spaces.Dict')
+        for key in ['observation', 'achieved_goal', 'desired_goal']:
+            if key not in self.observation_space.spaces:
+                raise gym.error.Error(f'GoalEnv requires the "{key}" key to be part of the observation dictionary.')
+
+    def compute_reward(self, achieved_goal, desired_goal, info):
+        raise NotImplementedError
+
+
+class StepSignal(GoalEnv):
+    def __init__(self, input_signal, sample_rate, desired_signal):
+        super(StepSignal, self).__init__()
+        self.initial_signal = input_signal
+        self.signal = self.initial_signal.copy()
+        self.sample_rate = sample_rate
+        self.desired_signal = desired_signal
+        self.distance_threshold = 10e-1
+        max_offset = abs(max(max(self.desired_signal), max(self.signal))
+                         - min(min(self.desired_signal), min(self.signal)))
+        # BUG-7: float16 rounds the bounds: at 1000, 8000, 16000 and 48000 Hz, sample_rate/2-0.1
+        # becomes exactly Nyquist and scipy's butter refuses the cutoff.
+        self.action_space = spaces.Box(low=np.array([10e-4, -max_offset]),
+                                       high=np.array([self.sample_rate/2-0.1, max_offset]), dtype=np.float16)
+        obs = self._get_obs()
+        # BUG-10: the spaces say float32 but _get_obs returns filtfilt's float64 arrays, so no
+        # observation is inside its own observation space.
+        self.observation_space = spaces.Dict(dict(
+            desired_goal=spaces.Box(-np.inf, np.inf, shape=obs['achieved_goal'].shape, dtype='float32'),
+            achieved_goal=spaces.Box(-np.inf, np.inf, shape=obs['achieved_goal'].shape, dtype='float32'),
+            observation=spaces.Box(-np.inf, np.inf, shape=obs['observation'].shape, dtype='float32'),
+        ))
+
+    def step(self, action):
+        # BUG-1: the rescaling forgets `low`: -1 maps to 0 and +1 to high-low, so after the clip
+        # the offset can never be negative and the lower half of every range is unreachable.
+        range = self.action_space.high - self.action_space.low
+        action = range / 2 * (action + 1)
+        self._set_action(action)
+        obs = self._get_obs()
+        # BUG-3: the episode never ends by itself: only the caller's step limit stops it, even
+        # when the goal is reached.
+        done = False
+        info = {
+            'is_success': self._is_success(obs['achieved_goal'], self.desired_signal),
+        }
+        # BUG-9: the reward is the negative of compute_reward, and compute_reward takes no
+        # `info`: reward != compute_reward(achieved, desired, info), the GoalEnv contract.
+        reward = -self.compute_reward(obs['achieved_goal'], self.desired_signal)
+        return obs, reward, done, info
+
+    def reset(self):
+        self.signal = self.initial_signal.copy()
+        return self._get_obs()
+
+    def _set_action(self, actions):
+        actions = np.clip(actions, a_max=self.action_space.high, a_min=self.action_space.low)
+        cutoff = actions[0]
+        offset = actions[1]
+        # BUG-14: print in the env's step floods stdout on every step and cannot be switched off.
+        print(cutoff, offset)
+        # BUG-2: filters self.signal, the output of the previous step, not the input: the
+        # question wants achieved = filter(input) - offset, but here filters and offsets compound
+        # and the same action gives a different signal at every step.
+        self.signal = butter_lowpass_filter(self.signal, cutoff, self.sample_rate/2) - offset
+
+    def _get_obs(self):
+        obs = self.signal
+        achieved_goal = self.signal
+        return {
+            'observation': obs.copy(),
+            'achieved_goal': achieved_goal.copy(),
+            'desired_goal': self.desired_signal.copy(),
+        }
+
+    def compute_reward(self, goal_achieved, goal_desired):
+        d = np.linalg.norm(goal_desired-goal_achieved)
+        return d
+
+    def _is_success(self, achieved_goal, desired_goal):
+        d = self.compute_reward(achieved_goal, desired_goal)
+        return (d < self.distance_threshold).astype(np.float32)
+
+
+class FlattenDictWrapper(gym.ObservationWrapper):
+    """PORT: gym 0.15's ``FlattenDictWrapper`` (removed in 0.15.4), with its old 4-tuple API.
+
+    Concatenates the chosen keys of a Dict observation, in the order given (gym's replacement,
+    ``FlattenObservation``, sorts keys alphabetically). Like the original, it declares a float32
+    Box and passes the arrays' own dtype through.
+    """
+
+    def __init__(self, env, dict_keys):
+        super(FlattenDictWrapper, self).__init__(env)
+        self.dict_keys = dict_keys
+        size = 0
+        for key in dict_keys:
+            shape = self.env.observation_space.spaces[key].shape
+            size += np.prod(shape)
+        self.observation_space = spaces.Box(-np.inf, np.inf, shape=(size,), dtype='float32')
+
+    def reset(self, **kwargs):
+        observation = self.env.reset(**kwargs)
+        return self.observation(observation)
+
+    def step(self, action):
+        observation, reward, done, info = self.env.step(action)
+        return self.observation(observation), reward, done, info
+
+    def observation(self, observation):
+        assert isinstance(observation, dict)
+        obs = []
+        for key in self.dict_keys:
+            obs.append(observation[key].ravel())
+        return np.concatenate(obs)

@@ -1,0 +1,29 @@
+"""Writing results so that an interrupted run never leaves a half-written file."""
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_atomic(path, write):
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it onto ``path``.
+
+    The rename is atomic on one filesystem: a reader sees the old file or the new one, never a
+    part. ``write`` gets a binary file object.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path, data):
+    """Write ``data`` as indented JSON, atomically."""
+    text = json.dumps(data, indent=2, allow_nan=False) + "\n"
+    write_atomic(path, lambda handle: handle.write(text.encode("utf-8")))

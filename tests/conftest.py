@@ -1,0 +1,29 @@
+"""Shared fixtures: the question's scenario, its env, and one real run of the original script."""
+from stepsignal import keras_rl  # noqa: F401  (tf-keras must be set up before TensorFlow loads)
+
+import pytest
+
+from stepsignal.scenario import question_scenario
+
+
+@pytest.fixture(scope="session")
+def scenario():
+    return question_scenario()
+
+
+@pytest.fixture
+def original_env(scenario):
+    """The question's StepSignal itself, unwrapped (made fresh for every test)."""
+    from original.env import StepSignal
+
+    return StepSignal(scenario.input_signal, scenario.sample_rate, scenario.desired_signal)
+
+
+@pytest.fixture(scope="session")
+def original_run(tmp_path_factory):
+    """``python -m original`` once for the whole session: ``(agent, trace, out_dir)``."""
+    from original.train import train
+
+    out = tmp_path_factory.mktemp("original")
+    agent, trace = train(out, seed=0)
+    return agent, trace, out
