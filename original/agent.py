@@ -41,6 +41,8 @@ def build_critic(env):
     # activations are large from the start, so a bounded actor would saturate at once.
     observation_input = Input(shape=(1,) + env.observation_space.shape, name='observation_input')
     flattened_observation = Flatten()(observation_input)
+    # BUG-23: the action is 2 of the first layer's 1202 inputs; its effect on Q is drowned by
+    # the observation's, so the critic resolves the action's effect slowly and coarsely.
     x = Concatenate()([action_input, flattened_observation])
     x = Dense(128)(x)
     x = Activation('relu')(x)
@@ -69,6 +71,9 @@ def build_agent(env):
     random_process = OrnsteinUhlenbeckProcess(size=nb_actions, theta=.6, mu=0, sigma=.3)
     # BUG-4: warmups of 2000 (critic) and 10000 (actor) steps against fit(nb_steps=10): not one
     # gradient step runs, every action is the untrained actor plus noise.
+    # BUG-22: gamma=.99 makes the critic estimate a sum over ~100 future steps, but the task's
+    # answer is one (cutoff, offset) per signal: there is nothing to discount, and with no real
+    # terminal state the critic's targets are about 100 times the reward.
     # BUG-18: keras-rl stores actor output plus noise in memory unclipped, so the critic learns
     # from actions the env never distinguishes (everything beyond +-1 is clipped there).
     # BUG-19: without a Processor, keras-rl builds every state batch as an object array.

@@ -13,7 +13,6 @@ from pathlib import Path
 from stepsignal import keras_rl  # noqa: F401  (PORT: before TensorFlow)
 
 import gym
-import numpy as np
 
 import original  # noqa: F401  (registers stepsignal-v0)
 from original.agent import build_agent

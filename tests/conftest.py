@@ -27,3 +27,24 @@ def original_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("original")
     agent, trace = train(out, seed=0)
     return agent, trace, out
+
+
+@pytest.fixture
+def fixed_env(scenario):
+    """The corrected StepSignal itself, unwrapped (made fresh for every test)."""
+    from fixed.env import StepSignal
+
+    return StepSignal(scenario.input_signal, scenario.sample_rate, scenario.desired_signal)
+
+
+@pytest.fixture(scope="session")
+def fixed_run(tmp_path_factory):
+    """``python -m fixed --steps 300`` once for the whole session: ``(agent, result, out_dir)``.
+
+    300 steps is far too short to learn the task; it is long enough to show that training runs.
+    """
+    from fixed.train import train
+
+    out = tmp_path_factory.mktemp("fixed")
+    agent, result = train(out, seed=0, nb_steps=300)
+    return agent, result, out

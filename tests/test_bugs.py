@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from stepsignal.scenario import question_scenario
 
 
 def printed_action(capsys):
@@ -37,6 +36,16 @@ def test_bug_1_rescaling_drops_low(original_env, capsys):
     assert max(offsets) == 2.0 and offsets.index(2.0) == 10  # 0 already maps to the top
 
 
+def test_fix_1_rescaling_maps_minus_one_to_low_and_plus_one_to_high(fixed_env):
+    low, high = fixed_env.physical_low, fixed_env.physical_high
+    assert fixed_env.physical_action([-1.0, -1.0]) == pytest.approx((low[0], low[1]))
+    assert fixed_env.physical_action([1.0, 1.0]) == pytest.approx((high[0], high[1]))
+    assert fixed_env.physical_action([0.0, 0.0])[1] == pytest.approx(0.0)  # the middle is the middle
+    fixed_env.reset()
+    _, _, _, _, info = fixed_env.step(np.array([-1.0, -1.0], dtype=np.float32))
+    assert info['offset'] == pytest.approx(-2.0) and info['cutoff_hz'] == pytest.approx(1e-3)
+
+
 # BUG-2: every step filters the already-processed signal again.
 def test_bug_2_same_action_twice_gives_two_different_signals(original_env):
     original_env.reset()
@@ -49,11 +58,34 @@ def test_bug_2_same_action_twice_gives_two_different_signals(original_env):
     assert np.mean(first['achieved_goal'] - second['achieved_goal']) == pytest.approx(offset, rel=0.05)
 
 
+def test_fix_2_same_action_twice_gives_the_same_signal(fixed_env, scenario):
+    from fixed.env import butter_lowpass_filter
+
+    fixed_env.reset()
+    action = np.array([-0.5, -0.9], dtype=np.float32)
+    first, *_ = fixed_env.step(action)
+    second, *_ = fixed_env.step(action)
+    np.testing.assert_array_equal(first['achieved_goal'], second['achieved_goal'])
+    cutoff, offset = fixed_env.physical_action(action)
+    expected = butter_lowpass_filter(scenario.input_signal, cutoff, scenario.sample_rate / 2) - offset
+    np.testing.assert_allclose(first['achieved_goal'], expected, atol=1e-5)  # filter(input) - offset
+
+
 # BUG-3: `done` is never True.
 def test_bug_3_episode_never_ends(original_env):
     original_env.reset()
     dones = [original_env.step(np.array([a, 0.0]))[2] for a in np.linspace(-1, 1, 40)]
     assert not any(dones)
+
+
+def test_fix_3_episode_terminates_on_success_and_truncates_at_the_limit(fixed_env):
+    fixed_env.reset()
+    _, _, terminated, truncated, info = fixed_env.step(np.array([-1.0, 0.5], dtype=np.float32))
+    assert terminated and not truncated and info['is_success'] == 1.0
+    fixed_env.reset()
+    ends = [fixed_env.step(np.array([1.0, 1.0], dtype=np.float32))[2:4] for _ in range(fixed_env.max_episode_steps)]
+    assert ends[-1] == (False, True)  # truncated, not terminated, at the env's own limit
+    assert all(end == (False, False) for end in ends[:-1])
 
 
 # BUG-4: warmups of 2000/10000 against nb_steps=10.
@@ -62,6 +94,14 @@ def test_bug_4_fit_changes_no_weight(original_run):
     assert agent.nb_steps_warmup_critic > trace['nb_steps'] and agent.nb_steps_warmup_actor > trace['nb_steps']
     assert trace['actor_weights_changed'] is False
     assert trace['critic_weights_changed'] is False
+
+
+def test_fix_4_short_fit_changes_the_weights(fixed_run):
+    agent, result, out = fixed_run
+    assert agent.nb_steps_warmup_critic < result['steps'] and agent.nb_steps_warmup_actor < result['steps']
+    trace = json.loads((out / 'trace.json').read_text())
+    assert trace['actor_weights_changed'] is True
+    assert trace['critic_weights_changed'] is True
 
 
 # BUG-5: the replay memory is smaller than the actor's warmup.
@@ -80,11 +120,35 @@ def test_bug_5_memory_forgets_before_actor_learns(original_env):
     assert oldest_kept == agent.nb_steps_warmup_actor + 1 - memory.limit  # 8001: 80% forgotten
 
 
+def test_fix_5_memory_holds_the_whole_run(fixed_env):
+    from fixed.agent import build_agent
+    from fixed.env import FlattenDictWrapper
+
+    env = FlattenDictWrapper(fixed_env, dict_keys=['observation', 'desired_goal'])
+    nb_steps = 5000
+    agent = build_agent(env, nb_steps, reference_observation=env.reset()[0])
+    memory = agent.memory
+    assert memory.limit >= nb_steps > agent.nb_steps_warmup_actor
+    obs = np.zeros(2, dtype=np.float32)
+    for t in range(nb_steps):
+        memory.append(obs + t, np.zeros(2), 0.0, False)
+    assert memory.nb_entries == nb_steps and memory.observations[0][0] == 0  # nothing forgotten
+
+
 # BUG-6: a linear, unbounded actor output.
 def test_bug_6_actor_output_is_unbounded(original_run):
     _, trace, _ = original_run
     raw = np.array([step['action'] for step in trace['steps']])
     assert np.abs(raw).max() > 1.0  # the env's action space is [-1, 1] after its own rescaling
+
+
+def test_fix_6_actor_output_is_bounded(fixed_run):
+    agent, _, out = fixed_run
+    trace = json.loads((out / 'trace.json').read_text())
+    raw = np.array([step['action'] for step in trace['steps']])
+    assert np.abs(raw).max() <= 1.0
+    huge = np.full((1,) + agent.actor.input_shape[1:], 1e4, dtype=np.float32)
+    assert np.abs(agent.actor.predict_on_batch(huge)).max() <= 1.0  # tanh, whatever the input
 
 
 # BUG-7: float16 action bounds.
@@ -100,6 +164,20 @@ def test_bug_7_float16_bounds_hit_nyquist_at_16khz(capsys):
         env.step(np.array([1.0, 0.0]))
 
 
+@pytest.mark.parametrize('rate', [16000, 48000])
+def test_fix_7_audio_rates_step_cleanly_at_the_highest_cutoff(rate):
+    from fixed.env import StepSignal
+
+    x = np.linspace(0, 0.25, rate // 4)
+    env = StepSignal(0.5 * (np.sign(x - 0.1) + 9), rate, 3 * np.ones(x.size))
+    assert env.action_space.dtype == np.float32
+    assert env.physical_high[0] < rate / 2
+    env.reset()
+    obs, reward, *_ , info = env.step(np.array([1.0, 0.0], dtype=np.float32))
+    assert info['cutoff_hz'] == pytest.approx(0.99 * rate / 2)
+    assert np.all(np.isfinite(obs['achieved_goal'])) and np.isfinite(reward)
+
+
 # BUG-8: the (b, a) filter is numerically wrong at low cutoffs.
 def test_bug_8_ba_filter_wrong_at_low_cutoff(scenario):
     from original.env import butter_lowpass_filter
@@ -112,6 +190,14 @@ def test_bug_8_ba_filter_wrong_at_low_cutoff(scenario):
     assert np.mean(stable) == pytest.approx(4.0, abs=0.01)
 
 
+def test_fix_8_sos_filter_is_right_at_low_cutoff(scenario):
+    from fixed.env import butter_lowpass_filter
+
+    out = butter_lowpass_filter(scenario.input_signal, 1e-3, scenario.sample_rate / 2)
+    assert np.mean(out) == pytest.approx(4.0, abs=0.01)
+    assert np.ptp(out) < 0.01  # almost flat: the step does not get through
+
+
 # BUG-9: compute_reward's signature and sign break the GoalEnv contract.
 def test_bug_9_compute_reward_breaks_goal_contract(original_env):
     original_env.reset()
@@ -122,11 +208,42 @@ def test_bug_9_compute_reward_breaks_goal_contract(original_env):
     assert reward != original_env.compute_reward(obs['achieved_goal'], obs['desired_goal'])
 
 
+def test_fix_9_reward_is_compute_reward_also_on_batches(fixed_env):
+    fixed_env.reset()
+    achieved, desired, rewards = [], [], []
+    for action in ([0.0, 0.0], [-1.0, 0.5], [1.0, -1.0]):
+        obs, reward, _, _, info = fixed_env.step(np.array(action, dtype=np.float32))
+        assert reward == pytest.approx(fixed_env.compute_reward(obs['achieved_goal'], obs['desired_goal'], info))
+        achieved.append(obs['achieved_goal'])
+        desired.append(obs['desired_goal'])
+        rewards.append(reward)
+    batch = fixed_env.compute_reward(np.stack(achieved), np.stack(desired), {})
+    assert batch.shape == (3,)
+    np.testing.assert_allclose(batch, rewards, rtol=1e-6)
+    relabelled = fixed_env.compute_reward(np.stack(achieved), np.stack(achieved), {})
+    np.testing.assert_array_equal(relabelled, 0.0)  # hindsight: an achieved goal as the goal
+
+
 # BUG-10: float64 observations in a float32 space.
 def test_bug_10_observations_outside_their_space(original_env):
     obs = original_env.reset()
     assert obs['observation'].dtype == np.float64
     assert not original_env.observation_space.contains(obs)
+
+
+def test_fix_10_observations_inside_their_space_and_check_env_passes(fixed_env):
+    import warnings
+
+    from gymnasium.utils.env_checker import check_env
+
+    obs, _ = fixed_env.reset(seed=0)
+    assert obs['observation'].dtype == np.float32
+    assert fixed_env.observation_space.contains(obs)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        check_env(fixed_env, skip_render_check=True)
+    # The only warnings are the documented ones about infinite observation bounds.
+    assert all('infinity' in str(w.message) for w in caught)
 
 
 # BUG-11: OU noise that barely moves within an episode.
@@ -146,6 +263,19 @@ def test_bug_11_ou_noise_barely_moves_within_episode(original_run):
     assert np.std(starts) > 0.2
 
 
+def test_fix_11_noise_explores_within_an_episode(fixed_run):
+    agent, _, _ = fixed_run
+    noise = agent.random_process
+    np.random.seed(0)
+    within = []
+    for _ in range(200):
+        noise.reset_states()
+        noise.n_steps = 0  # the start of a run (sigma anneals later), when exploring matters most
+        samples = np.array([noise.sample() for _ in range(5)])
+        within.append(np.ptp(samples, axis=0).max())
+    assert np.median(within) > 0.5  # each step tries a clearly different action
+
+
 # BUG-12: the time limit is stored as a terminal state.
 def test_bug_12_time_limit_stored_as_terminal(original_run):
     agent, trace, _ = original_run
@@ -156,6 +286,19 @@ def test_bug_12_time_limit_stored_as_terminal(original_run):
     episode = [False, False, False, False, True, False]
     assert terminals == episode * 2
     assert len(trace['steps']) == 10
+
+
+def test_fix_12_time_limit_not_stored_as_terminal():
+    from fixed.agent import build_agent
+    from fixed.train import make_env
+
+    env = make_env(seed=0, max_episode_steps=5, distance_threshold=1e-9)  # never succeeds
+    agent = build_agent(env, nb_steps=30, reference_observation=env.reset())
+    agent.fit(env, nb_steps=30, verbose=0)
+    memory = agent.memory
+    terminals = [bool(memory.terminals[i]) for i in range(memory.nb_entries)]
+    assert memory.nb_entries == 36  # 6 episodes of 5 steps, each closed by keras-rl's extra step
+    assert not any(terminals)
 
 
 # BUG-13: a discrete-action policy created for DDPG.
@@ -170,6 +313,15 @@ def test_bug_13_boltzmann_policy_is_discrete_and_unused(original_env):
     assert not hasattr(agent, 'policy')  # DDPGAgent never received it
 
 
+def test_fix_13_exploration_is_continuous(fixed_run):
+    agent, _, _ = fixed_run
+    import fixed.agent
+
+    assert not hasattr(fixed.agent, 'BoltzmannQPolicy')
+    sample = agent.random_process.sample()
+    assert sample.shape == (2,) and sample.dtype.kind == 'f'
+
+
 # BUG-14: print in step.
 def test_bug_14_step_prints(original_env, capsys):
     original_env.reset()
@@ -177,6 +329,18 @@ def test_bug_14_step_prints(original_env, capsys):
     for _ in range(3):
         original_env.step(np.array([0.0, 0.0]))
     assert len(capsys.readouterr().out.strip().splitlines()) == 3
+
+
+def test_fix_14_step_prints_nothing_and_reports_in_info(fixed_env, capsys, caplog):
+    import logging
+
+    fixed_env.reset()
+    capsys.readouterr()
+    with caplog.at_level(logging.DEBUG, logger='fixed.env'):
+        _, _, _, _, info = fixed_env.step(np.array([0.0, 0.0], dtype=np.float32))
+    assert capsys.readouterr().out == ''
+    assert {'cutoff_hz', 'offset', 'l2_distance'} <= set(info)
+    assert 'cutoff' in caplog.text  # available on demand, through logging
 
 
 # BUG-15: keras-rl2's int16 step counter under numpy 2.
@@ -212,6 +376,24 @@ def test_bug_15_int16_step_counter_wraps(original_run):
     assert StopWhenNegative.seen[-1] == -32768  # below nb_steps again: fit would never end
 
 
+def test_fix_15_too_many_steps_refused_before_any_work(fixed_run):
+    agent, _, _ = fixed_run
+
+    class CountingEnv:
+        steps = 0
+
+        def reset(self):
+            return np.zeros(2, dtype=np.float32)
+
+        def step(self, action):
+            CountingEnv.steps += 1
+            return np.zeros(2, dtype=np.float32), 0.0, False, {}
+
+    with pytest.raises(ValueError, match='40000.*32767'):
+        agent.fit(CountingEnv(), nb_steps=40000, verbose=0)
+    assert CountingEnv.steps == 0
+
+
 # BUG-16: the history is saved with pickle.
 def test_bug_16_history_pickled_with_numpy_types(original_run):
     _, _, out = original_run
@@ -223,6 +405,13 @@ def test_bug_16_history_pickled_with_numpy_types(original_run):
         json.dumps(history)
 
 
+def test_fix_16_history_written_as_json(fixed_run):
+    _, _, out = fixed_run
+    history = json.loads((out / 'history.json').read_text())
+    assert history['nb_episode_steps'] and all(type(v) is float for v in history['episode_reward'])
+    assert not list(out.glob('*.pickle'))
+
+
 # BUG-17: raw observations go straight into the networks.
 def test_bug_17_raw_observations_give_large_activations(original_run, scenario):
     agent, _, _ = original_run
@@ -230,6 +419,20 @@ def test_bug_17_raw_observations_give_large_activations(original_run, scenario):
     kernel, bias = agent.actor.layers[1].get_weights()
     pre_activation = obs @ kernel + bias
     assert np.std(pre_activation) > 3.0  # tanh(3) = 0.995: a bounded unit would be saturated
+
+
+def test_fix_17_scaled_observations_keep_the_actor_unsaturated(fixed_run, scenario):
+    agent, _, _ = fixed_run
+    from fixed.agent import build_actor
+    from fixed.train import make_env
+
+    env = make_env()
+    actor = build_actor(env)  # freshly initialised
+    obs = agent.processor.process_observation(env.reset())
+    kernel, bias = actor.layers[1].get_weights()
+    assert np.std(obs @ kernel + bias) < 1.5
+    first_action = actor.predict_on_batch(obs[None, None, :])
+    assert np.abs(first_action).max() < 0.1  # starts in the middle, far from tanh's flat tails
 
 
 # BUG-18: noisy actions are stored unclipped.
@@ -240,11 +443,26 @@ def test_bug_18_noisy_actions_stored_unclipped(original_run):
     assert np.abs(stored).max() > 1.0
 
 
+def test_fix_18_stored_actions_inside_the_action_space(fixed_run):
+    agent, _, _ = fixed_run
+    memory = agent.memory
+    stored = np.array([memory.actions[i] for i in range(memory.nb_entries)])
+    assert np.abs(stored).max() <= 1.0
+    assert np.abs(stored).max() == 1.0  # noise did push beyond: the clip was needed
+
+
 # BUG-19: object-array state batches.
 def test_bug_19_state_batch_is_object_array(original_run, scenario):
     agent, _, _ = original_run
     state = [np.concatenate([scenario.input_signal, scenario.desired_signal])]
     assert agent.process_state_batch([state]).dtype == object
+
+
+def test_fix_19_state_batch_is_float32(fixed_run, scenario):
+    agent, _, _ = fixed_run
+    state = [np.concatenate([scenario.input_signal, scenario.desired_signal])]
+    batch = agent.process_state_batch([state])
+    assert batch.dtype == np.float32 and batch.shape == (1, 1, 1200)
 
 
 # BUG-20: the input shape's leading 1 is typed by hand, apart from window_length.
@@ -260,6 +478,96 @@ def test_bug_20_window_length_hard_coded(original_run, scenario):
             agent.forward(obs)
     finally:
         agent.memory = memory
+
+
+def test_fix_20_window_length_two_trains(scenario):
+    from fixed.agent import build_agent
+    from fixed.train import make_env
+
+    env = make_env(seed=0)
+    agent = build_agent(env, nb_steps=100, reference_observation=env.reset(), window_length=2)
+    assert agent.actor.input_shape == (None, 2, 1200)
+    before = agent.actor.get_weights()
+    agent.fit(env, nb_steps=100, verbose=0)
+    assert any(not np.array_equal(b, a) for b, a in zip(before, agent.actor.get_weights()))
+
+
+# BUG-21: the reward grows with the signal's length.
+def test_bug_21_reward_grows_with_signal_length(original_env, original_run):
+    _, trace, _ = original_run
+    assert min(s['reward'] for s in trace['steps']) < -50  # a critic target scale of hundreds
+    error = 0.1  # the same constant error on a short and a long signal
+    short = original_env.compute_reward(np.zeros(600) + error, np.zeros(600))
+    long = original_env.compute_reward(np.zeros(48000) + error, np.zeros(48000))
+    assert long / short == pytest.approx(np.sqrt(48000 / 600))
+
+
+def test_fix_21_reward_is_rms_whatever_the_length(fixed_env):
+    error = 0.1
+    for n in (600, 48000):
+        assert fixed_env.compute_reward(np.zeros(n) + error, np.zeros(n), {}) == pytest.approx(-error)
+
+
+# BUG-22: gamma=.99 for a task whose answer is one setting.
+def test_bug_22_critic_bootstraps_on_a_one_setting_task(original_run):
+    agent, trace, _ = original_run
+    assert agent.gamma == 0.99
+    # With the question's rewards, the value the critic is asked to learn is a discounted sum
+    # over ~100 future steps: about 100 times the reward it is meant to rank actions by.
+    reward = trace['steps'][0]['reward']
+    assert reward / (1 - agent.gamma) == pytest.approx(100 * reward)
+
+
+def test_fix_22_next_observation_ignores_the_action_so_gamma_is_zero(fixed_run):
+    from fixed.train import make_env
+
+    agent, _, _ = fixed_run
+    assert agent.gamma == 0.0
+    env = make_env()
+    env.reset()
+    after_one, *_ = env.step(np.array([-1.0, 0.5], dtype=np.float32))
+    after_other, *_ = env.step(np.array([1.0, -1.0], dtype=np.float32))
+    np.testing.assert_array_equal(after_one, after_other)  # nothing an action leaves behind
+
+
+# BUG-23: the action is 2 of the critic's first layer's 1202 inputs.
+def action_share_of_preactivation(critic, action_rows, other_inputs):
+    """Share of the variance of a layer's pre-activations that the action explains."""
+    kernel = None
+    for layer in critic.layers:
+        if layer.__class__.__name__ == 'Dense':
+            if layer.get_weights()[0].shape[0] == action_rows + other_inputs.shape[-1]:
+                kernel = layer.get_weights()[0]
+                break
+    rng = np.random.default_rng(0)
+    actions = rng.uniform(-1, 1, size=(256, action_rows))
+    from_action = actions @ kernel[:action_rows]
+    from_rest = other_inputs @ kernel[action_rows:]
+    return np.var(from_action) / np.var(from_action + from_rest)
+
+
+def test_bug_23_critic_drowns_the_action(original_run, scenario):
+    agent, _, _ = original_run
+    obs = np.concatenate([scenario.input_signal, scenario.desired_signal])
+    share = action_share_of_preactivation(agent.critic, 2, obs[None, :])
+    assert share < 1e-3  # measured 3.6e-5 with seed 0
+
+
+def test_fix_23_critic_sees_the_action_after_the_observation(fixed_run, scenario):
+    import tensorflow as tf
+
+    agent, _, _ = fixed_run
+    from fixed.agent import build_critic
+    from fixed.train import make_env
+
+    env = make_env()
+    critic, _ = build_critic(env)  # freshly initialised, like the original's
+    obs = agent.processor.process_observation(env.reset())
+    joins = next(layer for layer in critic.layers if isinstance(layer, tf.keras.layers.Concatenate))
+    observation_input = next(i for i in critic.inputs if i.name.startswith('observation_input'))
+    features = tf.keras.backend.function([observation_input], [joins.input[1]])([obs[None, None, :]])[0]
+    share = action_share_of_preactivation(critic, 2, features)
+    assert share > 3e-3  # measured 6e-3 with seed 0: over 100 times the original's
 
 
 # The asker's symptom: the applied actions stay in one neighbourhood across episodes.

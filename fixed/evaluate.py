@@ -1,0 +1,97 @@
+"""``python -m fixed.evaluate --seeds 0-9``: train one fixed agent per seed and tabulate the results.
+
+Each seed runs ``python -m fixed`` in its own process (TensorFlow keeps one graph per process, and
+two processes use both cores), writing into ``OUT/seed-N/``. The table of seed, cutoff, offset,
+L2 distance, success and training time is printed and written to ``OUT/summary.md``, with the
+raw numbers in ``OUT/summary.json``.
+"""
+import argparse
+import json
+import logging
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from stepsignal.files import write_atomic, write_json
+
+log = logging.getLogger(__name__)
+
+
+def parse_seeds(text):
+    """``"0-9"`` -> [0, ..., 9]; ``"1,4,7"`` -> [1, 4, 7]; mixes allowed (``"0-2,5"``)."""
+    seeds = []
+    for part in text.split(','):
+        part = part.strip()
+        try:
+            if '-' in part:
+                first, last = (int(v) for v in part.split('-'))
+                if last < first:
+                    raise ValueError
+                seeds.extend(range(first, last + 1))
+            else:
+                seeds.append(int(part))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f'bad seed list {text!r}: use non-negative integers and ranges, like 0-9 or 1,4,7') from None
+    if any(seed < 0 for seed in seeds) or not seeds:
+        raise argparse.ArgumentTypeError(f'bad seed list {text!r}: seeds must be non-negative integers')
+    return seeds
+
+
+def run_seed(seed, out, steps):
+    """Train one seed in a child process; return its result.json, or a failure record."""
+    folder = out / f'seed-{seed}'
+    command = [sys.executable, '-m', 'fixed', '--seed', str(seed), '--out', str(folder)]
+    if steps is not None:
+        command += ['--steps', str(steps)]
+    log.info('seed %d: training (%s)', seed, folder)
+    finished = subprocess.run(command, capture_output=True, text=True)
+    (folder / 'log.txt').parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(folder / 'log.txt', lambda f: f.write((finished.stdout + finished.stderr).encode()))
+    if finished.returncode != 0:
+        log.error('seed %d failed (exit %d); see %s', seed, finished.returncode, folder / 'log.txt')
+        return {'seed': seed, 'error': f'exit status {finished.returncode}'}
+    result = json.loads((folder / 'result.json').read_text())
+    log.info('seed %d: L2 %.3f, success %s', seed, result['l2_distance'], result['success'])
+    return result
+
+
+def table(results):
+    """A Markdown table of the results, one row per seed, and a closing success count."""
+    lines = ['| seed | cutoff (Hz) | offset | L2 | success | train time (s) |', '|---|---|---|---|---|---|']
+    for r in results:
+        if 'error' in r:
+            lines.append(f"| {r['seed']} | | | | {r['error']} | |")
+        else:
+            lines.append(f"| {r['seed']} | {r['cutoff_hz']:.4g} | {r['offset']:.4f} | {r['l2_distance']:.3f} | "
+                         f"{'yes' if r['success'] else 'no'} | {r['train_seconds']:.0f} |")
+    wins = sum(1 for r in results if r.get('success'))
+    lines.append('')
+    lines.append(f'Success (L2 < 1.0): {wins} of {len(results)} seeds.')
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='python -m fixed.evaluate', description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--seeds', type=parse_seeds, default=parse_seeds('0-9'), help='seeds, like 0-9 or 1,4,7')
+    parser.add_argument('--steps', type=int, default=None, help='environment steps per seed (default: fixed\'s own)')
+    parser.add_argument('--out', type=Path, default=Path('results/evaluate'), help='folder for all results')
+    parser.add_argument('--jobs', type=int, default=2, help='seeds trained at once (default 2, one per core)')
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f'--jobs must be at least 1, got {args.jobs}')
+    logging.basicConfig(level=logging.INFO, format='%(levelname)s %(name)s: %(message)s')
+    args.out.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        results = list(pool.map(lambda seed: run_seed(seed, args.out, args.steps), args.seeds))
+    text = table(results)
+    write_json(args.out / 'summary.json', results)
+    write_atomic(args.out / 'summary.md', lambda f: f.write((text + '\n').encode()))
+    print(text)
+    return 0 if all('error' not in r for r in results) else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""End-to-end runs: the command lines, repeatability, and one seeded learning run."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def run_module(*args, cwd=None):
+    return subprocess.run([sys.executable, '-m', *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def test_python_m_original_writes_the_question_files_and_trace(tmp_path):
+    out = tmp_path / 'original'
+    finished = run_module('original', '--out', str(out))
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    trace = json.loads((out / 'trace.json').read_text())
+    assert [s['episode'] for s in trace['steps']] == [0] * 5 + [1] * 5
+    assert [s['step'] for s in trace['steps']] == list(range(5)) * 2
+    assert trace['actor_weights_changed'] is False and trace['critic_weights_changed'] is False
+    assert (out / 'history_dqn_test_mem20k_heaviside_flattening.pickle').is_file()
+    assert (out / 'h5f_files' / 'dqn_mem20k_heaviside_flattening_weights_actor.h5f').is_file()
+    assert (out / 'h5f_files' / 'dqn_mem20k_heaviside_flattening_weights_critic.h5f').is_file()
+    assert sorted(p.name for p in out.iterdir()) == ['h5f_files', 'history_dqn_test_mem20k_heaviside_flattening.pickle',
+                                                     'trace.json']
+    assert finished.stdout.count('\n') > 10  # the question's print(cutoff, offset) lines still show
+
+
+def test_python_m_fixed_rejects_bad_steps_with_a_clear_message(tmp_path):
+    finished = run_module('fixed', '--out', str(tmp_path / 'f'), '--steps', '40000')
+    assert finished.returncode == 2
+    assert '40000' in finished.stderr and '32767' in finished.stderr
+    assert 'Traceback' not in finished.stderr
+
+
+def test_fixed_run_is_repeatable(fixed_run, tmp_path):
+    from fixed.train import train
+
+    _, first, first_out = fixed_run
+    _, second = train(tmp_path, seed=0, nb_steps=300)
+    timing = {'train_seconds', 'steps_per_second'}
+    assert {k: v for k, v in first.items() if k not in timing} == {k: v for k, v in second.items() if k not in timing}
+    assert json.loads((first_out / 'trace.json').read_text()) == json.loads((tmp_path / 'trace.json').read_text())
+
+
+@pytest.mark.learning
+def test_fixed_agent_learns_the_task_seed_0(tmp_path):
+    """The default budget, one seed: the noise-free policy reaches the question's success."""
+    from fixed.train import NB_STEPS, train
+
+    _, result = train(tmp_path, seed=0, nb_steps=NB_STEPS)
+    assert result['success'] is True
+    assert result['l2_distance'] < 1.0
+    assert result['cutoff_hz'] < 0.02  # the low-cutoff basin, not the local optimum above 0.05 Hz
