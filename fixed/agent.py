@@ -17,8 +17,8 @@ from tensorflow.keras.layers import Activation, Concatenate, Dense, Flatten, Inp
 from tensorflow.keras.models import Model, Sequential
 from tensorflow.keras.optimizers.legacy import Adam
 
-# keras-rl2 counts steps in np.int16: 32767 is the last step it can count (FIX-15).
-MAX_KERAS_RL_STEPS = int(np.iinfo(np.int16).max)
+from stepsignal.limits import MAX_KERAS_RL_STEPS
+
 WINDOW_LENGTH = 1
 # tanh(2) = 0.964: beyond this pre-activation the actor's gradient all but vanishes (FIX-6).
 TANH_USEFUL_RANGE = 2.0

@@ -13,10 +13,11 @@ from stepsignal import keras_rl  # noqa: F401  (tf-keras must be set up before T
 import gymnasium
 
 import fixed  # noqa: F401  (registers stepsignal-v0 with Gymnasium)
-from fixed.agent import MAX_KERAS_RL_STEPS, WINDOW_LENGTH, build_agent
+from fixed.agent import WINDOW_LENGTH, build_agent
 from fixed.env import FlattenDictWrapper
 from stepsignal.files import write_json
 from stepsignal.keras_rl import OldStepAPI
+from stepsignal.limits import MAX_KERAS_RL_STEPS
 from stepsignal.progress import ProgressLog
 from stepsignal.scenario import question_scenario
 from stepsignal.seeding import seed_everything

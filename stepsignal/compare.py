@@ -1,0 +1,312 @@
+"""The main job: run the original and the fixed setup on the question's scenario, side by side,
+and write a report a newcomer reads top to bottom.
+
+Each variant runs in its own process, exactly as ``python -m original`` and ``python -m fixed``
+would (TensorFlow keeps one graph per process, so a shared process would change the seeds'
+effect). The report is built from the files they write, plus a replay of their final actions
+through their own envs to draw the processed signals.
+
+Written into the output folder:
+
+- ``original/``, ``fixed/``: each variant's own files (``trace.json`` and the rest);
+- ``scenario.png``, ``actions.png``, ``learning.png``, ``signals.png``: the figures;
+- ``report.md``: the report, linking the figures and docs/bugs.md;
+- ``report.json``: every number in the report (wall times apart, the same for the same seed).
+"""
+import contextlib
+import io
+import json
+import logging
+import os
+import platform
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from stepsignal.catalogue import BUGS
+from stepsignal.files import write_atomic, write_json
+from stepsignal.limits import MAX_KERAS_RL_STEPS
+from stepsignal.scenario import question_scenario
+
+log = logging.getLogger(__name__)
+
+DOCS = Path(__file__).resolve().parents[1] / 'docs'
+FIGURES = ('scenario.png', 'actions.png', 'learning.png', 'signals.png')
+VERSIONED = ('tensorflow', 'tf-keras', 'keras-rl2', 'gym', 'gymnasium', 'numpy', 'scipy', 'matplotlib')
+
+
+def run_variant(name, out, arguments):
+    """Run ``python -m NAME`` in a child process; its log goes on to ours, its stdout to a file."""
+    command = [sys.executable, '-m', name, '--out', str(out), *arguments]
+    log.info('%s: %s', name, ' '.join(command[1:]))
+    start = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    tail = []
+    with open(out / 'stdout.txt', 'w') as stdout:
+        child = subprocess.Popen(command, stdout=stdout, stderr=subprocess.PIPE, text=True)
+        for line in child.stderr:  # live, so that the child's progress shows as it happens
+            tail = (tail + [line])[-40:]
+            if line.startswith(('INFO ', 'WARNING ', 'ERROR ')):  # its own logging, not TF's chatter
+                log.info('[%s] %s', name, line.rstrip().split(': ', 1)[-1])
+        returncode = child.wait()
+    if returncode != 0:
+        raise RuntimeError(f'python -m {name} failed with exit status {returncode}:\n' + ''.join(tail))
+    return time.perf_counter() - start
+
+
+def final_signals(original_trace, fixed_result, scenario):
+    """Replay each variant's last actions through its own env and return the processed signals.
+
+    The original compounds (BUG-2), so its final signal is the whole last episode replayed; the
+    fixed env filters the input once, so one step with the trained policy's action is enough.
+    """
+    import original.env
+    import fixed.env
+
+    env = original.env.StepSignal(scenario.input_signal, scenario.sample_rate, scenario.desired_signal)
+    env.reset()
+    last_episode = max(step['episode'] for step in original_trace['steps'])
+    with contextlib.redirect_stdout(io.StringIO()):  # the original env prints every step (BUG-14)
+        for step in original_trace['steps']:
+            if step['episode'] == last_episode:
+                obs, *_ = env.step(np.array(step['action']))
+    original_signal = obs['achieved_goal']
+
+    env = fixed.env.StepSignal(scenario.input_signal, scenario.sample_rate, scenario.desired_signal)
+    env.reset()
+    obs, *_ = env.step(np.array(fixed_result['action'], dtype=np.float32))
+    return original_signal, obs['achieved_goal'].astype(np.float64)
+
+
+def episodes(trace):
+    """Per episode of a trace: its first global step, return (sum of rewards) and last L2 distance."""
+    rows = {}
+    for index, step in enumerate(trace['steps']):
+        row = rows.setdefault(step['episode'], {'episode': step['episode'], 'first_step': index,
+                                                'return': 0.0, 'l2_distance': None})
+        row['return'] += step['reward']
+        row['l2_distance'] = step['l2_distance']
+    return list(rows.values())
+
+
+def save_figure(figure, path):
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format='png', dpi=110, metadata={'Software': None})
+    write_atomic(path, lambda handle: handle.write(buffer.getvalue()))
+
+
+def draw_figures(out, scenario, original_trace, fixed_trace, fixed_result, signals):
+    """Write the four figures into ``out``."""
+    import matplotlib
+
+    matplotlib.use('Agg')  # no screen needed
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({'figure.autolayout': True, 'axes.grid': True, 'grid.alpha': 0.3})
+
+    figure, axis = plt.subplots(figsize=(8, 3.2))
+    axis.plot(scenario.time, scenario.input_signal, label='input: the step')
+    axis.plot(scenario.time, scenario.desired_signal, label='desired: flat 3')
+    axis.set(xlabel='time (s)', ylabel='value', ylim=(2.5, 5.5), title='The question\'s scenario')
+    axis.legend()
+    save_figure(figure, out / 'scenario.png')
+    plt.close(figure)
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    steps = original_trace['steps']
+    for episode in sorted({s['episode'] for s in steps}):
+        mine = [s for s in steps if s['episode'] == episode]
+        left.plot([s['cutoff_hz'] for s in mine], [s['offset'] for s in mine], 'o-', alpha=0.7,
+                  label=f'episode {episode + 1}', markersize=10 - 3 * episode)
+    left.set(title='Original: what the env applied, every step', xlabel='cutoff (Hz)', ylabel='offset',
+             xscale='log', xlim=(5e-4, 30))
+    left.legend()
+    steps = fixed_trace['steps']
+    cutoffs = [s['cutoff_hz'] for s in steps]
+    offsets = [s['offset'] for s in steps]
+    points = right.scatter(cutoffs, offsets, c=np.arange(len(steps)), cmap='viridis', s=6, alpha=0.6)
+    right.plot(fixed_result['cutoff_hz'], fixed_result['offset'], 'r*', markersize=16, label='trained policy')
+    right.set(title='Fixed: applied actions over training', xlabel='cutoff (Hz)', xscale='log', xlim=(5e-4, 30))
+    figure.colorbar(points, ax=right, label='training step')
+    for axis in (left, right):
+        axis.plot(1e-3, 1.0, 'k+', markersize=14, label='optimum (0.001 Hz, 1.0)')
+    right.legend(loc='lower right')
+    save_figure(figure, out / 'actions.png')
+    plt.close(figure)
+
+    rows = episodes(fixed_trace)
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(8, 5.5), sharex=True)
+    x = [r['first_step'] for r in rows]
+    top.plot(x, [r['return'] for r in rows], '.', alpha=0.4, label='episode return')
+    top.set(ylabel='return (sum of -RMS)', title='Fixed agent: learning curves')
+    bottom.plot(x, [r['l2_distance'] for r in rows], '.', alpha=0.4, label='L2 at episode end')
+    bottom.axhline(1.0, color='r', linestyle='--', label='success threshold (L2 = 1.0)')
+    bottom.set(yscale='log', xlabel='training step (episode start)', ylabel='L2 distance to the goal')
+    for axis in (top, bottom):
+        axis.legend(loc='upper right')
+    save_figure(figure, out / 'learning.png')
+    plt.close(figure)
+
+    original_signal, fixed_signal = signals
+    figure, axis = plt.subplots(figsize=(8, 3.6))
+    axis.plot(scenario.time, scenario.desired_signal, 'k--', label='desired')
+    axis.plot(scenario.time, scenario.input_signal, color='0.6', label='input')
+    axis.plot(scenario.time, original_signal, label='original, end of its last episode')
+    axis.plot(scenario.time, fixed_signal, label='fixed, trained policy')
+    axis.set(xlabel='time (s)', ylabel='value', title='Final processed signals')
+    axis.legend(loc='best')
+    save_figure(figure, out / 'signals.png')
+    plt.close(figure)
+
+
+def versions():
+    found = {'python': platform.python_version()}
+    for name in VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = 'not installed'
+    return found
+
+
+def docs_link(out, anchor=''):
+    """A link from the report's folder to docs/bugs.md (relative where possible)."""
+    target = DOCS / 'bugs.md'
+    try:
+        link = os.path.relpath(target, out.resolve())
+    except ValueError:  # another drive on Windows
+        link = target.as_uri()
+    return f'{link}#{anchor}' if anchor else link
+
+
+def yes_no(flag):
+    return 'yes' if flag else 'no'
+
+
+def write_report(out, numbers, wall):
+    """Write ``report.md`` from the numbers, the figures beside it and the bug catalogue."""
+    o, f = numbers['original'], numbers['fixed']
+    lines = [
+        '# Original vs fixed: the question\'s DDPG setup, side by side',
+        '',
+        f"Seed {numbers['seed']}. Original: the question's `fit(nb_steps={o['nb_steps']}, "
+        f"nb_max_episode_steps=5)`. Fixed: {f['steps']} training steps. Both on the question's "
+        'scenario. Everything here comes from `original/` and `fixed/` in this folder.',
+        '',
+        '## The scenario',
+        '',
+        'A 20 s step signal at 30 Hz, 4 until t = 5 s and 5 after, that should become a flat 3. '
+        'The agent picks a low-pass cutoff and an offset; the env computes `filter(input) - offset`.',
+        '',
+        '![input and desired signals](scenario.png)',
+        '',
+        '## What each agent did',
+        '',
+        f"The original applied **{o['distinct_actions']} distinct (cutoff, offset) "
+        f"{'pair' if o['distinct_actions'] == 1 else 'pairs'} in {o['steps']} steps** over "
+        f"{o['episodes']} episodes: the asker's \"stuck in the same neighbourhood\". Did fit change "
+        f"any weight? Actor: {yes_no(o['actor_weights_changed'])}, critic: "
+        f"{yes_no(o['critic_weights_changed'])}. Its closest approach to the goal was L2 = {o['best_l2']:.1f}.",
+        '',
+        f"The fixed agent explored the whole range (left to right, dark to light); its trained, "
+        f"noise-free policy applies cutoff {f['cutoff_hz']:.4g} Hz and offset {f['offset']:.4f}, L2 = {f['l2_distance']:.3f} "
+        f"({'success' if f['success'] else 'not a success'}: the threshold is L2 < 1.0).",
+        '',
+        '![applied actions](actions.png)',
+        '',
+        '## Learning curves of the fixed agent',
+        '',
+        '![learning curves](learning.png)',
+        '',
+        '## The final processed signals',
+        '',
+        f"Original, end of its last episode: L2 = {o['final_l2']:.1f}. Fixed, trained policy: "
+        f"L2 = {f['l2_distance']:.3f}.",
+        '',
+        '![final signals](signals.png)',
+        '',
+        '## Every bug and its fix',
+        '',
+        f"Each is marked `# BUG-n` in `original/` and `# FIX-n` in `fixed/`; [docs/bugs.md]({docs_link(out)}) "
+        'has its symptom, cause, fix and tests.',
+        '',
+        '| n | where | effect in the original |',
+        '|---|---|---|',
+    ]
+    lines += [f'| [BUG-{b.number} / FIX-{b.number}]({docs_link(out, b.anchor)}) | {b.where} | {b.effect} |'
+              for b in BUGS]
+    lines += [
+        '',
+        '## Reproduce',
+        '',
+        f"`python3 -m stepsignal compare --out DIR --seed {numbers['seed']} --steps {f['steps']}` "
+        'gives the same figures and numbers (`report.json`); only the times below change.',
+        '',
+        '| package | version |',
+        '|---|---|',
+        *[f'| {name} | {version} |' for name, version in numbers['versions'].items()],
+        '',
+        f"Wall time: original {wall['original']:.0f} s, fixed {wall['fixed']:.0f} s "
+        f"(training {f['train_seconds']:.0f} s, {f['steps_per_second']:.0f} steps/s), "
+        f"report {wall['report']:.1f} s, in all {wall['total']:.0f} s.",
+        '',
+    ]
+    text = '\n'.join(lines)
+    write_atomic(out / 'report.md', lambda handle: handle.write(text.encode('utf-8')))
+
+
+def compare(out_dir, seed=0, steps=None):
+    """Run both variants with ``seed`` (and ``steps`` for the fixed one) and write the report.
+
+    Returns the numbers written to ``report.json``.
+    """
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f'seed must be a non-negative integer, got {seed!r}')
+    if steps is not None and not 1 <= steps <= MAX_KERAS_RL_STEPS:
+        raise ValueError(f'steps must be between 1 and {MAX_KERAS_RL_STEPS}, got {steps}')
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    wall = {
+        'original': run_variant('original', out / 'original', ['--seed', str(seed)]),
+        'fixed': run_variant('fixed', out / 'fixed',
+                             ['--seed', str(seed)] + ([] if steps is None else ['--steps', str(steps)])),
+    }
+    log.info('report: drawing figures')
+    report_started = time.perf_counter()
+    original_trace = json.loads((out / 'original' / 'trace.json').read_text())
+    fixed_trace = json.loads((out / 'fixed' / 'trace.json').read_text())
+    fixed_result = json.loads((out / 'fixed' / 'result.json').read_text())
+    scenario = question_scenario()
+    signals = final_signals(original_trace, fixed_result, scenario)
+    draw_figures(out, scenario, original_trace, fixed_trace, fixed_result, signals)
+
+    applied = {(s['cutoff_hz'], s['offset']) for s in original_trace['steps']}
+    numbers = {
+        'seed': seed,
+        'original': {
+            'nb_steps': original_trace['nb_steps'],
+            'steps': len(original_trace['steps']),
+            'episodes': len({s['episode'] for s in original_trace['steps']}),
+            'distinct_actions': len(applied),
+            'actor_weights_changed': original_trace['actor_weights_changed'],
+            'critic_weights_changed': original_trace['critic_weights_changed'],
+            'best_l2': min(s['l2_distance'] for s in original_trace['steps']),
+            'final_l2': float(np.linalg.norm(scenario.desired_signal - signals[0])),
+        },
+        'fixed': {key: fixed_result[key] for key in ('steps', 'cutoff_hz', 'offset', 'l2_distance', 'success',
+                                                      'train_seconds', 'steps_per_second', 'action')},
+        'versions': versions(),
+    }
+    wall['report'] = time.perf_counter() - report_started
+    wall['total'] = time.perf_counter() - started
+    write_report(out, numbers, wall)
+    timing = {'train_seconds', 'steps_per_second'}
+    write_json(out / 'report.json', {**numbers, 'fixed': {k: v for k, v in numbers['fixed'].items()
+                                                          if k not in timing}})
+    log.info('wrote %s', out / 'report.md')
+    return numbers

@@ -1,0 +1,58 @@
+"""The main job: ``python -m stepsignal compare`` writes every figure and the report, repeatably."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from stepsignal.catalogue import BUGS
+from stepsignal.compare import FIGURES
+
+
+def compare(out, *args):
+    return subprocess.run([sys.executable, '-m', 'stepsignal', 'compare', '--out', str(out), *args],
+                          capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope='module')
+def two_reports(tmp_path_factory):
+    """The same comparison twice, with a small training budget."""
+    runs = []
+    for name in ('first', 'second'):
+        out = tmp_path_factory.mktemp(name)
+        finished = compare(out, '--seed', '0', '--steps', '300')
+        assert finished.returncode == 0, finished.stderr[-3000:]
+        runs.append((out, finished))
+    return runs
+
+
+def test_compare_writes_every_figure_and_the_report(two_reports):
+    out, finished = two_reports[0]
+    for figure in FIGURES:
+        assert (out / figure).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n', figure
+    report = (out / 'report.md').read_text()
+    for figure in FIGURES:
+        assert f']({figure})' in report
+    for bug in BUGS:
+        assert f'BUG-{bug.number} / FIX-{bug.number}' in report and f'bugs.md#bug-{bug.number})' in report
+    numbers = json.loads((out / 'report.json').read_text())
+    assert numbers['original']['steps'] == 10 and numbers['original']['episodes'] == 2
+    assert numbers['original']['distinct_actions'] <= 2  # stuck in one neighbourhood
+    assert numbers['fixed']['steps'] == 300
+    assert 'tensorflow' in numbers['versions']
+    assert 'Wall time' in report
+    assert '[fixed] fixed seed 0: step 300/300' in finished.stderr  # progress showed
+
+
+def test_same_seed_gives_the_same_figures_and_numbers(two_reports):
+    (first, _), (second, _) = two_reports
+    assert (first / 'report.json').read_bytes() == (second / 'report.json').read_bytes()
+    for figure in FIGURES:
+        assert (first / figure).read_bytes() == (second / figure).read_bytes(), figure
+
+
+def test_compare_refuses_bad_steps_before_any_work(tmp_path):
+    finished = compare(tmp_path / 'out', '--steps', '40000')
+    assert finished.returncode == 2
+    assert '40000' in finished.stderr and 'Traceback' not in finished.stderr
+    assert not (tmp_path / 'out' / 'original').exists()
