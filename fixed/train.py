@@ -102,6 +102,7 @@ def train(out_dir, seed=0, nb_steps=NB_STEPS, scenario=None, window_length=WINDO
         'steps': nb_steps,
         'train_seconds': round(train_seconds, 3),
         'steps_per_second': round(nb_steps / train_seconds, 1),
+        'success_threshold': env.unwrapped.distance_threshold,
         **evaluate_policy(agent, make_env(scenario)),
     }
     trace = {

@@ -212,7 +212,7 @@ def write_report(out, numbers, wall):
         f"any weight? Actor: {yes_no(o['actor_weights_changed'])}, critic: "
         f"{yes_no(o['critic_weights_changed'])}. Its closest approach to the goal was L2 = {o['best_l2']:.1f}.",
         '',
-        f"The fixed agent explored the whole range (left to right, dark to light); its trained, "
+        f"The fixed agent explored the whole range (colour: training step, dark to light); its trained, "
         f"noise-free policy applies cutoff {f['cutoff_hz']:.4g} Hz and offset {f['offset']:.4f}, L2 = {f['l2_distance']:.3f} "
         f"({'success' if f['success'] else 'not a success'}: the threshold is L2 < 1.0).",
         '',
