@@ -2,10 +2,26 @@
 
 - ``compare --out DIR [--seed N] [--steps N]``: run the original and the fixed setup side by side
   and write a report (``DIR/report.md`` with figures). This is the README's main job.
+- ``diagnose SCRIPT [ARGS...]`` or ``diagnose -m MODULE [ARGS...]``: run a keras-rl training script
+  until its first ``agent.fit(...)``, report what will keep it from learning, and stop (or go on
+  with ``--continue``). Exit status 1 if an error was found, 0 if not (docs/diagnose.md).
 """
 import argparse
 import logging
 import sys
+
+
+def split_script_arguments(argv):
+    """Split ``diagnose``'s arguments into its own and the script's: everything after the script
+    path, or after ``-m MODULE``, belongs to the script (as with ``python script.py ARGS``)."""
+    own, rest = [], list(argv)
+    while rest and rest[0].startswith('-'):
+        token = rest.pop(0)
+        own.append(token)
+        if token in ('-m', '--module'):
+            own += rest[:1]
+            return own, rest[1:]
+    return own + rest[:1], rest[1:]
 
 
 def main(argv=None):
@@ -17,8 +33,21 @@ def main(argv=None):
     compare.add_argument('--seed', type=int, default=0, help='seed for both variants (default 0)')
     compare.add_argument('--steps', type=int, default=None,
                          help="the fixed agent's training steps (default: its own, 5000)")
+    diagnose = commands.add_parser('diagnose', help='check a training script before it trains')
+    diagnose.add_argument('-m', '--module', help='run this module as the script (like python -m)')
+    diagnose.add_argument('--continue', dest='keep_training', action='store_true',
+                          help='train after the diagnosis instead of stopping')
+    diagnose.add_argument('script', nargs='?', help='the training script (a .py file)')
+    argv = list(sys.argv[1:] if argv is None else argv)
+    script_args = []
+    if argv[:1] == ['diagnose']:
+        own, script_args = split_script_arguments(argv[1:])
+        argv = ['diagnose', *own]
     args = parser.parse_args(argv)
+    args.script_args = script_args
     logging.basicConfig(level=logging.INFO, format='%(levelname)s %(name)s: %(message)s')
+    if args.command == 'diagnose':
+        return run_diagnose(parser, args)
 
     from stepsignal.compare import compare as run_compare
     try:
@@ -26,6 +55,26 @@ def main(argv=None):
     except (ValueError, RuntimeError) as error:
         parser.exit(2, f'python -m stepsignal compare: error: {error}\n')
     return 0
+
+
+def run_diagnose(parser, args):
+    import os
+
+    from stepsignal.diagnose import ERROR, run_script
+
+    if not args.module and not args.script:
+        parser.exit(2, 'python -m stepsignal diagnose: error: give a script path or -m MODULE\n')
+    if args.script and not os.path.isfile(args.script):
+        parser.exit(2, f'python -m stepsignal diagnose: error: no such script: {args.script!r}\n')
+    findings = run_script(path=args.script, module=args.module, argv=args.script_args,
+                          keep_training=args.keep_training)
+    if findings is None:
+        parser.exit(2, 'python -m stepsignal diagnose: error: the script ended without calling agent.fit(...)\n')
+    for finding in findings:
+        print(finding)
+    errors = sum(f.severity == ERROR for f in findings)
+    print(f'{errors} errors, {len(findings) - errors} warnings')
+    return 1 if errors else 0
 
 
 if __name__ == '__main__':

@@ -50,7 +50,8 @@ def test_bug_table_in_docs_matches_the_catalogue():
 
 def snippets():
     for page in DOCS:
-        blocks = re.findall(r'```python\n(.*?)```(?:\n\n[^`]*?```\n(.*?)```)?', page.read_text(), re.S)
+        # A ```text block after at most a short paragraph is the output the snippet must print.
+        blocks = re.findall(r'```python\n(.*?)```(?:\n\n(?:(?!```).){0,300}?```text\n(.*?)```)?', page.read_text(), re.S)
         for index, (code, shown_output) in enumerate(blocks):
             yield pytest.param(code, shown_output, id=f'{page.name}-{index}')
 

@@ -1,0 +1,147 @@
+"""stepsignal.diagnose: each check on a deliberately broken setup and on its healthy twin.
+
+The broken setups are the question's own (original/) or one change away from the fixed one;
+the healthy twins are fixed/'s.
+"""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from stepsignal import diagnose as dg
+
+
+@pytest.fixture(scope='module')
+def question():
+    """The question's agent and the env it hands to fit, with its script's variables."""
+    from original.agent import build_agent
+    from original.train import make_env
+
+    env = make_env()
+    agent, policy = build_agent(env)
+    return dg.Setup(agent, env, nb_steps=10, nb_max_episode_steps=5, namespace={'policy': policy})
+
+
+@pytest.fixture(scope='module')
+def healthy():
+    from fixed.agent import build_agent
+    from fixed.train import make_env
+
+    env = make_env(seed=0)
+    agent = build_agent(env, 5000, reference_observation=env.reset())
+    return dg.Setup(agent, env, nb_steps=5000)
+
+
+def bugs(findings):
+    return {f.bug for f in findings}
+
+
+def test_question_setup_reports_each_bug_it_can_see(question):
+    findings = dg.diagnose(question.agent, question.env, nb_steps=10, nb_max_episode_steps=5,
+                           namespace=question.namespace)
+    assert bugs(findings) == {1, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 17, 18, 19, 21, 23}
+    assert {f.bug for f in findings if f.severity == dg.ERROR} == {4, 9}
+    assert findings[0].severity == dg.ERROR  # errors first
+    text = str(findings[0])
+    assert 'measured:' in text and 'expected:' in text and 'docs/bugs.md#bug-' in text
+
+
+def test_fixed_setup_reports_nothing(healthy):
+    assert dg.diagnose(healthy.agent, healthy.env, nb_steps=5000) == []
+
+
+@pytest.mark.parametrize('check, bug', [
+    (dg.check_warmups, 4), (dg.check_memory, 5), (dg.check_actor_output, 6), (dg.check_actor_saturation, 17),
+    (dg.check_critic_inputs, 23), (dg.check_noise, 11), (dg.check_policy, 13), (dg.check_keras_rl_internals, 18),
+    (dg.check_action_mapping, 1), (dg.check_float16, 7), (dg.check_episode_end, 3),
+    (dg.check_observation_space, 10), (dg.check_goal_contract, 9), (dg.check_env_step, 14),
+])
+def test_check_finds_the_bug_in_the_question_and_nothing_in_the_fix(check, bug, question, healthy):
+    assert bug in bugs(check(question))
+    assert check(healthy) == []
+
+
+def test_step_counter_beyond_int16(healthy):
+    too_long = dg.Setup(healthy.agent, healthy.env, nb_steps=40000)
+    (finding,) = dg.check_step_counter(too_long)
+    assert finding.severity == dg.ERROR and finding.bug == 15 and '40000' in finding.measured
+    assert dg.check_step_counter(dg.Setup(healthy.agent, healthy.env, nb_steps=32767)) == []
+
+
+def test_window_length_mismatch(question, healthy):
+    from rl.memory import SequentialMemory
+
+    memory = question.agent.memory
+    question.agent.memory = SequentialMemory(limit=2000, window_length=2)
+    try:
+        (finding,) = dg.check_window_length(question)
+    finally:
+        question.agent.memory = memory
+    assert finding.severity == dg.ERROR and finding.bug == 20
+    assert dg.check_window_length(healthy) == []
+
+
+def test_float16_bound_on_nyquist_is_an_error():
+    from original.env import FlattenDictWrapper, StepSignal
+
+    rate = 16000
+    x = np.linspace(0, 1, rate)
+    env = FlattenDictWrapper(StepSignal(0.5 * (np.sign(x - 0.5) + 9), rate, 3 * np.ones(rate)),
+                             dict_keys=['observation', 'desired_goal'])
+    findings = dg.check_float16(dg.Setup(agent=None, env=env))
+    assert [f.severity for f in findings] == [dg.WARNING, dg.ERROR] and {f.bug for f in findings} == {7}
+
+
+def test_discount_on_a_contextual_bandit(healthy):
+    healthy.agent.gamma = 0.99
+    try:
+        (finding,) = dg.check_discount(healthy)
+    finally:
+        healthy.agent.gamma = 0.0
+    assert finding.bug == 22
+    assert dg.check_discount(healthy) == []
+
+
+def test_time_limit_as_terminal(question, healthy):
+    assert 12 in bugs(dg.check_episode_end(question))
+    assert 12 not in bugs(dg.check_episode_end(healthy))
+
+
+def test_a_check_that_crashes_becomes_a_warning(healthy):
+    class Odd:
+        pass
+
+    findings = dg.diagnose(Odd(), healthy.env, nb_steps=10)
+    assert all(f.severity == dg.WARNING for f in findings)
+
+
+def diagnose_cli(*args, cwd):
+    return subprocess.run([sys.executable, '-m', 'stepsignal', 'diagnose', *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=600)
+
+
+def test_cli_on_the_question_script_reports_errors_and_does_not_train(tmp_path):
+    finished = diagnose_cli('-m', 'original', '--out', str(tmp_path / 'run'), cwd=tmp_path)
+    assert finished.returncode == 1, finished.stderr[-2000:]
+    assert 'ERROR BUG-4 [warmups]' in finished.stdout and 'WARNING BUG-13 [discrete policy]' in finished.stdout
+    assert not (tmp_path / 'run' / 'trace.json').exists()  # stopped before training
+
+
+def test_cli_on_a_script_file_with_continue_trains_afterwards(tmp_path):
+    script = tmp_path / 'train.py'
+    script.write_text('import sys\nfrom original.train import train\ntrain(sys.argv[1])\n')
+    finished = diagnose_cli('--continue', str(script), str(tmp_path / 'run'), cwd=tmp_path)
+    assert finished.returncode == 1, finished.stderr[-2000:]
+    assert (tmp_path / 'run' / 'trace.json').exists()  # the training went on
+
+
+def test_cli_on_the_fixed_setup_exits_zero(tmp_path):
+    finished = diagnose_cli('-m', 'fixed', '--out', str(tmp_path / 'run'), cwd=tmp_path)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert '0 errors, 0 warnings' in finished.stdout
+
+
+def test_cli_refuses_a_missing_script(tmp_path):
+    finished = diagnose_cli(str(tmp_path / 'nowhere.py'), cwd=tmp_path)
+    assert finished.returncode == 2 and 'nowhere.py' in finished.stderr and 'Traceback' not in finished.stderr
