@@ -5,12 +5,14 @@ itself is the bug, ``FixedDDPGAgent`` and ``ScaleObservations`` below correct it
 """
 from stepsignal import keras_rl  # noqa: F401  (tf-keras must be set up before TensorFlow loads)
 
+from collections import deque
+
 import numpy as np
 from rl.agents import DDPGAgent
 from rl.core import Processor
-from rl.memory import SequentialMemory
 from rl.random import GaussianWhiteNoiseProcess
-from rl.util import get_soft_target_model_updates
+from rl.util import get_soft_target_model_updates, huber_loss
+import tensorflow as tf
 from tensorflow.keras import backend as K
 from tensorflow.keras.initializers import RandomUniform
 from tensorflow.keras.layers import Activation, Concatenate, Dense, Flatten, Input
@@ -77,8 +79,61 @@ class ScaleObservations(Processor):
         return ((np.asarray(observation, dtype=np.float32) - self.center) / self.scale).astype(np.float32)
 
 
+def graph_function(inputs, outputs, updates=()):
+    """``K.function(inputs, outputs, updates=updates)`` without its per-call overhead.
+
+    keras-rl2 runs in graph mode; each ``K.function`` call re-checks the session and repacks its
+    arguments (about 0.3 ms). A session callable is built once and only feeds and fetches.
+    """
+    session = tf.compat.v1.keras.backend.get_session()  # also initialises the variables created so far (optimizer slots)
+    fetches = list(outputs) + ([tf.group(*updates)] if updates else [])
+    run = session.make_callable(fetches, feed_list=list(inputs))
+    count = len(outputs)
+    return lambda values: run(*values)[:count]
+
+
+class ReplayMemory:
+    """FIX-19: the replay memory as preallocated float32 arrays, one row per transition.
+
+    keras-rl's ``SequentialMemory`` rebuilds every sampled state from single observations in a
+    Python loop and hands back lists that become object arrays; here a batch is one fancy index
+    per array. States are stored already stacked (``window_length`` observations), so the state
+    after a transition is stored with it.
+    """
+
+    def __init__(self, limit, window_length, observation_shape, nb_actions):
+        self.limit = int(limit)
+        self.window_length = int(window_length)
+        state_shape = (self.limit, self.window_length) + tuple(observation_shape)
+        self.states0 = np.zeros(state_shape, dtype=np.float32)
+        self.actions = np.zeros((self.limit, nb_actions), dtype=np.float32)
+        self.rewards = np.zeros(self.limit, dtype=np.float32)
+        self.terminals1 = np.zeros(self.limit, dtype=bool)
+        self.states1 = np.zeros(state_shape, dtype=np.float32)
+        self.nb_entries = 0
+        self._next = 0
+
+    def append(self, state0, action, reward, terminal1, state1):
+        """Store one transition; once full, the oldest is overwritten."""
+        i = self._next
+        self.states0[i], self.actions[i], self.rewards[i] = state0, action, reward
+        self.terminals1[i], self.states1[i] = terminal1, state1
+        self._next = (i + 1) % self.limit
+        self.nb_entries = min(self.nb_entries + 1, self.limit)
+
+    def sample(self, batch_size):
+        """``batch_size`` transitions drawn uniformly with numpy's global generator (seeded)."""
+        i = np.random.randint(0, self.nb_entries, size=batch_size)
+        return self.states0[i], self.actions[i], self.rewards[i], self.terminals1[i], self.states1[i]
+
+
 class FixedDDPGAgent(DDPGAgent):
-    """keras-rl2's DDPGAgent with the fixes keras-rl2 itself needs (FIX-12, -15, -18, -19)."""
+    """keras-rl2's DDPGAgent with the fixes keras-rl2 itself needs (FIX-6, -12, -15, -18, -19).
+
+    It computes DDPG's updates exactly as keras-rl2 does (the same Keras models, losses and
+    optimizers; ``tests/test_speed.py`` checks the resulting weights), but each step costs two
+    graph calls instead of keras-rl2's five, on float32 batches from ``ReplayMemory``.
+    """
 
     def __init__(self, *args, saturation_penalty=1.0, **kwargs):
         super().__init__(*args, **kwargs)
@@ -87,6 +142,11 @@ class FixedDDPGAgent(DDPGAgent):
 
     def compile(self, optimizer, metrics=[]):
         super().compile(optimizer, metrics=list(metrics))
+        self._compile_actor_update()
+        self._compile_critic_update()
+        self._act = graph_function(self.actor.inputs, self.actor.outputs)  # no predict_on_batch overhead
+
+    def _compile_actor_update(self):
         # FIX-6: keras-rl's actor loss is -mean(Q(s, actor(s))). Once a tanh output is pushed
         # into its flat tail (|pre-activation| > 2, |action| > 0.96), its gradient vanishes and
         # the actor sits in a corner of the action space for thousands of steps. Add a penalty
@@ -101,7 +161,44 @@ class FixedDDPGAgent(DDPGAgent):
         loss = -K.mean(q_values) + self.saturation_penalty * K.mean(K.square(tail))
         updates = self.actor_optimizer.get_updates(params=self.actor.trainable_weights, loss=loss)
         updates += get_soft_target_model_updates(self.target_actor, self.actor, self.target_model_update)
-        self.actor_train_fn = K.function(state_inputs + [K.learning_phase()], [actions], updates=updates)
+        self.actor_train_fn = graph_function(state_inputs, [actions], updates)
+
+    def _compile_critic_update(self):
+        """FIX-19: the critic's update in one graph call, targets included.
+
+        keras-rl2 calls the target actor, then the target critic, then ``train_on_batch``, each
+        a separate call with its own conversions. The same computation as one function:
+        ``y = r + gamma * (1 - terminal1) * Q'(s1, mu'(s1))`` and a step of the critic's own
+        optimizer (with its soft target update) on ``mean(0.5 * (y - Q(s0, a))**2)``.
+        """
+        state_shape = tuple(self.actor.input_shape[1:])
+        state0 = K.placeholder(shape=(None,) + state_shape, name='state0')
+        state1 = K.placeholder(shape=(None,) + state_shape, name='state1')
+        action = K.placeholder(shape=(None, self.nb_actions), name='action')
+        reward = K.placeholder(shape=(None,), name='reward')
+        not_terminal1 = K.placeholder(shape=(None,), name='not_terminal1')
+
+        def q(critic, state, act):
+            inputs = [state]
+            inputs.insert(self.critic_action_input_idx, act)
+            return K.flatten(critic(inputs))
+
+        if self.gamma == 0:  # nothing to bootstrap (FIX-22): skip two network passes per update
+            target = reward
+        else:
+            target = K.stop_gradient(reward + self.gamma * not_terminal1 * q(self.target_critic, state1,
+                                                                              self.target_actor(state1)))
+        q0 = q(self.critic, state0, action)
+        loss = K.mean(huber_loss(target, q0, self.delta_clip))
+        updates = self.critic.optimizer.get_updates(params=self.critic.trainable_weights, loss=loss)
+        metrics = [loss, K.mean(K.abs(target - q0)), K.mean(q0)]  # keras-rl's loss, mae, mean_q
+        self.critic_train_fn = graph_function([state0, action, reward, not_terminal1, state1], metrics, updates)
+
+    def reset_states(self):
+        super().reset_states()
+        self._recent = deque(maxlen=self.memory.window_length)
+        self._pending = None  # the last transition, waiting for the state that follows it
+        self._episode_over = False
 
     def process_state_batch(self, batch):
         # FIX-19: stack the batch as float32 straight away; keras-rl builds an object array.
@@ -111,13 +208,47 @@ class FixedDDPGAgent(DDPGAgent):
         return self.processor.process_state_batch(batch)
 
     def select_action(self, state):
-        # FIX-18: clip actor output plus noise to the action space *before* keras-rl stores it,
-        # so the critic learns about the actions the env really applied.
-        return np.clip(super().select_action(state), -1.0, 1.0)
+        action = self._act([np.asarray(state, dtype=np.float32)[None]])[0][0]
+        if self.training and self.random_process is not None:
+            action = action + self.random_process.sample()
+        # FIX-18: clip actor output plus noise to the action space *before* it is stored, so
+        # the critic learns about the actions the env really applied.
+        return np.clip(action, -1.0, 1.0)
+
+    def forward(self, observation):
+        self._recent.append(np.asarray(observation, dtype=np.float32))
+        state = np.zeros((self.memory.window_length,) + self._recent[0].shape, dtype=np.float32)
+        state[-len(self._recent):] = self._recent  # zeros before the episode's first observation
+        if self._pending is not None:  # the previous transition ends in this state
+            self.memory.append(*self._pending, state)
+            self._pending = None
+        action = self.select_action(state)
+        self.recent_observation, self.recent_action, self._state = observation, action, state
+        return action
 
     def backward(self, reward, terminal=False):
+        episode_ends = terminal
         # FIX-12: a time limit is not a terminal state; keep bootstrapping through it.
-        return super().backward(reward, terminal=terminal and not self._truncated)
+        terminal = terminal and not self._truncated
+        if self.training:
+            if self._episode_over:
+                # keras-rl's fit calls forward/backward once more after an episode ends, with a
+                # made-up reward of 0: that is not a transition of the env, so it is not stored.
+                self._episode_over = False
+            else:
+                self._pending = (self._state, self.recent_action, reward, terminal)
+                self._episode_over = episode_ends
+        metrics = [np.nan for _ in self.metrics_names]
+        can_train = self.step > self.nb_steps_warmup_critic or self.step > self.nb_steps_warmup_actor
+        if self.training and can_train and self.step % self.train_interval == 0 and self.memory.nb_entries:
+            state0, action, reward_batch, terminal1, state1 = self.memory.sample(self.batch_size)
+            if self.step > self.nb_steps_warmup_critic:
+                metrics = self.critic_train_fn([state0, action, reward_batch, 1.0 - terminal1, state1])
+            if self.step > self.nb_steps_warmup_actor:
+                self.actor_train_fn([state0])
+        if self.target_model_update >= 1 and self.step % self.target_model_update == 0:
+            self.update_target_models_hard()
+        return metrics
 
     def fit(self, env, nb_steps, *args, nb_max_episode_steps=None, **kwargs):
         # FIX-15: keras-rl2's np.int16 counter wraps at 32767 and then never ends fit, with
@@ -158,7 +289,8 @@ def build_agent(env, nb_steps, reference_observation, window_length=WINDOW_LENGT
     critic, action_input = build_critic(env, window_length)
     # Building Keras agent
     # FIX-5: the memory holds the whole run, so nothing is forgotten before it is learnt from.
-    memory = SequentialMemory(limit=max(nb_steps, 1000), window_length=window_length)
+    memory = ReplayMemory(limit=max(nb_steps, 1000), window_length=window_length,
+                          observation_shape=env.observation_space.shape, nb_actions=nb_actions)
     # FIX-13: no BoltzmannQPolicy: DDPG's policy is its actor plus exploration noise.
     # FIX-11: independent Gaussian noise, broad at first (sigma 0.6 of the [-1, 1] range) and
     # annealed to 0.05 over 60% of the run: the agent tries far-apart actions, then refines.

@@ -21,9 +21,26 @@ FILTER_ORDER = 4
 
 
 def butter_lowpass(cutoff, nyq_freq, order=FILTER_ORDER):
+    """The Butterworth low-pass of ``signal.butter(order, cutoff / nyq_freq, output='sos')``.
+
+    The same second-order sections, in the same order (``tests/test_speed.py`` compares them),
+    computed in closed form: 25 us instead of scipy's 600 us, which is half of an env step.
+    Even orders only.
+    """
     normal_cutoff = float(cutoff) / nyq_freq
     # FIX-8: second-order sections stay accurate at any cutoff; (b, a) does not at low ones.
-    sos = signal.butter(order, normal_cutoff, btype='lowpass', output='sos')
+    # Analog prototype poles (upper half of the left half-plane), prewarped for the bilinear
+    # transform at fs=2 as scipy does, mapped to z; each conjugate pair is one section.
+    k = np.arange(1, order // 2 + 1)
+    warped = 4.0 * np.tan(np.pi * normal_cutoff / 2.0)
+    poles = warped * np.exp(1j * np.pi * (2 * k + order - 1) / (2 * order))
+    z = (4.0 + poles) / (4.0 - poles)
+    sos = np.zeros((order // 2, 6))
+    sos[:, :4] = [1.0, 2.0, 1.0, 1.0]  # zeros at z = -1, a0 = 1
+    sos[:, 4] = -2.0 * z.real
+    sos[:, 5] = np.abs(z) ** 2
+    sos = np.ascontiguousarray(sos[::-1])  # scipy's order: the poles nearest the unit circle last
+    sos[0, :3] *= warped ** order / np.prod(np.abs(4.0 - poles) ** 2)  # the gain, in the first section
     return sos
 
 

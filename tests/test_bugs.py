@@ -129,10 +129,10 @@ def test_fix_5_memory_holds_the_whole_run(fixed_env):
     agent = build_agent(env, nb_steps, reference_observation=env.reset()[0])
     memory = agent.memory
     assert memory.limit >= nb_steps > agent.nb_steps_warmup_actor
-    obs = np.zeros(2, dtype=np.float32)
+    state = np.zeros((1, 1200), dtype=np.float32)
     for t in range(nb_steps):
-        memory.append(obs + t, np.zeros(2), 0.0, False)
-    assert memory.nb_entries == nb_steps and memory.observations[0][0] == 0  # nothing forgotten
+        memory.append(state + t, np.zeros(2), 0.0, False, state + t + 1)
+    assert memory.nb_entries == nb_steps and memory.states0[0, 0, 0] == 0  # nothing forgotten
 
 
 # BUG-6: a linear, unbounded actor output.
@@ -296,9 +296,8 @@ def test_fix_12_time_limit_not_stored_as_terminal():
     agent = build_agent(env, nb_steps=30, reference_observation=env.reset())
     agent.fit(env, nb_steps=30, verbose=0)
     memory = agent.memory
-    terminals = [bool(memory.terminals[i]) for i in range(memory.nb_entries)]
-    assert memory.nb_entries == 36  # 6 episodes of 5 steps, each closed by keras-rl's extra step
-    assert not any(terminals)
+    assert memory.nb_entries == 30  # 6 episodes of 5 steps (keras-rl's extra step is not stored)
+    assert not memory.terminals1[:memory.nb_entries].any()
 
 
 # BUG-13: a discrete-action policy created for DDPG.
@@ -445,8 +444,7 @@ def test_bug_18_noisy_actions_stored_unclipped(original_run):
 
 def test_fix_18_stored_actions_inside_the_action_space(fixed_run):
     agent, _, _ = fixed_run
-    memory = agent.memory
-    stored = np.array([memory.actions[i] for i in range(memory.nb_entries)])
+    stored = agent.memory.actions[:agent.memory.nb_entries]
     assert np.abs(stored).max() <= 1.0
     assert np.abs(stored).max() == 1.0  # noise did push beyond: the clip was needed
 

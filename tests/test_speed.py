@@ -1,0 +1,72 @@
+"""The fast paths compute the same things as the slow ones they replace.
+
+Speed itself is measured in benchmarks, never asserted here.
+"""
+import numpy as np
+import pytest
+from scipy import signal
+
+
+@pytest.mark.parametrize('cutoff', np.geomspace(1e-3, 14.85, 25))
+def test_closed_form_butterworth_equals_scipys(cutoff):
+    from fixed.env import butter_lowpass
+
+    expected = signal.butter(4, cutoff / 15.0, btype='lowpass', output='sos')
+    np.testing.assert_allclose(butter_lowpass(cutoff, 15.0), expected, rtol=1e-9, atol=1e-15)
+
+
+def test_fast_update_gives_stock_keras_rl_weights():
+    """One batch through stock keras-rl2's DDPG update and through FixedDDPGAgent's."""
+    from rl.agents import DDPGAgent
+    from rl.memory import Experience, SequentialMemory
+    from tensorflow.keras.optimizers.legacy import Adam
+
+    from fixed.agent import FixedDDPGAgent, ReplayMemory, build_actor, build_critic
+    from fixed.train import make_env
+
+    env = make_env(seed=0)
+    settings = dict(nb_actions=2, gamma=0.99, batch_size=8, nb_steps_warmup_critic=1, nb_steps_warmup_actor=1,
+                    target_model_update=1e-2)
+
+    def agent(cls, memory, **extra):
+        actor = build_actor(env)
+        critic, action_input = build_critic(env)
+        built = cls(actor=actor, critic=critic, critic_action_input=action_input, memory=memory, **settings, **extra)
+        built.compile([Adam(learning_rate=1e-3, clipnorm=1.), Adam(learning_rate=1e-3, clipnorm=1.)], metrics=['mae'])
+        return built
+
+    stock = agent(DDPGAgent, SequentialMemory(limit=100, window_length=1))
+    fast = agent(FixedDDPGAgent, ReplayMemory(100, 1, env.observation_space.shape, 2), saturation_penalty=0.0)
+    for name in ('actor', 'critic', 'target_actor', 'target_critic'):
+        getattr(fast, name).set_weights(getattr(stock, name).get_weights())
+
+    rng = np.random.default_rng(0)
+    n = settings['batch_size']
+    state0 = rng.normal(size=(n, 1, 1200)).astype(np.float32)
+    state1 = rng.normal(size=(n, 1, 1200)).astype(np.float32)
+    action = rng.uniform(-1, 1, size=(n, 2)).astype(np.float32)
+    reward = rng.normal(size=n).astype(np.float32)
+    terminal1 = np.array([False, True] * (n // 2))
+
+    stock.memory.sample = lambda batch_size: [Experience(state0[i], action[i], reward[i], state1[i], terminal1[i])
+                                              for i in range(n)]
+    stock.memory.append = lambda *args, **kwargs: None
+    fast.memory.sample = lambda batch_size: (state0, action, reward, terminal1, state1)
+    fast.memory.nb_entries = n
+    before = stock.actor.get_weights() + stock.critic.get_weights()
+    for each in (stock, fast):
+        each.training, each.step = True, 10
+        each.recent_observation, each.recent_action, each._state = state0[0], action[0], state0[0]
+        each.backward(0.0, terminal=False)
+
+    after_stock = stock.actor.get_weights() + stock.critic.get_weights()
+    after_fast = fast.actor.get_weights() + fast.critic.get_weights()
+    assert any(not np.allclose(b, a) for b, a in zip(before, after_stock))  # the update did something
+    for s, f in zip(after_stock, after_fast):
+        np.testing.assert_allclose(f, s, rtol=1e-5, atol=1e-6)
+    # keras-rl2 groups the soft target update with the optimizer step, so in graph mode it may
+    # read the source weights before or after that step: the targets agree to tau * one step.
+    one_step_of_tau = settings['target_model_update'] * 1e-3 * 2
+    for name in ('target_actor', 'target_critic'):
+        for s, f in zip(getattr(stock, name).get_weights(), getattr(fast, name).get_weights()):
+            np.testing.assert_allclose(f, s, rtol=0, atol=one_step_of_tau)
