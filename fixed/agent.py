@@ -131,8 +131,8 @@ class FixedDDPGAgent(DDPGAgent):
     """keras-rl2's DDPGAgent with the fixes keras-rl2 itself needs (FIX-6, -12, -15, -18, -19).
 
     It computes DDPG's updates exactly as keras-rl2 does (the same Keras models, losses and
-    optimizers; ``tests/test_speed.py`` checks the resulting weights), but each step costs two
-    graph calls instead of keras-rl2's five, on float32 batches from ``ReplayMemory``.
+    optimizers; ``tests/test_speed.py`` checks the resulting weights), but an update costs one
+    graph call instead of keras-rl2's five, on float32 batches from ``ReplayMemory``.
     """
 
     def __init__(self, *args, saturation_penalty=1.0, **kwargs):
@@ -142,34 +142,34 @@ class FixedDDPGAgent(DDPGAgent):
 
     def compile(self, optimizer, metrics=[]):
         super().compile(optimizer, metrics=list(metrics))
-        self._compile_actor_update()
-        self._compile_critic_update()
+        self._compile_updates()
         self._act = graph_function(self.actor.inputs, self.actor.outputs)  # no predict_on_batch overhead
 
-    def _compile_actor_update(self):
+    def _actor_updates(self, state):
+        """The actor's loss on ``state`` and the update ops of its optimizer (and soft target)."""
         # FIX-6: keras-rl's actor loss is -mean(Q(s, actor(s))). Once a tanh output is pushed
         # into its flat tail (|pre-activation| > 2, |action| > 0.96), its gradient vanishes and
         # the actor sits in a corner of the action space for thousands of steps. Add a penalty
         # that is zero inside that range and grows outside it, so the actor can always come back.
-        state_inputs = [i for i in self.critic.inputs if i is not self.critic_action_input]
-        actions = self.actor(state_inputs)
-        pre_tanh = Model(self.actor.inputs, self.actor.layers[-2].output)(state_inputs)
-        critic_inputs = list(state_inputs)
+        pre_tanh = Model(self.actor.inputs, self.actor.layers[-2].output)(state)
+        actions = self.actor.layers[-1](pre_tanh)  # the tanh: one pass through the actor, not two
+        critic_inputs = [state]
         critic_inputs.insert(self.critic_action_input_idx, actions)
         q_values = self.critic(critic_inputs)
         tail = K.relu(K.abs(pre_tanh) - TANH_USEFUL_RANGE)
         loss = -K.mean(q_values) + self.saturation_penalty * K.mean(K.square(tail))
         updates = self.actor_optimizer.get_updates(params=self.actor.trainable_weights, loss=loss)
         updates += get_soft_target_model_updates(self.target_actor, self.actor, self.target_model_update)
-        self.actor_train_fn = graph_function(state_inputs, [actions], updates)
+        return actions, updates
 
-    def _compile_critic_update(self):
-        """FIX-19: the critic's update in one graph call, targets included.
+    def _compile_updates(self):
+        """FIX-19: DDPG's update in few graph calls, targets included.
 
-        keras-rl2 calls the target actor, then the target critic, then ``train_on_batch``, each
-        a separate call with its own conversions. The same computation as one function:
-        ``y = r + gamma * (1 - terminal1) * Q'(s1, mu'(s1))`` and a step of the critic's own
-        optimizer (with its soft target update) on ``mean(0.5 * (y - Q(s0, a))**2)``.
+        keras-rl2 calls the target actor, the target critic, ``train_on_batch`` and the actor's
+        update, each a separate call with its own conversions. The same computation here:
+        ``y = r + gamma * (1 - terminal1) * Q'(s1, mu'(s1))``, a step of the critic's own optimizer
+        (with its soft target update) on ``mean(0.5 * (y - Q(s0, a))**2)``, then, in the same call
+        but only after that step (as keras-rl2 does it), the actor's step against the new critic.
         """
         state_shape = tuple(self.actor.input_shape[1:])
         state0 = K.placeholder(shape=(None,) + state_shape, name='state0')
@@ -177,6 +177,7 @@ class FixedDDPGAgent(DDPGAgent):
         action = K.placeholder(shape=(None, self.nb_actions), name='action')
         reward = K.placeholder(shape=(None,), name='reward')
         not_terminal1 = K.placeholder(shape=(None,), name='not_terminal1')
+        batch = [state0, action, reward, not_terminal1, state1]
 
         def q(critic, state, act):
             inputs = [state]
@@ -190,9 +191,15 @@ class FixedDDPGAgent(DDPGAgent):
                                                                               self.target_actor(state1)))
         q0 = q(self.critic, state0, action)
         loss = K.mean(huber_loss(target, q0, self.delta_clip))
-        updates = self.critic.optimizer.get_updates(params=self.critic.trainable_weights, loss=loss)
+        critic_updates = self.critic.optimizer.get_updates(params=self.critic.trainable_weights, loss=loss)
         metrics = [loss, K.mean(K.abs(target - q0)), K.mean(q0)]  # keras-rl's loss, mae, mean_q
-        self.critic_train_fn = graph_function([state0, action, reward, not_terminal1, state1], metrics, updates)
+        self.critic_train_fn = graph_function(batch, metrics, critic_updates)
+
+        actions, actor_updates = self._actor_updates(state0)
+        self.actor_train_fn = graph_function([state0], [actions], actor_updates)
+        with tf.control_dependencies(tf.nest.flatten(critic_updates)):  # the actor sees the new critic
+            _, actor_after_critic = self._actor_updates(state0)
+        self.train_fn = graph_function(batch, metrics, critic_updates + actor_after_critic)
 
     def reset_states(self):
         super().reset_states()
@@ -242,9 +249,14 @@ class FixedDDPGAgent(DDPGAgent):
         can_train = self.step > self.nb_steps_warmup_critic or self.step > self.nb_steps_warmup_actor
         if self.training and can_train and self.step % self.train_interval == 0 and self.memory.nb_entries:
             state0, action, reward_batch, terminal1, state1 = self.memory.sample(self.batch_size)
-            if self.step > self.nb_steps_warmup_critic:
-                metrics = self.critic_train_fn([state0, action, reward_batch, 1.0 - terminal1, state1])
-            if self.step > self.nb_steps_warmup_actor:
+            batch = [state0, action, reward_batch, 1.0 - terminal1, state1]
+            critic_due = self.step > self.nb_steps_warmup_critic
+            actor_due = self.step > self.nb_steps_warmup_actor
+            if critic_due and actor_due:
+                metrics = self.train_fn(batch)  # both in one call, critic first
+            elif critic_due:
+                metrics = self.critic_train_fn(batch)
+            else:
                 self.actor_train_fn([state0])
         if self.target_model_update >= 1 and self.step % self.target_model_update == 0:
             self.update_target_models_hard()

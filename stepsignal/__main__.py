@@ -5,6 +5,7 @@
 - ``diagnose SCRIPT [ARGS...]`` or ``diagnose -m MODULE [ARGS...]``: run a keras-rl training script
   until its first ``agent.fit(...)``, report what will keep it from learning, and stop (or go on
   with ``--continue``). Exit status 1 if an error was found, 0 if not (docs/diagnose.md).
+- ``bench [--out benchmarks/RESULTS.md] [--seeds N]``: the speed and sample-efficiency benchmark.
 """
 import argparse
 import logging
@@ -28,6 +29,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m stepsignal', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest='command', required=True)
+    commands.add_parser('bench', help='speed and sample efficiency, written to benchmarks/RESULTS.md')
     compare = commands.add_parser('compare', help='original vs fixed, with a report')
     compare.add_argument('--out', required=True, help='folder for the report and both runs')
     compare.add_argument('--seed', type=int, default=0, help='seed for both variants (default 0)')
@@ -39,6 +41,9 @@ def main(argv=None):
                           help='train after the diagnosis instead of stopping')
     diagnose.add_argument('script', nargs='?', help='the training script (a .py file)')
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ['bench']:  # the benchmark has its own options
+        from stepsignal.bench import main as bench
+        return bench(argv[1:])
     script_args = []
     if argv[:1] == ['diagnose']:
         own, script_args = split_script_arguments(argv[1:])

@@ -1,0 +1,327 @@
+"""``python -m stepsignal bench``: the kit's speed and sample-efficiency benchmark, in one run.
+
+Everything is measured on this machine in this run, so the ratios compare like with like:
+
+- training throughput: stock keras-rl2 ``DDPGAgent`` against ``FixedDDPGAgent``, with the same
+  networks, batch size, replay memory size and env;
+- environment throughput: the original env against the fixed env;
+- sample efficiency: environment steps until the fixed agent's noise-free policy first reaches
+  the question's success (L2 < 1.0), over seeds, beside scipy's differential evolution and
+  Nelder-Mead counting reward evaluations to the same threshold;
+- scaling: time per environment step, per training step and peak memory as the signal grows.
+
+The table is printed and written to ``benchmarks/RESULTS.md`` (atomically) with the machine,
+the versions and the date.
+"""
+import argparse
+import contextlib
+import io
+import json
+import logging
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from stepsignal.files import write_atomic
+
+log = logging.getLogger(__name__)
+
+SUCCESS_L2 = 1.0
+
+
+def question_envs():
+    from original.env import StepSignal as OriginalEnv
+    from fixed.env import StepSignal as FixedEnv
+    from stepsignal.scenario import question_scenario
+
+    s = question_scenario()
+    return (OriginalEnv(s.input_signal, s.sample_rate, s.desired_signal),
+            FixedEnv(s.input_signal, s.sample_rate, s.desired_signal))
+
+
+def bench_env(steps=2000):
+    """Env steps per second with uniformly random raw actions, episodes of 5 steps."""
+    original_env, fixed_env = question_envs()
+    rng = np.random.default_rng(0)
+    actions = rng.uniform(-1, 1, size=(steps, 2)).astype(np.float32)
+    rates = {}
+    for name, env in (('original', original_env), ('fixed', fixed_env)):
+        with contextlib.redirect_stdout(io.StringIO()), np.errstate(all='ignore'):  # BUG-14 prints
+            start = time.perf_counter()
+            for i, action in enumerate(actions):
+                if i % 5 == 0:
+                    env.reset()
+                env.step(action)
+            rates[name] = steps / (time.perf_counter() - start)
+    return rates
+
+
+def stock_and_fixed_agents(env, nb_steps, warmup):
+    """Two agents with the same networks, batch, memory size, noise, optimisers and processor."""
+    from rl.agents import DDPGAgent
+    from rl.memory import SequentialMemory
+    from rl.random import GaussianWhiteNoiseProcess
+    from tensorflow.keras.optimizers.legacy import Adam
+
+    from fixed.agent import ScaleObservations, build_actor, build_agent, build_critic
+
+    reference = env.reset()
+    fast = build_agent(env, nb_steps, reference_observation=reference)
+    fast.nb_steps_warmup_critic = fast.nb_steps_warmup_actor = warmup
+    actor = build_actor(env)
+    critic, action_input = build_critic(env)
+    stock = DDPGAgent(nb_actions=2, actor=actor, critic=critic, critic_action_input=action_input,
+                      memory=SequentialMemory(limit=fast.memory.limit, window_length=1),
+                      nb_steps_warmup_critic=warmup, nb_steps_warmup_actor=warmup,
+                      random_process=GaussianWhiteNoiseProcess(size=2, sigma=0.6), gamma=fast.gamma,
+                      target_model_update=fast.target_model_update, batch_size=fast.batch_size,
+                      processor=ScaleObservations(reference))
+    stock.compile([Adam(learning_rate=1e-4, clipnorm=1.), Adam(learning_rate=1e-3, clipnorm=1.)], metrics=['mae'])
+    return stock, fast
+
+
+def bench_training(steps=1000, warmup=100, rounds=3):
+    """Training env steps per second, stock keras-rl2 vs the fixed agent, same everything else.
+
+    The two alternate, fresh agents each round, so that a slow spell of a shared machine hits
+    both; the ratio is taken per round.
+    """
+    from fixed.train import make_env
+    from stepsignal.seeding import seed_everything
+
+    rounds_measured = []
+    for round_index in range(rounds):
+        seed_everything(round_index)
+        env = make_env(seed=round_index)
+        stock, fast = stock_and_fixed_agents(env, steps, warmup)
+        rates = {}
+        for name, agent in (('stock keras-rl2', stock), ('fixed', fast)):
+            start = time.perf_counter()
+            agent.fit(env, nb_steps=steps, verbose=0)
+            rates[name] = steps / (time.perf_counter() - start)
+        log.info('round %d: stock %.0f, fixed %.0f steps/s', round_index + 1, rates['stock keras-rl2'], rates['fixed'])
+        rounds_measured.append(rates)
+    return rounds_measured
+
+
+def steps_to_success(seed, nb_steps=5000, every=100):
+    """Environment steps until the fixed agent's noise-free policy first reaches L2 < 1.0."""
+    from rl.callbacks import Callback
+
+    from fixed.agent import build_agent
+    from fixed.train import make_env
+    from stepsignal.seeding import seed_everything
+
+    seed_everything(seed)
+    env = make_env(seed=seed)
+    agent = build_agent(env, nb_steps, reference_observation=env.reset())
+    probe_env = make_env()
+    found = {}
+
+    class Probe(Callback):
+        """Every ``every`` steps, one noise-free action on a fresh episode of a separate env."""
+
+        def on_step_end(self, step, logs=None):
+            if agent.step % every or 'step' in found:
+                return
+            observation = agent.processor.process_observation(probe_env.reset())
+            state = np.zeros((agent.memory.window_length,) + observation.shape, dtype=np.float32)
+            state[-1] = observation
+            action = agent._act([state[None]])[0][0]  # the actor alone: no noise, no memory
+            *_, info = probe_env.step(action)
+            if info['l2_distance'] < SUCCESS_L2:
+                found['step'] = int(agent.step)
+                raise KeyboardInterrupt  # keras-rl's own way to end fit early: no need to go on
+
+    agent.fit(env, nb_steps=nb_steps, verbose=0, callbacks=[Probe()])
+    return found.get('step')
+
+
+def bench_optimisers(seeds=(0, 1, 2)):
+    """Reward evaluations until scipy's optimisers first reach L2 < 1.0 on the fixed env."""
+    from scipy import optimize
+
+    _, env = question_envs()
+
+    class Found(Exception):
+        pass
+
+    def run(method, seed):
+        count = {'n': 0}
+
+        def distance(action):
+            count['n'] += 1
+            env.reset()
+            *_, info = env.step(np.asarray(action, dtype=np.float32))
+            if info['l2_distance'] < SUCCESS_L2:
+                raise Found
+            return info['l2_distance']
+
+        try:
+            if method == 'differential evolution':
+                optimize.differential_evolution(distance, [(-1, 1), (-1, 1)], seed=seed, maxiter=200, tol=0,
+                                                polish=False)
+            else:
+                start = np.random.default_rng(seed).uniform(-1, 1, 2) if seed else np.zeros(2)
+                optimize.minimize(distance, start, method='Nelder-Mead', options={'maxfev': 2000})
+        except Found:
+            return count['n']
+        return None
+
+    return {method: [run(method, seed) for seed in seeds] for method in ('differential evolution', 'Nelder-Mead')}
+
+
+SCALING_SNIPPET = '''
+import json, sys, time, tracemalloc
+import numpy as np
+from fixed.env import StepSignal  # the env alone first: its memory without TensorFlow's
+def rss_mb():  # resident memory now (a peak would include the parent's, inherited at fork)
+    with open('/proc/self/statm') as statm:
+        return int(statm.read().split()[1]) * 4096 / 2**20
+tracemalloc.start()
+from stepsignal.scenario import Scenario
+n = int(sys.argv[1]); rate = n / 3.0
+t = np.arange(n) / rate
+scenario = Scenario(time=t, input_signal=0.5 * (np.sign(t - 1) + 9), desired_signal=3 * np.ones(n), sample_rate=rate)
+raw = StepSignal(scenario.input_signal, rate, scenario.desired_signal)
+raw.reset()
+rng = np.random.default_rng(0)
+start = time.perf_counter()
+for _ in range(50):
+    raw.step(rng.uniform(-1, 1, 2).astype(np.float32))
+env_ms = (time.perf_counter() - start) / 50 * 1e3
+env_peak = tracemalloc.get_traced_memory()[1] / 2**20
+tracemalloc.stop()
+import stepsignal.keras_rl
+from fixed.agent import build_agent
+from fixed.train import make_env
+env = make_env(scenario, seed=0)
+before_agent = rss_mb()
+agent = build_agent(env, 1000, reference_observation=env.reset())
+agent.nb_steps_warmup_critic = agent.nb_steps_warmup_actor = 64
+agent.fit(env, nb_steps=80, verbose=0)
+start = time.perf_counter()
+agent.fit(env, nb_steps=100, verbose=0)  # warmup 64 again: 36 of these steps train
+train_ms = (time.perf_counter() - start) / 100 * 1e3
+print(json.dumps({'samples': n, 'env_step_ms': env_ms, 'env_peak_mb': env_peak, 'train_step_ms': train_ms,
+                  'agent_mb': rss_mb() - before_agent}))
+'''
+
+
+def bench_scaling(sizes=(600, 16000, 144000)):
+    """Per size, in a fresh process (so peak memory is its own): env and training step times."""
+    rows = []
+    for n in sizes:
+        log.info('scaling: %d samples', n)
+        finished = subprocess.run([sys.executable, '-c', SCALING_SNIPPET, str(n)], capture_output=True, text=True)
+        if finished.returncode != 0:
+            rows.append({'samples': n, 'error': finished.stderr.strip().splitlines()[-1][:200]})
+        else:
+            rows.append(json.loads(finished.stdout.strip().splitlines()[-1]))
+    return rows
+
+
+def versions():
+    from stepsignal.compare import versions as installed
+
+    return installed()
+
+
+def summarise(seeds_found):
+    found = [s for s in seeds_found if s is not None]
+    if not found:
+        return 'never'
+    text = f'median {int(np.median(found))}, range {min(found)}-{max(found)}'
+    missing = len(seeds_found) - len(found)
+    return text + (f' ({missing} of {len(seeds_found)} never)' if missing else '')
+
+
+def report(results):
+    rounds, env = results['training'], results['env']
+    ratios = [r['fixed'] / r['stock keras-rl2'] for r in rounds]
+    lines = [
+        '# Benchmark results',
+        '',
+        f"Measured {results['date']} in one run of `python -m stepsignal bench` on {results['machine']}.",
+        '',
+        '| package | version |', '|---|---|',
+        *[f'| {name} | {version} |' for name, version in results['versions'].items()],
+        '',
+        '## Training throughput (same networks, batch 64, memory, env; warmup 100, 1,000 steps)',
+        '',
+        'Stock and fixed alternate, with fresh agents each round.',
+        '',
+        '| round | stock keras-rl2 (env steps/s) | fixed (env steps/s) | ratio |', '|---|---|---|---|',
+        *[f"| {i + 1} | {r['stock keras-rl2']:.0f} | {r['fixed']:.0f} | {ratio:.1f}x |"
+          for i, (r, ratio) in enumerate(zip(rounds, ratios))],
+        f'| **median** | | | **{float(np.median(ratios)):.1f}x** |',
+        '',
+        '## Environment throughput (random raw actions, episodes of 5 steps)',
+        '',
+        '| env | steps/s |', '|---|---|',
+        *[f'| {name} | {rate:.0f} |' for name, rate in env.items()],
+        '',
+        '## Sample efficiency: until the first success (L2 < 1.0)',
+        '',
+        '| method | what is counted | to first success |', '|---|---|---|',
+        f"| fixed DDPG agent, seeds {results['efficiency_seeds']} | env steps (policy checked every 100) | "
+        f"{summarise(results['ddpg_steps'])} |",
+        *[f'| scipy {method}, seeds {results["optimiser_seeds"]} | reward evaluations | {summarise(counts)} |'
+          for method, counts in results['optimisers'].items()],
+        '',
+        'Stable-Baselines3 TD3 and SAC were not run: the optional benchmark extra is not part of this kit yet.',
+        '',
+        '## Scaling with the signal length (3 s of signal; fresh process per size)',
+        '',
+        'The networks see 2 x samples inputs: at audio lengths the first layers dominate time and memory.',
+        '',
+        '| samples | env step (ms) | env peak allocation (MB) | step of fit, 36% training (ms) | agent memory (MB) |',
+        '|---|---|---|---|---|',
+    ]
+    for row in results['scaling']:
+        if 'error' in row:
+            lines.append(f"| {row['samples']} | failed: {row['error']} | | | |")
+        else:
+            lines.append(f"| {row['samples']} | {row['env_step_ms']:.2f} | {row['env_peak_mb']:.1f} | "
+                         f"{row['train_step_ms']:.1f} | {row['agent_mb']:.0f} |")
+    lines.append('')
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='python -m stepsignal bench', description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--out', type=Path, default=Path('benchmarks/RESULTS.md'), help='where to write the table')
+    parser.add_argument('--seeds', type=int, default=5, help='seeds for the sample-efficiency part (default 5)')
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format='%(levelname)s %(name)s: %(message)s')
+    if args.seeds < 1:
+        parser.error(f'--seeds must be at least 1, got {args.seeds}')
+    results = {'date': date.today().isoformat(), 'machine': f'{platform.machine()}, {os.cpu_count()} cores, '
+               f'{platform.python_implementation()} {platform.python_version()}', 'versions': versions()}
+    log.info('environment throughput')
+    results['env'] = bench_env()
+    log.info('training throughput: stock keras-rl2 vs fixed')
+    results['training'] = bench_training()
+    results['efficiency_seeds'] = f'0-{args.seeds - 1}'
+    results['ddpg_steps'] = []
+    for seed in range(args.seeds):
+        log.info('sample efficiency: seed %d', seed)
+        results['ddpg_steps'].append(steps_to_success(seed))
+    results['optimiser_seeds'] = '0-2'
+    results['optimisers'] = bench_optimisers()
+    results['scaling'] = bench_scaling()
+    text = report(results)
+    write_atomic(args.out, lambda handle: handle.write(text.encode('utf-8')))
+    print(text)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
