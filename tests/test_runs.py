@@ -52,3 +52,14 @@ def test_fixed_agent_learns_the_task_seed_0(tmp_path):
     assert result['success'] is True
     assert result['l2_distance'] < 1.0
     assert result['cutoff_hz'] < 0.02  # the low-cutoff basin, not the local optimum above 0.05 Hz
+
+
+@pytest.mark.parametrize('variant', ['original', 'fixed'])
+@pytest.mark.parametrize('bad, message', [(['--seed', '-1'], '--seed'), (['--out-is-a-file'], 'is a file')])
+def test_bad_arguments_get_a_clear_message(variant, bad, message, tmp_path):
+    a_file = tmp_path / 'taken'
+    a_file.write_text('not a folder')
+    out = str(a_file) if bad == ['--out-is-a-file'] else str(tmp_path / 'out')
+    args = ['--out', out] + ([] if bad == ['--out-is-a-file'] else bad)
+    finished = run_module(variant, *args)
+    assert finished.returncode == 2 and message in finished.stderr and 'Traceback' not in finished.stderr
