@@ -317,5 +317,8 @@ def build_agent(env, nb_steps, reference_observation, window_length=WINDOW_LENGT
                            memory=memory, nb_steps_warmup_critic=warmup, nb_steps_warmup_actor=warmup,
                            random_process=random_process, gamma=0.0, target_model_update=1e-2,
                            batch_size=batch_size, processor=ScaleObservations(reference_observation))
+    # FIX-6: the actor learns 10 times slower than the critic (as in the DDPG paper), so that it
+    # does not outrun the critic's estimate into a corner of the action space. (With gamma=0 the
+    # target networks serve no target; target_model_update only sets how fast they follow.)
     agent.compile([Adam(learning_rate=1e-4, clipnorm=1.), Adam(learning_rate=1e-3, clipnorm=1.)], metrics=['mae'])
     return agent
