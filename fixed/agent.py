@@ -222,6 +222,16 @@ class FixedDDPGAgent(DDPGAgent):
         # the critic learns about the actions the env really applied.
         return np.clip(action, -1.0, 1.0)
 
+    def policy_action(self, observation):
+        """The noise-free action for the first observation of an episode (already processed).
+
+        The actor alone: no exploration noise, and nothing stored or changed in the agent, so it
+        can be asked in the middle of training.
+        """
+        state = np.zeros((self.memory.window_length,) + np.shape(observation), dtype=np.float32)
+        state[-1] = observation  # zeros before the episode's first observation, as in forward
+        return np.clip(self._act([state[None]])[0][0], -1.0, 1.0)
+
     def forward(self, observation):
         self._recent.append(np.asarray(observation, dtype=np.float32))
         state = np.zeros((self.memory.window_length,) + self._recent[0].shape, dtype=np.float32)

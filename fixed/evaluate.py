@@ -1,18 +1,17 @@
 """``python -m fixed.evaluate --seeds 0-9``: train one fixed agent per seed and tabulate the results.
 
-Each seed runs ``python -m fixed`` in its own process (TensorFlow keeps one graph per process, and
-two processes use both cores), writing into ``OUT/seed-N/``. The table of seed, cutoff, offset,
-L2 distance, success and training time is printed and written to ``OUT/summary.md``, with the
-raw numbers in ``OUT/summary.json``.
+Each seed runs ``python -m fixed`` in its own process (``stepsignal.child``), writing into
+``OUT/seed-N/``. The table of seed, cutoff, offset, L2 distance, success and training time is
+printed and written to ``OUT/summary.md``, with the raw numbers in ``OUT/summary.json``.
 """
 import argparse
 import json
 import logging
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from stepsignal.child import run_module
 from stepsignal.files import write_atomic, write_json
 
 log = logging.getLogger(__name__)
@@ -42,16 +41,12 @@ def parse_seeds(text):
 def run_seed(seed, out, steps):
     """Train one seed in a child process; return its result.json, or a failure record."""
     folder = out / f'seed-{seed}'
-    command = [sys.executable, '-m', 'fixed', '--seed', str(seed), '--out', str(folder)]
-    if steps is not None:
-        command += ['--steps', str(steps)]
-    log.info('seed %d: training (%s)', seed, folder)
-    finished = subprocess.run(command, capture_output=True, text=True)
-    (folder / 'log.txt').parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(folder / 'log.txt', lambda f: f.write((finished.stdout + finished.stderr).encode()))
-    if finished.returncode != 0:
-        log.error('seed %d failed (exit %d); see %s', seed, finished.returncode, folder / 'log.txt')
-        return {'seed': seed, 'error': f'exit status {finished.returncode}'}
+    arguments = ['--seed', str(seed)] + ([] if steps is None else ['--steps', str(steps)])
+    try:
+        run_module('fixed', folder, arguments, label=f'seed {seed}')
+    except RuntimeError as error:
+        log.error('seed %d failed; see %s\n%s', seed, folder / 'stdout.txt', error)
+        return {'seed': seed, 'error': str(error).splitlines()[0]}
     result = json.loads((folder / 'result.json').read_text())
     log.info('seed %d: L2 %.3f, success %s', seed, result['l2_distance'], result['success'])
     return result

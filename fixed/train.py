@@ -47,15 +47,8 @@ def describe_step(reward, info, printed):
 
 def evaluate_policy(agent, env):
     """The noise-free policy's first action on a fresh episode, and what it achieves."""
-    training = agent.training
-    agent.training = False  # no exploration noise
-    agent.reset_states()
-    try:
-        observation = agent.processor.process_observation(env.reset())
-        action = agent.forward(observation)
-        _, reward, _, info = env.step(action)
-    finally:
-        agent.training = training
+    action = agent.policy_action(agent.processor.process_observation(env.reset()))
+    _, reward, _, info = env.step(action)
     return {
         'action': [float(a) for a in action],
         'cutoff_hz': info['cutoff_hz'],

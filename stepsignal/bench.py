@@ -115,7 +115,7 @@ def steps_to_success(seed, nb_steps=5000, every=100):
     from rl.callbacks import Callback
 
     from fixed.agent import build_agent
-    from fixed.train import make_env
+    from fixed.train import evaluate_policy, make_env
     from stepsignal.seeding import seed_everything
 
     seed_everything(seed)
@@ -125,17 +125,12 @@ def steps_to_success(seed, nb_steps=5000, every=100):
     found = {}
 
     class Probe(Callback):
-        """Every ``every`` steps, one noise-free action on a fresh episode of a separate env."""
+        """Every ``every`` steps, the noise-free policy on a fresh episode of a separate env."""
 
         def on_step_end(self, step, logs=None):
             if agent.step % every or 'step' in found:
                 return
-            observation = agent.processor.process_observation(probe_env.reset())
-            state = np.zeros((agent.memory.window_length,) + observation.shape, dtype=np.float32)
-            state[-1] = observation
-            action = agent._act([state[None]])[0][0]  # the actor alone: no noise, no memory
-            *_, info = probe_env.step(action)
-            if info['l2_distance'] < SUCCESS_L2:
+            if evaluate_policy(agent, probe_env)['success']:
                 found['step'] = int(agent.step)
                 raise KeyboardInterrupt  # keras-rl's own way to end fit early: no need to go on
 

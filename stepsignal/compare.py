@@ -19,8 +19,6 @@ import json
 import logging
 import os
 import platform
-import subprocess
-import sys
 import time
 from importlib import metadata
 from pathlib import Path
@@ -28,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from stepsignal.catalogue import BUGS
+from stepsignal.child import run_module
 from stepsignal.files import write_atomic, write_json
 from stepsignal.limits import MAX_KERAS_RL_STEPS
 from stepsignal.scenario import question_scenario
@@ -37,25 +36,6 @@ log = logging.getLogger(__name__)
 DOCS = Path(__file__).resolve().parents[1] / 'docs'
 FIGURES = ('scenario.png', 'actions.png', 'learning.png', 'signals.png')
 VERSIONED = ('tensorflow', 'tf-keras', 'keras-rl2', 'gym', 'gymnasium', 'numpy', 'scipy', 'matplotlib')
-
-
-def run_variant(name, out, arguments):
-    """Run ``python -m NAME`` in a child process; its log goes on to ours, its stdout to a file."""
-    command = [sys.executable, '-m', name, '--out', str(out), *arguments]
-    log.info('%s: %s', name, ' '.join(command[1:]))
-    start = time.perf_counter()
-    out.mkdir(parents=True, exist_ok=True)
-    tail = []
-    with open(out / 'stdout.txt', 'w') as stdout:
-        child = subprocess.Popen(command, stdout=stdout, stderr=subprocess.PIPE, text=True)
-        for line in child.stderr:  # live, so that the child's progress shows as it happens
-            tail = (tail + [line])[-40:]
-            if line.startswith(('INFO ', 'WARNING ', 'ERROR ')):  # its own logging, not TF's chatter
-                log.info('[%s] %s', name, line.rstrip().split(': ', 1)[-1])
-        returncode = child.wait()
-    if returncode != 0:
-        raise RuntimeError(f'python -m {name} failed with exit status {returncode}:\n' + ''.join(tail))
-    return time.perf_counter() - start
 
 
 def final_signals(original_trace, fixed_result, scenario):
@@ -272,8 +252,8 @@ def compare(out_dir, seed=0, steps=None):
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     wall = {
-        'original': run_variant('original', out / 'original', ['--seed', str(seed)]),
-        'fixed': run_variant('fixed', out / 'fixed',
+        'original': run_module('original', out / 'original', ['--seed', str(seed)]),
+        'fixed': run_module('fixed', out / 'fixed',
                              ['--seed', str(seed)] + ([] if steps is None else ['--steps', str(steps)])),
     }
     log.info('report: drawing figures')

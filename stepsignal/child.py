@@ -1,0 +1,35 @@
+"""Run one of the kit's command lines in a child process, with its progress shown live.
+
+TensorFlow keeps one graph per process, and seeds act through it: a run in its own process is
+exactly the run its command line gives, and two of them can use both cores.
+"""
+import logging
+import subprocess
+import sys
+import time
+
+log = logging.getLogger(__name__)
+
+
+def run_module(name, out, arguments, label=None):
+    """Run ``python -m NAME --out OUT ARGUMENTS``; return its wall time in seconds.
+
+    Its own log lines go on to ours as they come, prefixed ``[label]`` (default: the module);
+    its stdout goes to ``OUT/stdout.txt``. A failure raises ``RuntimeError`` with its last lines.
+    """
+    label = label or name
+    command = [sys.executable, '-m', name, '--out', str(out), *arguments]
+    log.info('%s: %s', label, ' '.join(command[1:]))
+    start = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    tail = []
+    with open(out / 'stdout.txt', 'w') as stdout:
+        child = subprocess.Popen(command, stdout=stdout, stderr=subprocess.PIPE, text=True)
+        for line in child.stderr:  # live, so that the child's progress shows as it happens
+            tail = (tail + [line])[-40:]
+            if line.startswith(('INFO ', 'WARNING ', 'ERROR ')):  # its own logging, not TF's chatter
+                log.info('[%s] %s', label, line.rstrip().split(': ', 1)[-1])
+        returncode = child.wait()
+    if returncode != 0:
+        raise RuntimeError(f'python -m {name} failed with exit status {returncode}:\n' + ''.join(tail))
+    return time.perf_counter() - start
