@@ -11,6 +11,8 @@ import numpy as np
 from gymnasium import spaces
 from scipy import signal
 
+from stepsignal.scenario import StepRanges, random_step_scenario
+
 log = logging.getLogger(__name__)
 
 # Default physical ranges. The lowest cutoff is the question's 10e-4 Hz; the highest stays a
@@ -18,6 +20,9 @@ log = logging.getLogger(__name__)
 DEFAULT_LOWEST_CUTOFF_HZ = 1e-3
 DEFAULT_HIGHEST_CUTOFF_FRACTION_OF_NYQUIST = 0.99
 FILTER_ORDER = 4
+MAX_OBSERVED_SAMPLES = 600
+"""Longest signal the agent sees sample by sample (the question's 600); longer ones are shown to
+it as this many block averages (``DownsampleObservation``)."""
 
 
 def butter_lowpass(cutoff, nyq_freq, order=FILTER_ORDER):
@@ -120,6 +125,8 @@ class StepSignal(GoalEnv):
       Default ``(1e-3, 0.99 * Nyquist)``.
     - ``distance_threshold``: L2 distance counted as success, default 1.0 (the question's 10e-1).
     - ``max_episode_steps``: the time limit, default 10.
+    - ``max_offset``: the offset range is ``[-max_offset, max_offset]``; default the spread of
+      both signals together.
 
     ``gymnasium.utils.env_checker.check_env`` passes without warnings.
     """
@@ -127,7 +134,7 @@ class StepSignal(GoalEnv):
     metadata = {'render_modes': []}
 
     def __init__(self, input_signal, sample_rate, desired_signal, cutoff_range=None,
-                 distance_threshold=1.0, max_episode_steps=10):
+                 distance_threshold=1.0, max_episode_steps=10, max_offset=None):
         super(StepSignal, self).__init__()
         # FIX-10: float32 throughout, so observations lie inside their float32 spaces.
         self.initial_signal = _checked_signal('input_signal', input_signal)
@@ -143,8 +150,10 @@ class StepSignal(GoalEnv):
             raise ValueError(f'max_episode_steps must be an integer >= 1, got {max_episode_steps!r}')
         self.max_episode_steps = int(max_episode_steps)
         self.elapsed_steps = 0
-        max_offset = abs(max(max(self.desired_signal), max(self.signal))
-                         - min(min(self.desired_signal), min(self.signal)))
+        if max_offset is None:
+            max_offset = abs(max(max(self.desired_signal), max(self.signal))
+                             - min(min(self.desired_signal), min(self.signal)))
+        max_offset = _checked_positive('max_offset', max_offset)
         # FIX-7: the physical bounds stay float64 (float16 rounded them onto Nyquist); the agent
         # sees [-1, 1] in float32.
         self.physical_low = np.array([self.cutoff_range[0], -max_offset])
@@ -274,6 +283,68 @@ def _checked_cutoff_range(cutoff_range, sample_rate):
         raise ValueError(f'cutoff_range {cutoff_range!r} is not allowed at {sample_rate} Hz: it needs '
                          f'0 < lowest < highest < Nyquist = {nyquist} Hz')
     return low, high
+
+
+class RandomStepSignal(StepSignal):
+    """``StepSignal`` on a new step scenario at every reset, to train an agent that generalises.
+
+    The same env in every other respect (read ``StepSignal``'s docstring). At each reset the input
+    and the desired signal are drawn from ``ranges`` (``stepsignal.scenario.StepRanges``: step
+    time, level before and after the step, target level) with the env's own generator, so
+    ``reset(seed=...)`` makes the sequence of scenarios repeatable. The offset range is fixed for
+    the whole family (``ranges.max_offset()``), so that an action means the same in every scenario.
+
+    ## Arguments
+    - ``ranges``: a ``StepRanges``; default the question's scenario, varied (see its fields).
+    - ``distance_threshold``, ``max_episode_steps``: as for ``StepSignal``.
+    """
+
+    def __init__(self, ranges=None, distance_threshold=1.0, max_episode_steps=10):
+        self.ranges = ranges or StepRanges()
+        first = random_step_scenario(np.random.default_rng(0), self.ranges)  # sets the shapes only
+        super().__init__(first.input_signal, first.sample_rate, first.desired_signal,
+                         distance_threshold=distance_threshold, max_episode_steps=max_episode_steps,
+                         max_offset=self.ranges.max_offset())
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed, options=options)  # seeds self.np_random when a seed is given
+        scenario = random_step_scenario(self.np_random, self.ranges)
+        self.initial_signal = scenario.input_signal.astype(np.float32)
+        self.desired_signal = scenario.desired_signal.astype(np.float32)
+        self.signal = self.initial_signal.copy()
+        return self._get_obs(), {}
+
+
+class DownsampleObservation(gym.ObservationWrapper):
+    """Show the agent block averages of long signals instead of every sample.
+
+    Each of ``keys`` in the Dict observation longer than ``size`` samples is cut into ``size``
+    blocks of (nearly) equal length and each block replaced by its mean: 144,000 samples of audio
+    become 600 numbers, the network's input stays small, and the slow shape of the signal (what a
+    low-pass filter and an offset act on) is kept. The env itself still filters and rewards the
+    full signal; only what the agent sees is smaller (docs/your_signal.md).
+    """
+
+    def __init__(self, env, keys, size):
+        super().__init__(env)
+        self.keys = list(keys)
+        self.size = int(size)
+        spaces_ = dict(self.env.observation_space.spaces)
+        self.block_starts = {}
+        for key in self.keys:
+            length = spaces_[key].shape[0]
+            if length > self.size:
+                starts = (np.arange(self.size) * length) // self.size
+                self.block_starts[key] = (starts, np.diff(np.append(starts, length)))
+                spaces_[key] = spaces.Box(-np.inf, np.inf, shape=(self.size,), dtype=np.float32)
+        self.observation_space = spaces.Dict(spaces_)
+
+    def observation(self, observation):
+        observation = dict(observation)
+        for key, (starts, counts) in self.block_starts.items():
+            sums = np.add.reduceat(observation[key].astype(np.float64), starts)
+            observation[key] = (sums / counts).astype(np.float32)
+        return observation
 
 
 class FlattenDictWrapper(gym.ObservationWrapper):

@@ -38,32 +38,45 @@ def parse_seeds(text):
     return seeds
 
 
-def run_seed(seed, out, steps):
+def run_seed(seed, out, steps, random_scenarios=False):
     """Train one seed in a child process; return its result.json, or a failure record."""
     folder = out / f'seed-{seed}'
     arguments = ['--seed', str(seed)] + ([] if steps is None else ['--steps', str(steps)])
+    arguments += ['--random-scenarios'] if random_scenarios else []
     try:
         run_module('fixed', folder, arguments, label=f'seed {seed}')
     except RuntimeError as error:
         log.error('seed %d failed; see %s\n%s', seed, folder / 'stdout.txt', error)
         return {'seed': seed, 'error': str(error).splitlines()[0]}
     result = json.loads((folder / 'result.json').read_text())
+    result.update(json.loads((folder / 'timing.json').read_text()))
     log.info('seed %d: L2 %.3f, success %s', seed, result['l2_distance'], result['success'])
     return result
 
 
 def table(results):
-    """A Markdown table of the results, one row per seed, and a closing success count."""
-    lines = ['| seed | cutoff (Hz) | offset | L2 | success | train time (s) |', '|---|---|---|---|---|---|']
+    """A Markdown table of the results, one row per seed, and a closing success count.
+
+    Runs on random scenarios get a column more: the success rate on never-seen scenarios.
+    """
+    unseen = any('unseen' in r for r in results)
+    lines = ['| seed | cutoff (Hz) | offset | L2 | success | ' + ('unseen scenarios solved | ' if unseen else '')
+             + 'train time (s) |', '|---|---|---|---|---|---|' + ('---|' if unseen else '')]
     for r in results:
         if 'error' in r:
-            lines.append(f"| {r['seed']} | | | | {r['error']} | |")
-        else:
-            lines.append(f"| {r['seed']} | {r['cutoff_hz']:.4g} | {r['offset']:.4f} | {r['l2_distance']:.3f} | "
-                         f"{'yes' if r['success'] else 'no'} | {r['train_seconds']:.0f} |")
+            lines.append(f"| {r['seed']} | | | | {r['error']} | " + ('| ' if unseen else '') + '|')
+            continue
+        rate = f"{100 * r['unseen']['success_rate']:.0f}% | " if unseen else ''
+        lines.append(f"| {r['seed']} | {r['cutoff_hz']:.4g} | {r['offset']:.4f} | {r['l2_distance']:.3f} | "
+                     f"{'yes' if r['success'] else 'no'} | {rate}{r['train_seconds']:.0f} |")
     wins = sum(1 for r in results if r.get('success'))
     lines.append('')
-    lines.append(f'Success (L2 < 1.0): {wins} of {len(results)} seeds.')
+    lines.append(f'Success on the question\'s scenario (L2 < 1.0): {wins} of {len(results)} seeds.')
+    if unseen:
+        rates = sorted(r['unseen']['success_rate'] for r in results if 'unseen' in r)
+        count = next(r['unseen']['scenarios'] for r in results if 'unseen' in r)
+        lines.append(f'Success on {count} never-seen scenarios per seed: median '
+                     f'{100 * rates[len(rates) // 2]:.0f}%, range {100 * rates[0]:.0f}%-{100 * rates[-1]:.0f}%.')
     return '\n'.join(lines)
 
 
@@ -74,13 +87,16 @@ def main(argv=None):
     parser.add_argument('--steps', type=int, default=None, help='environment steps per seed (default: fixed\'s own)')
     parser.add_argument('--out', type=Path, default=Path('results/evaluate'), help='folder for all results')
     parser.add_argument('--jobs', type=int, default=2, help='seeds trained at once (default 2, one per core)')
+    parser.add_argument('--random-scenarios', action='store_true',
+                        help='train each seed on random step scenarios and measure it on never-seen ones')
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f'--jobs must be at least 1, got {args.jobs}')
     logging.basicConfig(level=logging.INFO, format='%(levelname)s %(name)s: %(message)s')
     args.out.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        results = list(pool.map(lambda seed: run_seed(seed, args.out, args.steps), args.seeds))
+        results = list(pool.map(lambda seed: run_seed(seed, args.out, args.steps, args.random_scenarios),
+                                    args.seeds))
     text = table(results)
     write_json(args.out / 'summary.json', results)
     write_atomic(args.out / 'summary.md', lambda f: f.write((text + '\n').encode()))

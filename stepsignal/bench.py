@@ -8,7 +8,8 @@ Everything is measured on this machine in this run, so the ratios compare like w
 - sample efficiency: environment steps until the fixed agent's noise-free policy first reaches
   the question's success (L2 < 1.0), over seeds, beside scipy's differential evolution and
   Nelder-Mead counting reward evaluations to the same threshold;
-- scaling: time per environment step, per training step and peak memory as the signal grows.
+- scaling: time per environment step, per training step and peak memory as the signal grows,
+  with the agent's compact observation and, for comparison, with every sample.
 
 The table is printed and written to ``benchmarks/RESULTS.md`` (atomically) with the machine,
 the versions and the date.
@@ -181,7 +182,7 @@ def rss_mb():  # resident memory now (a peak would include the parent's, inherit
         return int(statm.read().split()[1]) * 4096 / 2**20
 tracemalloc.start()
 from stepsignal.scenario import Scenario
-n = int(sys.argv[1]); rate = n / 3.0
+n = int(sys.argv[1]); observation = sys.argv[2]; rate = n / 3.0
 t = np.arange(n) / rate
 scenario = Scenario(time=t, input_signal=0.5 * (np.sign(t - 1) + 9), desired_signal=3 * np.ones(n), sample_rate=rate)
 raw = StepSignal(scenario.input_signal, rate, scenario.desired_signal)
@@ -195,8 +196,8 @@ env_peak = tracemalloc.get_traced_memory()[1] / 2**20
 tracemalloc.stop()
 import stepsignal.keras_rl
 from fixed.agent import build_agent
-from fixed.train import make_env
-env = make_env(scenario, seed=0)
+from fixed.train import MAX_OBSERVED_SAMPLES, make_env
+env = make_env(scenario, seed=0, observed_samples=MAX_OBSERVED_SAMPLES if observation == 'compact' else None)
 before_agent = rss_mb()
 agent = build_agent(env, 1000, reference_observation=env.reset())
 agent.nb_steps_warmup_critic = agent.nb_steps_warmup_actor = 64
@@ -204,19 +205,26 @@ agent.fit(env, nb_steps=80, verbose=0)
 start = time.perf_counter()
 agent.fit(env, nb_steps=100, verbose=0)  # warmup 64 again: 36 of these steps train
 train_ms = (time.perf_counter() - start) / 100 * 1e3
-print(json.dumps({'samples': n, 'env_step_ms': env_ms, 'env_peak_mb': env_peak, 'train_step_ms': train_ms,
+print(json.dumps({'samples': n, 'observation': observation, 'inputs': env.observation_space.shape[0], 'env_step_ms': env_ms, 'env_peak_mb': env_peak, 'train_step_ms': train_ms,
                   'agent_mb': rss_mb() - before_agent}))
 '''
 
 
-def bench_scaling(sizes=(600, 16000, 144000)):
-    """Per size, in a fresh process (so peak memory is its own): env and training step times."""
+SCALING_CASES = ((600, 'compact'), (16000, 'compact'), (144000, 'compact'), (16000, 'raw'), (144000, 'raw'))
+"""(samples, observation): ``compact`` is what the kit does (block means beyond 600 samples),
+``raw`` what it would cost to show the agent every sample."""
+
+
+def bench_scaling(cases=SCALING_CASES):
+    """Per case, in a fresh process (so peak memory is its own): env and training step times."""
     rows = []
-    for n in sizes:
-        log.info('scaling: %d samples', n)
-        finished = subprocess.run([sys.executable, '-c', SCALING_SNIPPET, str(n)], capture_output=True, text=True)
+    for n, observation in cases:
+        log.info('scaling: %d samples, %s observation', n, observation)
+        finished = subprocess.run([sys.executable, '-c', SCALING_SNIPPET, str(n), observation], capture_output=True,
+                                  text=True)
         if finished.returncode != 0:
-            rows.append({'samples': n, 'error': finished.stderr.strip().splitlines()[-1][:200]})
+            rows.append({'samples': n, 'observation': observation,
+                         'error': finished.stderr.strip().splitlines()[-1][:200]})
         else:
             rows.append(json.loads(finished.stdout.strip().splitlines()[-1]))
     return rows
@@ -278,17 +286,21 @@ def report(results):
         '',
         '## Scaling with the signal length (3 s of signal; fresh process per size)',
         '',
-        'The networks see 2 x samples inputs: at audio lengths the first layers dominate time and memory.',
+        'The agent sees each signal as at most 600 block means (`compact`, what the kit does; '
+        'docs/your_signal.md), so beyond 600 samples only the env\'s own filtering grows. `raw` shows '
+        'the agent every sample (2 x samples network inputs), for comparison. Agent memory is for a '
+        'replay memory of 1,000 transitions.',
         '',
-        '| samples | env step (ms) | env peak allocation (MB) | step of fit, 36% training (ms) | agent memory (MB) |',
-        '|---|---|---|---|---|',
+        '| samples | observation | network inputs | env step (ms) | env peak allocation (MB) | '
+        'step of fit, 36% training (ms) | agent memory (MB) |',
+        '|---|---|---|---|---|---|---|',
     ]
     for row in results['scaling']:
         if 'error' in row:
-            lines.append(f"| {row['samples']} | failed: {row['error']} | | | |")
+            lines.append(f"| {row['samples']} | {row['observation']} | failed: {row['error']} | | | | |")
         else:
-            lines.append(f"| {row['samples']} | {row['env_step_ms']:.2f} | {row['env_peak_mb']:.1f} | "
-                         f"{row['train_step_ms']:.1f} | {row['agent_mb']:.0f} |")
+            lines.append(f"| {row['samples']} | {row['observation']} | {row['inputs']} | {row['env_step_ms']:.2f} | "
+                         f"{row['env_peak_mb']:.1f} | {row['train_step_ms']:.1f} | {row['agent_mb']:.0f} |")
     lines.append('')
     return '\n'.join(lines)
 

@@ -168,7 +168,10 @@ def yes_no(flag):
 
 
 def write_report(out, numbers, wall):
-    """Write ``report.md`` from the numbers, the figures beside it and the bug catalogue."""
+    """Write ``report.md`` from the numbers, the figures beside it and the bug catalogue.
+
+    ``wall`` holds the wall times, which change from run to run (and so stay out of report.json).
+    """
     o, f = numbers['original'], numbers['fixed']
     lines = [
         '# Original vs fixed: the question\'s DDPG setup, side by side',
@@ -231,7 +234,7 @@ def write_report(out, numbers, wall):
         *[f'| {name} | {version} |' for name, version in numbers['versions'].items()],
         '',
         f"Wall time: original {wall['original']:.0f} s, fixed {wall['fixed']:.0f} s "
-        f"(training {f['train_seconds']:.0f} s, {f['steps_per_second']:.0f} steps/s), "
+        f"(training {wall['train_seconds']:.0f} s, {wall['steps_per_second']:.0f} steps/s), "
         f"report {wall['report']:.1f} s, in all {wall['total']:.0f} s.",
         '',
     ]
@@ -261,6 +264,7 @@ def compare(out_dir, seed=0, steps=None):
     original_trace = json.loads((out / 'original' / 'trace.json').read_text())
     fixed_trace = json.loads((out / 'fixed' / 'trace.json').read_text())
     fixed_result = json.loads((out / 'fixed' / 'result.json').read_text())
+    fixed_timing = json.loads((out / 'fixed' / 'timing.json').read_text())
     scenario = question_scenario()
     signals = final_signals(original_trace, fixed_result, scenario)
     draw_figures(out, scenario, original_trace, fixed_trace, fixed_result, signals)
@@ -279,14 +283,12 @@ def compare(out_dir, seed=0, steps=None):
             'final_l2': float(np.linalg.norm(scenario.desired_signal - signals[0])),
         },
         'fixed': {key: fixed_result[key] for key in ('steps', 'cutoff_hz', 'offset', 'l2_distance', 'success',
-                                                      'train_seconds', 'steps_per_second', 'action')},
+                                                      'action')},
         'versions': versions(),
     }
     wall['report'] = time.perf_counter() - report_started
     wall['total'] = time.perf_counter() - started
-    write_report(out, numbers, wall)
-    timing = {'train_seconds', 'steps_per_second'}
-    write_json(out / 'report.json', {**numbers, 'fixed': {k: v for k, v in numbers['fixed'].items()
-                                                          if k not in timing}})
+    write_report(out, numbers, {**wall, **fixed_timing})
+    write_json(out / 'report.json', numbers)
     log.info('wrote %s', out / 'report.md')
     return numbers

@@ -28,3 +28,40 @@ def question_scenario(length_s: float = 20.0, sample_rate: float = 30.0) -> Scen
     desired = 3 * np.ones(n_samples)
     step = 0.5 * (np.sign(x - 5) + 9)
     return Scenario(time=x, input_signal=step, desired_signal=desired, sample_rate=sample_rate)
+
+
+@dataclass(frozen=True)
+class StepRanges:
+    """The family of step scenarios around the question's, for training that generalises.
+
+    Every scenario is a step signal of ``length_s`` seconds at ``sample_rate`` that should become a
+    flat level; each field below is drawn uniformly from its ``(low, high)`` range, independently,
+    at every reset. The question's scenario is one member (step at 5 s, 4 -> 5, target 3).
+    """
+
+    step_time_s: tuple = (2.0, 18.0)
+    """When the step happens, in seconds from the start."""
+    start_level: tuple = (3.5, 4.5)
+    """The input's level before the step."""
+    end_level: tuple = (4.5, 5.5)
+    """The input's level after the step."""
+    target_level: tuple = (2.5, 3.5)
+    """The flat level the processed signal should have."""
+    length_s: float = 20.0
+    sample_rate: float = 30.0
+
+    def max_offset(self):
+        """The largest offset any member can need: the spread of all levels together."""
+        levels = self.start_level + self.end_level + self.target_level
+        return max(levels) - min(levels)
+
+
+def random_step_scenario(rng: np.random.Generator, ranges: StepRanges = StepRanges()) -> Scenario:
+    """Draw one scenario of the family ``ranges`` with the generator ``rng``."""
+    n_samples = int(ranges.length_s * ranges.sample_rate)
+    x = np.linspace(0, ranges.length_s, n_samples)
+    step_time, start, end, target = (rng.uniform(*r) for r in (ranges.step_time_s, ranges.start_level,
+                                                                ranges.end_level, ranges.target_level))
+    step = np.where(x < step_time, start, end)
+    return Scenario(time=x, input_signal=step, desired_signal=np.full(n_samples, target),
+                    sample_rate=ranges.sample_rate)

@@ -26,3 +26,10 @@ def test_bench_refuses_zero_seeds():
     finished = subprocess.run([sys.executable, '-m', 'stepsignal', 'bench', '--seeds', '0'], capture_output=True,
                               text=True, timeout=120)
     assert finished.returncode == 2 and '--seeds' in finished.stderr
+
+
+def test_scaling_runs_with_the_compact_observation():
+    (row,) = bench.bench_scaling(cases=((3000, 'compact'),))
+    assert 'error' not in row, row
+    assert row['inputs'] == 1200  # 600 block means of each signal, not 6,000 samples
+    assert row['env_step_ms'] > 0 and row['train_step_ms'] > 0

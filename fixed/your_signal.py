@@ -1,0 +1,228 @@
+"""The fixed setup on your own signal files: ``python -m fixed --input IN --target T --out DIR``.
+
+Three stages, so that a bad input costs nothing:
+
+1. ``prepare`` reads and checks everything (the files, the rates, the lengths, the cutoff range,
+   the output folder) and builds the scenario. It writes nothing and imports no TensorFlow; every
+   problem is a ``ValueError`` whose message names the file or value and what is allowed.
+2. ``fixed.train.train`` trains on the scenario and writes its files (``result.json`` ...).
+3. ``finish`` applies the trained policy's cutoff and offset to every channel of the input and
+   writes ``processed.<ext>`` in the input's format and sample rate, ``report.md`` and two plots.
+
+How signals are treated (docs/your_signal.md):
+
+- **Channels.** The agent trains on the mean of the input's channels (and of the target's); the
+  cutoff and offset it finds are then applied to each channel separately, so the output has as
+  many channels as the input.
+- **Sample rates.** The input's rate is the working rate. A target at another rate is resampled
+  to it (``scipy.signal.resample_poly``); afterwards both must have the same number of samples.
+- **Length.** The env filters the full signal; the agent sees at most
+  ``fixed.env.MAX_OBSERVED_SAMPLES`` block averages of each signal.
+"""
+import json
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import signal
+
+from fixed.env import MAX_OBSERVED_SAMPLES, StepSignal, butter_lowpass
+from stepsignal.compare import episodes, save_figure
+from stepsignal.files import write_atomic
+from stepsignal.scenario import Scenario
+from stepsignal.signal_files import checked_sample_rate, mix_down, read_signal, resample, write_signal
+
+log = logging.getLogger(__name__)
+
+RESULT_FILES = ('result.json', 'report.md', 'trace.json', 'history.json', 'timing.json')
+"""Files whose presence means a folder already holds results (refused unless --overwrite)."""
+
+
+@dataclass
+class Job:
+    """Everything checked and ready to train: the signals, the env's arguments, where to write."""
+
+    input: object
+    """The input's ``SignalFile``."""
+    scenario: Scenario
+    """The mono training pair at the input's sample rate."""
+    target_text: str
+    """How the target was given, for the report."""
+    env_kwargs: dict = field(default_factory=dict)
+    out: Path = None
+
+    @property
+    def output_name(self):
+        return 'processed' + self.input.path.suffix.lower()
+
+    def about(self):
+        """What ``result.json`` records under ``"input"``: what was trained on and what comes out."""
+        return {
+            'input': str(self.input.path),
+            'target': self.target_text,
+            'sample_rate': self.input.sample_rate,
+            'samples': len(self.input.samples),
+            'channels': self.input.channels,
+            'trained_on': 'the input itself' if self.input.channels == 1 else
+                          f'the mean of its {self.input.channels} channels',
+            'observed_values_per_signal': min(len(self.input.samples), MAX_OBSERVED_SAMPLES),
+            'output': self.output_name,
+            **{key: (list(value) if isinstance(value, tuple) else value) for key, value in self.env_kwargs.items()},
+        }
+
+
+def prepare(input_path, out, target_path=None, target_level=None, sample_rate=None, target_sample_rate=None,
+            cutoff_range=None, success_rms=None, overwrite=False):
+    """Read and check every input; return a ``Job``. Raises ``ValueError`` and writes nothing."""
+    if (target_path is None) == (target_level is None):
+        raise ValueError('give exactly one target: --target FILE or --target-level LEVEL')
+    if sample_rate is not None:
+        sample_rate = checked_sample_rate(sample_rate, '--sample-rate')
+    if target_sample_rate is not None:
+        target_sample_rate = checked_sample_rate(target_sample_rate, '--target-sample-rate')
+    source = read_signal(input_path, sample_rate, what='input')
+    rate = source.sample_rate
+    mono = mix_down(source.samples)
+
+    if target_path is not None:
+        target = read_signal(target_path, target_sample_rate or rate, what='target')
+        desired = resample(mix_down(target.samples)[:, None], target.sample_rate, rate)[:, 0]
+        target_text = target.describe()
+        if target.sample_rate != rate:
+            target_text += f', resampled to {rate:g} Hz'
+        if len(desired) != len(mono):
+            after = f' after resampling from {target.sample_rate:g} Hz' if target.sample_rate != rate else ''
+            raise ValueError(f'input {str(source.path)!r} has {len(mono)} samples at {rate:g} Hz but target '
+                             f'{str(target.path)!r} has {len(desired)}{after}: they must cover the same '
+                             f'duration (the same number of samples at the input\'s rate)')
+    else:
+        level = float(target_level)
+        if not np.isfinite(level):
+            raise ValueError(f'--target-level must be a finite number, got {target_level!r}')
+        desired = np.full(len(mono), level)
+        target_text = f'a flat level of {level:g}'
+
+    env_kwargs = {}
+    if cutoff_range is not None:
+        env_kwargs['cutoff_range'] = tuple(float(v) for v in cutoff_range)
+    if success_rms is not None:
+        rms = float(success_rms)
+        if not (np.isfinite(rms) and rms > 0):
+            raise ValueError(f'--success-rms must be a positive number, got {success_rms!r}')
+        env_kwargs['distance_threshold'] = rms * np.sqrt(len(mono))  # the env counts success in L2
+    try:  # the env's own checks: length, cutoff range against Nyquist, threshold
+        StepSignal(mono, rate, desired, **env_kwargs)
+    except ValueError as error:
+        raise ValueError(f'input {str(source.path)!r}: {error}') from None
+
+    time = np.arange(len(mono)) / rate
+    scenario = Scenario(time=time, input_signal=mono, desired_signal=desired, sample_rate=rate)
+    job = Job(input=source, scenario=scenario, target_text=target_text, env_kwargs=env_kwargs, out=Path(out))
+    check_output_folder(job.out, overwrite)
+    return job
+
+
+def check_output_folder(out, overwrite):
+    """Refuse a folder that is a file, cannot be written, or already holds results (unless ``overwrite``).
+
+    Creates the folder if it is missing, and proves it writable with a temporary file.
+    """
+    if out.exists() and not out.is_dir():
+        raise ValueError(f'--out {str(out)!r} is a file; give a folder (it is created if missing)')
+    if out.is_dir() and not overwrite:
+        found = [name for name in RESULT_FILES if (out / name).exists()]
+        if found:
+            raise ValueError(f'--out {str(out)!r} already holds results ({", ".join(found)}); pass --overwrite '
+                             f'to replace them, or choose another folder')
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as error:
+        raise ValueError(f'--out {str(out)!r} cannot be written: {error.strerror or error}') from None
+
+
+def lowpass_and_offset(samples, sample_rate, cutoff_hz, offset):
+    """What the env does to its input, ``filter(x, cutoff) - offset``, on every channel of ``samples``."""
+    sos = butter_lowpass(cutoff_hz, sample_rate / 2)
+    return signal.sosfiltfilt(sos, samples, axis=0) - offset
+
+
+def finish(job, result):
+    """Write the processed file, ``report.md`` and the plots for a finished (or interrupted) run."""
+    processed = lowpass_and_offset(job.input.samples, job.input.sample_rate, result['cutoff_hz'], result['offset'])
+    clipped = write_signal(job.out / job.output_name, processed, like=job.input)
+    if clipped:
+        log.warning('%d processed samples were beyond full scale and were clipped in %s', clipped, job.output_name)
+    achieved = lowpass_and_offset(job.scenario.input_signal, job.input.sample_rate, result['cutoff_hz'],
+                                  result['offset'])
+    draw_figures(job, achieved)
+    write_report(job, result, achieved, clipped)
+    log.info('wrote %s and %s', job.out / job.output_name, job.out / 'report.md')
+
+
+def rms(values):
+    return float(np.sqrt(np.mean(np.square(values))))
+
+
+def draw_figures(job, achieved):
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    s = job.scenario
+    figure, axis = plt.subplots(figsize=(9, 3.6))
+    axis.plot(s.time, s.input_signal, color='0.6', label='input' + (' (mean of channels)' if job.input.channels > 1 else ''))
+    axis.plot(s.time, s.desired_signal, 'k--', label='target')
+    axis.plot(s.time, achieved, label='processed by the trained policy')
+    axis.set(xlabel='time (s)', ylabel='value', title='Your signal: input, target and result')
+    axis.legend(loc='best')
+    axis.grid(alpha=0.3)
+    figure.tight_layout()
+    save_figure(figure, job.out / 'signals.png')
+    plt.close(figure)
+
+    rows = episodes(json.loads((job.out / 'trace.json').read_text()))
+    figure, axis = plt.subplots(figsize=(9, 3.2))
+    axis.plot([r['first_step'] for r in rows], [r['l2_distance'] for r in rows], '.', alpha=0.4,
+              label='L2 at episode end')
+    axis.set(yscale='log', xlabel='training step (episode start)', ylabel='L2 distance to the target',
+             title='Learning curve')
+    axis.grid(alpha=0.3)
+    figure.tight_layout()
+    save_figure(figure, job.out / 'learning.png')
+    plt.close(figure)
+
+
+def write_report(job, result, achieved, clipped):
+    s = job.scenario
+    before, after = rms(s.input_signal - s.desired_signal), rms(achieved - s.desired_signal)
+    lines = [
+        '# The fixed setup on your signal',
+        '',
+        f'- Input: {job.input.describe()}; trained on {job.about()["trained_on"]}.',
+        f'- Target: {job.target_text}.',
+        f"- Training: seed {result['seed']}, {result['steps_trained']} of {result['steps']} steps"
+        + (' (**interrupted**: these are the results so far)' if result['interrupted'] else '') + '.',
+        '',
+        '## What the trained policy does',
+        '',
+        '| cutoff (Hz) | offset | RMS error before | RMS error after | L2 after | success |',
+        '|---|---|---|---|---|---|',
+        f"| {result['cutoff_hz']:.6g} | {result['offset']:.6g} | {before:.4g} | {after:.4g} | "
+        f"{result['l2_distance']:.4g} | {'yes' if result['success'] else 'no'} "
+        f"(L2 < {result['success_threshold']:.4g}) |",
+        '',
+        f'`{job.output_name}` is every channel of the input filtered at that cutoff minus that offset, in the '
+        'input\'s format and sample rate' + (f'; {clipped} samples were clipped at full scale.' if clipped else '.'),
+        '',
+        '![signals](signals.png)',
+        '',
+        '![learning curve](learning.png)',
+        '',
+    ]
+    text = '\n'.join(lines)
+    write_atomic(job.out / 'report.md', lambda handle: handle.write(text.encode('utf-8')))

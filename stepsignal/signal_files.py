@@ -1,0 +1,257 @@
+"""Read and write signals as files: WAV, ``.npy`` and one-column ``.csv``.
+
+Every problem with a file is a ``SignalFileError`` whose message names the file and says what is
+allowed, raised while reading, before any training starts. Writing is atomic
+(``stepsignal.files.write_atomic``) and keeps the input's own format: a 24-bit WAV comes back as a
+24-bit WAV at the same sample rate, with the same number of channels.
+
+Samples are handed around as float64 arrays of shape ``(samples, channels)``. WAV integer samples
+are scaled to [-1, 1) (full scale); float WAV, ``.npy`` and ``.csv`` values are taken as they are.
+"""
+import io
+import math
+import struct
+import wave
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+from scipy import signal
+from scipy.io import wavfile
+
+from stepsignal.files import write_atomic
+
+EXTENSIONS = ('.wav', '.npy', '.csv')
+
+# WAV sample formats this module reads and writes back: (format tag, bits) -> (name, numpy dtype).
+# Tag 1 is integer PCM, 3 is IEEE float (RIFF's WAVE_FORMAT_PCM and WAVE_FORMAT_IEEE_FLOAT).
+WAV_FORMATS = {
+    (1, 8): ('8-bit PCM', np.uint8),
+    (1, 16): ('16-bit PCM', np.int16),
+    (1, 24): ('24-bit PCM', np.int32),  # scipy hands 24-bit samples over in the top bytes of int32
+    (1, 32): ('32-bit PCM', np.int32),
+    (3, 32): ('32-bit float', np.float32),
+    (3, 64): ('64-bit float', np.float64),
+}
+_EXTENSIBLE = 0xFFFE  # WAVE_FORMAT_EXTENSIBLE: the real tag is the first two bytes of its sub-format
+
+
+class SignalFileError(ValueError):
+    """A signal file that cannot be used; the message says which file, what is wrong and what is allowed."""
+
+
+@dataclass(frozen=True)
+class SignalFile:
+    """A signal read from a file, and what is needed to write one back the same way."""
+
+    path: Path
+    samples: np.ndarray
+    """float64, shape ``(samples, channels)``."""
+    sample_rate: float
+    """Samples per second (Hz): the WAV header's, or the one given for ``.npy`` / ``.csv``."""
+    kind: str
+    """``'wav'``, ``'npy'`` or ``'csv'``."""
+    wav_format: tuple = None
+    """``(format tag, bits per sample)`` of a WAV file, a key of ``WAV_FORMATS``."""
+    npy_dtype: str = None
+    """The ``.npy`` array's dtype, kept on writing."""
+    npy_one_dimensional: bool = False
+    """Whether the ``.npy`` array was 1-D (written back 1-D)."""
+    csv_header: str = None
+    """The ``.csv`` file's header line, if it had one."""
+
+    @property
+    def channels(self):
+        return self.samples.shape[1]
+
+    def describe(self):
+        """One line for logs and reports: the format, channels, rate and duration."""
+        form = WAV_FORMATS[self.wav_format][0] + ' WAV' if self.kind == 'wav' else f'.{self.kind}'
+        seconds = len(self.samples) / self.sample_rate
+        return (f'{self.path.name}: {form}, {self.channels} channel(s), {len(self.samples)} samples at '
+                f'{self.sample_rate:g} Hz ({seconds:.3g} s)')
+
+
+def read_signal(path, sample_rate=None, what='input'):
+    """Read a signal file into a ``SignalFile``.
+
+    Args:
+        path: a ``.wav``, ``.npy`` or one-column ``.csv`` file.
+        sample_rate: samples per second for ``.npy`` and ``.csv`` (which do not store one);
+            ignored for WAV, whose header has its own.
+        what: what the file is for (``'input'``, ``'target'``), used in error messages.
+    """
+    path = Path(path)
+    extension = path.suffix.lower()
+    if extension not in EXTENSIONS:
+        raise SignalFileError(f'{what} file {str(path)!r} has the extension {path.suffix or "(none)"!r}; '
+                              f'allowed: {", ".join(EXTENSIONS)}')
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise SignalFileError(f'cannot read {what} file {str(path)!r}: {error.strerror or error}') from None
+    if extension == '.wav':
+        loaded = _read_wav(path, raw, what)
+    else:
+        if sample_rate is None:
+            raise SignalFileError(f'{what} file {str(path)!r} is {extension}, which stores no sample rate: '
+                                  f'give it (--sample-rate for the input, --target-sample-rate for the target)')
+        reader = _read_npy if extension == '.npy' else _read_csv
+        loaded = reader(path, raw, what, checked_sample_rate(sample_rate, f'the sample rate of {what} {str(path)!r}'))
+    _check_samples(loaded.samples, path, what)
+    return loaded
+
+
+def checked_sample_rate(value, name):
+    """``value`` as a positive finite float, or a ``SignalFileError`` that names it."""
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        raise SignalFileError(f'{name} must be a number of samples per second, got {value!r}') from None
+    if not (math.isfinite(rate) and rate > 0):
+        raise SignalFileError(f'{name} is {value!r}: it must be above 0 samples per second')
+    return rate
+
+
+def _wav_format(raw):
+    """``((format tag, bits per sample), sample rate)`` from a WAV file's ``fmt `` chunk, or (None, 0)."""
+    position = 12  # after 'RIFF', the size and 'WAVE'
+    while position + 8 <= len(raw):
+        chunk_id, size = raw[position:position + 4], struct.unpack('<I', raw[position + 4:position + 8])[0]
+        if chunk_id == b'fmt ' and size >= 16:
+            tag, _, rate, _, _, bits = struct.unpack('<HHIIHH', raw[position + 8:position + 24])
+            if tag == _EXTENSIBLE and size >= 40:
+                tag = struct.unpack('<H', raw[position + 32:position + 34])[0]
+            return (tag, bits), rate
+        position += 8 + size + (size % 2)
+    return None, 0
+
+
+def _read_wav(path, raw, what):
+    if raw[:4] not in (b'RIFF', b'RIFX') or raw[8:12] != b'WAVE':
+        raise SignalFileError(f'{what} file {str(path)!r} is not a WAV file (no RIFF/WAVE header)')
+    form, rate_in_header = _wav_format(raw)
+    if form not in WAV_FORMATS:
+        allowed = ', '.join(name for name, _ in WAV_FORMATS.values())
+        raise SignalFileError(f'{what} file {str(path)!r} has WAV sample format {form}; allowed: {allowed}')
+    if rate_in_header <= 0:
+        raise SignalFileError(f'{what} file {str(path)!r} says its sample rate is {rate_in_header} Hz; '
+                              f'it must be above 0')
+    try:
+        rate, data = wavfile.read(io.BytesIO(raw))
+    except Exception as error:  # scipy raises ValueError, struct.error, ... on broken files
+        raise SignalFileError(f'{what} file {str(path)!r} cannot be read as WAV: {error}') from None
+    if data.size == 0:
+        raise _no_samples(path, what)
+    data = data.reshape(len(data), -1)
+    if data.dtype == np.uint8:
+        samples = (data.astype(np.float64) - 128.0) / 128.0
+    elif data.dtype.kind == 'i':
+        samples = data.astype(np.float64) / -float(np.iinfo(data.dtype).min)
+    else:
+        samples = data.astype(np.float64)
+    return SignalFile(path=path, samples=samples, sample_rate=float(rate), kind='wav', wav_format=form)
+
+
+def _read_npy(path, raw, what, sample_rate):
+    try:
+        array = np.load(io.BytesIO(raw), allow_pickle=False)
+    except Exception as error:
+        raise SignalFileError(f'{what} file {str(path)!r} cannot be read as .npy: {error}') from None
+    if array.dtype.kind not in 'iuf' or array.ndim not in (1, 2):
+        raise SignalFileError(f'{what} file {str(path)!r} holds a {array.dtype} array of shape {array.shape}; '
+                              f'allowed: numbers, shape (samples,) or (samples, channels)')
+    if array.size == 0:
+        raise _no_samples(path, what)
+    return SignalFile(path=path, samples=array.astype(np.float64).reshape(len(array), -1), sample_rate=sample_rate,
+                      kind='npy', npy_dtype=array.dtype.str, npy_one_dimensional=array.ndim == 1)
+
+
+def _read_csv(path, raw, what, sample_rate):
+    lines = [line.strip() for line in raw.decode('utf-8', errors='replace').splitlines() if line.strip()]
+    header = None
+    if lines and not _is_number(lines[0].split(',')[0]):
+        header, lines = lines[0], lines[1:]
+    values = []
+    for number, line in enumerate(lines, start=2 if header else 1):
+        cells = line.split(',')
+        if len(cells) != 1:
+            raise SignalFileError(f'{what} file {str(path)!r} line {number} has {len(cells)} columns; '
+                                  f'allowed: one column of numbers (an optional header line first)')
+        if not _is_number(cells[0]):
+            raise SignalFileError(f'{what} file {str(path)!r} line {number}: {cells[0]!r} is not a number')
+        values.append(float(cells[0]))
+    return SignalFile(path=path, samples=np.array(values, dtype=np.float64).reshape(-1, 1),
+                      sample_rate=sample_rate, kind='csv', csv_header=header)
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _no_samples(path, what):
+    return SignalFileError(f'{what} file {str(path)!r} holds no samples; it needs a signal')
+
+
+def _check_samples(samples, path, what):
+    if samples.size == 0:
+        raise _no_samples(path, what)
+    bad = np.argwhere(~np.isfinite(samples))
+    if len(bad):
+        sample, channel = bad[0]
+        raise SignalFileError(f'{what} file {str(path)!r} has {len(bad)} NaN or infinite values (first: '
+                              f'{samples[sample, channel]} at sample {sample}, channel {channel}); '
+                              f'all samples must be finite')
+
+
+def mix_down(samples):
+    """The mean of the channels: one channel, shape ``(samples,)``."""
+    return samples.mean(axis=1)
+
+
+def resample(samples, from_rate, to_rate):
+    """Resample along the first axis from ``from_rate`` to ``to_rate`` (polyphase, scipy)."""
+    if from_rate == to_rate:
+        return samples
+    ratio = Fraction(to_rate / from_rate).limit_denominator(1000)
+    return signal.resample_poly(samples, ratio.numerator, ratio.denominator, axis=0)
+
+
+def write_signal(path, samples, like):
+    """Write ``samples`` (float64, ``(samples, channels)``) to ``path`` in ``like``'s format and rate.
+
+    Integer WAV samples are clipped to full scale; returns how many samples were clipped.
+    """
+    samples = np.asarray(samples, dtype=np.float64).reshape(len(samples), -1)
+    clipped = 0
+    buffer = io.BytesIO()
+    if like.kind == 'wav':
+        tag, bits = like.wav_format
+        rate = int(round(like.sample_rate))
+        if tag == 3:
+            wavfile.write(buffer, rate, samples.astype(WAV_FORMATS[like.wav_format][1]))
+        else:
+            clipped = int(np.count_nonzero((samples < -1.0) | (samples >= 1.0)))
+            full_scale = 2 ** (bits - 1)
+            integers = np.clip(np.round(samples * full_scale), -full_scale, full_scale - 1).astype(np.int64)
+            if bits == 8:
+                integers += 128  # 8-bit WAV is unsigned
+            frames = np.ascontiguousarray(integers, dtype='<i8').view(np.uint8).reshape(integers.shape + (8,))[..., :bits // 8]
+            with wave.open(buffer, 'wb') as out:  # the standard library writes any integer width, 24 too
+                out.setnchannels(samples.shape[1])
+                out.setsampwidth(bits // 8)
+                out.setframerate(rate)
+                out.writeframes(frames.tobytes())
+    elif like.kind == 'npy':
+        array = samples[:, 0] if like.npy_one_dimensional and samples.shape[1] == 1 else samples
+        np.save(buffer, array.astype(np.dtype(like.npy_dtype)))
+    else:
+        text = ((like.csv_header + '\n') if like.csv_header else '') + ''.join(f'{v:.10g}\n' for v in samples[:, 0])
+        buffer.write(text.encode('utf-8'))
+    write_atomic(path, lambda handle: handle.write(buffer.getvalue()))
+    return clipped

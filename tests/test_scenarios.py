@@ -1,0 +1,57 @@
+"""Random step scenarios (``stepsignal-random-v0``) and the generalisation measurement."""
+import numpy as np
+
+from fixed.env import RandomStepSignal
+from stepsignal.scenario import StepRanges, question_scenario
+
+
+def test_every_reset_draws_a_new_scenario_within_the_ranges_and_seeds_repeat_them():
+    ranges = StepRanges()
+    env = RandomStepSignal()
+    drawn = []
+    for i in range(20):
+        obs, _ = env.reset(seed=7) if i == 0 else env.reset()
+        start, end, target = obs['observation'][0], obs['observation'][-1], obs['desired_goal'][0]
+        assert ranges.start_level[0] <= start <= ranges.start_level[1]
+        assert ranges.end_level[0] <= end <= ranges.end_level[1]
+        assert ranges.target_level[0] <= target <= ranges.target_level[1]
+        step_at = np.flatnonzero(obs['observation'] != start)[0] / ranges.sample_rate
+        assert ranges.step_time_s[0] - 0.1 <= step_at <= ranges.step_time_s[1] + 0.1
+        drawn.append((start, end, target))
+    assert len(set(drawn)) == 20
+    again = RandomStepSignal()
+    assert [tuple(again.reset(seed=7)[0]['observation'][[0, -1]])] == [drawn[0][:2]]
+
+
+def test_the_offset_range_is_the_familys_so_every_scenario_is_solvable():
+    """An action means the same in every scenario, and the best action succeeds in each."""
+    env = RandomStepSignal()
+    env.reset(seed=0)
+    for _ in range(50):
+        obs, _ = env.reset()
+        assert env.physical_high[1] == StepRanges().max_offset()
+        needed = obs['observation'][0] - obs['desired_goal'][0]  # the lowest cutoff leaves the start level
+        action = np.array([-1.0, needed / env.physical_high[1]])
+        *_, info = env.step(action)
+        assert info['is_success']
+
+
+def test_the_question_is_one_member_of_the_family():
+    q = question_scenario()
+    r = StepRanges()
+    assert r.start_level[0] <= q.input_signal[0] <= r.start_level[1]
+    assert r.end_level[0] <= q.input_signal[-1] <= r.end_level[1]
+    assert r.target_level[0] <= q.desired_signal[0] <= r.target_level[1]
+    assert r.length_s * r.sample_rate == len(q.input_signal)
+
+
+def test_a_random_scenario_run_reports_success_on_never_seen_scenarios(tmp_path):
+    import json
+
+    from fixed.train import UNSEEN_SCENARIOS, train
+
+    _, result = train(tmp_path, seed=0, nb_steps=300, random_scenarios=True)
+    unseen = result['unseen']
+    assert unseen['scenarios'] == UNSEEN_SCENARIOS and unseen['seeds'] == '1000000-1000099'
+    assert 0.0 <= unseen['success_rate'] <= 1.0 and unseen['median_l2'] <= unseen['worst_l2']
+    assert json.loads((tmp_path / 'result.json').read_text())['unseen'] == unseen

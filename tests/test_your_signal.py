@@ -1,0 +1,253 @@
+"""Your own signal: file formats, the command line on real files, and every bad input.
+
+The bad-input tests run ``python -m fixed`` as a user would and check the three promises: a clear
+message that names the file or value, a non-zero exit without a traceback, and nothing written.
+They stop before TensorFlow is imported, so each takes about a second.
+"""
+import json
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from scipy.io import wavfile
+
+from stepsignal.signal_files import SignalFile, read_signal, write_signal
+
+RATE = 8000
+
+
+def tone(seconds=1.0, rate=RATE, channels=2):
+    """A slow sine plus a fast one plus an offset: a low-pass and an offset can clean it up."""
+    t = np.arange(int(seconds * rate)) / rate
+    mono = 0.3 * np.sin(2 * np.pi * 3 * t) + 0.05 * np.sin(2 * np.pi * 1500 * t) + 0.1
+    return np.stack([mono * (1 - 0.1 * c) for c in range(channels)], axis=1)
+
+
+def run_fixed(*args, **kwargs):
+    return subprocess.run([sys.executable, '-m', 'fixed', *map(str, args)], capture_output=True, text=True,
+                          timeout=600, **kwargs)
+
+
+@pytest.fixture
+def files(tmp_path):
+    """A stereo 16-bit WAV input and a mono .npy target, both at 8 kHz, in ``tmp_path``."""
+    wavfile.write(tmp_path / 'input.wav', RATE, (tone() * 32767).astype(np.int16))
+    np.save(tmp_path / 'target.npy', 0.3 * np.sin(2 * np.pi * 3 * np.arange(RATE) / RATE))
+    return tmp_path
+
+
+# --- formats ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('form, dtype, tolerance', [((1, 8), np.uint8, 1 / 64), ((1, 16), np.int16, 1e-4),
+                                                    ((1, 24), np.int32, 1e-6), ((1, 32), np.int32, 1e-8),
+                                                    ((3, 32), np.float32, 1e-7), ((3, 64), np.float64, 0)])
+def test_wav_round_trip_keeps_format_rate_and_channels(tmp_path, form, dtype, tolerance):
+    samples = tone(0.1, channels=3)
+    like = SignalFile(path=tmp_path / 'x.wav', samples=samples, sample_rate=44100.0, kind='wav', wav_format=form)
+    write_signal(tmp_path / 'x.wav', samples, like)
+    back = read_signal(tmp_path / 'x.wav')
+    assert back.wav_format == form and back.sample_rate == 44100.0 and back.samples.shape == samples.shape
+    assert np.abs(back.samples - samples).max() <= tolerance
+    assert wavfile.read(tmp_path / 'x.wav')[1].dtype == dtype  # what another program reads back
+
+
+def test_npy_and_csv_round_trip(tmp_path):
+    samples = tone(0.1, channels=1)
+    np.save(tmp_path / 'x.npy', samples[:, 0].astype(np.float32))
+    (tmp_path / 'x.csv').write_text('value\n' + ''.join(f'{v}\n' for v in samples[:, 0]))
+    for name in ('x.npy', 'x.csv'):
+        read = read_signal(tmp_path / name, sample_rate=RATE)
+        write_signal(tmp_path / ('out-' + name), read.samples * 2, like=read)
+        again = read_signal(tmp_path / ('out-' + name), sample_rate=RATE)
+        np.testing.assert_allclose(again.samples, samples * 2, rtol=1e-6, atol=1e-7)
+    assert np.load(tmp_path / 'out-x.npy').dtype == np.float32 and np.load(tmp_path / 'out-x.npy').ndim == 1
+    assert (tmp_path / 'out-x.csv').read_text().startswith('value\n')
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+def write_bad(folder, case):
+    """Make the files for one bad-input case; return the command-line arguments after --out."""
+    good_wav = folder / 'input.wav'
+    if case == 'missing file':
+        return ['--input', folder / 'nowhere.wav', '--target-level', 0]
+    if case == 'unreadable file':
+        (folder / 'folder.wav').mkdir()
+        return ['--input', folder / 'folder.wav', '--target-level', 0]
+    if case == 'not a WAV':
+        (folder / 'noise.wav').write_bytes(b'this is not audio' * 10)
+        return ['--input', folder / 'noise.wav', '--target-level', 0]
+    if case == 'unknown extension':
+        (folder / 'input.mp3').write_bytes(good_wav.read_bytes())
+        return ['--input', folder / 'input.mp3', '--target-level', 0]
+    if case == 'empty signal':
+        np.save(folder / 'empty.npy', np.zeros(0))
+        return ['--input', folder / 'empty.npy', '--sample-rate', RATE, '--target-level', 0]
+    if case == 'NaN sample':
+        values = tone(channels=1)[:, 0]
+        values[123] = np.nan
+        np.save(folder / 'nan.npy', values)
+        return ['--input', folder / 'nan.npy', '--sample-rate', RATE, '--target-level', 0]
+    if case == 'inf sample':
+        (folder / 'inf.csv').write_text('0.1\n0.2\ninf\n' + '0.3\n' * 100)
+        return ['--input', folder / 'inf.csv', '--sample-rate', RATE, '--target-level', 0]
+    if case == 'lengths differ after resampling':
+        wavfile.write(folder / 'long.wav', 16000, np.zeros(int(1.2 * 16000), dtype=np.int16))
+        return ['--input', good_wav, '--target', folder / 'long.wav']
+    if case == 'sample rate 0 given':
+        return ['--input', folder / 'target.npy', '--sample-rate', 0, '--target-level', 0]
+    if case == 'sample rate 0 in the WAV header':
+        data = bytearray(good_wav.read_bytes())
+        data[24:28] = (0).to_bytes(4, 'little')
+        (folder / 'rate0.wav').write_bytes(bytes(data))
+        return ['--input', folder / 'rate0.wav', '--target-level', 0]
+    if case == 'cutoff range reaching Nyquist':
+        return ['--input', good_wav, '--target-level', 0, '--cutoff-range', 10, RATE / 2]
+    raise AssertionError(case)
+
+
+BAD_INPUTS = {  # case -> what the message must contain (besides the file or value)
+    'missing file': ['nowhere.wav', 'cannot read'],
+    'unreadable file': ['folder.wav', 'cannot read'],
+    'not a WAV': ['noise.wav', 'not a WAV'],
+    'unknown extension': ['input.mp3', '.wav, .npy, .csv'],
+    'empty signal': ['empty.npy', 'no samples'],
+    'NaN sample': ['nan.npy', 'NaN', 'sample 123'],
+    'inf sample': ['inf.csv', 'inf', 'sample 2'],
+    'lengths differ after resampling': ['long.wav', '8000 samples', '9600', 'after resampling from 16000 Hz'],
+    'sample rate 0 given': ['--sample-rate', 'above 0'],
+    'sample rate 0 in the WAV header': ['rate0.wav', '0 Hz', 'above 0'],
+    'cutoff range reaching Nyquist': ['cutoff_range', 'Nyquist = 4000'],
+}
+
+
+@pytest.mark.parametrize('case', BAD_INPUTS)
+def test_bad_input_is_refused_clearly_and_nothing_is_written(files, case):
+    out = files / 'out'
+    finished = run_fixed('--out', out, *write_bad(files, case))
+    assert finished.returncode == 2, finished.stderr[-2000:]
+    assert 'Traceback' not in finished.stderr
+    for expected in BAD_INPUTS[case]:
+        assert expected in finished.stderr, (expected, finished.stderr)
+    assert not out.exists()
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused(files):
+    blocker = files / 'a-file'
+    blocker.write_text('in the way')
+    finished = run_fixed('--out', blocker / 'out', '--input', files / 'input.wav', '--target-level', 0)
+    assert finished.returncode == 2 and 'Traceback' not in finished.stderr
+    assert 'cannot be written' in finished.stderr and 'a-file' in finished.stderr
+    assert blocker.read_text() == 'in the way'
+
+
+def test_an_output_folder_with_results_is_refused_without_overwrite(files):
+    out = files / 'out'
+    out.mkdir()
+    (out / 'result.json').write_text('{"earlier": true}')
+    finished = run_fixed('--out', out, '--input', files / 'input.wav', '--target-level', 0)
+    assert finished.returncode == 2 and 'Traceback' not in finished.stderr
+    assert 'already holds results' in finished.stderr and '--overwrite' in finished.stderr
+    assert sorted(p.name for p in out.iterdir()) == ['result.json']
+    assert (out / 'result.json').read_text() == '{"earlier": true}'
+
+
+# --- real runs -------------------------------------------------------------------------------
+
+def test_a_stereo_wav_is_processed_into_the_same_format_and_the_run_repeats(files):
+    """Input 16-bit stereo WAV at 8 kHz; target a mono .npy given at 16 kHz, so it is resampled."""
+    target = np.load(files / 'target.npy')
+    np.save(files / 'target16k.npy', np.repeat(target, 2))  # the same curve at twice the rate
+    args = ['--input', files / 'input.wav', '--target', files / 'target16k.npy', '--target-sample-rate', 16000,
+            '--steps', 300, '--seed', 3]
+    first = run_fixed('--out', files / 'first', *args)
+    assert first.returncode == 0, first.stderr[-3000:]
+    second = run_fixed('--out', files / 'second', *args)
+    assert second.returncode == 0, second.stderr[-3000:]
+
+    result = json.loads((files / 'first' / 'result.json').read_text())
+    assert (files / 'first' / 'result.json').read_bytes() == (files / 'second' / 'result.json').read_bytes()
+    assert result['input']['channels'] == 2 and result['input']['trained_on'] == 'the mean of its 2 channels'
+    assert 'resampled to 8000 Hz' in result['input']['target'] and result['steps_trained'] == 300
+
+    rate, processed = wavfile.read(files / 'first' / 'processed.wav')
+    assert rate == RATE and processed.dtype == np.int16 and processed.shape == (RATE, 2)
+    # Each channel is the input's own channel, filtered and offset with the parameters found.
+    from fixed.your_signal import lowpass_and_offset
+
+    expected = lowpass_and_offset(read_signal(files / 'input.wav').samples, RATE, result['cutoff_hz'], result['offset'])
+    assert np.abs(processed / 32768 - expected).max() < 1e-4
+    for name in ('report.md', 'signals.png', 'learning.png', 'timing.json', 'trace.json', 'history.json'):
+        assert (files / 'first' / name).is_file(), name
+    assert f"{result['cutoff_hz']:.6g}" in (files / 'first' / 'report.md').read_text()
+
+
+def test_ctrl_c_during_training_leaves_complete_results(files):
+    out = files / 'out'
+    child = subprocess.Popen([sys.executable, '-m', 'fixed', '--out', str(out), '--input', str(files / 'input.wav'),
+                              '--target-level', '0', '--steps', '30000'], stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in child.stderr:  # wait until training is under way
+        lines.append(line)
+        if 'step 3000/30000' in line:
+            break
+    child.send_signal(signal.SIGINT)
+    stderr = ''.join(lines) + child.stderr.read()
+    child.wait(timeout=300)
+    assert child.returncode == 130, stderr[-3000:]
+    assert 'Traceback' not in stderr and 'interrupted' in stderr
+    result = json.loads((out / 'result.json').read_text())
+    assert result['interrupted'] is True and 3000 <= result['steps_trained'] < 30000
+    assert 'interrupted' in (out / 'report.md').read_text()
+    assert wavfile.read(out / 'processed.wav')[1].shape == (RATE, 2)
+    assert not [p.name for p in out.rglob('*.tmp')]  # no half-written file left behind
+
+
+# --- audio-length signals: the compact observation ----------------------------------------------
+
+def test_the_agent_sees_block_averages_of_a_long_signal_and_the_env_the_full_one():
+    from fixed.env import MAX_OBSERVED_SAMPLES
+    from fixed.train import make_env
+    from stepsignal.scenario import Scenario
+
+    n = 144_000  # 3 s at 48 kHz
+    t = np.arange(n) / 48_000
+    scenario = Scenario(time=t, input_signal=np.sin(2 * np.pi * t) + 0.01 * np.sin(2 * np.pi * 5000 * t),
+                        desired_signal=np.zeros(n), sample_rate=48_000)
+    env = make_env(scenario)
+    observation = env.reset()
+    assert observation.shape == (2 * MAX_OBSERVED_SAMPLES,)  # not 288,000 inputs to the networks
+    blocks = scenario.input_signal.reshape(MAX_OBSERVED_SAMPLES, -1).mean(axis=1)
+    np.testing.assert_allclose(observation[:MAX_OBSERVED_SAMPLES], blocks, atol=1e-6)
+    _, reward, _, info = env.step(np.array([0.0, 0.0]))
+    achieved = env.unwrapped.signal
+    assert achieved.shape == (n,)  # the env filters and rewards every sample
+    assert reward == pytest.approx(-np.sqrt(np.mean((achieved - scenario.desired_signal) ** 2)), rel=1e-5)
+
+
+def test_short_signals_are_seen_sample_by_sample(scenario):
+    from fixed.train import make_env
+
+    observation = make_env(scenario).reset()
+    np.testing.assert_array_equal(observation[:600], scenario.input_signal.astype(np.float32))
+
+
+def test_overwrite_lets_a_run_replace_earlier_results(files):
+    from fixed.your_signal import prepare
+
+    out = files / 'out'
+    out.mkdir()
+    (out / 'result.json').write_text('{}')
+    with pytest.raises(ValueError, match='already holds results'):
+        prepare(files / 'input.wav', out, target_level=0.0)
+    job = prepare(files / 'input.wav', out, target_level=0.0, overwrite=True)
+    assert job.scenario.input_signal.shape == (RATE,) and job.input.channels == 2
+
+
+def test_checks_run_before_tensorflow_is_imported():
+    """A bad input costs about a second, not TensorFlow's import."""
+    finished = subprocess.run([sys.executable, '-c', 'import sys, fixed.__main__, fixed.your_signal; '
+                               'print("tensorflow" in sys.modules)'], capture_output=True, text=True, timeout=120)
+    assert finished.stdout.strip() == 'False', finished.stderr[-2000:]
