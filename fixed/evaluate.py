@@ -49,7 +49,6 @@ def run_seed(seed, out, steps, random_scenarios=False):
         log.error('seed %d failed; see %s\n%s', seed, folder / 'stdout.txt', error)
         return {'seed': seed, 'error': str(error).splitlines()[0]}
     result = json.loads((folder / 'result.json').read_text())
-    result.update(json.loads((folder / 'timing.json').read_text()))
     log.info('seed %d: L2 %.3f, success %s', seed, result['l2_distance'], result['success'])
     return result
 

@@ -149,6 +149,9 @@ def train(out_dir, seed=0, nb_steps=NB_STEPS, scenario=None, window_length=WINDO
         'seed': seed,
         'steps': nb_steps,
         'steps_trained': steps_trained,
+        # The two wall-time fields are the only ones that differ between runs of the same seed.
+        'train_seconds': round(train_seconds, 3),
+        'steps_per_second': round(steps_trained / train_seconds, 1),
         'interrupted': steps_trained < nb_steps,
         'success_threshold': env.unwrapped.distance_threshold,
         **evaluate_policy(agent, evaluation_env),
@@ -166,14 +169,10 @@ def train(out_dir, seed=0, nb_steps=NB_STEPS, scenario=None, window_length=WINDO
         'steps': recorder.steps,
     }
     write_json(out / 'trace.json', trace)
-    # Wall times differ from run to run, so they have their own file: result.json is the same
-    # for the same seed and inputs.
-    write_json(out / 'timing.json', {'train_seconds': round(train_seconds, 3),
-                                     'steps_per_second': round(steps_trained / train_seconds, 1)})
     write_json(out / 'result.json', result)
     log.info('seed %d: cutoff %.4g Hz, offset %.4f, L2 %.3f, success %s (%.0f s, %.0f steps/s)', seed,
              result['cutoff_hz'], result['offset'], result['l2_distance'], result['success'],
-             train_seconds, steps_trained / train_seconds)
+             train_seconds, result['steps_per_second'])
     if random_scenarios:
         log.info('seed %d: success on %d never-seen scenarios: %.0f%%', seed, result['unseen']['scenarios'],
                  100 * result['unseen']['success_rate'])

@@ -36,7 +36,7 @@ from stepsignal.signal_files import checked_sample_rate, mix_down, read_signal, 
 
 log = logging.getLogger(__name__)
 
-RESULT_FILES = ('result.json', 'report.md', 'trace.json', 'history.json', 'timing.json')
+RESULT_FILES = ('result.json', 'report.md', 'trace.json', 'history.json')
 """Files whose presence means a folder already holds results (refused unless --overwrite)."""
 
 
@@ -175,7 +175,8 @@ def draw_figures(job, achieved):
 
     s = job.scenario
     figure, axis = plt.subplots(figsize=(9, 3.6))
-    axis.plot(s.time, s.input_signal, color='0.6', label='input' + (' (mean of channels)' if job.input.channels > 1 else ''))
+    mixed = ' (mean of channels)' if job.input.channels > 1 else ''
+    axis.plot(s.time, s.input_signal, color='0.6', label='input' + mixed)
     axis.plot(s.time, s.desired_signal, 'k--', label='target')
     axis.plot(s.time, achieved, label='processed by the trained policy')
     axis.set(xlabel='time (s)', ylabel='value', title='Your signal: input, target and result')

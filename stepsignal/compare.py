@@ -34,6 +34,8 @@ from stepsignal.scenario import question_scenario
 log = logging.getLogger(__name__)
 
 DOCS = Path(__file__).resolve().parents[1] / 'docs'
+WALL_TIMES = ('train_seconds', 'steps_per_second')
+"""The fields of the fixed run's result.json that change from run to run: kept out of report.json."""
 FIGURES = ('scenario.png', 'actions.png', 'learning.png', 'signals.png')
 VERSIONED = ('tensorflow', 'tf-keras', 'keras-rl2', 'gym', 'gymnasium', 'numpy', 'scipy', 'matplotlib')
 
@@ -264,7 +266,6 @@ def compare(out_dir, seed=0, steps=None):
     original_trace = json.loads((out / 'original' / 'trace.json').read_text())
     fixed_trace = json.loads((out / 'fixed' / 'trace.json').read_text())
     fixed_result = json.loads((out / 'fixed' / 'result.json').read_text())
-    fixed_timing = json.loads((out / 'fixed' / 'timing.json').read_text())
     scenario = question_scenario()
     signals = final_signals(original_trace, fixed_result, scenario)
     draw_figures(out, scenario, original_trace, fixed_trace, fixed_result, signals)
@@ -288,7 +289,7 @@ def compare(out_dir, seed=0, steps=None):
     }
     wall['report'] = time.perf_counter() - report_started
     wall['total'] = time.perf_counter() - started
-    write_report(out, numbers, {**wall, **fixed_timing})
+    write_report(out, numbers, {**wall, **{key: fixed_result[key] for key in WALL_TIMES}})
     write_json(out / 'report.json', numbers)
     log.info('wrote %s', out / 'report.md')
     return numbers

@@ -241,7 +241,8 @@ def write_signal(path, samples, like):
             integers = np.clip(np.round(samples * full_scale), -full_scale, full_scale - 1).astype(np.int64)
             if bits == 8:
                 integers += 128  # 8-bit WAV is unsigned
-            frames = np.ascontiguousarray(integers, dtype='<i8').view(np.uint8).reshape(integers.shape + (8,))[..., :bits // 8]
+            little_endian = np.ascontiguousarray(integers, dtype='<i8').view(np.uint8).reshape(integers.shape + (8,))
+            frames = little_endian[..., :bits // 8]  # the low bytes of each sample: 1, 2, 3 or 4 of them
             with wave.open(buffer, 'wb') as out:  # the standard library writes any integer width, 24 too
                 out.setnchannels(samples.shape[1])
                 out.setsampwidth(bits // 8)

@@ -33,3 +33,10 @@ def test_scaling_runs_with_the_compact_observation():
     assert 'error' not in row, row
     assert row['inputs'] == 1200  # 600 block means of each signal, not 6,000 samples
     assert row['env_step_ms'] > 0 and row['train_step_ms'] > 0
+
+
+def test_stable_baselines3_is_skipped_with_a_note_when_absent(monkeypatch):
+    monkeypatch.setitem(sys.modules, 'stable_baselines3', None)  # makes `import stable_baselines3` fail
+    assert bench.bench_sb3() is None
+    (note,) = bench.sb3_lines(None)
+    assert 'skipped' in note and '.[bench]' in note

@@ -77,3 +77,14 @@ def test_fast_update_gives_stock_keras_rl_weights(gamma, updates):
     for name in ('target_actor', 'target_critic'):
         for s, f in zip(getattr(stock, name).get_weights(), getattr(fast, name).get_weights()):
             np.testing.assert_allclose(f, s, rtol=0, atol=one_step_of_tau)
+
+
+@pytest.mark.parametrize('nyquist, cutoff', [(15.0, 1e-3), (15.0, 0.05), (15.0, 14.85), (4000.0, 1.0),
+                                             (24000.0, 100.0), (24000.0, 23760.0)])
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+def test_env_filter_equals_scipys_sosfiltfilt_bit_for_bit(nyquist, cutoff, dtype):
+    from fixed.env import butter_lowpass, sosfiltfilt
+
+    data = (np.random.default_rng(0).normal(size=3000) + 4).astype(dtype)
+    sos = butter_lowpass(cutoff, nyquist)
+    np.testing.assert_array_equal(sosfiltfilt(sos, signal.sosfilt_zi(sos), data), signal.sosfiltfilt(sos, data))
