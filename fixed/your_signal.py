@@ -75,7 +75,11 @@ class Job:
 
 def prepare(input_path, out, target_path=None, target_level=None, sample_rate=None, target_sample_rate=None,
             cutoff_range=None, success_rms=None, overwrite=False):
-    """Read and check every input; return a ``Job``. Raises ``ValueError`` and writes nothing."""
+    """Read and check every input; return a ``Job``.
+
+    Raises ``ValueError`` on any bad input. Writes nothing; the output folder is checked last and
+    created (empty) if it is missing.
+    """
     if (target_path is None) == (target_level is None):
         raise ValueError('give exactly one target: --target FILE or --target-level LEVEL')
     if sample_rate is not None:

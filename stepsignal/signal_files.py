@@ -225,7 +225,8 @@ def resample(samples, from_rate, to_rate):
 def write_signal(path, samples, like):
     """Write ``samples`` (float64, ``(samples, channels)``) to ``path`` in ``like``'s format and rate.
 
-    Integer WAV samples are clipped to full scale; returns how many samples were clipped.
+    Integer samples (integer WAV, integer .npy) are rounded and clipped to the format's range, never
+    wrapped around; returns how many samples were clipped.
     """
     samples = np.asarray(samples, dtype=np.float64).reshape(len(samples), -1)
     clipped = 0
@@ -250,7 +251,12 @@ def write_signal(path, samples, like):
                 out.writeframes(frames.tobytes())
     elif like.kind == 'npy':
         array = samples[:, 0] if like.npy_one_dimensional and samples.shape[1] == 1 else samples
-        np.save(buffer, array.astype(np.dtype(like.npy_dtype)))
+        dtype = np.dtype(like.npy_dtype)
+        if dtype.kind in 'iu':  # an integer array holds raw counts: round (not truncate), clip (not wrap)
+            low, high = np.iinfo(dtype).min, np.iinfo(dtype).max
+            clipped = int(np.count_nonzero((array < low) | (array > high)))
+            array = np.clip(np.round(array), low, high)
+        np.save(buffer, array.astype(dtype))
     else:
         text = ((like.csv_header + '\n') if like.csv_header else '') + ''.join(f'{v:.10g}\n' for v in samples[:, 0])
         buffer.write(text.encode('utf-8'))

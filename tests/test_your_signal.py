@@ -66,6 +66,14 @@ def test_npy_and_csv_round_trip(tmp_path):
     assert (tmp_path / 'out-x.csv').read_text().startswith('value\n')
 
 
+def test_integer_npy_is_rounded_and_clipped_not_wrapped(tmp_path):
+    np.save(tmp_path / 'x.npy', np.array([0, 100, -100], dtype=np.int16))
+    read = read_signal(tmp_path / 'x.npy', sample_rate=RATE)
+    clipped = write_signal(tmp_path / 'out.npy', np.array([2.6, 40000.0, -40000.0]), like=read)
+    assert clipped == 2
+    assert np.load(tmp_path / 'out.npy').tolist() == [3, 32767, -32768]  # astype alone gives [2, -25536, 25536]
+
+
 # --- bad input -------------------------------------------------------------------------------
 
 def write_bad(folder, case):
