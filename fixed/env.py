@@ -11,6 +11,7 @@ import numpy as np
 from gymnasium import spaces
 from scipy import signal
 
+from stepsignal.checks import positive_number
 from stepsignal.scenario import StepRanges, random_step_scenario
 
 log = logging.getLogger(__name__)
@@ -158,9 +159,9 @@ class StepSignal(GoalEnv):
             raise ValueError(f'desired_signal has {self.desired_signal.size} samples but input_signal has '
                              f'{self.initial_signal.size}: they must be the same length')
         self.signal = self.initial_signal.copy()
-        self.sample_rate = _checked_sample_rate(sample_rate)
+        self.sample_rate = positive_number(sample_rate, 'sample_rate', 'samples per second')
         self.cutoff_range = _checked_cutoff_range(cutoff_range, self.sample_rate)
-        self.distance_threshold = _checked_positive('distance_threshold', distance_threshold)
+        self.distance_threshold = positive_number(distance_threshold, 'distance_threshold')
         if not (isinstance(max_episode_steps, (int, np.integer)) and max_episode_steps >= 1):
             raise ValueError(f'max_episode_steps must be an integer >= 1, got {max_episode_steps!r}')
         self.max_episode_steps = int(max_episode_steps)
@@ -168,7 +169,7 @@ class StepSignal(GoalEnv):
         if max_offset is None:
             max_offset = abs(max(max(self.desired_signal), max(self.signal))
                              - min(min(self.desired_signal), min(self.signal)))
-        max_offset = _checked_positive('max_offset', max_offset)
+        max_offset = positive_number(max_offset, 'max_offset')
         # FIX-7: the physical bounds stay float64 (float16 rounded them onto Nyquist); the agent
         # sees [-1, 1] in float32.
         self.physical_low = np.array([self.cutoff_range[0], -max_offset])
@@ -266,20 +267,6 @@ def _checked_signal(name, values):
         raise ValueError(f'{name} has {bad.size} NaN or infinite samples (first at index {bad[0]}: '
                          f'{array[bad[0]]}); all samples must be finite')
     return array.astype(np.float32)
-
-
-def _checked_positive(name, value):
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f'{name} must be a positive number, got {value!r}') from None
-    if not (math.isfinite(number) and number > 0):
-        raise ValueError(f'{name} must be a positive finite number, got {value!r}')
-    return number
-
-
-def _checked_sample_rate(sample_rate):
-    return _checked_positive('sample_rate', sample_rate)
 
 
 def _checked_cutoff_range(cutoff_range, sample_rate):

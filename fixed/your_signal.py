@@ -32,7 +32,8 @@ from fixed.env import MAX_OBSERVED_SAMPLES, StepSignal, butter_lowpass
 from stepsignal.compare import episodes, save_figure
 from stepsignal.files import write_atomic
 from stepsignal.scenario import Scenario
-from stepsignal.signal_files import checked_sample_rate, mix_down, read_signal, resample, write_signal
+from stepsignal.checks import positive_number
+from stepsignal.signal_files import mix_down, read_signal, resample, write_signal
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +84,9 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
     if (target_path is None) == (target_level is None):
         raise ValueError('give exactly one target: --target FILE or --target-level LEVEL')
     if sample_rate is not None:
-        sample_rate = checked_sample_rate(sample_rate, '--sample-rate')
+        sample_rate = positive_number(sample_rate, '--sample-rate', 'samples per second')
     if target_sample_rate is not None:
-        target_sample_rate = checked_sample_rate(target_sample_rate, '--target-sample-rate')
+        target_sample_rate = positive_number(target_sample_rate, '--target-sample-rate', 'samples per second')
     source = read_signal(input_path, sample_rate, what='input')
     rate = source.sample_rate
     mono = mix_down(source.samples)

@@ -1,7 +1,7 @@
 """Read and write signals as files: WAV, ``.npy`` and one-column ``.csv``.
 
-Every problem with a file is a ``SignalFileError`` whose message names the file and says what is
-allowed, raised while reading, before any training starts. Writing is atomic
+Every problem with a file is a ``SignalFileError`` (a ``ValueError``) whose message names the file
+and says what is allowed, raised while reading, before any training starts. Writing is atomic
 (``stepsignal.files.write_atomic``) and keeps the input's own format: a 24-bit WAV comes back as a
 24-bit WAV at the same sample rate, with the same number of channels.
 
@@ -9,7 +9,6 @@ Samples are handed around as float64 arrays of shape ``(samples, channels)``. WA
 are scaled to [-1, 1) (full scale); float WAV, ``.npy`` and ``.csv`` values are taken as they are.
 """
 import io
-import math
 import struct
 import wave
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import numpy as np
 from scipy import signal
 from scipy.io import wavfile
 
+from stepsignal.checks import positive_number
 from stepsignal.files import write_atomic
 
 EXTENSIONS = ('.wav', '.npy', '.csv')
@@ -98,20 +98,9 @@ def read_signal(path, sample_rate=None, what='input'):
             raise SignalFileError(f'{what} file {str(path)!r} is {extension}, which stores no sample rate: '
                                   f'give it (--sample-rate for the input, --target-sample-rate for the target)')
         reader = _read_npy if extension == '.npy' else _read_csv
-        loaded = reader(path, raw, what, checked_sample_rate(sample_rate, f'the sample rate of {what} {str(path)!r}'))
+        loaded = reader(path, raw, what, positive_number(sample_rate, f'the sample rate of {what} {str(path)!r}', 'samples per second'))
     _check_samples(loaded.samples, path, what)
     return loaded
-
-
-def checked_sample_rate(value, name):
-    """``value`` as a positive finite float, or a ``SignalFileError`` that names it."""
-    try:
-        rate = float(value)
-    except (TypeError, ValueError):
-        raise SignalFileError(f'{name} must be a number of samples per second, got {value!r}') from None
-    if not (math.isfinite(rate) and rate > 0):
-        raise SignalFileError(f'{name} is {value!r}: it must be above 0 samples per second')
-    return rate
 
 
 def _wav_format(raw):
