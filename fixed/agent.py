@@ -51,11 +51,15 @@ def build_critic(env, window_length=WINDOW_LENGTH):
     # FIX-17: observations arrive scaled by ScaleObservations (see build_agent).
     observation_input = Input(shape=(window_length,) + env.observation_space.shape, name='observation_input')
     flattened_observation = Flatten()(observation_input)
-    # FIX-23: the action joins after the observation's first layer (as in the DDPG paper), where
-    # it is 2 inputs of 130 instead of 2 of 1202 and its effect on Q is not drowned out.
+    # FIX-23: the action gets a hidden layer of its own before it meets the observation. Each of
+    # its relu units switches on a line across the action square, so Q can bend where the reward
+    # bends (the tip of the offset's V). Where the action is 2 inputs of a layer fed by the
+    # observation, every unit's on/off is set by the observation, and Q is linear in the action.
     x = Dense(128)(flattened_observation)
     x = Activation('relu')(x)
-    x = Concatenate()([action_input, x])
+    a = Dense(64)(action_input)
+    a = Activation('relu')(a)
+    x = Concatenate()([a, x])
     x = Dense(64)(x)
     x = Activation('relu')(x)
     x = Dense(1)(x)

@@ -1,18 +1,30 @@
-"""``python -m fixed.evaluate --seeds 0-9``: train one fixed agent per seed and tabulate the results.
+"""``python -m fixed.evaluate --seeds 0-9``: train one fixed agent per seed and measure the rate.
 
 Each seed runs ``python -m fixed`` in its own process (``stepsignal.child``), writing into
-``OUT/seed-N/``. The table of seed, cutoff, offset, L2 distance, success and training time is
-printed and written to ``OUT/summary.md``, with the raw numbers in ``OUT/summary.json``.
+``OUT/seed-N/``. Written into OUT:
+
+- ``summary.md``: one row per seed (cutoff, offset, L2, success, environment steps to the first
+  successful policy check, training time) and the success rate with its 95% confidence interval;
+- ``summary.json``: the same numbers, and the environment variables the seeds ran with;
+- ``learning_curves.png``: the noise-free policy's L2 distance against environment steps, the
+  median over the seeds and the band between the best and the worst.
+
+``--env KEY=VALUE`` sets an environment variable for every seed, to measure in another rounding
+world on the same machine (``--env TF_ENABLE_ONEDNN_OPTS=0``, ``--env OPENBLAS_CORETYPE=Haswell``,
+``--env ONEDNN_MAX_CPU_ISA=AVX2``: docs/results.md).
 """
 import argparse
 import json
 import logging
+import re
+import statistics
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from stepsignal.child import run_module
-from stepsignal.files import write_atomic, write_json
+from stepsignal.files import save_figure, write_atomic, write_json
+from stepsignal.rates import success_rate
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +50,21 @@ def parse_seeds(text):
     return seeds
 
 
-def run_seed(seed, out, steps, random_scenarios=False):
+def parse_env(text):
+    """``"KEY=VALUE"`` -> ``("KEY", "VALUE")``, for ``--env``."""
+    key, sep, value = text.partition('=')
+    if not sep or not re.fullmatch(r'[A-Za-z_][A-Za-z0-9_]*', key):
+        raise argparse.ArgumentTypeError(f'bad --env {text!r}: use NAME=VALUE, like TF_ENABLE_ONEDNN_OPTS=0')
+    return key, value
+
+
+def run_seed(seed, out, steps, random_scenarios=False, env=None):
     """Train one seed in a child process; return its result.json, or a failure record."""
     folder = out / f'seed-{seed}'
     arguments = ['--seed', str(seed)] + ([] if steps is None else ['--steps', str(steps)])
     arguments += ['--random-scenarios'] if random_scenarios else []
     try:
-        run_module('fixed', folder, arguments, label=f'seed {seed}')
+        run_module('fixed', folder, arguments, label=f'seed {seed}', env=env)
     except RuntimeError as error:
         log.error('seed %d failed; see %s\n%s', seed, folder / 'stdout.txt', error)
         return {'seed': seed, 'error': str(error).splitlines()[0]}
@@ -53,30 +73,93 @@ def run_seed(seed, out, steps, random_scenarios=False):
     return result
 
 
-def table(results):
-    """A Markdown table of the results, one row per seed, and a closing success count.
+def median_or_never(counts):
+    """The median of step counts where None means "never"; None when the median seed never got there."""
+    ordered = sorted(counts, key=lambda c: float('inf') if c is None else c)
+    lower, upper = ordered[(len(ordered) - 1) // 2], ordered[len(ordered) // 2]
+    return None if upper is None else (lower + upper) / 2
 
-    Runs on random scenarios get a column more: the success rate on never-seen scenarios.
-    """
-    unseen = any('unseen' in r for r in results)
-    lines = ['| seed | cutoff (Hz) | offset | L2 | success | ' + ('unseen scenarios solved | ' if unseen else '')
-             + 'train time (s) |', '|---|---|---|---|---|---|' + ('---|' if unseen else '')]
+
+def summarise(results):
+    """The numbers over all seeds: success rate with its interval, median L2 and steps to success."""
+    finished = [r for r in results if 'error' not in r]
+    summary = {'seeds': len(results), 'failed_to_run': len(results) - len(finished)}
+    if not finished:
+        return summary
+    rate = success_rate(sum(r['success'] for r in finished), len(results))
+    firsts = [r.get('first_success_env_steps') for r in finished]
+    summary.update(success=rate.as_dict(), success_text=str(rate),
+                   median_l2=statistics.median(r['l2_distance'] for r in finished),
+                   median_first_success_env_steps=median_or_never(firsts))
+    if any('unseen' in r for r in finished):
+        rates = sorted(r['unseen']['success_rate'] for r in finished)
+        summary['unseen'] = {'scenarios': finished[0]['unseen']['scenarios'], 'lowest': rates[0],
+                             'median': statistics.median(rates), 'highest': rates[-1]}
+    return summary
+
+
+def steps_text(count):
+    return 'never' if count is None else f'{count:g}'
+
+
+def table(results, summary):
+    """A Markdown table of the results, one row per seed, and the rates under it."""
+    unseen = 'unseen' in summary
+    lines = ['| seed | cutoff (Hz) | offset | L2 | success | first success (env steps) | '
+             + ('unseen scenarios solved | ' if unseen else '') + 'train time (s) |',
+             '|---|---|---|---|---|---|---|' + ('---|' if unseen else '')]
     for r in results:
         if 'error' in r:
-            lines.append(f"| {r['seed']} | | | | {r['error']} | " + ('| ' if unseen else '') + '|')
+            lines.append(f"| {r['seed']} | | | | failed to run: {r['error']} | | " + ('| ' if unseen else '') + '|')
             continue
+        first = r.get('first_success_env_steps')
         rate = f"{100 * r['unseen']['success_rate']:.0f}% | " if unseen else ''
         lines.append(f"| {r['seed']} | {r['cutoff_hz']:.4g} | {r['offset']:.4f} | {r['l2_distance']:.3f} | "
-                     f"{'yes' if r['success'] else 'no'} | {rate}{r['train_seconds']:.0f} |")
-    wins = sum(1 for r in results if r.get('success'))
+                     f"{'yes' if r['success'] else 'no'} | {steps_text(first)} | {rate}"
+                     f"{r['train_seconds']:.0f} |")
     lines.append('')
-    lines.append(f'Success on the question\'s scenario (L2 < 1.0): {wins} of {len(results)} seeds.')
+    if 'success' not in summary:
+        lines.append(f'No seed finished ({summary["failed_to_run"]} failed to run).')
+        return '\n'.join(lines)
+    lines.append(f"Success on the question's scenario (L2 < 1.0): {summary['success_text']} seeds; "
+                 f"median L2 {summary['median_l2']:.3f}; median environment steps to the first success "
+                 f"{steps_text(summary['median_first_success_env_steps'])}.")
+    if summary['failed_to_run']:
+        lines.append(f"{summary['failed_to_run']} seeds failed to run and count as failures.")
     if unseen:
-        rates = sorted(r['unseen']['success_rate'] for r in results if 'unseen' in r)
-        count = next(r['unseen']['scenarios'] for r in results if 'unseen' in r)
-        lines.append(f'Success on {count} never-seen scenarios per seed: median '
-                     f'{100 * rates[len(rates) // 2]:.0f}%, range {100 * rates[0]:.0f}%-{100 * rates[-1]:.0f}%.')
+        u = summary['unseen']
+        lines.append(f"Success on {u['scenarios']} never-seen scenarios per seed: lowest {100 * u['lowest']:.0f}%, "
+                     f"median {100 * u['median']:.0f}%, highest {100 * u['highest']:.0f}%.")
     return '\n'.join(lines)
+
+
+def draw_learning_curves(results, path, title):
+    """The noise-free policy's L2 against env steps: the median over seeds and the best-worst band."""
+    import matplotlib
+
+    matplotlib.use('Agg')  # no screen needed
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    curves = [r['checks'] for r in results if r.get('checks')]
+    if not curves:
+        return False
+    length = min(len(c) for c in curves)  # the same checks in every seed of one budget
+    steps = [c['env_steps'] for c in curves[0][:length]]
+    distances = np.array([[c['l2_distance'] for c in curve[:length]] for curve in curves])
+    figure, axis = plt.subplots(figsize=(8, 4))
+    axis.fill_between(steps, distances.min(axis=0), distances.max(axis=0), color='C0', alpha=0.2,
+                      label=f'best to worst of {len(curves)} seeds')
+    axis.plot(steps, np.median(distances, axis=0), color='C0', label='median over the seeds')
+    axis.axhline(1.0, color='r', linestyle='--', label='success: L2 < 1.0')
+    axis.set(yscale='log', xlabel='environment steps (training and policy checks)',
+             ylabel='L2 distance of the noise-free policy', title=title)
+    axis.grid(True, alpha=0.3)
+    axis.legend(loc='upper right')
+    figure.tight_layout()
+    save_figure(figure, path)
+    plt.close(figure)
+    return True
 
 
 def main(argv=None):
@@ -88,19 +171,25 @@ def main(argv=None):
     parser.add_argument('--jobs', type=int, default=2, help='seeds trained at once (default 2, one per core)')
     parser.add_argument('--random-scenarios', action='store_true',
                         help='train each seed on random step scenarios and measure it on never-seen ones')
+    parser.add_argument('--env', type=parse_env, action='append', default=[], metavar='NAME=VALUE',
+                        help='an environment variable for every seed, such as TF_ENABLE_ONEDNN_OPTS=0 (repeatable)')
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f'--jobs must be at least 1, got {args.jobs}')
     logging.basicConfig(level=logging.INFO, format='%(levelname)s %(name)s: %(message)s')
+    env = dict(args.env)
     args.out.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        results = list(pool.map(lambda seed: run_seed(seed, args.out, args.steps, args.random_scenarios),
-                                    args.seeds))
-    text = table(results)
-    write_json(args.out / 'summary.json', results)
+        results = list(pool.map(lambda seed: run_seed(seed, args.out, args.steps, args.random_scenarios, env or None),
+                                args.seeds))
+    summary = summarise(results)
+    world = ', '.join(f'{k}={v}' for k, v in env.items()) or 'default environment'
+    text = f'Rounding world: {world}.\n\n' + table(results, summary)
+    draw_learning_curves(results, args.out / 'learning_curves.png', f'Fixed agent, {len(results)} seeds ({world})')
+    write_json(args.out / 'summary.json', {'environment': env, 'summary': summary, 'seeds': results})
     write_atomic(args.out / 'summary.md', lambda f: f.write((text + '\n').encode()))
     print(text)
-    return 0 if all('error' not in r for r in results) else 1
+    return 0 if not summary['failed_to_run'] else 1
 
 
 if __name__ == '__main__':

@@ -29,7 +29,8 @@ import numpy as np
 from scipy import signal
 
 from fixed.env import MAX_OBSERVED_SAMPLES, StepSignal, butter_lowpass
-from stepsignal.compare import episodes, save_figure
+from stepsignal.compare import episodes
+from stepsignal.files import save_figure
 from stepsignal.files import write_atomic
 from stepsignal.scenario import Scenario
 from stepsignal.checks import positive_number

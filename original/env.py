@@ -14,7 +14,7 @@ from scipy import signal
 def butter_lowpass(cutoff, nyq_freq, order=4):
     normal_cutoff = float(cutoff) / nyq_freq
     # BUG-8: the (b, a) transfer-function form is numerically broken at low normalised cutoffs:
-    # at 1e-3 Hz the filtered step is a constant ~6.13 instead of ~4.0.
+    # at 1e-3 Hz the filtered step is a constant 6.1-6.6 (by CPU) instead of ~4.0.
     b, a = signal.butter(order, normal_cutoff, btype='lowpass')
     return b, a
 

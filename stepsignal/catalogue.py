@@ -27,7 +27,7 @@ BUGS = [
     Bug(5, 'agent', 'memory of 2000 below the actor warmup of 10000: 80% forgotten before the actor learns'),
     Bug(6, 'actor', 'linear, unbounded output for a [-1, 1] action space'),
     Bug(7, 'env `__init__`', 'float16 bounds round onto Nyquist at audio rates: scipy refuses the cutoff'),
-    Bug(8, '`butter_lowpass`', 'the (b, a) filter is numerically wrong at low cutoffs (6.13 instead of 4.0)'),
+    Bug(8, '`butter_lowpass`', 'the (b, a) filter is numerically wrong at low cutoffs (6.1-6.6 instead of 4.0)'),
     Bug(9, 'env `compute_reward`', 'wrong signature and sign: breaks the GoalEnv contract'),
     Bug(10, 'env `_get_obs`', 'float64 observations in float32 spaces'),
     Bug(11, 'agent', 'OU noise with dt=0.01 barely moves within an episode'),

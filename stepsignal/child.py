@@ -4,6 +4,7 @@ TensorFlow keeps one graph per process, and seeds act through it: a run in its o
 exactly the run its command line gives, and two of them can use both cores.
 """
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -11,8 +12,11 @@ import time
 log = logging.getLogger(__name__)
 
 
-def run_module(name, out, arguments, label=None):
+def run_module(name, out, arguments, label=None, env=None):
     """Run ``python -m NAME --out OUT ARGUMENTS``; return its wall time in seconds.
+
+    ``env``: environment variables to set for the child on top of ours (for example
+    ``{'TF_ENABLE_ONEDNN_OPTS': '0'}``, another rounding world: docs/results.md).
 
     Its own log lines go on to ours as they come, prefixed ``[label]`` (default: the module);
     its stdout goes to ``OUT/stdout.txt``. A failure raises ``RuntimeError`` with its last lines.
@@ -24,7 +28,8 @@ def run_module(name, out, arguments, label=None):
     out.mkdir(parents=True, exist_ok=True)
     tail = []
     with open(out / 'stdout.txt', 'w') as stdout:
-        child = subprocess.Popen(command, stdout=stdout, stderr=subprocess.PIPE, text=True)
+        child = subprocess.Popen(command, stdout=stdout, stderr=subprocess.PIPE, text=True,
+                                 env=None if env is None else {**os.environ, **env})
         for line in child.stderr:  # live, so that the child's progress shows as it happens
             tail = (tail + [line])[-40:]
             if line.startswith(('INFO ', 'WARNING ', 'ERROR ')):  # its own logging, not TF's chatter

@@ -1,4 +1,5 @@
 """Writing results so that an interrupted run never leaves a half-written file."""
+import io
 import json
 import os
 import tempfile
@@ -27,3 +28,10 @@ def write_json(path, data):
     """Write ``data`` as indented JSON, atomically."""
     text = json.dumps(data, indent=2, allow_nan=False) + "\n"
     write_atomic(path, lambda handle: handle.write(text.encode("utf-8")))
+
+
+def save_figure(figure, path):
+    """Write a matplotlib figure as PNG, atomically, with no timestamp (the same run, the same bytes)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+    write_atomic(path, lambda handle: handle.write(buffer.getvalue()))

@@ -1,5 +1,6 @@
 """End-to-end runs: the command lines, repeatability, and one seeded learning run."""
 import json
+import os
 import subprocess
 import sys
 
@@ -44,14 +45,23 @@ def test_fixed_run_is_repeatable(fixed_run, tmp_path):
 
 
 @pytest.mark.learning
-def test_fixed_agent_learns_the_task_seed_0(tmp_path):
-    """The default budget, one seed: the noise-free policy reaches the question's success."""
-    from fixed.train import NB_STEPS, train
+@pytest.mark.parametrize('world', [{}, {'TF_ENABLE_ONEDNN_OPTS': '0'}], ids=['default-kernels', 'onednn-off'])
+def test_fixed_agent_learns_the_task_seed_0(world, tmp_path):
+    """The default budget, seed 0, in two rounding worlds: the kept noise-free policy succeeds.
 
-    _, result = train(tmp_path, seed=0, nb_steps=NB_STEPS)
+    TensorFlow's oneDNN kernels on or off round differently, enough to send a fragile setup to
+    another basin (docs/results.md). Each world runs in its own process, as a user would.
+    """
+    out = tmp_path / 'fixed'
+    finished = subprocess.run([sys.executable, '-m', 'fixed', '--seed', '0', '--out', str(out)], capture_output=True,
+                              text=True, timeout=600, env={**os.environ, **world})
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    result = json.loads((out / 'result.json').read_text())
     assert result['success'] is True
-    assert result['l2_distance'] < 1.0
+    # Seeds 0-19 in three worlds: the largest kept L2 was well below this (docs/results.md).
+    assert result['l2_distance'] < 0.5
     assert result['cutoff_hz'] < 0.02  # the low-cutoff basin, not the local optimum above 0.05 Hz
+    assert result['env_steps'] <= result['steps']  # the policy checks are inside the budget
 
 
 @pytest.mark.parametrize('variant', ['original', 'fixed'])
