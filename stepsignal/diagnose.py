@@ -447,19 +447,29 @@ def check_discount(setup):
 
 
 def check_critic_inputs(setup):
+    """BUG-23: the action concatenated straight beside many observation features.
+
+    Every relu unit fed by that layer is then switched on or off by the observation, so Q is
+    linear in the action and its maximum sits at an edge. An action that passes through a hidden
+    layer of its own first (FIX-23) is not flagged.
+    """
     if not setup.is_continuous:
         return []
     critic = setup.agent.critic
-    nb_actions = int(setup.agent.critic_action_input.shape[-1])
+    action = setup.agent.critic_action_input
+    nb_actions = int(action.shape[-1])
     for layer in critic.layers:
-        if layer.__class__.__name__ == 'Concatenate':
-            width = int(layer.output_shape[-1])
-            if width > 0 and nb_actions / width < 0.01:
-                return [Finding(
-                    WARNING, 'critic inputs', 'the action joins the critic beside a much larger observation: its '
-                    'effect on Q is drowned and learnt slowly.',
-                    f'{nb_actions} action inputs of {width}', 'the action at least 1% of the layer\'s inputs '
-                    '(join it after the observation\'s first layer)', bug=23)]
+        inputs = layer.input if isinstance(layer.input, (list, tuple)) else [layer.input]
+        if layer.__class__.__name__ != 'Concatenate' or not any(t is action for t in inputs):
+            continue
+        width = int(layer.output_shape[-1])
+        if width > 0 and nb_actions / width < 0.1:
+            return [Finding(
+                WARNING, 'critic inputs', 'the action is concatenated straight beside a much larger observation: '
+                'every unit after it is switched on or off by the observation, so Q is nearly linear in the '
+                'action and the actor is pushed to an edge of its range.',
+                f'{nb_actions} action inputs of {width}', 'the action through a hidden layer of its own before '
+                'it meets the observation\'s features', bug=23)]
     return []
 
 
