@@ -119,11 +119,14 @@ def draw_figures(out, scenario, original_trace, fixed_trace, fixed_result, signa
     x = [r['first_step'] for r in rows]
     top.plot(x, [r['return'] for r in rows], '.', alpha=0.4, label='episode return')
     top.set(ylabel='return (sum of -RMS)', title='Fixed agent: learning curves')
-    bottom.plot(x, [r['l2_distance'] for r in rows], '.', alpha=0.4, label='L2 at episode end')
+    bottom.plot(x, [r['l2_distance'] for r in rows], '.', alpha=0.4, label='L2 at episode end (with noise)')
+    checks = fixed_result.get('checks') or []
+    bottom.plot([c['training_step'] for c in checks], [c['l2_distance'] for c in checks], '-', color='k',
+                linewidth=1.2, label='noise-free policy (checks, IMPROVEMENT-1)')
     bottom.axhline(1.0, color='r', linestyle='--', label='success threshold (L2 = 1.0)')
     bottom.set(yscale='log', xlabel='training step (episode start)', ylabel='L2 distance to the goal')
-    for axis in (top, bottom):
-        axis.legend(loc='upper right')
+    top.legend(loc='lower right')
+    bottom.legend(loc='lower left', fontsize='small')
     save_figure(figure, out / 'learning.png')
     plt.close(figure)
 
