@@ -113,7 +113,7 @@ def table(results, summary):
             lines.append(f"| {r['seed']} | | | | failed to run: {r['error']} | | " + ('| ' if unseen else '') + '|')
             continue
         first = r.get('first_success_env_steps')
-        rate = f"{100 * r['unseen']['success_rate']:.0f}% | " if unseen else ''
+        rate = f"{r['unseen'].get('success_text', r['unseen']['success_rate'])} | " if unseen else ''
         lines.append(f"| {r['seed']} | {r['cutoff_hz']:.4g} | {r['offset']:.4f} | {r['l2_distance']:.3f} | "
                      f"{'yes' if r['success'] else 'no'} | {steps_text(first)} | {rate}"
                      f"{r['train_seconds']:.0f} |")

@@ -22,6 +22,7 @@ from stepsignal.files import write_json
 from stepsignal.keras_rl import OldStepAPI
 from stepsignal.limits import MAX_KERAS_RL_STEPS
 from stepsignal.progress import ProgressLog
+from stepsignal.rates import success_rate
 from stepsignal.scenario import StepRanges, question_scenario, random_step_scenario
 from stepsignal.seeding import seed_everything
 from stepsignal.trace import TraceRecorder, weights_changed
@@ -124,6 +125,7 @@ def evaluate_unseen(agent, count=UNSEEN_SCENARIOS, first_seed=UNSEEN_SEED, **env
         'scenarios': count,
         'seeds': f'{first_seed}-{first_seed + count - 1}',
         'success_rate': sum(o['success'] for o in outcomes) / count,
+        'success_text': str(success_rate(sum(o['success'] for o in outcomes), count)),  # with its 95% interval
         'median_l2': distances[count // 2],
         'worst_l2': distances[-1],
     }
@@ -234,6 +236,5 @@ def train(out_dir, seed=0, nb_steps=NB_STEPS, scenario=None, window_length=WINDO
              result['cutoff_hz'], result['offset'], result['l2_distance'], result['success'],
              train_seconds, result['steps_per_second'])
     if random_scenarios:
-        log.info('seed %d: success on %d never-seen scenarios: %.0f%%', seed, result['unseen']['scenarios'],
-                 100 * result['unseen']['success_rate'])
+        log.info('seed %d: success on never-seen scenarios: %s', seed, result['unseen']['success_text'])
     return agent, result

@@ -52,5 +52,5 @@ class ProgressLog(Callback):
         elapsed = time.perf_counter() - self.start
         recent = self.successes[-self.every:]
         rate = f", successes in the last {len(recent)} steps: {sum(recent):.0f}" if recent else ""
-        log.info("%s: step %d/%d (%.0f%%), %.0f steps/s%s", self.label, done, self.nb_steps,
+        log.info("%s: training step %d/%d (%.0f%%), %.0f steps/s%s", self.label, done, self.nb_steps,
                  100 * done / self.nb_steps, done / max(elapsed, 1e-9), rate)

@@ -203,7 +203,7 @@ def test_ctrl_c_during_training_leaves_complete_results(files):
     lines = []
     for line in child.stderr:  # wait until training is under way
         lines.append(line)
-        logged = re.search(r': step (\d+)/', line)
+        logged = re.search(r': training step (\d+)/', line)
         if logged:  # the first progress line: it says how many steps keras-rl has counted
             break
     child.send_signal(signal.SIGINT)
