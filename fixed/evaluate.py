@@ -134,7 +134,10 @@ def table(results, summary):
 
 
 def draw_learning_curves(results, path, title):
-    """The noise-free policy's L2 against env steps: the median over seeds and the best-worst band."""
+    """The noise-free policy's L2 at each check against env steps: median, middle half, best to worst.
+
+    These are the policy's checks as training goes, not the kept policy (the best check of each seed).
+    """
     import matplotlib
 
     matplotlib.use('Agg')  # no screen needed
@@ -148,14 +151,16 @@ def draw_learning_curves(results, path, title):
     steps = [c['env_steps'] for c in curves[0][:length]]
     distances = np.array([[c['l2_distance'] for c in curve[:length]] for curve in curves])
     figure, axis = plt.subplots(figsize=(8, 4))
-    axis.fill_between(steps, distances.min(axis=0), distances.max(axis=0), color='C0', alpha=0.2,
+    axis.fill_between(steps, distances.min(axis=0), distances.max(axis=0), color='C0', alpha=0.15,
                       label=f'best to worst of {len(curves)} seeds')
+    axis.fill_between(steps, *np.percentile(distances, [25, 75], axis=0), color='C0', alpha=0.3,
+                      label='middle half of the seeds')
     axis.plot(steps, np.median(distances, axis=0), color='C0', label='median over the seeds')
     axis.axhline(1.0, color='r', linestyle='--', label='success: L2 < 1.0')
     axis.set(yscale='log', xlabel='environment steps (training and policy checks)',
-             ylabel='L2 distance of the noise-free policy', title=title)
+             ylabel='L2 of the noise-free policy at each check', title=title)
     axis.grid(True, alpha=0.3)
-    axis.legend(loc='upper right')
+    axis.legend(loc='lower left', fontsize='small')
     figure.tight_layout()
     save_figure(figure, path)
     plt.close(figure)
