@@ -10,4 +10,5 @@ gymnasium.register(id='stepsignal-v0', entry_point='fixed.env:StepSignal')
 gymnasium.register(id='stepsignal-random-v0', entry_point='fixed.env:RandomStepSignal')
 
 NB_STEPS = 5000
-"""Default training budget in environment steps (the learning bar allows at most 5,000)."""
+"""Default budget in environment steps, training and the policy checks of IMPROVEMENT-1 together
+(the learning bar allows at most 5,000)."""

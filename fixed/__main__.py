@@ -24,7 +24,8 @@ INTERRUPTED = 130  # the shell's status for a run stopped by Ctrl-C (128 + SIGIN
 def parse_args(parser, argv):
     parser.add_argument('--out', required=True, help='folder for every file the run writes')
     parser.add_argument('--seed', type=int, default=0, help='seed for numpy, TensorFlow, Python and the env')
-    parser.add_argument('--steps', type=int, default=NB_STEPS, help=f'environment steps to train (default {NB_STEPS})')
+    parser.add_argument('--steps', type=int, default=NB_STEPS, help=f'environment steps in all: training and the checks of the noise-free policy '
+                             f'(default {NB_STEPS})')
     parser.add_argument('--random-scenarios', action='store_true',
                         help='train on a new step scenario at every reset (stepsignal.scenario.StepRanges), then '
                              'measure success on 100 scenarios it never saw (give it --steps 15000: '
