@@ -71,7 +71,8 @@ def stock_and_fixed_agents(env, nb_steps, warmup):
     from rl.random import GaussianWhiteNoiseProcess
     from tensorflow.keras.optimizers.legacy import Adam
 
-    from fixed.agent import ScaleObservations, build_actor, build_agent, build_critic
+    from fixed.agent import (ACTOR_LEARNING_RATE, CRITIC_LEARNING_RATE, ScaleObservations, build_actor, build_agent,
+                             build_critic)
 
     reference = env.reset()
     fast = build_agent(env, nb_steps, reference_observation=reference)
@@ -84,7 +85,8 @@ def stock_and_fixed_agents(env, nb_steps, warmup):
                       random_process=GaussianWhiteNoiseProcess(size=2, sigma=0.6), gamma=fast.gamma,
                       target_model_update=fast.target_model_update, batch_size=fast.batch_size,
                       processor=ScaleObservations(reference))
-    stock.compile([Adam(learning_rate=1e-4, clipnorm=1.), Adam(learning_rate=1e-3, clipnorm=1.)], metrics=['mae'])
+    stock.compile([Adam(learning_rate=ACTOR_LEARNING_RATE, clipnorm=1.), Adam(learning_rate=CRITIC_LEARNING_RATE, clipnorm=1.)],
+                  metrics=['mae'])
     return stock, fast
 
 
