@@ -109,7 +109,10 @@ def graph_function(inputs, outputs, updates=()):
     options.feed.extend(tensor.name for tensor in inputs)
     options.fetch.extend(tensor.name for tensor in outputs)
     if updates:
-        options.target.append(tf.group(*updates).name)
+        # keras-rl's soft target updates are (variable, new value) pairs, which K.function turns
+        # into assignments; tf.group alone would only read them, and the targets would never move.
+        ops = [tf.compat.v1.assign(*update) if isinstance(update, tuple) else update for update in updates]
+        options.target.append(tf.group(*ops).name)
     run = session._make_callable_from_options(options)
     dtypes = [tensor.dtype.as_numpy_dtype for tensor in inputs]
     return lambda values: run(*[np.asarray(value, dtype=dtype) for value, dtype in zip(values, dtypes)])

@@ -61,6 +61,7 @@ def test_fast_update_gives_stock_keras_rl_weights(gamma, updates):
     fast.memory.sample = lambda batch_size: (state0, action, reward, terminal1, state1)
     fast.memory.nb_entries = n
     before = stock.actor.get_weights() + stock.critic.get_weights()
+    targets_before = {name: getattr(fast, name).get_weights() for name in ('target_actor', 'target_critic')}
     for each in (stock, fast):
         each.training, each.step = True, 10
         each.recent_observation, each.recent_action, each._state = state0[0], action[0], state0[0]
@@ -77,6 +78,9 @@ def test_fast_update_gives_stock_keras_rl_weights(gamma, updates):
     for name in ('target_actor', 'target_critic'):
         for s, f in zip(getattr(stock, name).get_weights(), getattr(fast, name).get_weights()):
             np.testing.assert_allclose(f, s, rtol=0, atol=one_step_of_tau)
+        # ... and the fast agent's targets do move: keras-rl hands its soft updates over as
+        # (variable, new value) pairs, which a graph call must turn into assignments.
+        assert any(not np.array_equal(b, a) for b, a in zip(targets_before[name], getattr(fast, name).get_weights()))
 
 
 @pytest.mark.parametrize('nyquist, cutoff', [(15.0, 1e-3), (15.0, 0.05), (15.0, 14.85), (4000.0, 1.0),
