@@ -32,8 +32,8 @@ ACTOR_LEARNING_RATE = 1e-5
 
 Adam moves every weight by about its learning rate per update, whatever the gradient's size. The
 actor's first layer takes 1,200 inputs, and on the question's scenario they are the same at every
-step, so all 1,200 weights of a unit move the same way and its pre-activation moves 1,200 times
-as far. At the DDPG paper's 1e-4 the noise-free action crossed from the centre of the action
+step, so all 1,200 weights of a unit move the same way and its pre-activation moves up to 1,200
+times as far. At the DDPG paper's 1e-4 the noise-free action crossed from the centre of the action
 square to its edge in about 50 updates, long before the critic knew the reward's shape, and
 which edge it hit decided the basin (docs/bugs.md#improvement-2)."""
 
