@@ -65,3 +65,33 @@ def test_improvement_2_the_actor_no_longer_crosses_the_action_square_before_the_
     # seeds 0-2 in three rounding worlds (oneDNN on, off, AVX2): 0.970-0.978 and 0.091-0.126.
     assert actor_travel(1e-4) > 0.6
     assert actor_travel(ACTOR_LEARNING_RATE) < 0.3
+
+
+def test_improvement_3_two_updates_per_environment_step_each_on_its_own_batch():
+    import numpy as np
+
+    from fixed.agent import GRADIENT_STEPS
+    from fixed.train import prepare_run
+
+    env, agent, _, _ = prepare_run(seed=0, nb_steps=300)
+    batches, per_call = [], []
+    train, backward = agent.train_fn, agent.backward
+
+    def counting_train(batch):
+        batches.append(batch[1].copy())  # the batch's actions
+        return train(batch)
+
+    def counting_backward(*args, **kwargs):
+        before = len(batches)
+        metrics = backward(*args, **kwargs)
+        per_call.append(len(batches) - before)
+        return metrics
+
+    agent.train_fn, agent.backward = counting_train, counting_backward
+    agent.fit(env, nb_steps=agent.nb_steps_warmup_actor + 11, verbose=0)
+    assert GRADIENT_STEPS == 2
+    # Nothing during the warmup; then every call of backward (each env step) makes two updates.
+    assert set(per_call[:agent.nb_steps_warmup_actor]) == {0}
+    assert per_call[-10:] == [GRADIENT_STEPS] * 10
+    for first, second in zip(batches[::2], batches[1::2]):  # the two updates of one step
+        assert not np.array_equal(first, second)
