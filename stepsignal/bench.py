@@ -77,6 +77,7 @@ def stock_and_fixed_agents(env, nb_steps, warmup):
     reference = env.reset()
     fast = build_agent(env, nb_steps, reference_observation=reference)
     fast.nb_steps_warmup_critic = fast.nb_steps_warmup_actor = warmup
+    fast.gradient_steps = 1  # keras-rl's one update per step: the same work, so the ratio is the overhead's
     actor = build_actor(env)
     critic, action_input = build_critic(env)
     stock = DDPGAgent(nb_actions=2, actor=actor, critic=critic, critic_action_input=action_input,
