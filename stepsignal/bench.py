@@ -345,7 +345,7 @@ def report(results):
         '| package | version |', '|---|---|',
         *[f'| {name} | {version} |' for name, version in results['versions'].items()],
         '',
-        '## Training throughput (same networks, batch 64, memory, env; warmup 100, 1,000 steps)',
+        '## Training throughput (same networks, batch 64, one update per step, memory, env; warmup 100, 1,000 steps)',
         '',
         'Stock and fixed alternate, with fresh agents each round.',
         '',
