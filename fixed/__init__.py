@@ -1,14 +1,11 @@
-"""The question's setup, corrected so that it learns; every change is marked ``# FIX-n``.
+"""One of the kit's two variants of the question's setup; the other mirrors it file for file.
 
-Importing this package registers the corrected env with Gymnasium as ``stepsignal-v0``, and as
-``stepsignal-random-v0`` the same env drawing a new step scenario at every reset.
-Run it with ``python -m fixed --seed N --out DIR``; docs/bugs.md explains each fix.
+``original/`` is the question's setup on today's stack, bugs included and marked ``# BUG-n``;
+``fixed/`` is the same files corrected, each change marked ``# FIX-n``, ``# IMPROVEMENT-n`` or
+``# PORT`` (docs/bugs.md, docs/porting.md). Importing either registers its env as
+``stepsignal-v0``: the original's with gym, the fixed one with Gymnasium. ``python -m original
+--out DIR`` and ``python -m fixed --out DIR`` run them.
 """
-import gymnasium
+import gymnasium  # PORT: Gymnasium
 
-gymnasium.register(id='stepsignal-v0', entry_point='fixed.env:StepSignal')
-gymnasium.register(id='stepsignal-random-v0', entry_point='fixed.env:RandomStepSignal')
-
-NB_STEPS = 5000
-"""Default budget in environment steps, training and the policy checks of IMPROVEMENT-1 together
-(the learning bar allows at most 5,000)."""
+gymnasium.register(id='stepsignal-v0', entry_point='fixed.env:StepSignal')  # PORT: Gymnasium's register

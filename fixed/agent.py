@@ -1,51 +1,37 @@
-"""The question's actor, critic and keras-rl2 DDPGAgent, corrected so that they learn.
+"""The question's actor, critic and keras-rl2 DDPGAgent, layer by layer and argument by argument.
 
-Each change from original/agent.py is marked ``# FIX-n`` (docs/bugs.md). Where keras-rl2
-itself is the bug, ``FixedDDPGAgent`` and ``ScaleObservations`` below correct it.
+This file has a twin. ``original/agent.py`` is the question's code with every bug in place,
+marked ``# BUG-n``; ``fixed/agent.py`` is the same code corrected, each change marked ``# FIX-n``,
+``# IMPROVEMENT-n`` or ``# PORT`` (docs/bugs.md, docs/porting.md). The numbers are in the
+variant's ``hyperparameters.py``. ``diff -u original/agent.py fixed/agent.py`` lists the changes.
 """
-from stepsignal import keras_rl  # noqa: F401  (tf-keras must be set up before TensorFlow loads)
+from shared import keras_rl  # noqa: F401  (PORT: tf-keras must be set up before TensorFlow loads)
 
-from collections import deque
+from collections import deque  # FIX-19: FixedDDPGAgent keeps the episode's recent observations
 
-import numpy as np
+import numpy as np  # FIX-6, FIX-18, FIX-19: FixedDDPGAgent below
 from rl.agents import DDPGAgent
-from rl.core import Processor
-from rl.random import GaussianWhiteNoiseProcess
-from rl.util import get_soft_target_model_updates, huber_loss
-import tensorflow as tf
-from tensorflow.core.protobuf import config_pb2
-from tensorflow.keras import backend as K
-from tensorflow.keras.initializers import RandomUniform
+from rl.core import Processor  # FIX-17: ScaleObservations
+from rl.random import GaussianWhiteNoiseProcess  # FIX-11
+from rl.util import get_soft_target_model_updates, huber_loss  # FIX-19: the update, written out below
+from tensorflow.keras import backend as K  # FIX-6, FIX-19
+from tensorflow.keras.initializers import RandomUniform  # FIX-6
 from tensorflow.keras.layers import Activation, Concatenate, Dense, Flatten, Input
 from tensorflow.keras.models import Model, Sequential
+# PORT: keras-rl2 turns eager execution off, which only the legacy optimizers support.
 from tensorflow.keras.optimizers.legacy import Adam
+import tensorflow as tf  # FIX-19
 
-from stepsignal.limits import MAX_KERAS_RL_STEPS
+from .hyperparameters import HYPERPARAMETERS
+from shared.checks import step_budget  # FIX-15
+from shared.graph import graph_function  # FIX-19: one graph call per update (speed only)
+from shared.replay import ReplayMemory  # FIX-19: float32 batches
 
-WINDOW_LENGTH = 1
-# tanh(2) = 0.964: beyond this pre-activation the actor's gradient all but vanishes (FIX-6).
+# FIX-6: tanh(2) = 0.964: beyond this pre-activation the actor's gradient all but vanishes.
 TANH_USEFUL_RANGE = 2.0
-CRITIC_LEARNING_RATE = 1e-3
-"""The critic's Adam step, the question's 1e-3."""
-ACTOR_LEARNING_RATE = 1e-5
-"""IMPROVEMENT-2: the actor's Adam step, 100 times the critic's smaller.
-
-Adam moves every weight by about its learning rate per update, whatever the gradient's size. The
-actor's first layer takes 1,200 inputs, and on the question's scenario they are the same at every
-step, so all 1,200 weights of a unit move the same way and its pre-activation moves up to 1,200
-times as far. At the DDPG paper's 1e-4 the noise-free action crossed from the centre of the action
-square to its edge in about 50 updates, long before the critic knew the reward's shape, and
-which edge it hit decided the basin (docs/bugs.md#improvement-2)."""
-GRADIENT_STEPS = 2
-"""IMPROVEMENT-3: DDPG updates per environment step, each on a batch of its own.
-
-keras-rl makes one; Stable-Baselines3 calls this ``gradient_steps``. On random scenarios the
-policy must read the right offset off the observation to within 0.04 for every scenario of the
-family; with one update per step, 15,000 steps left it short at the family's edges (93% of
-never-seen scenarios on some seeds), with two it is not (docs/bugs.md#improvement-3)."""
 
 
-def build_actor(env, window_length=WINDOW_LENGTH):
+def build_actor(env, window_length=HYPERPARAMETERS.window_length):  # FIX-20
     nb_actions = env.action_space.shape[0]
     # Building Actor agent (Policy-net)
     actor = Sequential()
@@ -62,11 +48,11 @@ def build_actor(env, window_length=WINDOW_LENGTH):
     return actor
 
 
-def build_critic(env, window_length=WINDOW_LENGTH):
+def build_critic(env, window_length=HYPERPARAMETERS.window_length):  # FIX-20
     nb_actions = env.action_space.shape[0]
     # Building Critic net (Q-net)
     action_input = Input(shape=(nb_actions,), name='action_input')
-    # FIX-17: observations arrive scaled by ScaleObservations (see build_agent).
+    # FIX-17: observations arrive scaled by ScaleObservations (see build_agent); FIX-20.
     observation_input = Input(shape=(window_length,) + env.observation_space.shape, name='observation_input')
     flattened_observation = Flatten()(observation_input)
     # FIX-23: the action gets a hidden layer of its own before it meets the observation. Each of
@@ -75,7 +61,7 @@ def build_critic(env, window_length=WINDOW_LENGTH):
     # observation, every unit's on/off is set by the observation, and Q is linear in the action.
     x = Dense(128)(flattened_observation)
     x = Activation('relu')(x)
-    a = Dense(64)(action_input)
+    a = Dense(64)(action_input)  # FIX-23: the action's own hidden layer
     a = Activation('relu')(a)
     x = Concatenate()([a, x])
     x = Dense(64)(x)
@@ -102,64 +88,6 @@ class ScaleObservations(Processor):
         return ((np.asarray(observation, dtype=np.float32) - self.center) / self.scale).astype(np.float32)
 
 
-def graph_function(inputs, outputs, updates=()):
-    """``K.function(inputs, outputs, updates=updates)`` without its per-call overhead.
-
-    keras-rl2 runs in graph mode. Each ``K.function`` call re-checks the session and repacks its
-    arguments, and ``Session.run`` (also behind ``Session.make_callable`` when it has feeds)
-    rebuilds its feed and fetch lists: about 0.5 ms per call, more than a small network's
-    forward pass. A callable made from ``CallableOptions`` (the same one Keras' own graph
-    functions use) is set up once and then only hands the arrays to TensorFlow.
-    """
-    session = tf.compat.v1.keras.backend.get_session()  # also initialises the variables created so far (optimizer slots)
-    options = config_pb2.CallableOptions()
-    options.feed.extend(tensor.name for tensor in inputs)
-    options.fetch.extend(tensor.name for tensor in outputs)
-    if updates:
-        # keras-rl's soft target updates are (variable, new value) pairs, which K.function turns
-        # into assignments; tf.group alone would only read them, and the targets would never move.
-        ops = [tf.compat.v1.assign(*update) if isinstance(update, tuple) else update for update in updates]
-        options.target.append(tf.group(*ops).name)
-    run = session._make_callable_from_options(options)
-    dtypes = [tensor.dtype.as_numpy_dtype for tensor in inputs]
-    return lambda values: run(*[np.asarray(value, dtype=dtype) for value, dtype in zip(values, dtypes)])
-
-
-class ReplayMemory:
-    """FIX-19: the replay memory as preallocated float32 arrays, one row per transition.
-
-    keras-rl's ``SequentialMemory`` rebuilds every sampled state from single observations in a
-    Python loop and hands back lists that become object arrays; here a batch is one fancy index
-    per array. States are stored already stacked (``window_length`` observations), so the state
-    after a transition is stored with it.
-    """
-
-    def __init__(self, limit, window_length, observation_shape, nb_actions):
-        self.limit = int(limit)
-        self.window_length = int(window_length)
-        state_shape = (self.limit, self.window_length) + tuple(observation_shape)
-        self.states0 = np.zeros(state_shape, dtype=np.float32)
-        self.actions = np.zeros((self.limit, nb_actions), dtype=np.float32)
-        self.rewards = np.zeros(self.limit, dtype=np.float32)
-        self.terminals1 = np.zeros(self.limit, dtype=bool)
-        self.states1 = np.zeros(state_shape, dtype=np.float32)
-        self.nb_entries = 0
-        self._next = 0
-
-    def append(self, state0, action, reward, terminal1, state1):
-        """Store one transition; once full, the oldest is overwritten."""
-        i = self._next
-        self.states0[i], self.actions[i], self.rewards[i] = state0, action, reward
-        self.terminals1[i], self.states1[i] = terminal1, state1
-        self._next = (i + 1) % self.limit
-        self.nb_entries = min(self.nb_entries + 1, self.limit)
-
-    def sample(self, batch_size):
-        """``batch_size`` transitions drawn uniformly with numpy's global generator (seeded)."""
-        i = np.random.randint(0, self.nb_entries, size=batch_size)
-        return self.states0[i], self.actions[i], self.rewards[i], self.terminals1[i], self.states1[i]
-
-
 class FixedDDPGAgent(DDPGAgent):
     """keras-rl2's DDPGAgent with the fixes keras-rl2 itself needs (FIX-6, -12, -15, -18, -19).
 
@@ -168,7 +96,7 @@ class FixedDDPGAgent(DDPGAgent):
     graph call instead of keras-rl2's five, on float32 batches from ``ReplayMemory``.
     """
 
-    def __init__(self, *args, saturation_penalty=1.0, gradient_steps=1, **kwargs):
+    def __init__(self, *args, saturation_penalty=0.0, gradient_steps=1, **kwargs):
         super().__init__(*args, **kwargs)
         self.saturation_penalty = saturation_penalty
         self.gradient_steps = int(gradient_steps)  # IMPROVEMENT-3: updates per environment step
@@ -193,17 +121,23 @@ class FixedDDPGAgent(DDPGAgent):
         tail = K.relu(K.abs(pre_tanh) - TANH_USEFUL_RANGE)
         loss = -K.mean(q_values) + self.saturation_penalty * K.mean(K.square(tail))
         updates = self.actor_optimizer.get_updates(params=self.actor.trainable_weights, loss=loss)
+        # 4. Soft target update of the target actor: target <- tau * actor + (1 - tau) * target.
         updates += get_soft_target_model_updates(self.target_actor, self.actor, self.target_model_update)
         return actions, updates
 
     def _compile_updates(self):
-        """FIX-19: DDPG's update in few graph calls, targets included.
+        """DDPG's update, as its four steps in the order they run; FIX-19: in one graph call.
 
-        keras-rl2 calls the target actor, the target critic, ``train_on_batch`` and the actor's
-        update, each a separate call with its own conversions. The same computation here:
-        ``y = r + gamma * (1 - terminal1) * Q'(s1, mu'(s1))``, a step of the critic's own optimizer
-        (with its soft target update) on ``mean(0.5 * (y - Q(s0, a))**2)``, then, in the same call
-        but only after that step (as keras-rl2 does it), the actor's step against the new critic.
+        keras-rl2 computes the same update in five calls (the target actor, the target critic,
+        ``train_on_batch``, the actor's update), each with its own conversions; here the whole
+        update is one call of ``train_fn`` (``shared/graph.py``). The steps:
+
+        1. Target Q: ``y = r + gamma * (1 - terminal1) * Q'(s1, mu'(s1))``, from the target networks.
+        2. Critic loss: Huber (here squared, keras-rl's ``delta_clip`` is inf) between ``y`` and
+           ``Q(s0, a)``; one Adam step of the critic on it.
+        3. Actor loss: ``-mean(Q(s0, mu(s0)))`` against the critic *after* step 2, plus FIX-6's
+           saturation penalty; one Adam step of the actor.
+        4. Soft target update: each target weight moves ``tau`` of the way towards its network's.
         """
         state_shape = tuple(self.actor.input_shape[1:])
         state0 = K.placeholder(shape=(None,) + state_shape, name='state0')
@@ -218,17 +152,25 @@ class FixedDDPGAgent(DDPGAgent):
             inputs.insert(self.critic_action_input_idx, act)
             return K.flatten(critic(inputs))
 
-        if self.gamma == 0:  # nothing to bootstrap (FIX-22): skip two network passes per update
+        # 1. Target Q: what Q(s0, a) should be. The target networks move slowly (step 4), so the
+        #    critic is not chasing its own output. With gamma 0 (FIX-22) it is the reward alone.
+        if self.gamma == 0:  # nothing to bootstrap: skip two network passes per update
             target = reward
         else:
             target = K.stop_gradient(reward + self.gamma * not_terminal1 * q(self.target_critic, state1,
                                                                               self.target_actor(state1)))
+        # 2. Critic loss: how far the critic's Q(s0, a) is from the target; one step of its
+        #    optimizer. keras-rl wraps that optimizer so that its updates include step 4 for the
+        #    critic's target (AdditionalUpdatesOptimizer).
         q0 = q(self.critic, state0, action)
         loss = K.mean(huber_loss(target, q0, self.delta_clip))
         critic_updates = self.critic.optimizer.get_updates(params=self.critic.trainable_weights, loss=loss)
         metrics = [loss, K.mean(K.abs(target - q0)), K.mean(q0)]  # keras-rl's loss, mae, mean_q
         self.critic_train_fn = graph_function(batch, metrics, critic_updates)
 
+        # 3. Actor loss, against the updated critic: move mu(s0) towards actions the critic rates
+        #    higher. 4. for the actor's target is in _actor_updates. (While only one network is
+        #    past its warmup, critic_train_fn or actor_train_fn runs alone.)
         actions, actor_updates = self._actor_updates(state0)
         self.actor_train_fn = graph_function([state0], [actions], actor_updates)
         with tf.control_dependencies(tf.nest.flatten(critic_updates)):  # the actor sees the new critic
@@ -314,10 +256,7 @@ class FixedDDPGAgent(DDPGAgent):
     def fit(self, env, nb_steps, *args, nb_max_episode_steps=None, **kwargs):
         # FIX-15: keras-rl2's np.int16 counter wraps at 32767 and then never ends fit, with
         # warmups counted as unfinished: refuse before any work is lost.
-        if nb_steps > MAX_KERAS_RL_STEPS:
-            raise ValueError(f'nb_steps={nb_steps} is more than keras-rl2 can count: its step counter is '
-                             f'np.int16 and wraps after {MAX_KERAS_RL_STEPS} steps, after which fit never '
-                             f'ends and learning stops. Use at most {MAX_KERAS_RL_STEPS} steps per fit call.')
+        step_budget(nb_steps)
         if nb_max_episode_steps is not None:
             raise ValueError('nb_max_episode_steps makes keras-rl store its time limit as a terminal '
                              'state (BUG-12); give the env its own time limit instead (truncation).')
@@ -340,40 +279,44 @@ class _TruncationReporter:
         return observation, reward, done, info
 
 
-def build_agent(env, nb_steps, reference_observation, window_length=WINDOW_LENGTH,
-                actor_learning_rate=ACTOR_LEARNING_RATE):
-    """Return the compiled agent, sized for a run of ``nb_steps`` environment steps.
+def build_agent(env, hp=HYPERPARAMETERS, training_steps=None, reference_observation=None):
+    """Return the compiled agent (FIX-13: and no policy object), sized for ``training_steps``.
 
-    ``reference_observation`` (the env's first) sets the observation scaling (FIX-17).
-    ``actor_learning_rate`` is IMPROVEMENT-2's; the tests compare it with the DDPG paper's 1e-4.
+    FIX-5: the memory, the warmups and the noise's annealing are sized for the run:
+    ``training_steps`` (default ``hp.nb_steps``). FIX-17: ``reference_observation`` (the env's
+    first) sets the observation scaling.
     """
     nb_actions = env.action_space.shape[0]
-    actor = build_actor(env, window_length)
-    critic, action_input = build_critic(env, window_length)
+    nb_steps = training_steps or hp.nb_steps  # FIX-5
+    actor = build_actor(env, hp.window_length)  # FIX-20
+    critic, action_input = build_critic(env, hp.window_length)  # FIX-20
     # Building Keras agent
     # FIX-5: the memory holds the whole run, so nothing is forgotten before it is learnt from.
-    memory = ReplayMemory(limit=max(nb_steps, 1000), window_length=window_length,
+    # FIX-19: as float32 arrays (shared/replay.py), not keras-rl's object arrays.
+    memory = ReplayMemory(limit=hp.memory_limit or max(nb_steps, 1000), window_length=hp.window_length,
                           observation_shape=env.observation_space.shape, nb_actions=nb_actions)
     # FIX-13: no BoltzmannQPolicy: DDPG's policy is its actor plus exploration noise.
     # FIX-11: independent Gaussian noise, broad at first (sigma 0.6 of the [-1, 1] range) and
     # annealed to 0.05 over 60% of the run: the agent tries far-apart actions, then refines.
-    random_process = GaussianWhiteNoiseProcess(size=nb_actions, mu=0.0, sigma=0.6, sigma_min=0.05,
-                                               n_steps_annealing=max(1, int(0.6 * nb_steps)))
-    # FIX-4: warmups of a few hundred steps, well below nb_steps, so training actually happens.
+    random_process = GaussianWhiteNoiseProcess(size=nb_actions, mu=0.0, sigma=hp.noise_sigma, sigma_min=hp.noise_sigma_min,
+                                               n_steps_annealing=max(1, int(hp.noise_annealing_fraction * nb_steps)))
+    # FIX-4: warmups of a few hundred steps, well below nb_steps, so training actually happens:
+    # a tenth of a short run, and never less than one batch of distinct transitions.
+    warmup_critic = max(hp.batch_size, min(hp.nb_steps_warmup_critic, nb_steps // 10))
+    warmup_actor = max(hp.batch_size, min(hp.nb_steps_warmup_actor, nb_steps // 10))
     # FIX-22: gamma=0: the fixed env's next observation does not depend on the action (each step
     # filters the same input), so the best action is the one with the best immediate reward.
-    batch_size = 64
-    warmup = max(batch_size, min(200, nb_steps // 10))  # at least one batch without repeats
+    # FIX-18, FIX-19, FIX-12, FIX-15, FIX-6: keras-rl2's own bugs, corrected in FixedDDPGAgent.
+    # FIX-17: the observations scaled to order 1 (ScaleObservations).
     agent = FixedDDPGAgent(nb_actions=nb_actions, actor=actor, critic=critic, critic_action_input=action_input,
-                           memory=memory, nb_steps_warmup_critic=warmup, nb_steps_warmup_actor=warmup,
-                           random_process=random_process, gamma=0.0, target_model_update=1e-2,
-                           batch_size=batch_size, processor=ScaleObservations(reference_observation),
-                           gradient_steps=GRADIENT_STEPS)
+                           memory=memory, nb_steps_warmup_critic=warmup_critic,
+                           nb_steps_warmup_actor=warmup_actor, random_process=random_process,
+                           gamma=hp.gamma, target_model_update=hp.target_model_update, batch_size=hp.batch_size,
+                           processor=ScaleObservations(reference_observation),
+                           saturation_penalty=hp.saturation_penalty, gradient_steps=hp.gradient_steps)
     # FIX-6: the actor learns slower than the critic, so that it does not outrun the critic's
-    # estimate into a corner of the action space (the DDPG paper: 10 times slower).
-    # IMPROVEMENT-2: 100 times slower here, for an actor with 1,200 inputs (ACTOR_LEARNING_RATE).
-    # (With gamma=0 the target networks serve no target; target_model_update only sets how fast
-    # they follow.)
-    agent.compile([Adam(learning_rate=actor_learning_rate, clipnorm=1.),
-                   Adam(learning_rate=CRITIC_LEARNING_RATE, clipnorm=1.)], metrics=['mae'])
+    # estimate into a corner of the action space (the DDPG paper: 10 times slower);
+    # IMPROVEMENT-2: 100 times here, for an actor with 1,200 inputs (hyperparameters.py).
+    agent.compile([Adam(learning_rate=hp.actor_learning_rate, clipnorm=hp.clipnorm),
+                   Adam(learning_rate=hp.critic_learning_rate, clipnorm=hp.clipnorm)], metrics=['mae'])
     return agent

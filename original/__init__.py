@@ -1,7 +1,10 @@
-"""The question's setup, reproduced faithfully on today's stack, bugs included.
+"""One of the kit's two variants of the question's setup; the other mirrors it file for file.
 
-Importing this package registers the question's env as ``stepsignal-v0`` with gym.
-Run it with ``python -m original --out DIR``; see docs/bugs.md for what is wrong with it.
+``original/`` is the question's setup on today's stack, bugs included and marked ``# BUG-n``;
+``fixed/`` is the same files corrected, each change marked ``# FIX-n``, ``# IMPROVEMENT-n`` or
+``# PORT`` (docs/bugs.md, docs/porting.md). Importing either registers its env as
+``stepsignal-v0``: the original's with gym, the fixed one with Gymnasium. ``python -m original
+--out DIR`` and ``python -m fixed --out DIR`` run them.
 """
 import gym
 

@@ -1,9 +1,11 @@
 """The question's actor, critic and keras-rl2 DDPGAgent, layer by layer and argument by argument.
 
-Bugs stay in and are marked ``# BUG-n``; ``PORT:`` marks what today's stack forced
-(docs/porting.md).
+This file has a twin. ``original/agent.py`` is the question's code with every bug in place,
+marked ``# BUG-n``; ``fixed/agent.py`` is the same code corrected, each change marked ``# FIX-n``,
+``# IMPROVEMENT-n`` or ``# PORT`` (docs/bugs.md, docs/porting.md). The numbers are in the
+variant's ``hyperparameters.py``. ``diff -u original/agent.py fixed/agent.py`` lists the changes.
 """
-from stepsignal import keras_rl  # noqa: F401  (PORT: tf-keras must be set up before TensorFlow loads)
+from shared import keras_rl  # noqa: F401  (PORT: tf-keras must be set up before TensorFlow loads)
 
 from rl.agents import DDPGAgent
 from rl.memory import SequentialMemory
@@ -13,6 +15,8 @@ from tensorflow.keras.layers import Activation, Concatenate, Dense, Flatten, Inp
 from tensorflow.keras.models import Model, Sequential
 # PORT: keras-rl2 turns eager execution off, which only the legacy optimizers support.
 from tensorflow.keras.optimizers.legacy import Adam
+
+from .hyperparameters import HYPERPARAMETERS
 
 
 def build_actor(env):
@@ -54,7 +58,7 @@ def build_critic(env):
     return critic, action_input
 
 
-def build_agent(env):
+def build_agent(env, hp=HYPERPARAMETERS):
     """Return ``(agent, policy)``: the compiled DDPGAgent and the policy the question created."""
     nb_actions = env.action_space.shape[0]
     actor = build_actor(env)
@@ -62,13 +66,13 @@ def build_agent(env):
     # Building Keras agent
     # BUG-5: a replay memory of 2000 transitions is below the actor's warmup of 10000: by the
     # time the actor may learn, the first 8000 transitions are already forgotten.
-    memory = SequentialMemory(limit=2000, window_length=1)
+    memory = SequentialMemory(limit=hp.memory_limit, window_length=hp.window_length)
     # BUG-13: BoltzmannQPolicy picks a discrete action index from Q-values; DDPG's actions are
     # continuous and DDPGAgent never takes a policy, so this object does nothing.
     policy = BoltzmannQPolicy()
     # BUG-11: OU noise with keras-rl's default dt=1e-2 moves by about sigma*0.1 per step: within
     # a 5-step episode the noise is almost a constant, drawn afresh at each episode start.
-    random_process = OrnsteinUhlenbeckProcess(size=nb_actions, theta=.6, mu=0, sigma=.3)
+    random_process = OrnsteinUhlenbeckProcess(size=nb_actions, theta=hp.noise_theta, mu=0, sigma=hp.noise_sigma)
     # BUG-4: warmups of 2000 (critic) and 10000 (actor) steps against fit(nb_steps=10): not one
     # gradient step runs, every action is the untrained actor plus noise.
     # BUG-22: gamma=.99 makes the critic estimate a sum over ~100 future steps, but the task's
@@ -78,7 +82,9 @@ def build_agent(env):
     # from actions the env never distinguishes (everything beyond +-1 is clipped there).
     # BUG-19: without a Processor, keras-rl builds every state batch as an object array.
     agent = DDPGAgent(nb_actions=nb_actions, actor=actor, critic=critic, critic_action_input=action_input,
-                      memory=memory, nb_steps_warmup_critic=2000, nb_steps_warmup_actor=10000,
-                      random_process=random_process, gamma=.99, target_model_update=1e-3)
-    agent.compile(Adam(lr=1e-3, clipnorm=1.), metrics=['mae'])
+                      memory=memory, nb_steps_warmup_critic=hp.nb_steps_warmup_critic,
+                      nb_steps_warmup_actor=hp.nb_steps_warmup_actor, random_process=random_process,
+                      gamma=hp.gamma, target_model_update=hp.target_model_update, batch_size=hp.batch_size)
+    # One optimizer for both networks: keras-rl2 gives the actor a copy of it.
+    agent.compile(Adam(lr=hp.critic_learning_rate, clipnorm=hp.clipnorm), metrics=['mae'])
     return agent, policy

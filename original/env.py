@@ -1,9 +1,9 @@
-"""The question's environment, as written, on gym 0.26.
+"""The question's environment: a step signal, low-pass filtered and offset to match a goal.
 
-Every bug of the question is still here and marked ``# BUG-n``; docs/bugs.md explains each one.
-The only changes are the ones today's gym forces (``PORT:`` comments, listed in docs/porting.md):
-gym no longer has ``GoalEnv`` (left in 0.22) nor ``FlattenDictWrapper`` (left in 0.15.4), so
-both are re-created below with their old behaviour.
+This file has a twin. ``original/env.py`` is the question's code on gym 0.26 with every bug in
+place, marked ``# BUG-n``; ``fixed/env.py`` is the same code corrected, each change marked
+``# FIX-n`` with the bug it corrects (docs/bugs.md) or ``# PORT`` where today's stack forced it
+(docs/porting.md). ``diff -u original/env.py fixed/env.py`` lists those changes and nothing else.
 """
 import gym
 import numpy as np
@@ -45,6 +45,36 @@ class GoalEnv(gym.Env):
 
 
 class StepSignal(GoalEnv):
+    """Low-pass filter a signal and subtract an offset so that it matches a desired signal.
+
+    ## Description
+    The agent picks a cutoff and an offset; the goal is the desired signal. In the question's
+    scenario a step from 4 to 5 should become a flat 3 (docs/optimum.md has the best answer).
+    Each step filters the previous step's output again and subtracts the offset again (BUG-2).
+
+    ## Action Space
+    ``Box([0.001, -max_offset], [sample_rate/2 - 0.1, max_offset], (2,), float16)``: ``[cutoff,
+    offset]``, where ``max_offset`` is the spread of both signals together. ``step`` reads an
+    action as if it were in [-1, 1] and rescales it without the lower bound (BUG-1, BUG-7).
+
+    ## Observation Space
+    ``Dict`` of three float32 ``Box(-inf, inf, (n,))`` holding float64 arrays (BUG-10):
+    ``observation`` and ``achieved_goal`` are both the processed signal, ``desired_goal`` the goal.
+
+    ## Rewards
+    ``-L2(achieved_goal - desired_goal)``: the negative of ``compute_reward`` (BUG-9), and it
+    grows with the signal's length (BUG-21).
+
+    ## Starting State
+    The processed signal equals the input.
+
+    ## Episode End
+    Never by itself (BUG-3): only the caller's step limit ends an episode.
+
+    ## Arguments
+    ``input_signal`` and ``desired_signal``, 1-D arrays of the same length; ``sample_rate`` in Hz.
+    """
+
     def __init__(self, input_signal, sample_rate, desired_signal):
         super(StepSignal, self).__init__()
         self.initial_signal = input_signal

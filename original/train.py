@@ -1,32 +1,32 @@
 """The question's training script: build the env and the agent, fit, save.
 
-Besides what the question writes (the history pickle and the weights, under its file names),
-the run writes ``trace.json``: every env step with the raw action, what the env applied and the
-distance to the goal, and whether fit changed any weight. All files go into one output folder.
+This file has a twin: ``original/train.py`` runs the question's script, ``fixed/train.py`` the
+corrected one; changes are marked ``# FIX-n``, ``# IMPROVEMENT-n`` or ``# PORT``. Besides the
+script's own files, each run writes ``trace.json`` into its output folder: every env step with
+the raw action, what the env applied and the distance to the goal, and whether fit changed any
+weight.
 """
 import logging
 import os
 import pickle
-import re
 from pathlib import Path
 
-from stepsignal import keras_rl  # noqa: F401  (PORT: before TensorFlow)
+from shared import keras_rl  # noqa: F401  (PORT: before TensorFlow)
 
 import gym
 
-import original  # noqa: F401  (registers stepsignal-v0)
-from original.agent import build_agent
-from original.env import FlattenDictWrapper
-from stepsignal.files import write_json
-from stepsignal.scenario import question_scenario
-from stepsignal.seeding import seed_everything
-from stepsignal.trace import TraceRecorder, weights_changed
+from .agent import build_agent
+from .env import FlattenDictWrapper
+from .hyperparameters import HYPERPARAMETERS
+from shared.files import write_json
+from shared.scenario import question_scenario
+from shared.seeding import seed_everything
+from shared.table import as_record
+from shared.trace import TraceRecorder, printed_action, weights_changed
 
 log = logging.getLogger(__name__)
 
 FILENAME = 'mem20k_heaviside_flattening'
-NB_STEPS = 10
-NB_MAX_EPISODE_STEPS = 5
 
 
 def make_env(scenario=None):
@@ -42,7 +42,7 @@ def make_env(scenario=None):
 
 def describe_step(reward, info, printed):
     """Read what the original env applied from its own ``print(cutoff, offset)`` line."""
-    cutoff, offset = (float(v) for v in re.findall(r'\S+', printed.strip().splitlines()[-1]))
+    cutoff, offset = printed_action(printed)
     return {'cutoff_hz': cutoff, 'offset': offset, 'l2_distance': -float(reward)}  # reward = -L2
 
 
@@ -59,8 +59,11 @@ def save_weights(agent, filepath):
     agent.critic.save_weights(stem + '_critic' + extension, overwrite=True, save_format='h5')
 
 
-def train(out_dir, seed=0):
+def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS):
     """Run the question's script with everything written into ``out_dir``.
+
+    ``make_env``: makes the env to train on, wrapped for keras-rl (default: this module's, the
+    question's scenario). ``hp``: the numbers (``hyperparameters.py``).
 
     Returns ``(agent, trace)``: the trained agent (its memory is what keras-rl stored) and the
     dictionary written to ``trace.json``.
@@ -70,7 +73,7 @@ def train(out_dir, seed=0):
     seed_everything(seed)  # not in the question: makes the run repeatable (docs/porting.md)
 
     env = make_env()
-    agent, policy = build_agent(env)
+    agent, policy = build_agent(env, hp)
     agent.actor.summary()
     agent.critic.summary()
 
@@ -81,8 +84,8 @@ def train(out_dir, seed=0):
     # env never ended it.
     # BUG-15: keras-rl2 counts steps in np.int16; under numpy 2 it wraps at 32767 to -32768,
     # fit never ends and warmups count as unfinished again (harmless at 10 steps, fatal at 40k).
-    hist = agent.fit(recorder, nb_steps=NB_STEPS, visualize=False, verbose=2,
-                     nb_max_episode_steps=NB_MAX_EPISODE_STEPS)
+    hist = agent.fit(recorder, nb_steps=hp.nb_steps, visualize=False, verbose=2,
+                     nb_max_episode_steps=hp.max_episode_steps)
 
     # BUG-16: pickle ties the history to numpy's classes (np.float32, np.int16 values), cannot
     # be read by anything but Python, and runs code when loaded.
@@ -91,9 +94,10 @@ def train(out_dir, seed=0):
     save_weights(agent, str(out / 'h5f_files' / 'dqn_{}_weights.h5f'.format(FILENAME)))
 
     trace = {
-        'variant': 'original',
+        'variant': __package__,
         'seed': seed,
-        'nb_steps': NB_STEPS,
+        'nb_steps': hp.nb_steps,
+        'hyperparameters': as_record(hp),
         'actor_weights_changed': weights_changed(actor_before, agent.actor.get_weights()),
         'critic_weights_changed': weights_changed(critic_before, agent.critic.get_weights()),
         'steps': recorder.steps,

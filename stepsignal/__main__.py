@@ -5,11 +5,17 @@
 - ``diagnose SCRIPT [ARGS...]`` or ``diagnose -m MODULE [ARGS...]``: run a keras-rl training script
   until its first ``agent.fit(...)``, report what will keep it from learning, and stop (or go on
   with ``--continue``). Exit status 1 if an error was found, 0 if not (docs/diagnose.md).
+- ``evaluate --seeds 0-9 [--steps N] [--random-scenarios] [--env NAME=VALUE] [--out DIR]``: train
+  the fixed setup on several seeds and measure the success rate with its 95% interval.
 - ``bench [--out benchmarks/RESULTS.md] [--seeds N]``: the speed and sample-efficiency benchmark.
+
+The kit's layers: ``shared/`` is the base; ``original/`` and ``fixed/`` are the two variants built
+on it; ``stepsignal/`` holds the commands and the extensions that drive the variants.
 """
 import argparse
-import logging
 import sys
+
+from shared.cli import seed_argument, setup_logging, steps_argument
 
 
 def split_script_arguments(argv):
@@ -30,10 +36,11 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest='command', required=True)
     commands.add_parser('bench', help='speed and sample efficiency, written to benchmarks/RESULTS.md')
+    commands.add_parser('evaluate', help='the fixed setup over several seeds: the success rate')
     compare = commands.add_parser('compare', help='original vs fixed, with a report')
     compare.add_argument('--out', required=True, help='folder for the report and both runs')
-    compare.add_argument('--seed', type=int, default=0, help='seed for both variants (default 0)')
-    compare.add_argument('--steps', type=int, default=None,
+    compare.add_argument('--seed', type=seed_argument, default=0, help='seed for both variants (default 0)')
+    compare.add_argument('--steps', type=steps_argument, default=None,
                          help="the fixed agent's training steps (default: its own, 5000)")
     diagnose = commands.add_parser('diagnose', help='check a training script before it trains')
     diagnose.add_argument('-m', '--module', help='run this module as the script (like python -m)')
@@ -44,13 +51,16 @@ def main(argv=None):
     if argv[:1] == ['bench']:  # the benchmark has its own options
         from stepsignal.bench import main as bench
         return bench(argv[1:])
+    if argv[:1] == ['evaluate']:  # so has the evaluation
+        from stepsignal.evaluate import main as evaluate
+        return evaluate(argv[1:])
     script_args = []
     if argv[:1] == ['diagnose']:
         own, script_args = split_script_arguments(argv[1:])
         argv = ['diagnose', *own]
     args = parser.parse_args(argv)
     args.script_args = script_args
-    logging.basicConfig(level=logging.INFO, format='%(levelname)s %(name)s: %(message)s')
+    setup_logging()
     if args.command == 'diagnose':
         return run_diagnose(parser, args)
 

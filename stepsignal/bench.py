@@ -29,8 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from stepsignal.files import write_atomic
-from stepsignal.rates import success_rate
+from shared.cli import setup_logging
+from shared.files import write_atomic
+from shared.rates import success_rate
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ SUCCESS_L2 = 1.0
 def question_envs():
     from original.env import StepSignal as OriginalEnv
     from fixed.env import StepSignal as FixedEnv
-    from stepsignal.scenario import question_scenario
+    from shared.scenario import question_scenario
 
     s = question_scenario()
     return (OriginalEnv(s.input_signal, s.sample_rate, s.desired_signal),
@@ -71,11 +72,11 @@ def stock_and_fixed_agents(env, nb_steps, warmup):
     from rl.random import GaussianWhiteNoiseProcess
     from tensorflow.keras.optimizers.legacy import Adam
 
-    from fixed.agent import (ACTOR_LEARNING_RATE, CRITIC_LEARNING_RATE, ScaleObservations, build_actor, build_agent,
-                             build_critic)
+    from fixed.agent import ScaleObservations, build_actor, build_agent, build_critic
+    from fixed.hyperparameters import HYPERPARAMETERS as hp
 
     reference = env.reset()
-    fast = build_agent(env, nb_steps, reference_observation=reference)
+    fast = build_agent(env, hp, nb_steps, reference_observation=reference)
     fast.nb_steps_warmup_critic = fast.nb_steps_warmup_actor = warmup
     fast.gradient_steps = 1  # keras-rl's one update per step: the same work, so the ratio is the overhead's
     actor = build_actor(env)
@@ -83,11 +84,11 @@ def stock_and_fixed_agents(env, nb_steps, warmup):
     stock = DDPGAgent(nb_actions=2, actor=actor, critic=critic, critic_action_input=action_input,
                       memory=SequentialMemory(limit=fast.memory.limit, window_length=1),
                       nb_steps_warmup_critic=warmup, nb_steps_warmup_actor=warmup,
-                      random_process=GaussianWhiteNoiseProcess(size=2, sigma=0.6), gamma=fast.gamma,
+                      random_process=GaussianWhiteNoiseProcess(size=2, sigma=hp.noise_sigma), gamma=fast.gamma,
                       target_model_update=fast.target_model_update, batch_size=fast.batch_size,
                       processor=ScaleObservations(reference))
-    stock.compile([Adam(learning_rate=ACTOR_LEARNING_RATE, clipnorm=1.), Adam(learning_rate=CRITIC_LEARNING_RATE, clipnorm=1.)],
-                  metrics=['mae'])
+    stock.compile([Adam(learning_rate=hp.actor_learning_rate, clipnorm=hp.clipnorm),
+                   Adam(learning_rate=hp.critic_learning_rate, clipnorm=hp.clipnorm)], metrics=['mae'])
     return stock, fast
 
 
@@ -98,12 +99,12 @@ def bench_training(steps=1000, warmup=100, rounds=3):
     both; the ratio is taken per round.
     """
     from fixed.train import make_env
-    from stepsignal.seeding import seed_everything
+    from shared.seeding import seed_everything
 
     rounds_measured = []
     for round_index in range(rounds):
         seed_everything(round_index)
-        env = make_env(seed=round_index)
+        env = make_env()
         stock, fast = stock_and_fixed_agents(env, steps, warmup)
         rates = {}
         for name, agent in (('stock keras-rl2', stock), ('fixed', fast)):
@@ -118,23 +119,18 @@ def bench_training(steps=1000, warmup=100, rounds=3):
 def steps_to_success(seed, nb_steps=5000):
     """Environment steps until the fixed agent's noise-free policy first reaches L2 < 1.0.
 
-    Counted as a run of ``python -m fixed`` counts them (its ``first_success_env_steps``):
-    training steps plus the policy checks of IMPROVEMENT-1 so far. The run stops there.
+    The ``first_success_env_steps`` of a run of ``python -m fixed`` with this seed and budget:
+    training steps plus the policy checks of IMPROVEMENT-1 so far.
     """
-    from rl.callbacks import Callback
+    import dataclasses
+    import tempfile
 
-    from fixed.train import prepare_run
+    from fixed.hyperparameters import HYPERPARAMETERS
+    from fixed.train import train
 
-    env, agent, keep_best, training_steps = prepare_run(seed, nb_steps)
-
-    class StopAtFirstSuccess(Callback):
-        def on_step_begin(self, step, logs=None):  # after keep_best's check of this step
-            if keep_best.first_success():
-                raise KeyboardInterrupt  # keras-rl's own way to end fit early: no need to go on
-
-    agent.fit(env, nb_steps=training_steps, verbose=0, callbacks=[keep_best, StopAtFirstSuccess()])
-    first = keep_best.first_success()
-    return first and first['env_steps']
+    with tempfile.TemporaryDirectory() as out:
+        _, result = train(out, seed=seed, hp=dataclasses.replace(HYPERPARAMETERS, nb_steps=nb_steps))
+    return result['first_success_env_steps']
 
 
 def bench_optimisers(seeds=(0, 1, 2)):
@@ -195,7 +191,7 @@ def bench_sb3(seeds=(0,), nb_steps=SB3_STEPS, every=100):
 
     import fixed  # noqa: F401  (importing it registers stepsignal-v0)
     from fixed.env import FlattenDictWrapper
-    from stepsignal.scenario import question_scenario
+    from shared.scenario import question_scenario
 
     def make():
         s = question_scenario()
@@ -243,7 +239,7 @@ from fixed.env import StepSignal  # the env alone first: its memory without Tens
 def rss_mb():  # resident memory now (a peak would include the parent's, inherited at fork)
     with open('/proc/self/statm') as statm:
         return int(statm.read().split()[1]) * 4096 / 2**20
-from stepsignal.scenario import Scenario
+from shared.scenario import Scenario
 n = int(sys.argv[1]); observation = sys.argv[2]; rate = n / 3.0
 t = np.arange(n) / rate
 scenario = Scenario(time=t, input_signal=0.5 * (np.sign(t - 1) + 9), desired_signal=3 * np.ones(n), sample_rate=rate)
@@ -260,12 +256,14 @@ start = time.perf_counter()
 for action in actions[10:]:
     raw.step(action)
 env_ms = (time.perf_counter() - start) / 50 * 1e3
-import stepsignal.keras_rl
+import shared.keras_rl
 from fixed.agent import build_agent
-from fixed.train import MAX_OBSERVED_SAMPLES, make_env
+from fixed.hyperparameters import HYPERPARAMETERS
+from shared.observations import MAX_OBSERVED_SAMPLES
+from stepsignal.any_signal import make_env
 env = make_env(scenario, seed=0, observed_samples=MAX_OBSERVED_SAMPLES if observation == 'compact' else None)
 before_agent = rss_mb()
-agent = build_agent(env, 1000, reference_observation=env.reset())
+agent = build_agent(env, HYPERPARAMETERS, 1000, reference_observation=env.reset())
 agent.nb_steps_warmup_critic = agent.nb_steps_warmup_actor = 64
 agent.fit(env, nb_steps=80, verbose=0)
 start = time.perf_counter()
@@ -411,7 +409,7 @@ def main(argv=None):
     parser.add_argument('--out', type=Path, default=Path('benchmarks/RESULTS.md'), help='where to write the table')
     parser.add_argument('--seeds', type=int, default=10, help='seeds for the sample-efficiency part (default 10)')
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format='%(levelname)s %(name)s: %(message)s')
+    setup_logging()
     if args.seeds < 1:
         parser.error(f'--seeds must be at least 1, got {args.seeds}')
     results = {'date': date.today().isoformat(), 'machine': f'{platform.machine()}, {os.cpu_count()} cores, '

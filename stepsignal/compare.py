@@ -25,11 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from stepsignal.catalogue import BUGS
-from stepsignal.child import run_module
-from stepsignal.files import save_figure, write_atomic, write_json
-from stepsignal.limits import MAX_KERAS_RL_STEPS
-from stepsignal.scenario import question_scenario
+from shared.catalogue import BUGS
+from shared.child import run_module
+from shared.files import save_figure, write_atomic, write_json
+from shared.checks import seed_number, step_budget
+from shared.cli import check_output_folder
+from shared.trace import episodes
+from shared.scenario import question_scenario
 
 log = logging.getLogger(__name__)
 
@@ -62,17 +64,6 @@ def final_signals(original_trace, fixed_result, scenario):
     env.reset()
     obs, *_ = env.step(np.array(fixed_result['action'], dtype=np.float32))
     return original_signal, obs['achieved_goal'].astype(np.float64)
-
-
-def episodes(trace):
-    """Per episode of a trace: its first global step, return (sum of rewards) and last L2 distance."""
-    rows = {}
-    for index, step in enumerate(trace['steps']):
-        row = rows.setdefault(step['episode'], {'episode': step['episode'], 'first_step': index,
-                                                'return': 0.0, 'l2_distance': None})
-        row['return'] += step['reward']
-        row['l2_distance'] = step['l2_distance']
-    return list(rows.values())
 
 
 def draw_figures(out, scenario, original_trace, fixed_trace, fixed_result, signals):
@@ -265,12 +256,9 @@ def compare(out_dir, seed=0, steps=None):
 
     Returns the numbers written to ``report.json``.
     """
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f'seed must be a non-negative integer, got {seed!r}')
-    if steps is not None and not 1 <= steps <= MAX_KERAS_RL_STEPS:
-        raise ValueError(f'steps must be between 1 and {MAX_KERAS_RL_STEPS}, got {steps}')
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    seed = seed_number(seed)
+    steps = None if steps is None else step_budget(steps)
+    out = check_output_folder(out_dir)
     started = time.perf_counter()
     wall = {
         'original': run_module('original', out / 'original', ['--seed', str(seed)]),

@@ -23,7 +23,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from stepsignal.limits import MAX_KERAS_RL_STEPS
+from shared.limits import MAX_KERAS_RL_STEPS
+from shared.trace import printed_values
 
 log = logging.getLogger(__name__)
 
@@ -225,8 +226,8 @@ def _applied_values(env, action, nb_actions):
     probe_reset(probe)
     *_, printed = probe_step(probe, action)
     try:
-        values = [float(v) for v in printed.strip().splitlines()[-1].split()]
-    except (ValueError, IndexError):
+        values = printed_values(printed)
+    except ValueError:
         return None
     return np.array(values) if len(values) == nb_actions else None
 
@@ -522,7 +523,7 @@ def run_script(path=None, module=None, argv=(), keep_training=False):
     import runpy
     import sys
 
-    from stepsignal import keras_rl  # noqa: F401  (tf-keras before the script imports TensorFlow)
+    from shared import keras_rl  # noqa: F401  (tf-keras before the script imports TensorFlow)
     from rl.core import Agent
 
     stock_fit = Agent.fit

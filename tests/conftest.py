@@ -1,9 +1,9 @@
 """Shared fixtures: the question's scenario, its env, and one real run of the original script."""
-from stepsignal import keras_rl  # noqa: F401  (tf-keras must be set up before TensorFlow loads)
+from shared import keras_rl  # noqa: F401  (tf-keras must be set up before TensorFlow loads)
 
 import pytest
 
-from stepsignal.scenario import question_scenario
+from shared.scenario import question_scenario
 
 
 @pytest.fixture(scope="session")
@@ -43,8 +43,11 @@ def fixed_run(tmp_path_factory):
 
     300 steps is far too short to learn the task; it is long enough to show that training runs.
     """
+    import dataclasses
+
+    from fixed.hyperparameters import HYPERPARAMETERS
     from fixed.train import train
 
     out = tmp_path_factory.mktemp("fixed")
-    agent, result = train(out, seed=0, nb_steps=300)
+    agent, result = train(out, seed=0, hp=dataclasses.replace(HYPERPARAMETERS, nb_steps=300))
     return agent, result, out

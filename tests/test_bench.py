@@ -18,7 +18,7 @@ def test_black_box_optimisers_reach_the_success_threshold():
 
 
 def test_report_says_how_many_seeds_succeeded_with_the_interval():
-    from stepsignal.rates import success_rate
+    from shared.rates import success_rate
 
     assert bench.summarise([100, None, 300]) == f'median 200, range 100-300; reached by {success_rate(2, 3)} seeds'
     assert bench.summarise([None]) == 'reached by 0 of 1 (95% CI 0-79%) seeds'

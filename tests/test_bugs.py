@@ -14,9 +14,9 @@ from scipy import signal
 
 def printed_action(capsys):
     """The (cutoff, offset) that the original env printed on its last step."""
-    line = capsys.readouterr().out.strip().splitlines()[-1]
-    cutoff, offset = (float(v) for v in line.split())
-    return cutoff, offset
+    from shared.trace import printed_action as parse
+
+    return parse(capsys.readouterr().out)
 
 
 # BUG-1: the action rescaling drops `low`.
@@ -126,7 +126,7 @@ def test_fix_5_memory_holds_the_whole_run(fixed_env):
 
     env = FlattenDictWrapper(fixed_env, dict_keys=['observation', 'desired_goal'])
     nb_steps = 5000
-    agent = build_agent(env, nb_steps, reference_observation=env.reset()[0])
+    agent = build_agent(env, training_steps=nb_steps, reference_observation=env.reset()[0])
     memory = agent.memory
     assert memory.limit >= nb_steps > agent.nb_steps_warmup_actor
     state = np.zeros((1, 1200), dtype=np.float32)
@@ -293,10 +293,11 @@ def test_bug_12_time_limit_stored_as_terminal(original_run):
 
 def test_fix_12_time_limit_not_stored_as_terminal():
     from fixed.agent import build_agent
-    from fixed.train import make_env
+    from shared.scenario import question_scenario
+    from stepsignal.any_signal import make_env
 
-    env = make_env(seed=0, max_episode_steps=5, distance_threshold=1e-9)  # never succeeds
-    agent = build_agent(env, nb_steps=30, reference_observation=env.reset())
+    env = make_env(question_scenario(), max_episode_steps=5, distance_threshold=1e-9)  # never succeeds
+    agent = build_agent(env, training_steps=30, reference_observation=env.reset())
     agent.fit(env, nb_steps=30, verbose=0)
     memory = agent.memory
     assert memory.nb_entries == 30  # 6 episodes of 5 steps (keras-rl's extra step is not stored)
@@ -482,11 +483,15 @@ def test_bug_20_window_length_hard_coded(original_run, scenario):
 
 
 def test_fix_20_window_length_two_trains(scenario):
+    import dataclasses
+
+    from fixed.hyperparameters import HYPERPARAMETERS
     from fixed.agent import build_agent
     from fixed.train import make_env
 
-    env = make_env(seed=0)
-    agent = build_agent(env, nb_steps=100, reference_observation=env.reset(), window_length=2)
+    env = make_env()
+    agent = build_agent(env, dataclasses.replace(HYPERPARAMETERS, window_length=2), training_steps=100,
+                        reference_observation=env.reset())
     assert agent.actor.input_shape == (None, 2, 1200)
     before = agent.actor.get_weights()
     agent.fit(env, nb_steps=100, verbose=0)
@@ -559,7 +564,7 @@ def fit_critic_to_the_offsets_v(build_critic, seed=0, samples=512, updates=600):
 
     from fixed.agent import ScaleObservations
     from fixed.train import make_env
-    from stepsignal.seeding import seed_everything
+    from shared.seeding import seed_everything
 
     seed_everything(seed)
     env = make_env()

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from stepsignal.catalogue import BUGS
+from shared.catalogue import BUGS
 from stepsignal.compare import FIGURES
 
 

@@ -28,8 +28,8 @@ def healthy():
     from fixed.agent import build_agent
     from fixed.train import make_env
 
-    env = make_env(seed=0)
-    agent = build_agent(env, 5000, reference_observation=env.reset())
+    env = make_env()
+    agent = build_agent(env, training_steps=5000, reference_observation=env.reset())
     return dg.Setup(agent, env, nb_steps=5000)
 
 

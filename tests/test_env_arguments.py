@@ -1,4 +1,5 @@
-"""The fixed env refuses a bad argument at construction, with a message that names it and says what is allowed.
+"""The checked fixed env (``stepsignal.any_signal.AnySignal``, what the commands build) refuses a bad
+argument at construction, with a message that names it and says what is allowed.
 
 The original env takes the same values: some run on and give NaN rewards, others fail at the first
 step with numpy's or gym's words, which name neither the argument nor what is allowed.
@@ -6,7 +7,7 @@ step with numpy's or gym's words, which name neither the argument nor what is al
 import numpy as np
 import pytest
 
-from fixed.env import StepSignal
+from stepsignal.any_signal import AnySignal
 
 BAD_ARGUMENTS = {
     'sample rate 0': (dict(sample_rate=0), ['sample_rate is 0', 'above 0 samples per second']),
@@ -31,14 +32,14 @@ def test_fixed_env_refuses_a_bad_argument_by_name(case, scenario):
     if 'input_signal' in changes:  # a target of the same length, so only the input is wrong
         arguments['desired_signal'] = np.zeros_like(changes['input_signal'])
     with pytest.raises(ValueError) as raised:
-        StepSignal(**arguments)
+        AnySignal(**arguments)
     for words in expected:
         assert words in str(raised.value)
 
 
 def test_fixed_env_accepts_numbers_given_as_text_or_numpy(scenario):
-    env = StepSignal(scenario.input_signal, str(scenario.sample_rate), scenario.desired_signal,
-                     distance_threshold=np.float32(0.5))
+    env = AnySignal(scenario.input_signal, str(scenario.sample_rate), scenario.desired_signal,
+                    distance_threshold=np.float32(0.5))
     assert env.sample_rate == scenario.sample_rate and env.distance_threshold == 0.5
 
 

@@ -1,4 +1,4 @@
-"""``python -m fixed.evaluate``: a rate over seeds with its interval, one rounding world per call."""
+"""``python -m stepsignal evaluate``: a rate over seeds with its interval, one rounding world per call."""
 import json
 import subprocess
 import sys
@@ -8,7 +8,7 @@ import pytest
 
 def test_evaluate_runs_seeds_in_the_world_asked_for_and_draws_their_curves(tmp_path):
     out = tmp_path / 'evaluate'
-    finished = subprocess.run([sys.executable, '-m', 'fixed.evaluate', '--seeds', '0-1', '--steps', '120',
+    finished = subprocess.run([sys.executable, '-m', 'stepsignal', 'evaluate', '--seeds', '0-1', '--steps', '120',
                                '--env', 'TF_ENABLE_ONEDNN_OPTS=0', '--out', str(out)],
                               capture_output=True, text=True, timeout=600)
     assert finished.returncode == 0, finished.stderr[-2000:]
@@ -26,14 +26,14 @@ def test_evaluate_runs_seeds_in_the_world_asked_for_and_draws_their_curves(tmp_p
 @pytest.mark.parametrize('bad, message', [(['--env', 'NO_EQUALS_SIGN'], '--env'), (['--env', '1X=2'], '--env'),
                                           (['--seeds', '3-1'], 'seed'), (['--jobs', '0'], '--jobs')])
 def test_evaluate_refuses_bad_arguments_before_any_training(bad, message, tmp_path):
-    finished = subprocess.run([sys.executable, '-m', 'fixed.evaluate', '--out', str(tmp_path / 'e'), *bad],
+    finished = subprocess.run([sys.executable, '-m', 'stepsignal', 'evaluate', '--out', str(tmp_path / 'e'), *bad],
                               capture_output=True, text=True, timeout=120)
     assert finished.returncode == 2 and message in finished.stderr and 'Traceback' not in finished.stderr
     assert not (tmp_path / 'e').exists()
 
 
 def test_median_steps_to_success_counts_never_as_never():
-    from fixed.evaluate import median_or_never
+    from stepsignal.evaluate import median_or_never
 
     assert median_or_never([300, 100, None]) == 300
     assert median_or_never([100, None, None]) is None  # the median seed never succeeded

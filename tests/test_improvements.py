@@ -4,9 +4,9 @@ import pytest
 
 
 def test_improvement_1_the_policy_checks_are_inside_the_budget():
-    from fixed.best_policy import split_budget
+    from shared.keep_best import split_budget
 
-    assert split_budget(5000) == (4901, 98)
+    assert split_budget(5000, 50, 1) == (4901, 98)
     for budget in (64, 300, 5000, 15000, 32767):
         for every, steps_per_check in ((50, 1), (250, 10)):
             training, checks = split_budget(budget, every, steps_per_check)
@@ -36,14 +36,17 @@ def actor_travel(actor_learning_rate, updates=100, seed=0):
     import numpy as np
     from rl.callbacks import Callback
 
-    from fixed import NB_STEPS
+    import dataclasses
+
     from fixed.agent import build_agent
+    from fixed.hyperparameters import HYPERPARAMETERS
     from fixed.train import make_env
-    from stepsignal.seeding import seed_everything
+    from shared.seeding import seed_everything
 
     seed_everything(seed)
-    env = make_env(seed=seed)
-    agent = build_agent(env, NB_STEPS, reference_observation=env.reset(), actor_learning_rate=actor_learning_rate)
+    env = make_env()
+    hp = dataclasses.replace(HYPERPARAMETERS, actor_learning_rate=actor_learning_rate)
+    agent = build_agent(env, hp, training_steps=hp.nb_steps, reference_observation=env.reset())
     observation = agent.processor.process_observation(env.reset())
     start = agent.nb_steps_warmup_actor + 1  # the first step at which the actor is trained
     actions = {}
@@ -58,22 +61,26 @@ def actor_travel(actor_learning_rate, updates=100, seed=0):
 
 
 def test_improvement_2_the_actor_no_longer_crosses_the_action_square_before_the_critic_knows_it():
-    from fixed.agent import ACTOR_LEARNING_RATE
+    from fixed.hyperparameters import HYPERPARAMETERS
 
     # At the DDPG paper's 1e-4 the actor's 1,200 inputs carry its action from the centre to the edge
     # of its range in 100 updates; at IMPROVEMENT-2's rate it moves a tenth of that. Measured over
     # seeds 0-2 in three rounding worlds (oneDNN on, off, AVX2): 0.970-0.978 and 0.091-0.126.
     assert actor_travel(1e-4) > 0.6
-    assert actor_travel(ACTOR_LEARNING_RATE) < 0.3
+    assert actor_travel(HYPERPARAMETERS.actor_learning_rate) < 0.3
 
 
 def test_improvement_3_two_updates_per_environment_step_each_on_its_own_batch():
     import numpy as np
 
-    from fixed.agent import GRADIENT_STEPS
-    from fixed.train import prepare_run
+    from fixed.agent import build_agent
+    from fixed.hyperparameters import HYPERPARAMETERS
+    from fixed.train import make_env
+    from shared.seeding import seed_everything
 
-    env, agent, _, _ = prepare_run(seed=0, nb_steps=300)
+    seed_everything(0)
+    env = make_env()
+    agent = build_agent(env, training_steps=300, reference_observation=env.reset())
     batches, per_call = [], []
     train, backward = agent.train_fn, agent.backward
 
@@ -89,9 +96,9 @@ def test_improvement_3_two_updates_per_environment_step_each_on_its_own_batch():
 
     agent.train_fn, agent.backward = counting_train, counting_backward
     agent.fit(env, nb_steps=agent.nb_steps_warmup_actor + 11, verbose=0)
-    assert GRADIENT_STEPS == 2
+    assert HYPERPARAMETERS.gradient_steps == 2
     # Nothing during the warmup; then every call of backward (each env step) makes two updates.
     assert set(per_call[:agent.nb_steps_warmup_actor]) == {0}
-    assert per_call[-10:] == [GRADIENT_STEPS] * 10
+    assert per_call[-10:] == [2] * 10
     for first, second in zip(batches[::2], batches[1::2]):  # the two updates of one step
         assert not np.array_equal(first, second)

@@ -35,10 +35,13 @@ def test_python_m_fixed_rejects_bad_steps_with_a_clear_message(tmp_path):
 
 
 def test_fixed_run_is_repeatable(fixed_run, tmp_path):
+    import dataclasses
+
+    from fixed.hyperparameters import HYPERPARAMETERS
     from fixed.train import train
 
     _, first, first_out = fixed_run
-    _, second = train(tmp_path, seed=0, nb_steps=300)
+    _, second = train(tmp_path, seed=0, hp=dataclasses.replace(HYPERPARAMETERS, nb_steps=300))
     timing = {'train_seconds', 'steps_per_second'}
     assert {k: v for k, v in first.items() if k not in timing} == {k: v for k, v in second.items() if k not in timing}
     assert json.loads((first_out / 'trace.json').read_text()) == json.loads((tmp_path / 'trace.json').read_text())

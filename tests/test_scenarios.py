@@ -1,8 +1,8 @@
 """Random step scenarios (``stepsignal-random-v0``) and the generalisation measurement."""
 import numpy as np
 
-from fixed.env import RandomStepSignal
-from stepsignal.scenario import StepRanges, question_scenario
+from stepsignal.random_scenarios import RandomStepSignal
+from shared.scenario import StepRanges, question_scenario
 
 
 def test_every_reset_draws_a_new_scenario_within_the_ranges_and_seeds_repeat_them():
@@ -48,9 +48,12 @@ def test_the_question_is_one_member_of_the_family():
 def test_a_random_scenario_run_reports_success_on_never_seen_scenarios(tmp_path):
     import json
 
-    from fixed.train import UNSEEN_SCENARIOS, train
+    import dataclasses
 
-    _, result = train(tmp_path, seed=0, nb_steps=300, random_scenarios=True)
+    from fixed.hyperparameters import HYPERPARAMETERS
+    from stepsignal.random_scenarios import UNSEEN_SCENARIOS, train_random
+
+    _, result = train_random(tmp_path, seed=0, hp=dataclasses.replace(HYPERPARAMETERS, nb_steps=300))
     unseen = result['unseen']
     assert unseen['scenarios'] == UNSEEN_SCENARIOS and unseen['seeds'] == '1000000-1000099'
     assert 0.0 <= unseen['success_rate'] <= 1.0 and unseen['median_l2'] <= unseen['worst_l2']

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-from stepsignal.signal_files import SignalFile, read_signal, write_signal
+from shared.signal_files import SignalFile, read_signal, write_signal
 
 RATE = 8000
 
@@ -187,7 +187,7 @@ def test_a_stereo_wav_is_processed_into_the_same_format_and_the_run_repeats(file
     rate, processed = wavfile.read(files / 'first' / 'processed.wav')
     assert rate == RATE and processed.dtype == np.int16 and processed.shape == (RATE, 2)
     # Each channel is the input's own channel, filtered and offset with the parameters found.
-    from fixed.your_signal import lowpass_and_offset
+    from stepsignal.your_signal import lowpass_and_offset
 
     expected = lowpass_and_offset(read_signal(files / 'input.wav').samples, RATE, result['cutoff_hz'], result['offset'])
     assert np.abs(processed / 32768 - expected).max() < 1e-4
@@ -222,9 +222,9 @@ def test_ctrl_c_during_training_leaves_complete_results(files):
 # --- audio-length signals: the compact observation ----------------------------------------------
 
 def test_the_agent_sees_block_averages_of_a_long_signal_and_the_env_the_full_one():
-    from fixed.env import MAX_OBSERVED_SAMPLES
-    from fixed.train import make_env
-    from stepsignal.scenario import Scenario
+    from shared.observations import MAX_OBSERVED_SAMPLES
+    from shared.scenario import Scenario
+    from stepsignal.any_signal import make_env
 
     n = 144_000  # 3 s at 48 kHz
     t = np.arange(n) / 48_000
@@ -242,14 +242,14 @@ def test_the_agent_sees_block_averages_of_a_long_signal_and_the_env_the_full_one
 
 
 def test_short_signals_are_seen_sample_by_sample(scenario):
-    from fixed.train import make_env
+    from stepsignal.any_signal import make_env
 
     observation = make_env(scenario).reset()
     np.testing.assert_array_equal(observation[:600], scenario.input_signal.astype(np.float32))
 
 
 def test_overwrite_lets_a_run_replace_earlier_results(files):
-    from fixed.your_signal import prepare
+    from stepsignal.your_signal import prepare
 
     out = files / 'out'
     out.mkdir()
@@ -262,6 +262,6 @@ def test_overwrite_lets_a_run_replace_earlier_results(files):
 
 def test_checks_run_before_tensorflow_is_imported():
     """A bad input costs about a second, not TensorFlow's import."""
-    finished = subprocess.run([sys.executable, '-c', 'import sys, fixed.__main__, fixed.your_signal; '
+    finished = subprocess.run([sys.executable, '-c', 'import sys, stepsignal.run, stepsignal.your_signal; '
                                'print("tensorflow" in sys.modules)'], capture_output=True, text=True, timeout=120)
     assert finished.stdout.strip() == 'False', finished.stderr[-2000:]

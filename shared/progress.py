@@ -4,7 +4,7 @@ import time
 
 from rl.callbacks import Callback
 
-log = logging.getLogger("stepsignal.progress")
+log = logging.getLogger("shared.progress")
 
 
 class ProgressLog(Callback):

@@ -13,8 +13,8 @@ import sys
 
 if "tensorflow" in sys.modules and os.environ.get("TF_USE_LEGACY_KERAS") != "1":
     raise ImportError(
-        "TensorFlow was imported before stepsignal.keras_rl, so tensorflow.keras is Keras 3 and "
-        "keras-rl2 cannot run. Import stepsignal.keras_rl (or original/fixed) first, or set "
+        "TensorFlow was imported before shared.keras_rl, so tensorflow.keras is Keras 3 and "
+        "keras-rl2 cannot run. Import shared.keras_rl (or original/fixed) first, or set "
         "TF_USE_LEGACY_KERAS=1 in the environment. See docs/porting.md."
     )
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
@@ -32,29 +32,3 @@ if not hasattr(keras, "__version__"):
 import rl  # noqa: E402,F401  (checks that the shim worked; rl/agents/ddpg.py turns eager mode off)
 
 __all__ = ["tf", "keras"]
-
-
-class OldStepAPI:
-    """Let keras-rl2 drive a Gymnasium env: ``reset() -> obs`` and a 4-tuple ``step``.
-
-    keras-rl2's ``Agent.fit`` still speaks gym's pre-0.26 API. ``done`` is ``terminated or
-    truncated``; ``info['TimeLimit.truncated']`` tells the two apart (gym's old convention), so
-    that an agent can avoid storing a time limit as a terminal state.
-    """
-
-    def __init__(self, env, seed=None):
-        self.env = env
-        self._seed = seed  # used once, at the first reset, as Gymnasium recommends
-
-    def __getattr__(self, name):  # action_space, observation_space, unwrapped, ...
-        return getattr(self.env, name)
-
-    def reset(self):
-        observation, _ = self.env.reset(seed=self._seed)
-        self._seed = None
-        return observation
-
-    def step(self, action):
-        observation, reward, terminated, truncated, info = self.env.step(action)
-        info = dict(info, **{'TimeLimit.truncated': bool(truncated and not terminated)})
-        return observation, reward, bool(terminated or truncated), info

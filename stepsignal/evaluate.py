@@ -1,6 +1,6 @@
-"""``python -m fixed.evaluate --seeds 0-9``: train one fixed agent per seed and measure the rate.
+"""``python -m stepsignal evaluate --seeds 0-9``: train one fixed agent per seed and measure the rate.
 
-Each seed runs ``python -m fixed`` in its own process (``stepsignal.child``), writing into
+Each seed runs ``python -m fixed`` in its own process (``shared.child``), writing into
 ``OUT/seed-N/``. Written into OUT:
 
 - ``summary.md``: one row per seed (cutoff, offset, L2, success, environment steps to the first
@@ -22,9 +22,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from stepsignal.child import run_module
-from stepsignal.files import save_figure, write_atomic, write_json
-from stepsignal.rates import success_rate
+from shared.checks import seed_number
+from shared.child import run_module
+from shared.cli import setup_logging, steps_argument
+from shared.files import save_figure, write_atomic, write_json
+from shared.rates import success_rate
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +47,13 @@ def parse_seeds(text):
         except ValueError:
             raise argparse.ArgumentTypeError(
                 f'bad seed list {text!r}: use non-negative integers and ranges, like 0-9 or 1,4,7') from None
-    if any(seed < 0 for seed in seeds) or not seeds:
-        raise argparse.ArgumentTypeError(f'bad seed list {text!r}: seeds must be non-negative integers')
+    if not seeds:
+        raise argparse.ArgumentTypeError(f'bad seed list {text!r}: give at least one seed')
+    for seed in seeds:
+        try:
+            seed_number(seed)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(f'bad seed list {text!r}: {error}') from None
     return seeds
 
 
@@ -175,10 +182,10 @@ def draw_learning_curves(results, path, title):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m fixed.evaluate', description=__doc__,
+    parser = argparse.ArgumentParser(prog='python -m stepsignal evaluate', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--seeds', type=parse_seeds, default=parse_seeds('0-9'), help='seeds, like 0-9 or 1,4,7')
-    parser.add_argument('--steps', type=int, default=None, help='environment steps per seed (default: fixed\'s own)')
+    parser.add_argument('--steps', type=steps_argument, default=None, help='environment steps per seed (default: fixed\'s own)')
     parser.add_argument('--out', type=Path, default=Path('results/evaluate'), help='folder for all results')
     parser.add_argument('--jobs', type=int, default=2, help='seeds trained at once (default 2, one per core)')
     parser.add_argument('--random-scenarios', action='store_true',
@@ -188,7 +195,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f'--jobs must be at least 1, got {args.jobs}')
-    logging.basicConfig(level=logging.INFO, format='%(levelname)s %(name)s: %(message)s')
+    setup_logging()
     env = dict(args.env)
     args.out.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:

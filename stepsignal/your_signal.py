@@ -5,7 +5,8 @@ Three stages, so that a bad input costs nothing:
 1. ``prepare`` reads and checks everything (the files, the rates, the lengths, the cutoff range,
    the output folder) and builds the scenario. It writes nothing and imports no TensorFlow; every
    problem is a ``ValueError`` whose message names the file or value and what is allowed.
-2. ``fixed.train.train`` trains on the scenario and writes its files (``result.json`` ...).
+2. ``train_on_signal`` trains the fixed agent on the scenario (``fixed.train.train``) and writes
+   its files (``result.json`` ...).
 3. ``finish`` applies the trained policy's cutoff and offset to every channel of the input and
    writes ``processed.<ext>`` in the input's format and sample rate, ``report.md`` and two plots.
 
@@ -17,30 +18,26 @@ How signals are treated (docs/your_signal.md):
 - **Sample rates.** The input's rate is the working rate. A target at another rate is resampled
   to it (``scipy.signal.resample_poly``); afterwards both must have the same number of samples.
 - **Length.** The env filters the full signal; the agent sees at most
-  ``fixed.env.MAX_OBSERVED_SAMPLES`` block averages of each signal.
+  ``shared.observations.MAX_OBSERVED_SAMPLES`` block averages of each signal.
 """
 import json
 import logging
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy import signal
 
-from fixed.env import MAX_OBSERVED_SAMPLES, StepSignal, butter_lowpass
-from stepsignal.compare import episodes
-from stepsignal.files import save_figure
-from stepsignal.files import write_atomic
-from stepsignal.scenario import Scenario
-from stepsignal.checks import positive_number
-from stepsignal.signal_files import mix_down, read_signal, resample, write_signal
+from fixed.env import butter_lowpass_filter
+from shared.checks import positive_number
+from shared.cli import check_output_folder
+from shared.files import save_figure, write_atomic, write_json
+from shared.observations import MAX_OBSERVED_SAMPLES
+from shared.scenario import Scenario
+from shared.signal_files import mix_down, read_signal, resample, write_signal
+from shared.trace import episodes
+from stepsignal.any_signal import AnySignal, make_env
 
 log = logging.getLogger(__name__)
-
-RESULT_FILES = ('result.json', 'report.md', 'trace.json', 'history.json')
-"""Files whose presence means a folder already holds results (refused unless --overwrite)."""
-
 
 @dataclass
 class Job:
@@ -119,7 +116,7 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
             raise ValueError(f'--success-rms must be a positive number, got {success_rms!r}')
         env_kwargs['distance_threshold'] = rms * np.sqrt(len(mono))  # the env counts success in L2
     try:  # the env's own checks: length, cutoff range against Nyquist, threshold
-        StepSignal(mono, rate, desired, **env_kwargs)
+        AnySignal(mono, rate, desired, **env_kwargs)
     except ValueError as error:
         raise ValueError(f'input {str(source.path)!r}: {error}') from None
 
@@ -130,30 +127,22 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
     return job
 
 
-def check_output_folder(out, overwrite):
-    """Refuse a folder that is a file, cannot be written, or already holds results (unless ``overwrite``).
-
-    Creates the folder if it is missing, and proves it writable with a temporary file.
-    """
-    if out.exists() and not out.is_dir():
-        raise ValueError(f'--out {str(out)!r} is a file; give a folder (it is created if missing)')
-    if out.is_dir() and not overwrite:
-        found = [name for name in RESULT_FILES if (out / name).exists()]
-        if found:
-            raise ValueError(f'--out {str(out)!r} already holds results ({", ".join(found)}); pass --overwrite '
-                             f'to replace them, or choose another folder')
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
-            pass
-    except OSError as error:
-        raise ValueError(f'--out {str(out)!r} cannot be written: {error.strerror or error}') from None
-
-
 def lowpass_and_offset(samples, sample_rate, cutoff_hz, offset):
-    """What the env does to its input, ``filter(x, cutoff) - offset``, on every channel of ``samples``."""
-    sos = butter_lowpass(cutoff_hz, sample_rate / 2)
-    return signal.sosfiltfilt(sos, samples, axis=0) - offset
+    """What the env does to its input, ``filter(x, cutoff) - offset``, on every channel of ``samples``.
+
+    The fixed env's own filter (``fixed.env.butter_lowpass_filter``), applied column by column.
+    """
+    return butter_lowpass_filter(samples, cutoff_hz, sample_rate / 2) - offset
+
+
+def train_on_signal(job, seed, hp):
+    """Train the fixed agent on ``job``'s signals; ``result.json`` records what was trained on."""
+    from fixed.train import train  # late: importing TensorFlow takes seconds
+
+    agent, result = train(job.out, seed=seed, make_env=lambda: make_env(job.scenario, **job.env_kwargs), hp=hp)
+    result['input'] = job.about()
+    write_json(job.out / 'result.json', result)
+    return agent, result
 
 
 def finish(job, result):

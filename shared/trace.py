@@ -65,3 +65,35 @@ class TraceRecorder:
 def weights_changed(before, after):
     """True if any array of ``after`` differs from ``before`` in any bit."""
     return any(not np.array_equal(b, a) for b, a in zip(before, after))
+
+
+def printed_values(printed):
+    """The numbers on the last line an env printed: how the original env tells what it applied.
+
+    The original env's ``print(cutoff, offset)`` (BUG-14) is its only report of the action it
+    applied; a ``ValueError`` says the text holds no such line.
+    """
+    lines = printed.strip().splitlines()
+    try:
+        return [float(value) for value in lines[-1].split()]
+    except (IndexError, ValueError):
+        raise ValueError(f'expected a printed line of numbers, got {printed.strip()[-80:]!r}') from None
+
+
+def printed_action(printed):
+    """``(cutoff, offset)`` from the original env's ``print(cutoff, offset)``."""
+    values = printed_values(printed)
+    if len(values) != 2:
+        raise ValueError(f'expected a printed line "CUTOFF OFFSET", got {printed.strip()[-80:]!r}')
+    return values[0], values[1]
+
+
+def episodes(trace):
+    """Per episode of a trace: its first global step, return (sum of rewards) and last L2 distance."""
+    rows = {}
+    for index, step in enumerate(trace['steps']):
+        row = rows.setdefault(step['episode'], {'episode': step['episode'], 'first_step': index,
+                                                'return': 0.0, 'l2_distance': None})
+        row['return'] += step['reward']
+        row['l2_distance'] = step['l2_distance']
+    return list(rows.values())

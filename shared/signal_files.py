@@ -2,7 +2,7 @@
 
 Every problem with a file is a ``SignalFileError`` (a ``ValueError``) whose message names the file
 and says what is allowed, raised while reading, before any training starts. Writing is atomic
-(``stepsignal.files.write_atomic``) and keeps the input's own format: a 24-bit WAV comes back as a
+(``shared.files.write_atomic``) and keeps the input's own format: a 24-bit WAV comes back as a
 24-bit WAV at the same sample rate, with the same number of channels.
 
 Samples are handed around as float64 arrays of shape ``(samples, channels)``. WAV integer samples
@@ -19,8 +19,8 @@ import numpy as np
 from scipy import signal
 from scipy.io import wavfile
 
-from stepsignal.checks import positive_number
-from stepsignal.files import write_atomic
+from shared.checks import positive_number
+from shared.files import write_atomic
 
 EXTENSIONS = ('.wav', '.npy', '.csv')
 

@@ -3,6 +3,8 @@ import random
 
 import numpy as np
 
+from shared.checks import seed_number
+
 
 def seed_everything(seed: int) -> None:
     """Seed Python, numpy's global generator (keras-rl's noise and memory use it) and TensorFlow.
@@ -10,9 +12,8 @@ def seed_everything(seed: int) -> None:
     TensorFlow's seed also fixes the initial weights, because tf-keras derives each layer's
     initializer seed from it. Call this before building the networks.
     """
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    import tensorflow as tf  # late: stepsignal.keras_rl must have set up tf-keras first
+    seed = seed_number(seed)
+    import tensorflow as tf  # late: shared.keras_rl must have set up tf-keras first
 
     random.seed(seed)
     np.random.seed(seed)

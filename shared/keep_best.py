@@ -20,15 +20,12 @@ from rl.callbacks import Callback
 
 log = logging.getLogger(__name__)
 
-CHECK_EVERY = 50
-"""Training steps between two checks of the noise-free policy."""
-
-
-def split_budget(nb_steps, every=CHECK_EVERY, steps_per_check=1):
+def split_budget(nb_steps, every, steps_per_check):
     """Divide ``nb_steps`` environment steps into ``(training_steps, checks)``.
 
     A check of ``steps_per_check`` env steps follows every ``every`` training steps, and the two
-    together never exceed ``nb_steps``: 5,000 steps give 4,901 training steps and 98 checks.
+    together never exceed ``nb_steps``: 5,000 steps, a 1-step check every 50,
+    give 4,901 training steps and 98 checks.
     """
     training = nb_steps * every // (every + steps_per_check)
     return training, training // every
@@ -39,22 +36,20 @@ class KeepBestPolicy(Callback):
 
     Args:
         agent: the ``FixedDDPGAgent`` being trained (its ``actor`` is checked and restored).
-        check: ``check(agent) -> (score, l2_distance, success)``, higher score is better. It runs
-            the noise-free policy on ``steps_per_check`` env steps of its own env, never the
-            training env, and changes nothing in the agent.
-        steps_per_check: the env steps one ``check`` takes, to count them.
-        every: training steps between checks.
+        check: a ``PolicyCheck``: ``check(agent) -> (score, l2_distance, success)``, higher score
+            is better, taking ``check.steps_per_check`` env steps of its own envs (never the
+            training env) every ``check.every`` training steps, and changing nothing in the agent.
 
     After training, ``checks`` lists every check as a dict (``training_step``, ``env_steps``
     (training plus all checks so far), ``l2_distance``, ``success``), and ``best`` the best one.
     """
 
-    def __init__(self, agent, check, steps_per_check=1, every=CHECK_EVERY):
+    def __init__(self, agent, check):
         super().__init__()
         self.agent = agent
         self.check = check
-        self.steps_per_check = int(steps_per_check)
-        self.every = int(every)
+        self.steps_per_check = check.steps_per_check
+        self.every = check.every
         self.checks = []
         self.best = None
         self._best_score = -math.inf
@@ -93,3 +88,46 @@ class KeepBestPolicy(Callback):
             self._best_score = score
             self._best_weights = [np.array(w) for w in self.agent.actor.get_weights()]
             self.best = record
+
+
+def policy_outcome(agent, env):
+    """The noise-free policy's first action on a fresh episode of ``env``, and what it achieves.
+
+    ``agent`` is a ``FixedDDPGAgent`` (its ``policy_action`` and observation ``processor``);
+    ``env`` speaks keras-rl's old step API and reports ``cutoff_hz``, ``offset`` and
+    ``l2_distance`` in ``info``, as the fixed env does.
+    """
+    action = agent.policy_action(agent.processor.process_observation(env.reset()))
+    _, reward, _, info = env.step(action)
+    return {
+        'action': [float(a) for a in action],
+        'cutoff_hz': info['cutoff_hz'],
+        'offset': info['offset'],
+        'reward': float(reward),
+        'l2_distance': info['l2_distance'],
+        'success': bool(info['is_success']),
+    }
+
+
+class PolicyCheck:
+    """What one check of IMPROVEMENT-1 runs: one noise-free step on each of ``envs``.
+
+    Scored by the mean reward (higher is better); reported with the median L2 distance and
+    whether every env succeeded. On one scenario ``envs`` is one twin of the training env; on a
+    family of scenarios it is a fixed sample of the family that neither training nor the final
+    evaluation uses. ``every`` is the number of training steps between two checks (the
+    variant's ``hyperparameters.check_every`` on one scenario).
+    """
+
+    def __init__(self, envs, every, final_env=None):
+        self.envs = list(envs)
+        self.every = int(every)
+        self.steps_per_check = len(self.envs)
+        self.final_env = self.envs[0] if final_env is None else final_env
+        """Where the kept policy is measured once training ends (default: the first check env)."""
+
+    def __call__(self, agent):
+        outcomes = [policy_outcome(agent, env) for env in self.envs]
+        distances = sorted(o['l2_distance'] for o in outcomes)
+        return (sum(o['reward'] for o in outcomes) / len(outcomes), distances[len(distances) // 2],
+                all(o['success'] for o in outcomes))

@@ -1,0 +1,55 @@
+"""What every command line of the kit does the same way: logging, argument types, output folders."""
+import argparse
+import logging
+import tempfile
+from pathlib import Path
+
+from shared.checks import seed_number, step_budget
+
+RESULT_FILES = ('result.json', 'report.md', 'report.json', 'trace.json', 'history.json')
+"""Files whose presence means a folder already holds results."""
+
+
+def setup_logging():
+    """Log INFO and above to stderr as ``LEVEL logger: message`` (progress goes the same way)."""
+    logging.basicConfig(level=logging.INFO, format='%(levelname)s %(name)s: %(message)s')
+
+
+def _argument_type(check):
+    def convert(text):
+        try:
+            return check(int(text))
+        except ValueError as error:
+            message = str(error) if text.strip().lstrip('-').isdigit() else f'{text!r} is not an integer'
+            raise argparse.ArgumentTypeError(message) from None
+    convert.__name__ = check.__name__  # argparse names the type in some messages
+    return convert
+
+
+seed_argument = _argument_type(seed_number)
+"""argparse ``type=`` for ``--seed``: ``shared.checks.seed_number``'s rule."""
+steps_argument = _argument_type(step_budget)
+"""argparse ``type=`` for ``--steps``: ``shared.checks.step_budget``'s rule."""
+
+
+def check_output_folder(out, overwrite=True):
+    """Refuse an ``--out`` that is a file, cannot be written, or holds results when ``overwrite`` is false.
+
+    Creates the folder if it is missing, and proves it writable with a temporary file. Raises
+    ``ValueError`` with a message that names the folder and what is allowed.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f'--out {str(out)!r} is a file; give a folder (it is created if missing)')
+    if out.is_dir() and not overwrite:
+        found = [name for name in RESULT_FILES if (out / name).exists()]
+        if found:
+            raise ValueError(f'--out {str(out)!r} already holds results ({", ".join(found)}); pass --overwrite '
+                             f'to replace them, or choose another folder')
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as error:
+        raise ValueError(f'--out {str(out)!r} cannot be written: {error.strerror or error}') from None
+    return out

@@ -1,0 +1,27 @@
+"""Gymnasium's step API, presented as gym's old one for keras-rl2 (no TensorFlow import)."""
+
+
+class OldStepAPI:
+    """Let keras-rl2 drive a Gymnasium env: ``reset() -> obs`` and a 4-tuple ``step``.
+
+    keras-rl2's ``Agent.fit`` still speaks gym's pre-0.26 API. ``done`` is ``terminated or
+    truncated``; ``info['TimeLimit.truncated']`` tells the two apart (gym's old convention), so
+    that an agent can avoid storing a time limit as a terminal state.
+    """
+
+    def __init__(self, env, seed=None):
+        self.env = env
+        self._seed = seed  # used once, at the first reset, as Gymnasium recommends
+
+    def __getattr__(self, name):  # action_space, observation_space, unwrapped, ...
+        return getattr(self.env, name)
+
+    def reset(self):
+        observation, _ = self.env.reset(seed=self._seed)
+        self._seed = None
+        return observation
+
+    def step(self, action):
+        observation, reward, terminated, truncated, info = self.env.step(action)
+        info = dict(info, **{'TimeLimit.truncated': bool(truncated and not terminated)})
+        return observation, reward, bool(terminated or truncated), info

@@ -1,0 +1,111 @@
+"""The fixed env on any signal: arguments checked, and the knobs your own signal needs.
+
+``fixed.env.StepSignal`` is the question's env corrected, with the question's arguments and
+nothing else (its twin is ``original/env.py``). ``AnySignal`` is that env for every other use:
+it refuses bad arguments with a message that says what is allowed, and takes the cutoff range,
+the success threshold, the time limit and the offset range as arguments. ``make_env`` wraps it
+for keras-rl as ``fixed.train.make_env`` does, with the compact observation for long signals.
+"""
+import numpy as np
+
+from fixed.env import FlattenDictWrapper, StepSignal
+from shared import filters
+from shared.checks import positive_number
+from shared.old_step_api import OldStepAPI
+from shared.observations import MAX_OBSERVED_SAMPLES, DownsampleObservation
+
+class AnySignal(StepSignal):
+    """``fixed.env.StepSignal`` with its arguments checked and four more of them.
+
+    Everything ``StepSignal``'s docstring says holds; in addition:
+
+    ## Arguments
+    - ``input_signal``, ``desired_signal``: 1-D arrays of the same length (at least
+      ``shared.filters.min_signal_length()`` samples), all finite.
+    - ``sample_rate``: samples per second, > 0.
+    - ``cutoff_range``: ``(lowest, highest)`` cutoff in Hz, ``0 < lowest < highest < Nyquist``.
+      Default ``(1e-3, 0.99 * Nyquist)``, the fixed env's own.
+    - ``distance_threshold``: L2 distance counted as success, default 1.0 (the question's 10e-1).
+    - ``max_episode_steps``: the time limit, default the fixed env's (10).
+    - ``max_offset``: the offset range is ``[-max_offset, max_offset]``; default the spread of
+      both signals together.
+
+    ``gymnasium.utils.env_checker.check_env`` passes without warnings.
+    """
+
+    metadata = {'render_modes': []}
+
+    def __init__(self, input_signal, sample_rate, desired_signal, cutoff_range=None,
+                 distance_threshold=1.0, max_episode_steps=None, max_offset=None):
+        input_signal = _checked_signal('input_signal', input_signal)
+        desired_signal = _checked_signal('desired_signal', desired_signal)
+        if desired_signal.shape != input_signal.shape:
+            raise ValueError(f'desired_signal has {desired_signal.size} samples but input_signal has '
+                             f'{input_signal.size}: they must be the same length')
+        sample_rate = positive_number(sample_rate, 'sample_rate', 'samples per second')
+        if cutoff_range is not None:
+            cutoff_range = _checked_cutoff_range(cutoff_range, sample_rate)
+        distance_threshold = positive_number(distance_threshold, 'distance_threshold')
+        if max_episode_steps is not None and not (isinstance(max_episode_steps, (int, np.integer))
+                                                  and max_episode_steps >= 1):
+            raise ValueError(f'max_episode_steps must be an integer >= 1, got {max_episode_steps!r}')
+        super().__init__(input_signal, sample_rate, desired_signal)
+        low, high = cutoff_range or (self.physical_low[0], self.physical_high[0])  # the fixed env's own
+        if not low < high:
+            raise ValueError(f'sample_rate {sample_rate} Hz is too low for the lowest cutoff {low} Hz; pass '
+                             f'cutoff_range=(low, high) with 0 < low < high < {sample_rate / 2}')
+        self.cutoff_range = (float(low), float(high))
+        self.distance_threshold = distance_threshold
+        if max_episode_steps is not None:
+            self.max_episode_steps = int(max_episode_steps)
+        if max_offset is not None:
+            max_offset = positive_number(max_offset, 'max_offset')
+        else:
+            max_offset = positive_number(self.physical_high[1], 'max_offset')  # the signals' spread
+        self.physical_low = np.array([self.cutoff_range[0], -max_offset])
+        self.physical_high = np.array([self.cutoff_range[1], max_offset])
+
+
+def make_env(scenario, seed=None, observed_samples=MAX_OBSERVED_SAMPLES, env_class=AnySignal, **env_kwargs):
+    """``env_class`` on ``scenario`` (or, for a family, with ``env_kwargs`` alone), wrapped for keras-rl.
+
+    The same wrappers as ``fixed.train.make_env``, plus the compact observation: signals longer
+    than ``observed_samples`` are shown to the agent as that many block averages (None: never).
+    ``seed`` seeds the env at its first reset.
+    """
+    if scenario is None:
+        env = env_class(**env_kwargs)
+    else:
+        env = env_class(scenario.input_signal, scenario.sample_rate, scenario.desired_signal, **env_kwargs)
+    if observed_samples is not None:
+        env = DownsampleObservation(env, keys=['observation', 'desired_goal'], size=observed_samples)
+    env = FlattenDictWrapper(env, dict_keys=['observation', 'desired_goal'])
+    return OldStepAPI(env, seed=seed)
+
+
+def _checked_signal(name, values):
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f'{name} must be a 1-D array of numbers: {error}') from None
+    if array.ndim != 1:
+        raise ValueError(f'{name} must be 1-D (one channel), got shape {array.shape}')
+    if array.size < filters.min_signal_length():
+        raise ValueError(f'{name} has {array.size} samples; the filter needs at least {filters.min_signal_length()}')
+    bad = np.flatnonzero(~np.isfinite(array))
+    if bad.size:
+        raise ValueError(f'{name} has {bad.size} NaN or infinite samples (first at index {bad[0]}: '
+                         f'{array[bad[0]]}); all samples must be finite')
+    return array.astype(np.float32)
+
+
+def _checked_cutoff_range(cutoff_range, sample_rate):
+    nyquist = sample_rate / 2
+    try:
+        low, high = (float(v) for v in cutoff_range)
+    except (TypeError, ValueError):
+        raise ValueError(f'cutoff_range must be (lowest_hz, highest_hz), got {cutoff_range!r}') from None
+    if not (0 < low < high < nyquist):
+        raise ValueError(f'cutoff_range {cutoff_range!r} is not allowed at {sample_rate} Hz: it needs '
+                         f'0 < lowest < highest < Nyquist = {nyquist} Hz')
+    return low, high

@@ -1,0 +1,110 @@
+"""Train on a new step scenario at every episode, then measure success on scenarios never seen.
+
+``python -m fixed --random-scenarios --out DIR`` (docs/generalisation.md). Not a fix of the
+question's setup: an extension of it, built from the fixed variant's parts. Importing this
+module registers ``stepsignal-random-v0`` with Gymnasium.
+"""
+import logging
+
+import gymnasium
+import numpy as np
+
+from stepsignal.any_signal import AnySignal, make_env
+from shared.files import write_json
+from shared.keep_best import PolicyCheck, policy_outcome
+from shared.rates import success_rate
+from shared.scenario import StepRanges, question_scenario, random_step_scenario
+
+log = logging.getLogger(__name__)
+
+UNSEEN_SCENARIOS = 100
+"""How many never-seen scenarios measure a run's generalisation."""
+UNSEEN_SEED = 1_000_000
+"""Seeds of the never-seen scenarios start here, far from any training seed."""
+CHECK_SCENARIOS = 30
+"""How many scenarios one check of the policy scores (IMPROVEMENT-1)."""
+CHECK_SEED = 2_000_000
+"""Seeds of those check scenarios: neither training's nor the never-seen ones."""
+CHECK_EVERY = 500
+"""Training steps between two checks (each check is 30 env steps: the checks take 6% of the budget)."""
+
+
+class RandomStepSignal(AnySignal):
+    """The fixed env on a new step scenario at every reset, to train an agent that generalises.
+
+    The same env in every other respect (``fixed.env.StepSignal``). At each reset the input and
+    the desired signal are drawn from ``ranges`` (``shared.scenario.StepRanges``: step time,
+    level before and after the step, target level) with the env's own generator, so
+    ``reset(seed=...)`` makes the sequence of scenarios repeatable. The offset range is fixed for
+    the whole family (``ranges.max_offset()``), so that an action means the same in every scenario.
+
+    ## Arguments
+    - ``ranges``: a ``StepRanges``; default the question's scenario, varied (see its fields).
+    - ``distance_threshold``, ``max_episode_steps``: as for ``AnySignal``.
+    """
+
+    def __init__(self, ranges=None, distance_threshold=1.0, max_episode_steps=None):
+        self.ranges = ranges or StepRanges()
+        first = random_step_scenario(np.random.default_rng(0), self.ranges)  # sets the shapes only
+        super().__init__(first.input_signal, first.sample_rate, first.desired_signal,
+                         distance_threshold=distance_threshold, max_episode_steps=max_episode_steps,
+                         max_offset=self.ranges.max_offset())
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed, options=options)  # seeds self.np_random when a seed is given
+        scenario = random_step_scenario(self.np_random, self.ranges)
+        self.initial_signal = scenario.input_signal.astype(np.float32)
+        self.desired_signal = scenario.desired_signal.astype(np.float32)
+        self.signal = self.initial_signal.copy()
+        return self._get_obs(), {}
+
+
+gymnasium.register(id='stepsignal-random-v0', entry_point='stepsignal.random_scenarios:RandomStepSignal')
+
+
+def family_check(ranges):
+    """IMPROVEMENT-1 on a family: ``CHECK_SCENARIOS`` fixed scenarios (seeds ``CHECK_SEED`` on),
+    scored by their mean reward; the kept policy is measured at the end on the question's scenario
+    (one of the family) with the family's offset range."""
+    envs = [make_env(random_step_scenario(np.random.default_rng(CHECK_SEED + i), ranges), max_offset=ranges.max_offset())
+            for i in range(CHECK_SCENARIOS)]
+    final_env = make_env(question_scenario(), max_offset=ranges.max_offset())
+    return PolicyCheck(envs, every=CHECK_EVERY, final_env=final_env)
+
+
+def evaluate_unseen(agent, ranges, count=UNSEEN_SCENARIOS, first_seed=UNSEEN_SEED):
+    """Generalisation: the noise-free policy on ``count`` scenarios drawn with seeds it never trained on.
+
+    Each scenario is ``RandomStepSignal`` reset with seed ``first_seed + i``; training draws its
+    scenarios from one generator seeded with the run's seed (below 1,000,000).
+    """
+    outcomes = [policy_outcome(agent, make_env(None, seed=first_seed + i, env_class=RandomStepSignal, ranges=ranges))
+                for i in range(count)]
+    distances = sorted(o['l2_distance'] for o in outcomes)
+    solved = sum(o['success'] for o in outcomes)
+    return {
+        'scenarios': count,
+        'seeds': f'{first_seed}-{first_seed + count - 1}',
+        'success_rate': solved / count,
+        'success_text': str(success_rate(solved, count)),  # with its 95% interval
+        'median_l2': distances[count // 2],
+        'worst_l2': distances[-1],
+    }
+
+
+def train_random(out_dir, seed, hp, ranges=None):
+    """Train the fixed agent on the family ``ranges`` (default ``StepRanges()``) and measure it.
+
+    ``result.json`` is the fixed variant's, plus ``unseen``: success on never-seen scenarios.
+    """
+    from fixed.train import train  # late: importing TensorFlow takes seconds
+
+    ranges = ranges or StepRanges()
+    def make_family_env():
+        return make_env(None, seed=seed, env_class=RandomStepSignal, ranges=ranges)
+
+    agent, result = train(out_dir, seed=seed, make_env=make_family_env, hp=hp, check=family_check(ranges))
+    result['unseen'] = evaluate_unseen(agent, ranges)
+    write_json(f'{out_dir}/result.json', result)
+    log.info('seed %d: success on never-seen scenarios: %s', seed, result['unseen']['success_text'])
+    return agent, result

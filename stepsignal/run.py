@@ -1,0 +1,131 @@
+"""The command lines of the two variants: ``python -m original`` and ``python -m fixed``.
+
+  python -m original --out DIR [--seed N]                        the question's setup
+  python -m fixed --out DIR [--seed N] [--steps N]               the fixed setup, question's scenario
+  python -m fixed --out DIR --random-scenarios                   a new step scenario every episode,
+                                                                 then success on never-seen ones
+  python -m fixed --out DIR --input IN (--target T | --target-level L)
+                                                                 your own signal (docs/your_signal.md)
+
+Exit status: 0 done, 2 bad input (nothing written), 130 interrupted by Ctrl-C (results so far
+written). Each variant's ``__main__.py`` hands over to ``main`` here, so that the commands sit
+above the variants and the variants' files mirror each other.
+"""
+import argparse
+import dataclasses
+import importlib
+import logging
+
+from shared.cli import check_output_folder, seed_argument, setup_logging, steps_argument
+from shared.table import help_text
+
+INTERRUPTED = 130  # the shell's status for a run stopped by Ctrl-C (128 + SIGINT)
+USAGE = {
+    'original': 'Run the question\'s setup, bugs included, and write its files into DIR.',
+    'fixed': 'Train the corrected setup and write its results into DIR.',
+}
+
+
+def build_parser(variant, hyperparameters):
+    parser = argparse.ArgumentParser(
+        prog=f'python -m {variant}', description=USAGE[variant],
+        epilog=help_text(hyperparameters, f'hyperparameters ({variant}/hyperparameters.py):'),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--out', required=True, help='folder for every file the run writes')
+    parser.add_argument('--seed', type=seed_argument, default=0,
+                        help='seed for numpy, TensorFlow, Python and the env (0 to 2**32 - 1)')
+    if variant == 'original':
+        return parser
+    parser.add_argument('--steps', type=steps_argument, default=hyperparameters.nb_steps,
+                        help='environment steps in all: training and the checks of the noise-free policy '
+                             f'(default {hyperparameters.nb_steps}, at most 32767)')
+    parser.add_argument('--random-scenarios', action='store_true',
+                        help='train on a new step scenario at every reset (shared.scenario.StepRanges), then '
+                             'measure success on 100 scenarios it never saw (give it --steps 15000: '
+                             'docs/generalisation.md)')
+    own = parser.add_argument_group('your own signal')
+    own.add_argument('--input', help='the signal to process: .wav (8/16/24/32-bit PCM, 32/64-bit float, any '
+                                     'channels), .npy or one-column .csv')
+    target = own.add_mutually_exclusive_group()
+    target.add_argument('--target', help='the signal to match, in any of the same formats')
+    target.add_argument('--target-level', type=float, help='match a flat level instead, such as 0.0')
+    own.add_argument('--sample-rate', type=float, help='samples per second of a .npy or .csv input')
+    own.add_argument('--target-sample-rate', type=float,
+                     help='samples per second of a .npy or .csv target (default: the input\'s)')
+    own.add_argument('--cutoff-range', type=float, nargs=2, metavar=('LOW_HZ', 'HIGH_HZ'),
+                     help='the cutoffs the agent may choose, 0 < LOW < HIGH < Nyquist (default 0.001 Hz '
+                          'to 0.99 x Nyquist)')
+    own.add_argument('--success-rms', type=float,
+                     help='RMS error to the target counted as success (default: the question\'s L2 < 1.0)')
+    own.add_argument('--overwrite', action='store_true', help='replace the results already in --out')
+    return parser
+
+
+def check_modes(parser, args):
+    """The fixed command's three modes exclude each other; say which option is out of place."""
+    own_options = [name for name in ('target', 'target_level', 'sample_rate', 'target_sample_rate',
+                                     'cutoff_range', 'success_rms') if getattr(args, name) is not None]
+    if args.input is None and own_options:
+        parser.error(f'--{own_options[0].replace("_", "-")} needs --input')
+    if args.input is not None and args.target is None and args.target_level is None:
+        parser.error('--input needs a target: --target FILE or --target-level LEVEL')
+    if args.input is not None and args.random_scenarios:
+        parser.error('--random-scenarios draws its own signals; it cannot be used with --input')
+
+
+def main(variant, argv=None):
+    """Parse, check everything that can be checked before TensorFlow loads, then run ``variant``."""
+    hyperparameters = importlib.import_module(f'{variant}.hyperparameters').HYPERPARAMETERS
+    parser = build_parser(variant, hyperparameters)
+    args = parser.parse_args(argv)
+    if variant == 'fixed':
+        check_modes(parser, args)
+    setup_logging()
+    log = logging.getLogger(variant)
+    try:
+        return run(variant, args, hyperparameters, parser, log)
+    except KeyboardInterrupt:  # outside training (keras-rl's fit catches its own)
+        log.warning('interrupted before the results were complete; every file in %s is whole (each is '
+                    'written in one rename), but some may be missing', args.out)
+        return INTERRUPTED
+
+
+def run(variant, args, hyperparameters, parser, log):
+    job = None
+    try:
+        if getattr(args, 'input', None) is None:
+            check_output_folder(args.out, overwrite=True)  # the question's runs replace their files
+        else:
+            from stepsignal.your_signal import prepare
+
+            # Every check before any training, and before TensorFlow's slow import.
+            job = prepare(args.input, args.out, target_path=args.target, target_level=args.target_level,
+                          sample_rate=args.sample_rate, target_sample_rate=args.target_sample_rate,
+                          cutoff_range=args.cutoff_range, success_rms=args.success_rms, overwrite=args.overwrite)
+            log.info('input: %s; target: %s', job.input.describe(), job.target_text)
+    except ValueError as error:  # bad input: said before any work, nothing written
+        parser.exit(2, f'{parser.prog}: error: {error}\n')
+    if variant == 'original':
+        from original.train import train  # late: importing TensorFlow takes seconds
+
+        train(args.out, seed=args.seed)
+        return 0
+    hp = dataclasses.replace(hyperparameters, nb_steps=args.steps)
+    if job is not None:
+        from stepsignal.your_signal import finish, train_on_signal
+
+        _, result = train_on_signal(job, args.seed, hp)
+        finish(job, result)
+    elif args.random_scenarios:
+        from stepsignal.random_scenarios import train_random
+
+        _, result = train_random(args.out, args.seed, hp)
+    else:
+        from fixed.train import train
+
+        _, result = train(args.out, seed=args.seed, hp=hp)
+    if result['interrupted']:
+        log.warning('interrupted: the results after %d of %d steps are in %s', result['steps_trained'],
+                    result['steps'], args.out)
+        return INTERRUPTED
+    return 0
