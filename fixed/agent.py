@@ -9,12 +9,12 @@ from shared import keras_rl  # noqa: F401  (PORT: tf-keras must be set up before
 
 from collections import deque  # FIX-19: FixedDDPGAgent keeps the episode's recent observations
 
-import numpy as np  # FIX-6, FIX-18, FIX-19: FixedDDPGAgent below
+import numpy as np  # FIX-17, FIX-18, FIX-19: the classes below
 from rl.agents import DDPGAgent
 from rl.core import Processor  # FIX-17: ScaleObservations
 from rl.random import GaussianWhiteNoiseProcess  # FIX-11
 from rl.util import get_soft_target_model_updates, huber_loss  # FIX-19: the update, written out below
-from tensorflow.keras import backend as K  # FIX-6, FIX-19
+from tensorflow.keras import backend as K  # FIX-19 (and the penalty beyond FIX-6)
 from tensorflow.keras.initializers import RandomUniform  # FIX-6
 from tensorflow.keras.layers import Activation, Concatenate, Dense, Flatten, Input
 from tensorflow.keras.models import Model, Sequential
@@ -27,7 +27,7 @@ from shared.checks import step_budget  # FIX-15
 from shared.graph import graph_function  # FIX-19: one graph call per update (speed only)
 from shared.replay import ReplayMemory  # FIX-19: float32 batches
 
-# FIX-6: tanh(2) = 0.964: beyond this pre-activation the actor's gradient all but vanishes.
+# Beyond FIX-6: tanh(2) = 0.964: past this pre-activation the actor's gradient all but vanishes.
 TANH_USEFUL_RANGE = 2.0
 
 
@@ -89,7 +89,8 @@ class ScaleObservations(Processor):
 
 
 class FixedDDPGAgent(DDPGAgent):
-    """keras-rl2's DDPGAgent with the fixes keras-rl2 itself needs (FIX-6, -12, -15, -18, -19).
+    """keras-rl2's DDPGAgent with the fixes keras-rl2 itself needs (FIX-12, -15, -18, -19), the
+    saturation penalty (beyond FIX-6) and IMPROVEMENT-3's updates per step.
 
     It computes DDPG's updates exactly as keras-rl2 does (the same Keras models, losses and
     optimizers; ``tests/test_speed.py`` checks the resulting weights), but an update costs one
@@ -109,7 +110,7 @@ class FixedDDPGAgent(DDPGAgent):
 
     def _actor_updates(self, state):
         """The actor's loss on ``state`` and the update ops of its optimizer (and soft target)."""
-        # FIX-6: keras-rl's actor loss is -mean(Q(s, actor(s))). Once a tanh output is pushed
+        # Beyond FIX-6: keras-rl's actor loss is -mean(Q(s, actor(s))). Once a tanh output is pushed
         # into its flat tail (|pre-activation| > 2, |action| > 0.96), its gradient vanishes and
         # the actor sits in a corner of the action space for thousands of steps. Add a penalty
         # that is zero inside that range and grows outside it, so the actor can always come back.
@@ -306,7 +307,7 @@ def build_agent(env, hp=HYPERPARAMETERS, training_steps=None, reference_observat
     warmup_actor = max(hp.batch_size, min(hp.nb_steps_warmup_actor, nb_steps // 10))
     # FIX-22: gamma=0: the fixed env's next observation does not depend on the action (each step
     # filters the same input), so the best action is the one with the best immediate reward.
-    # FIX-18, FIX-19, FIX-12, FIX-15, FIX-6: keras-rl2's own bugs, corrected in FixedDDPGAgent.
+    # FIX-12, FIX-15, FIX-18, FIX-19: keras-rl2's own bugs, corrected in FixedDDPGAgent.
     # FIX-17: the observations scaled to order 1 (ScaleObservations).
     agent = FixedDDPGAgent(nb_actions=nb_actions, actor=actor, critic=critic, critic_action_input=action_input,
                            memory=memory, nb_steps_warmup_critic=warmup_critic,
@@ -314,9 +315,9 @@ def build_agent(env, hp=HYPERPARAMETERS, training_steps=None, reference_observat
                            gamma=hp.gamma, target_model_update=hp.target_model_update, batch_size=hp.batch_size,
                            processor=ScaleObservations(reference_observation),
                            saturation_penalty=hp.saturation_penalty, gradient_steps=hp.gradient_steps)
-    # FIX-6: the actor learns slower than the critic, so that it does not outrun the critic's
-    # estimate into a corner of the action space (the DDPG paper: 10 times slower);
-    # IMPROVEMENT-2: 100 times here, for an actor with 1,200 inputs (hyperparameters.py).
+    # Beyond FIX-6, IMPROVEMENT-2: the actor learns slower than the critic, so that it does not
+    # outrun the critic's estimate into a corner of the action space (the DDPG paper: 10 times
+    # slower; here 100 times, for an actor with 1,200 inputs; hyperparameters.py).
     agent.compile([Adam(learning_rate=hp.actor_learning_rate, clipnorm=hp.clipnorm),
                    Adam(learning_rate=hp.critic_learning_rate, clipnorm=hp.clipnorm)], metrics=['mae'])
     return agent
