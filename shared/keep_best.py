@@ -20,6 +20,7 @@ from rl.callbacks import Callback
 
 log = logging.getLogger(__name__)
 
+
 def split_budget(nb_steps, every, steps_per_check):
     """Divide ``nb_steps`` environment steps into ``(training_steps, checks)``.
 
@@ -27,6 +28,8 @@ def split_budget(nb_steps, every, steps_per_check):
     together never exceed ``nb_steps``: 5,000 steps, a 1-step check every 50,
     give 4,901 training steps and 98 checks.
     """
+    if not every:  # no checks during training: one, of the last iterate, at the end
+        return nb_steps - steps_per_check, 0
     training = nb_steps * every // (every + steps_per_check)
     return training, training // every
 
@@ -58,7 +61,7 @@ class KeepBestPolicy(Callback):
     def on_step_begin(self, step, logs=None):
         # At the start of a step keras-rl has counted every step before it (see ProgressLog).
         trained = int(self.agent.step)
-        if trained and trained % self.every == 0 and (not self.checks or self.checks[-1]['training_step'] != trained):
+        if self.every and trained and trained % self.every == 0 and (not self.checks or self.checks[-1]['training_step'] != trained):
             self._check(trained)
 
     def on_train_end(self, logs=None):
@@ -121,7 +124,7 @@ class PolicyCheck:
 
     def __init__(self, envs, every, final_env=None):
         self.envs = list(envs)
-        self.every = int(every)
+        self.every = int(every) if every else None  # None: only the last iterate, at the end
         self.steps_per_check = len(self.envs)
         self.final_env = self.envs[0] if final_env is None else final_env
         """Where the kept policy is measured once training ends (default: the first check env)."""

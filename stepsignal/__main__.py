@@ -7,6 +7,8 @@
   with ``--continue``). Exit status 1 if an error was found, 0 if not (docs/diagnose.md).
 - ``evaluate --seeds 0-9 [--steps N] [--random-scenarios] [--env NAME=VALUE] [--out DIR]``: train
   the fixed setup on several seeds and measure the success rate with its 95% interval.
+- ``ablate --seeds 0-9 --out DIR [--ladder] [--address HOST:PORT]``: which fixes matter: the fixed
+  setup with one fix reverted at a time, or the fixes added back one at a time (docs/ablation.md).
 - ``bench [--out benchmarks/RESULTS.md] [--seeds N]``: the speed and sample-efficiency benchmark.
 
 The kit's layers: ``shared/`` is the base; ``original/`` and ``fixed/`` are the two variants built
@@ -37,6 +39,7 @@ def main(argv=None):
     commands = parser.add_subparsers(dest='command', required=True)
     commands.add_parser('bench', help='speed and sample efficiency, written to benchmarks/RESULTS.md')
     commands.add_parser('evaluate', help='the fixed setup over several seeds: the success rate')
+    commands.add_parser('ablate', help='which fixes matter: leave-one-out, or the fix ladder')
     compare = commands.add_parser('compare', help='original vs fixed, with a report')
     compare.add_argument('--out', required=True, help='folder for the report and both runs')
     compare.add_argument('--seed', type=seed_argument, default=0, help='seed for both variants (default 0)')
@@ -54,6 +57,9 @@ def main(argv=None):
     if argv[:1] == ['evaluate']:  # so has the evaluation
         from stepsignal.evaluate import main as evaluate
         return evaluate(argv[1:])
+    if argv[:1] == ['ablate']:  # and the ablation
+        from stepsignal.ablation import main as ablate
+        return ablate(argv[1:])
     script_args = []
     if argv[:1] == ['diagnose']:
         own, script_args = split_script_arguments(argv[1:])

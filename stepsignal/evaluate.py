@@ -1,7 +1,7 @@
 """``python -m stepsignal evaluate --seeds 0-9``: train one fixed agent per seed and measure the rate.
 
-Each seed runs ``python -m fixed`` in its own process (``shared.child``), writing into
-``OUT/seed-N/``. Written into OUT:
+Each seed runs ``python -m fixed`` in a fresh process on Ray (``stepsignal.runner``: two at a
+time on this machine, or on a cluster with ``--address``), its files written into ``OUT/seed-N/``. Written into OUT:
 
 - ``summary.md``: one row per seed (cutoff, offset, L2, success, environment steps to the first
   successful policy check, training time) and the success rate with its 95% confidence interval;
@@ -19,14 +19,13 @@ import logging
 import re
 import statistics
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from shared.checks import seed_number
-from shared.child import run_module
 from shared.cli import setup_logging, steps_argument
 from shared.files import save_figure, write_atomic, write_json
 from shared.rates import success_rate
+from stepsignal.runner import Run, run_all
 
 log = logging.getLogger(__name__)
 
@@ -65,19 +64,23 @@ def parse_env(text):
     return key, value
 
 
-def run_seed(seed, out, steps, random_scenarios=False, env=None):
-    """Train one seed in a child process; return its result.json, or a failure record."""
-    folder = out / f'seed-{seed}'
-    arguments = ['--seed', str(seed)] + ([] if steps is None else ['--steps', str(steps)])
-    arguments += ['--random-scenarios'] if random_scenarios else []
-    try:
-        run_module('fixed', folder, arguments, label=f'seed {seed}', env=env)
-    except RuntimeError as error:
-        log.error('seed %d failed; see %s\n%s', seed, folder / 'stdout.txt', error)
-        return {'seed': seed, 'error': str(error).splitlines()[0]}
-    result = json.loads((folder / 'result.json').read_text())
-    log.info('seed %d: L2 %.3f, success %s', seed, result['l2_distance'], result['success'])
-    return result
+def seed_runs(seeds, steps=None, random_scenarios=False, env=None, revert=(), prefix=''):
+    """One ``python -m fixed`` run per seed, into ``PREFIX/seed-N`` (``stepsignal.runner``)."""
+    runs = []
+    for seed in seeds:
+        arguments = ['--seed', str(seed)] + ([] if steps is None else ['--steps', str(steps)])
+        arguments += ['--random-scenarios'] if random_scenarios else []
+        arguments += ['--revert', ','.join(revert)] if revert else []
+        runs.append(Run(f'{prefix}seed-{seed}', 'fixed', tuple(arguments), tuple((env or {}).items())))
+    return runs
+
+
+def load_result(folder, seed, error=None):
+    """A run's result.json, or a failure record with the reason."""
+    path = Path(folder) / 'result.json'
+    if error or not path.is_file():
+        return {'seed': seed, 'error': (error or 'no result.json: the run did not finish').splitlines()[0]}
+    return json.loads(path.read_text())
 
 
 def median_or_never(counts):
@@ -187,7 +190,8 @@ def main(argv=None):
     parser.add_argument('--seeds', type=parse_seeds, default=parse_seeds('0-9'), help='seeds, like 0-9 or 1,4,7')
     parser.add_argument('--steps', type=steps_argument, default=None, help='environment steps per seed (default: fixed\'s own)')
     parser.add_argument('--out', type=Path, default=Path('results/evaluate'), help='folder for all results')
-    parser.add_argument('--jobs', type=int, default=2, help='seeds trained at once (default 2, one per core)')
+    parser.add_argument('--jobs', type=int, default=2, help='seeds trained at once on this machine (default 2, one per core)')
+    parser.add_argument('--address', metavar='HOST:PORT', help='run on this Ray cluster instead of this machine')
     parser.add_argument('--random-scenarios', action='store_true',
                         help='train each seed on random step scenarios and measure it on never-seen ones')
     parser.add_argument('--env', type=parse_env, action='append', default=[], metavar='NAME=VALUE',
@@ -198,9 +202,14 @@ def main(argv=None):
     setup_logging()
     env = dict(args.env)
     args.out.mkdir(parents=True, exist_ok=True)
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        results = list(pool.map(lambda seed: run_seed(seed, args.out, args.steps, args.random_scenarios, env or None),
-                                args.seeds))
+    runs = seed_runs(args.seeds, args.steps, args.random_scenarios, env)
+    interrupted = False
+    try:
+        outcome = run_all(runs, args.out, address=args.address, parallel=args.jobs)
+    except KeyboardInterrupt:
+        interrupted, outcome = True, {run.label: None for run in runs if (args.out / run.label / 'result.json').is_file()}
+    results = [load_result(args.out / run.label, seed, outcome[run.label]) if run.label in outcome
+               else {'seed': seed, 'error': 'not run: interrupted'} for run, seed in zip(runs, args.seeds)]
     summary = summarise(results)
     world = ', '.join(f'{k}={v}' for k, v in env.items()) or 'default environment'
     text = f'Rounding world: {world}.\n\n' + table(results, summary)
@@ -208,6 +217,8 @@ def main(argv=None):
     write_json(args.out / 'summary.json', {'environment': env, 'summary': summary, 'seeds': results})
     write_atomic(args.out / 'summary.md', lambda f: f.write((text + '\n').encode()))
     print(text)
+    if interrupted:
+        return 130
     return 0 if not summary['failed_to_run'] else 1
 
 

@@ -2,6 +2,7 @@
 
   python -m original --out DIR [--seed N]                        the question's setup
   python -m fixed --out DIR [--seed N] [--steps N]               the fixed setup, question's scenario
+  python -m fixed --out DIR --revert 4,6,23                      the same with FIX-4, -6, -23 undone
   python -m fixed --out DIR --random-scenarios                   a new step scenario every episode,
                                                                  then success on never-seen ones
   python -m fixed --out DIR --input IN (--target T | --target-level L)
@@ -39,6 +40,9 @@ def build_parser(variant, hyperparameters):
     parser.add_argument('--steps', type=steps_argument, default=hyperparameters.nb_steps,
                         help='environment steps in all: training and the checks of the noise-free policy '
                              f'(default {hyperparameters.nb_steps}, at most 32767)')
+    parser.add_argument('--revert', type=revert_argument, default=(), metavar='4,6,23',
+                        help='undo these fixes (numbers, or IMPROVEMENT-n / In) and keep every other one: the '
+                             'original\'s behaviour for each (stepsignal/reverts.py, docs/ablation.md)')
     parser.add_argument('--random-scenarios', action='store_true',
                         help='train on a new step scenario at every reset (shared.scenario.StepRanges), then '
                              'measure success on 100 scenarios it never saw (give it --steps 15000: '
@@ -59,6 +63,15 @@ def build_parser(variant, hyperparameters):
                      help='RMS error to the target counted as success (default: the question\'s L2 < 1.0)')
     own.add_argument('--overwrite', action='store_true', help='replace the results already in --out')
     return parser
+
+
+def revert_argument(text):
+    from stepsignal.reverts import parse_fix_list
+
+    try:
+        return parse_fix_list(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def check_modes(parser, args):
@@ -110,20 +123,31 @@ def run(variant, args, hyperparameters, parser, log):
 
         train(args.out, seed=args.seed)
         return 0
-    hp = dataclasses.replace(hyperparameters, nb_steps=args.steps)
-    if job is not None:
-        from stepsignal.your_signal import finish, train_on_signal
+    from stepsignal.reverts import reverted, reverted_hyperparameters
 
-        _, result = train_on_signal(job, args.seed, hp)
-        finish(job, result)
-    elif args.random_scenarios:
-        from stepsignal.random_scenarios import train_random
+    hp = reverted_hyperparameters(dataclasses.replace(hyperparameters, nb_steps=args.steps), args.revert)
+    if args.revert:
+        log.info('reverted: %s; every other fix in place', ', '.join(args.revert))
+    with reverted(args.revert):
+        if job is not None:
+            from stepsignal.your_signal import finish, train_on_signal
 
-        _, result = train_random(args.out, args.seed, hp)
-    else:
-        from fixed.train import train
+            _, result = train_on_signal(job, args.seed, hp)
+            finish(job, result)
+        elif args.random_scenarios:
+            from stepsignal.random_scenarios import train_random
 
-        _, result = train(args.out, seed=args.seed, hp=hp)
+            _, result = train_random(args.out, args.seed, hp)
+        else:
+            from fixed.train import train
+
+            _, result = train(args.out, seed=args.seed, hp=hp)
+    # Which fixes were undone (none: the fixed setup), beside what the run did. The table in
+    # result.json is the one the fixed code read: a revert changes it where the fix is a number in it.
+    from shared.files import write_json
+
+    result['reverted'] = list(args.revert)
+    write_json(f'{args.out}/result.json', result)
     if result['interrupted']:
         log.warning('interrupted: the results after %d of %d steps are in %s', result['steps_trained'],
                     result['steps'], args.out)
