@@ -224,7 +224,8 @@ def write_report(out, numbers, wall):
         '## Every bug and its fix',
         '',
         f"Each is marked `# BUG-n` in `original/` and `# FIX-n` in `fixed/`; [docs/bugs.md]({docs_link(out)}) "
-        'has its symptom, cause, fix and tests.',
+        'has its symptom, cause, fix and tests. Which of them matter for learning, measured over seeds with '
+        f"each fix reverted alone and the fixes added back one at a time: [docs/ablation.md]({docs_link(out, page='ablation.md')}).",
         '',
         '| n | where | effect in the original |',
         '|---|---|---|',
