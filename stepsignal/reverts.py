@@ -97,16 +97,18 @@ def _filter_the_previous_output(stack):
     _swap(stack, StepSignal, '_get_obs', _get_obs)
 
 
-def _never_end_an_episode(stack):
+def _success_does_not_end_an_episode(stack):
     from fixed.env import StepSignal
 
     step = StepSignal.step
 
-    def never_ending_step(self, action):
+    def step_without_an_end(self, action):
         obs, reward, _, _, info = step(self, action)
-        return obs, reward, False, False, info  # BUG-3: neither success nor a time limit ends it
+        # BUG-3: the env never ends an episode, not even on success; only the caller's step limit
+        # does (the question's fit(nb_max_episode_steps=...), here the time limit).
+        return obs, reward, False, self.elapsed_steps >= self.max_episode_steps, info
 
-    _swap(stack, StepSignal, 'step', never_ending_step)
+    _swap(stack, StepSignal, 'step', step_without_an_end)
 
 
 def _question_warmups(stack):
@@ -165,7 +167,16 @@ def _ornstein_uhlenbeck_noise(stack):
 
 def _time_limit_as_terminal(stack):
     import fixed.agent
+    from fixed.env import StepSignal
+    from original.hyperparameters import HYPERPARAMETERS as question
 
+    init = StepSignal.__init__
+
+    def __init__(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self.max_episode_steps = question.max_episode_steps  # BUG-12: the question's 5-step limit
+
+    _swap(stack, StepSignal, '__init__', __init__)
     reporter_step = fixed.agent._TruncationReporter.step
 
     def step(self, action):
@@ -221,14 +232,15 @@ def _question_critic(stack):
 REVERTS = {
     'FIX-1': Revert('rescaling that forgets low (no negative offset)', patch=_rescale_without_low),
     'FIX-2': Revert('each step filters the previous output', patch=_filter_the_previous_output),
-    'FIX-3': Revert('episodes never end', patch=_never_end_an_episode),
+    'FIX-3': Revert('success does not end an episode', patch=_success_does_not_end_an_episode),
     'FIX-4': Revert('warmups of 2,000 and 10,000 steps', patch=_question_warmups),
     'FIX-5': Revert('replay memory of 2,000', hyperparameters=('memory_limit',)),
     'FIX-6': Revert('linear actor, no saturation penalty', hyperparameters=('saturation_penalty',), patch=_linear_actor),
     'FIX-7': Revert('float16 action bounds', patch=_float16_bounds),
     'FIX-8': Revert('(b, a) filter', patch=_transfer_function_filter),
     'FIX-11': Revert('Ornstein-Uhlenbeck noise, constant within an episode', patch=_ornstein_uhlenbeck_noise),
-    'FIX-12': Revert('time limit stored as terminal', patch=_time_limit_as_terminal),
+    'FIX-12': Revert('5-step episodes, their time limit stored as terminal', hyperparameters=('max_episode_steps',),
+                     patch=_time_limit_as_terminal),
     'FIX-17': Revert('raw observations', patch=_raw_observations),
     'FIX-18': Revert('unclipped actions in memory', patch=_store_unclipped_actions),
     'FIX-21': Revert('L2 reward (grows with length)', patch=_distance_that_grows_with_length),

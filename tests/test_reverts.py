@@ -81,15 +81,15 @@ def test_revert_2_the_same_action_twice_gives_two_signals(scenario):
     np.testing.assert_array_equal(second['observation'], second['achieved_goal'])  # it sees its own output
 
 
-def test_revert_3_the_episode_never_ends_not_even_on_success(scenario):
+def test_revert_3_success_does_not_end_the_episode(scenario):
     with reverted(('FIX-3',)):
         env = fixed_env(scenario)
         env.reset()
-        best = [-1.0, (1.0 + env.physical_high[1]) / (2 * env.physical_high[1]) * 2 - 1]  # offset 1.0
-        for _ in range(30):
+        best = [-1.0, 1.0 / env.physical_high[1]]  # the lowest cutoff, offset 1.0: success
+        for step in range(1, env.max_episode_steps + 1):
             _, _, terminated, truncated, info = env.step(np.array(best))
-            assert not terminated and not truncated
-    assert info['is_success']
+            assert info['is_success'] and not terminated  # as test_bug_3: success ends nothing
+            assert truncated == (step == env.max_episode_steps)  # only the caller's step limit does
 
 
 def test_revert_4_a_short_fit_changes_no_weight(tmp_path):
@@ -136,8 +136,9 @@ def test_revert_12_time_limits_are_stored_as_terminal(scenario):
     from fixed.agent import build_agent
     from stepsignal.any_signal import make_env
 
-    env = make_env(scenario, max_episode_steps=5, distance_threshold=1e-9)  # never succeeds
     with reverted(('FIX-12',)):
+        env = make_env(scenario, distance_threshold=1e-9)  # never succeeds
+        assert env.unwrapped.max_episode_steps == 5  # the question's nb_max_episode_steps
         agent = build_agent(env, training_steps=30, reference_observation=env.reset())
         agent.fit(env, nb_steps=30, verbose=0)
     terminals = agent.memory.terminals1[:agent.memory.nb_entries]
