@@ -11,8 +11,10 @@ Everything is measured on this machine in this run, so the ratios compare like w
 - scaling: time per environment step, per training step and peak memory as the signal grows,
   with the agent's compact observation and, for comparison, with every sample.
 
-The table is printed and written to ``benchmarks/RESULTS.md`` (atomically) with the machine,
-the versions and the date.
+The table is printed, and written (atomically, with the machine, the versions and the date) to
+the file ``--out`` names: ``--out benchmarks/RESULTS.md`` replaces the kit's tracked results.
+``--quick`` measures each part once, small (about a minute and a half on 2 cores): a newcomer's
+check that the numbers on their machine look like the tracked ones, not a result to publish.
 """
 import argparse
 import contextlib
@@ -29,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.cli import setup_logging
+from shared.cli import check_output_folder, setup_logging
 from shared.files import write_atomic
 from shared.rates import success_rate
 
@@ -310,9 +312,18 @@ def summarise(seeds_found):
     return f'median {int(np.median(found))}, range {min(found)}-{max(found)}; {reached}'
 
 
+QUICK = {'env_steps': 500, 'training_steps': 500, 'rounds': 1, 'seeds': 1, 'optimiser_seeds': (0,),
+         'scaling': ((600, 'compact'), (16000, 'compact'))}
+"""What ``--quick`` measures: each part once and small."""
+FULL = {'env_steps': 2000, 'training_steps': 1000, 'rounds': 3, 'seeds': 10, 'optimiser_seeds': (0, 1, 2),
+        'scaling': SCALING_CASES}
+"""What the full benchmark measures (``--seeds`` sets the sample-efficiency seeds)."""
 
-def sb3_lines(sb3):
+
+def sb3_lines(sb3, quick=False):
     """The report's paragraph on Stable-Baselines3, or the note that it was skipped."""
+    if quick:
+        return ['Stable-Baselines3 TD3 and SAC: skipped by `--quick`.']
     if sb3 is None:
         return ['Stable-Baselines3 TD3 and SAC: skipped, the optional extra is not installed '
                 '(`python3 -m pip install -e ".[bench]"`, which adds stable-baselines3 and a CPU build of torch).']
@@ -338,12 +349,15 @@ def report(results):
     lines = [
         '# Benchmark results',
         '',
-        f"Measured {results['date']} in one run of `python -m stepsignal bench` on {results['machine']}.",
+        f"Measured {results['date']} in one run of `python -m stepsignal bench{' --quick' if results['quick'] else ''}` "
+        f"on {results['machine']}." + (' A quick run: each part once and small; the full benchmark is the one to '
+                                        'compare with benchmarks/RESULTS.md.' if results['quick'] else ''),
         '',
         '| package | version |', '|---|---|',
         *[f'| {name} | {version} |' for name, version in results['versions'].items()],
         '',
-        '## Training throughput (same networks, batch 64, one update per step, memory, env; warmup 100, 1,000 steps)',
+        f"## Training throughput (same networks, batch 64, one update per step, memory, env; warmup 100, "
+        f"{results['training_steps']:,} steps)",
         '',
         'Stock and fixed alternate, with fresh agents each round.',
         '',
@@ -380,7 +394,7 @@ def report(results):
         'times fewer reward evaluations than the agent needs environment steps (the table). DDPG pays that '
         'back only when one trained policy must serve many inputs and targets without searching again.',
         '',
-        *sb3_lines(results.get('sb3')),
+        *sb3_lines(results.get('sb3'), results['quick']),
         '',
         '## Scaling with the signal length (3 s of signal; fresh process per size)',
         '',
@@ -406,30 +420,46 @@ def report(results):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m stepsignal bench', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--out', type=Path, default=Path('benchmarks/RESULTS.md'), help='where to write the table')
-    parser.add_argument('--seeds', type=int, default=10, help='seeds for the sample-efficiency part (default 10)')
+    parser.add_argument('--out', type=Path, default=None,
+                        help='also write the table to this file (benchmarks/RESULTS.md holds the tracked one)')
+    parser.add_argument('--quick', action='store_true', help='each part once and small: about a minute and a half')
+    parser.add_argument('--seeds', type=int, default=None, help='seeds for the sample-efficiency part (default 10; '
+                                                                 '1 with --quick)')
     args = parser.parse_args(argv)
     setup_logging()
-    if args.seeds < 1:
-        parser.error(f'--seeds must be at least 1, got {args.seeds}')
+    plan = dict(QUICK if args.quick else FULL)
+    if args.seeds is not None:
+        if args.seeds < 1:
+            parser.error(f'--seeds must be at least 1, got {args.seeds}')
+        plan['seeds'] = args.seeds
+    if args.out is not None:
+        try:
+            check_output_folder(args.out.parent or Path('.'))
+        except ValueError as error:
+            parser.error(str(error).replace('--out', '--out\'s folder', 1))
     results = {'date': date.today().isoformat(), 'machine': f'{platform.machine()}, {os.cpu_count()} cores, '
-               f'{platform.python_implementation()} {platform.python_version()}', 'versions': versions()}
+               f'{platform.python_implementation()} {platform.python_version()}', 'versions': versions(),
+               'quick': args.quick, 'training_steps': plan['training_steps']}
     log.info('environment throughput')
-    results['env'] = bench_env()
+    results['env'] = bench_env(plan['env_steps'])
     log.info('training throughput: stock keras-rl2 vs fixed')
-    results['training'] = bench_training()
-    results['efficiency_seeds'] = f'0-{args.seeds - 1}'
+    results['training'] = bench_training(steps=plan['training_steps'], rounds=plan['rounds'])
+    results['efficiency_seeds'] = f"0-{plan['seeds'] - 1}" if plan['seeds'] > 1 else '0'
     results['ddpg_steps'] = []
-    for seed in range(args.seeds):
+    for seed in range(plan['seeds']):
         log.info('sample efficiency: seed %d', seed)
         results['ddpg_steps'].append(steps_to_success(seed))
-    results['optimiser_seeds'] = '0-2'
-    results['optimisers'] = bench_optimisers()
-    log.info('Stable-Baselines3 TD3 and SAC, if installed')
-    results['sb3'] = bench_sb3()
-    results['scaling'] = bench_scaling()
+    seeds = plan['optimiser_seeds']
+    results['optimiser_seeds'] = f'{seeds[0]}-{seeds[-1]}' if len(seeds) > 1 else str(seeds[0])
+    results['optimisers'] = bench_optimisers(seeds)
+    if not args.quick:
+        log.info('Stable-Baselines3 TD3 and SAC, if installed')
+        results['sb3'] = bench_sb3()
+    results['scaling'] = bench_scaling(plan['scaling'])
     text = report(results)
-    write_atomic(args.out, lambda handle: handle.write(text.encode('utf-8')))
+    if args.out is not None:
+        write_atomic(args.out, lambda handle: handle.write(text.encode('utf-8')))
+        log.info('wrote %s', args.out)
     print(text)
     return 0
 
