@@ -63,7 +63,8 @@ class StepSignal(GoalEnv):
     ## Action Space
     ``Box(-1, 1, (2,), float32)``: ``[cutoff, offset]``, each mapped onto its physical range so
     that -1 gives the lowest value and +1 the highest (FIX-1, FIX-7): the cutoff on a log scale
-    from 0.001 Hz to 0.99 x Nyquist (linearly, every cutoff below 0.03 Hz would share the last
+    from 0.001 Hz (or, at audio rates, the lowest cutoff the filter applies accurately:
+    ``shared.filters.lowest_accurate_cutoff``) to 0.99 x Nyquist (linearly, every cutoff below 0.03 Hz would share the last
     0.2% of the range), the offset linearly onto ``[-max_offset, max_offset]``, where
     ``max_offset`` is the spread of both signals together. Actions outside [-1, 1] are clipped.
 
@@ -101,7 +102,8 @@ class StepSignal(GoalEnv):
                          - min(min(self.desired_signal), min(self.signal)))
         # FIX-7: the physical bounds stay float64 (float16 rounded them onto Nyquist), the highest
         # cutoff a safe margin below Nyquist at any rate; the agent sees [-1, 1] in float32 (FIX-1).
-        self.physical_low = np.array([10e-4, -float(max_offset)])
+        # FIX-8: and the lowest cutoff never below what the filter applies accurately at this rate.
+        self.physical_low = np.array([max(10e-4, filters.lowest_accurate_cutoff(self.sample_rate)), -float(max_offset)])
         self.physical_high = np.array([0.99 * (self.sample_rate / 2), float(max_offset)])
         self.action_space = spaces.Box(low=-1.0, high=1.0, shape=(2,), dtype=np.float32)
         obs = self._get_obs()

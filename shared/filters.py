@@ -64,3 +64,19 @@ def sosfiltfilt(sos, data):
 def min_signal_length(order=4):
     """The shortest signal ``sosfiltfilt`` can filter with its padding, plus one."""
     return 3 * (2 * math.ceil(order / 2) + 1) + 1
+
+
+LOWEST_ACCURATE_NORMALIZED_CUTOFF = 2e-5
+"""The lowest cutoff, as a fraction of Nyquist, at which these 4th-order sections pass a constant
+to within a relative error of 1e-6.
+
+Below it the poles sit so close to z = 1 that the sections' coefficients cannot hold the filter in
+float64: measured on constants of 600 to 300,000 samples, the error was 2.5e-6 at 5e-6 x Nyquist,
+up to 1.0e-6 between 1e-5 and 1.26e-5, and at most 5e-7 from 2e-5 up; from 5e-9 x Nyquist scipy's
+``sosfilt_zi`` fails with a singular matrix. At the question's 30 Hz the floor is 3e-4 Hz, below
+its lowest cutoff of 0.001 Hz; at 48 kHz it is 0.48 Hz, at 384 kHz 3.84 Hz."""
+
+
+def lowest_accurate_cutoff(sample_rate):
+    """The lowest cutoff in Hz that the filter applies accurately at ``sample_rate``."""
+    return LOWEST_ACCURATE_NORMALIZED_CUTOFF * sample_rate / 2

@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+from fixed.hyperparameters import HYPERPARAMETERS
 from shared.cli import setup_logging, steps_argument
 from shared.files import save_figure, write_atomic, write_json
 from shared.rates import success_rate
@@ -130,7 +131,7 @@ def about_the_run(args, kind):
         'date': datetime.date.today().isoformat(),
         'machine': machine(),
         'seeds': args.seeds,
-        'steps': args.steps or 5000,
+        'steps': args.steps or HYPERPARAMETERS.nb_steps,
         'environment': dict(args.env),
     }
 
@@ -151,7 +152,8 @@ def header(about, title):
     return [f'# {title}', '',
             f"Made by `{about['command']}` on {about['date']} ({about['machine']}; {world}). Seeds "
             f"{format_seeds(about['seeds'])}; every run has {about['steps']:,} environment steps "
-            + ("(the fixed setup's budget, " if about['steps'] == 5000 else "(the fixed setup's budget is 5,000; ")
+            + ("(the fixed setup's budget, " if about['steps'] == HYPERPARAMETERS.nb_steps
+               else f"(the fixed setup's budget is {HYPERPARAMETERS.nb_steps:,}; ")
             + "not the question's 10: with 10 steps nothing learns, whatever is fixed). Success is the "
             "question's: the kept noise-free policy's L2 distance to the goal below 1.0."
             + (' **Interrupted**: runs that had not finished count as failed to run.' if about.get('interrupted')
@@ -256,6 +258,9 @@ def main(argv=None):
     parser.add_argument('--ladder', action='store_true', help='the fix ladder instead of leave-one-out')
     parser.add_argument('--fixes', type=fix_list_argument, default=SWITCHES, metavar='4,6,23',
                         help='only these switches (default: all of them)')
+    parser.add_argument('--resume', action='store_true',
+                        help='keep the runs already in OUT that match this grid (seed, steps, reverted fixes) '
+                             'and run only the others: to go on after Ctrl-C')
     parser.add_argument('--address', metavar='HOST:PORT', help='run on this Ray cluster instead of this machine')
     parser.add_argument('--jobs', type=int, default=2, help='runs at once on this machine (default 2, one per core)')
     parser.add_argument('--env', type=parse_env, action='append', default=[], metavar='NAME=VALUE',
@@ -269,6 +274,10 @@ def main(argv=None):
     runs = [run for setup in setups
             for run in seed_runs(args.seeds, args.steps, env=dict(args.env), revert=setup.reverted,
                                  prefix=f'runs/{setup.label}/')]
+    if args.resume:
+        done = [run for run in runs if finished_as_planned(args.out / run.label, run, args.steps)]
+        log.info('resuming: %d of %d runs are already in %s', len(done), len(runs), args.out)
+        runs = [run for run in runs if run not in done]
     log.info('%d setups x %d seeds', len(setups), len(args.seeds))
     interrupted = False
     try:
@@ -287,6 +296,21 @@ def main(argv=None):
     (write_ladder if args.ladder else write_leave_one_out)(args.out, about, summaries)
     log.info('wrote %s', args.out / ('ladder.md' if args.ladder else 'ablation.md'))
     return 130 if interrupted else 0
+
+
+def finished_as_planned(folder, run, steps):
+    """True if ``folder`` holds a finished run with the seed, budget and reverted fixes ``run`` asks for."""
+    import json
+
+    try:
+        result = json.loads((folder / 'result.json').read_text())
+    except (OSError, ValueError):
+        return False
+    arguments = list(run.arguments)
+    seed = int(arguments[arguments.index('--seed') + 1])
+    reverted = arguments[arguments.index('--revert') + 1].split(',') if '--revert' in arguments else []
+    return (result.get('seed') == seed and result.get('steps') == (steps or HYPERPARAMETERS.nb_steps)
+            and sorted(result.get('reverted', [None])) == sorted(reverted) and not result.get('interrupted'))
 
 
 def fix_list_argument(text):

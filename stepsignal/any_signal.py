@@ -23,8 +23,9 @@ class AnySignal(StepSignal):
     - ``input_signal``, ``desired_signal``: 1-D arrays of the same length (at least
       ``shared.filters.min_signal_length()`` samples), all finite.
     - ``sample_rate``: samples per second, > 0.
-    - ``cutoff_range``: ``(lowest, highest)`` cutoff in Hz, ``0 < lowest < highest < Nyquist``.
-      Default ``(1e-3, 0.99 * Nyquist)``, the fixed env's own.
+    - ``cutoff_range``: ``(lowest, highest)`` cutoff in Hz, ``0 < lowest < highest < Nyquist``, and
+      the lowest at least ``shared.filters.lowest_accurate_cutoff(sample_rate)``. Default the fixed
+      env's own: 0.001 Hz (or that floor, at audio rates) to 0.99 x Nyquist.
     - ``distance_threshold``: L2 distance counted as success, default 1.0 (the question's 10e-1).
     - ``max_episode_steps``: the time limit, default the fixed env's (10).
     - ``max_offset``: the offset range is ``[-max_offset, max_offset]``; default the spread of
@@ -51,6 +52,11 @@ class AnySignal(StepSignal):
             raise ValueError(f'max_episode_steps must be an integer >= 1, got {max_episode_steps!r}')
         super().__init__(input_signal, sample_rate, desired_signal)
         low, high = cutoff_range or (self.physical_low[0], self.physical_high[0])  # the fixed env's own
+        floor = filters.lowest_accurate_cutoff(sample_rate)
+        if low < floor:
+            raise ValueError(f'cutoff_range starts at {low:g} Hz, below {floor:.3g} Hz: at {sample_rate:g} samples per '
+                             f'second no 4th-order low-pass passes a constant to within 1e-6 below that '
+                             f'(docs/your_signal.md); give a lowest cutoff of at least {floor:.3g} Hz')
         if not low < high:
             raise ValueError(f'sample_rate {sample_rate} Hz is too low for the lowest cutoff {low} Hz; pass '
                              f'cutoff_range=(low, high) with 0 < low < high < {sample_rate / 2}')

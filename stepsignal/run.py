@@ -57,8 +57,8 @@ def build_parser(variant, hyperparameters):
     own.add_argument('--target-sample-rate', type=float,
                      help='samples per second of a .npy or .csv target (default: the input\'s)')
     own.add_argument('--cutoff-range', type=float, nargs=2, metavar=('LOW_HZ', 'HIGH_HZ'),
-                     help='the cutoffs the agent may choose, 0 < LOW < HIGH < Nyquist (default 0.001 Hz '
-                          'to 0.99 x Nyquist)')
+                     help='the cutoffs the agent may choose, 0 < LOW < HIGH < Nyquist (default 0.001 Hz, or at '
+                          'audio rates the lowest the filter applies accurately, 2e-5 x Nyquist, to 0.99 x Nyquist)')
     own.add_argument('--success-rms', type=float,
                      help='RMS error to the target counted as success (default: the question\'s L2 < 1.0)')
     own.add_argument('--overwrite', action='store_true', help='replace the results already in --out')

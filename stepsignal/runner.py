@@ -55,12 +55,16 @@ def _run_in_worker(run):
 def run_all(runs, out, address=None, parallel=2):
     """Run every one of ``runs``; return ``{label: error or None}`` for those that finished.
 
+    ``runs`` may be empty (everything was there already): then Ray is not started.
+
     Files go to ``out / run.label`` as each run finishes. Raises ``KeyboardInterrupt`` after
     stopping the grid on Ctrl-C (finished runs are already written).
     """
+    out = Path(out)
+    if not runs:
+        return {}
     import ray
 
-    out = Path(out)
     if address:
         ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level='ERROR')
     else:

@@ -116,9 +116,12 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
             raise ValueError(f'--success-rms must be a positive number, got {success_rms!r}')
         env_kwargs['distance_threshold'] = rms * np.sqrt(len(mono))  # the env counts success in L2
     try:  # the env's own checks: length, cutoff range against Nyquist, threshold
-        AnySignal(mono, rate, desired, **env_kwargs)
+        env = AnySignal(mono, rate, desired, **env_kwargs)
     except ValueError as error:
         raise ValueError(f'input {str(source.path)!r}: {error}') from None
+    if cutoff_range is None and env.cutoff_range[0] > 1e-3:
+        log.info('cutoffs from %.3g Hz: below that, at %g samples per second, the filter cannot pass a constant '
+                 'to within 1e-6 (docs/your_signal.md)', env.cutoff_range[0], rate)
 
     time = np.arange(len(mono)) / rate
     scenario = Scenario(time=time, input_signal=mono, desired_signal=desired, sample_rate=rate)

@@ -211,3 +211,15 @@ def test_the_ablation_runs_a_tiny_grid_through_a_local_ray(tmp_path):
     rungs = json.loads((ladder / 'ladder.json').read_text())['rungs']
     assert [(r['label'], r['reverted']) for r in rungs] == [('original', ['FIX-4', 'FIX-6']), ('+FIX-4', ['FIX-6']),
                                                              ('+FIX-6', [])]
+
+
+def test_resume_keeps_only_runs_that_match_the_grid(tmp_path):
+    from stepsignal.ablation import finished_as_planned
+    from stepsignal.runner import Run
+
+    run = Run('runs/x/seed-3', 'fixed', ('--seed', '3', '--revert', 'FIX-6,FIX-4'))
+    (tmp_path / 'result.json').write_text(json.dumps({'seed': 3, 'steps': 5000, 'reverted': ['FIX-4', 'FIX-6']}))
+    assert finished_as_planned(tmp_path, run, None)
+    assert not finished_as_planned(tmp_path, run, 300)  # another budget
+    assert not finished_as_planned(tmp_path, run._replace(arguments=('--seed', '3')), None)  # other fixes
+    assert not finished_as_planned(tmp_path / 'missing', run, None)

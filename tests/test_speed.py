@@ -95,3 +95,20 @@ def test_env_filter_equals_scipys_sosfiltfilt_bit_for_bit(nyquist, cutoff, dtype
     channels = np.column_stack([data, data[::-1]])  # several channels: each as if alone (your own signal)
     np.testing.assert_array_equal(butter_lowpass_filter(channels, cutoff, nyquist),
                                   signal.sosfiltfilt(sos, channels, axis=0))
+
+
+@pytest.mark.parametrize('rate', [30, 8000, 16000, 44100, 48000, 96000, 192000, 384000])
+def test_the_lowest_cutoff_passes_a_constant_at_every_rate(rate):
+    """FIX-8 at audio rates: the env's lowest cutoff passes a constant to within 1e-6, up to 384 kHz.
+
+    Below ``shared.filters.lowest_accurate_cutoff`` it does not (0.018 off at 0.001 Hz and 48 kHz)
+    and at 384 kHz scipy could not even set the filter up; the env's range starts there instead.
+    """
+    from fixed.env import StepSignal
+
+    n = int(min(rate, 48000))
+    env = StepSignal(np.full(n, 0.5), rate, np.full(n, 0.3))
+    env.reset()
+    *_, info = env.step(np.array([-1.0, 0.0], dtype=np.float32))
+    assert info['cutoff_hz'] == pytest.approx(max(1e-3, 2e-5 * rate / 2))
+    assert np.max(np.abs(env.signal - 0.5)) / 0.5 < 1e-6 + 1e-7  # float32 output: its own rounding is 6e-8
