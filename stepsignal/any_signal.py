@@ -31,7 +31,7 @@ class AnySignal(StepSignal):
     - ``max_offset``: the offset range is ``[-max_offset, max_offset]``; default the spread of
       both signals together.
 
-    ``gymnasium.utils.env_checker.check_env`` passes without warnings.
+    ``gymnasium.utils.env_checker.check_env`` passes; it warns that the observation spaces are unbounded.
     """
 
     metadata = {'render_modes': []}
