@@ -7,6 +7,7 @@ the raw action, what the env applied and the distance to the goal, and whether f
 weight.
 """
 import logging
+import os
 import time  # IMPROVEMENT-1: the result says how long training took
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import gymnasium  # PORT: Gymnasium
 from .agent import build_agent
 from .env import FlattenDictWrapper
 from .hyperparameters import HYPERPARAMETERS
-from shared.files import write_json
+from shared.files import write_json, write_weights
 from shared.keep_best import KeepBestPolicy, PolicyCheck, policy_outcome, split_budget  # IMPROVEMENT-1
 from shared.old_step_api import OldStepAPI  # PORT: keras-rl2 speaks gym's old step API
 from shared.progress import ProgressLog  # FIX-14: a progress line instead of keras' per-episode print
@@ -48,8 +49,17 @@ def describe_step(reward, info, printed):
     return {'cutoff_hz': info['cutoff_hz'], 'offset': info['offset'], 'l2_distance': info['l2_distance']}
 
 
-# PORT: keras-rl2's save_weights works on tf-keras when the file name ends in .h5 (HDF5), so the
-# fixed agent uses it (the original needs its own save_weights: see original/train.py).
+def save_weights(agent, filepath):
+    """PORT: ``agent.save_weights(filepath, overwrite=True)``, written as HDF5 as Keras 2 did.
+
+    keras-rl2 passes the ``.h5f`` name to tf-keras, which then picks TensorFlow's checkpoint
+    format instead of HDF5 and fails on the critic's never-initialised optimizer step counter
+    (no gradient step ever ran, BUG-4). Same file names as keras-rl: ``*_actor.h5f``, ``*_critic.h5f``;
+    each written whole or not at all (``shared.files.write_weights``).
+    """
+    stem, extension = os.path.splitext(filepath)
+    write_weights(agent.actor, stem + '_actor' + extension)
+    write_weights(agent.critic, stem + '_critic' + extension)
 
 
 def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None):  # IMPROVEMENT-1: check
@@ -97,8 +107,7 @@ def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None):  
 
     # FIX-16: the history as JSON: plain numbers any tool can read, nothing runs when loaded.
     write_json(out / 'history.json', {key: [float(v) for v in values] for key, values in hist.history.items()})
-    (out / 'weights').mkdir(exist_ok=True)  # PORT: .h5 names, in a folder of their own
-    agent.save_weights(str(out / 'weights' / '{}_weights.h5'.format(FILENAME)), overwrite=True)
+    save_weights(agent, str(out / 'weights' / '{}_weights.h5'.format(FILENAME)))  # FIX-16: HDF5 files named .h5
     result = {
         'variant': __package__,
         'seed': seed,

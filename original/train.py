@@ -18,7 +18,7 @@ import gym
 from .agent import build_agent
 from .env import FlattenDictWrapper
 from .hyperparameters import HYPERPARAMETERS
-from shared.files import write_json
+from shared.files import write_json, write_weights
 from shared.scenario import question_scenario
 from shared.seeding import seed_everything
 from shared.table import as_record
@@ -51,12 +51,12 @@ def save_weights(agent, filepath):
 
     keras-rl2 passes the ``.h5f`` name to tf-keras, which then picks TensorFlow's checkpoint
     format instead of HDF5 and fails on the critic's never-initialised optimizer step counter
-    (no gradient step ever ran, BUG-4). Same file names as keras-rl: ``*_actor.h5f``, ``*_critic.h5f``.
+    (no gradient step ever ran, BUG-4). Same file names as keras-rl: ``*_actor.h5f``, ``*_critic.h5f``;
+    each written whole or not at all (``shared.files.write_weights``).
     """
     stem, extension = os.path.splitext(filepath)
-    os.makedirs(os.path.dirname(filepath), exist_ok=True)
-    agent.actor.save_weights(stem + '_actor' + extension, overwrite=True, save_format='h5')
-    agent.critic.save_weights(stem + '_critic' + extension, overwrite=True, save_format='h5')
+    write_weights(agent.actor, stem + '_actor' + extension)
+    write_weights(agent.critic, stem + '_critic' + extension)
 
 
 def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS):

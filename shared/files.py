@@ -35,3 +35,21 @@ def save_figure(figure, path):
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
     write_atomic(path, lambda handle: handle.write(buffer.getvalue()))
+
+
+def write_weights(model, path):
+    """A Keras model's weights as HDF5 at ``path``, written whole or not at all.
+
+    tf-keras writes the file in place, so a run stopped while saving would leave a file h5py
+    cannot open: it writes a temporary file beside ``path`` instead, then renames it.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.h5", dir=path.parent)
+    os.close(fd)
+    try:
+        model.save_weights(tmp, overwrite=True, save_format="h5")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

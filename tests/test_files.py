@@ -1,0 +1,32 @@
+"""Every file the kit writes appears whole or not at all."""
+from pathlib import Path
+
+import pytest
+
+from shared.files import write_json, write_weights
+
+
+class SaveBreaksHalfway:
+    """A model whose save is stopped (Ctrl-C, or a kill) after half a file."""
+
+    def save_weights(self, path, **kwargs):
+        Path(path).write_bytes(b'half an HDF5 file')
+        raise KeyboardInterrupt
+
+
+def test_weights_stopped_while_saving_leave_the_earlier_file_and_no_other(tmp_path):
+    target = tmp_path / 'weights' / 'actor.h5'
+    target.parent.mkdir()
+    target.write_bytes(b'the earlier, whole file')
+    with pytest.raises(KeyboardInterrupt):
+        write_weights(SaveBreaksHalfway(), target)
+    assert target.read_bytes() == b'the earlier, whole file'
+    assert [p.name for p in target.parent.iterdir()] == ['actor.h5']
+
+
+def test_json_is_replaced_in_one_rename(tmp_path):
+    write_json(tmp_path / 'r.json', {'a': 1})
+    with pytest.raises(ValueError):
+        write_json(tmp_path / 'r.json', {'a': float('nan')})  # refused before anything is written
+    assert (tmp_path / 'r.json').read_text() == '{\n  "a": 1\n}\n'
+    assert [p.name for p in tmp_path.iterdir()] == ['r.json']
