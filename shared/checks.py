@@ -45,3 +45,18 @@ def step_budget(value):
         raise ValueError(f'steps is {value!r}: it must be an integer from 1 to {MAX_KERAS_RL_STEPS} (keras-rl2 '
                          f'counts steps in np.int16 and never ends a longer fit)')
     return int(value)
+
+
+MIN_TRAINING_STEPS = 100
+"""The smallest budget the command lines accept: the fixed agent's first update comes after a
+warmup of at least one batch (64 steps), and the policy checks take their share of the budget;
+with fewer steps not one gradient step would run (the question's BUG-4 again)."""
+
+
+def training_budget(value):
+    """``step_budget``'s rule, and at least ``MIN_TRAINING_STEPS``: a budget in which training happens."""
+    value = step_budget(value)
+    if value < MIN_TRAINING_STEPS:
+        raise ValueError(f'steps is {value}: it must be at least {MIN_TRAINING_STEPS}, or not one gradient step '
+                         f'runs (the first update waits for a warmup of at least one batch, 64 steps)')
+    return value

@@ -4,7 +4,7 @@ import logging
 import tempfile
 from pathlib import Path
 
-from shared.checks import seed_number, step_budget
+from shared.checks import seed_number, training_budget
 
 RESULT_FILES = ('result.json', 'report.md', 'report.json', 'trace.json', 'history.json')
 """Files whose presence means a folder already holds results."""
@@ -28,8 +28,8 @@ def _argument_type(check):
 
 seed_argument = _argument_type(seed_number)
 """argparse ``type=`` for ``--seed``: ``shared.checks.seed_number``'s rule."""
-steps_argument = _argument_type(step_budget)
-"""argparse ``type=`` for ``--steps``: ``shared.checks.step_budget``'s rule."""
+steps_argument = _argument_type(training_budget)
+"""argparse ``type=`` for ``--steps``: ``shared.checks.training_budget``'s rule."""
 
 
 def check_output_folder(out, overwrite=True):

@@ -28,7 +28,7 @@ import numpy as np
 from shared.catalogue import BUGS
 from shared.child import run_module
 from shared.files import save_figure, write_atomic, write_json
-from shared.checks import seed_number, step_budget
+from shared.checks import seed_number, training_budget
 from shared.cli import check_output_folder
 from shared.trace import episodes
 from shared.scenario import question_scenario
@@ -258,7 +258,7 @@ def compare(out_dir, seed=0, steps=None):
     Returns the numbers written to ``report.json``.
     """
     seed = seed_number(seed)
-    steps = None if steps is None else step_budget(steps)
+    steps = None if steps is None else training_budget(steps)
     out = check_output_folder(out_dir)
     started = time.perf_counter()
     wall = {

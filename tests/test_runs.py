@@ -76,3 +76,10 @@ def test_bad_arguments_get_a_clear_message(variant, bad, message, tmp_path):
     args = ['--out', out] + ([] if bad == ['--out-is-a-file'] else bad)
     finished = run_module(variant, *args)
     assert finished.returncode == 2 and message in finished.stderr and 'Traceback' not in finished.stderr
+
+
+@pytest.mark.parametrize('steps', ['1', '64', '99'])
+def test_python_m_fixed_refuses_a_budget_in_which_nothing_trains(tmp_path, steps):
+    finished = run_module('fixed', '--out', str(tmp_path / 'f'), '--steps', steps)
+    assert finished.returncode == 2 and 'Traceback' not in finished.stderr
+    assert f'steps is {steps}: it must be at least 100' in finished.stderr and not (tmp_path / 'f').exists()
