@@ -83,3 +83,20 @@ def test_python_m_fixed_refuses_a_budget_in_which_nothing_trains(tmp_path, steps
     finished = run_module('fixed', '--out', str(tmp_path / 'f'), '--steps', steps)
     assert finished.returncode == 2 and 'Traceback' not in finished.stderr
     assert f'steps is {steps}: it must be at least 100' in finished.stderr and not (tmp_path / 'f').exists()
+
+
+@pytest.mark.parametrize('command', [('fixed', '--seed', '4294967296'), ('original', '--seed', '-1'),
+                                     ('stepsignal', 'compare', '--seed', '4294967296')])
+def test_a_seed_numpy_cannot_take_is_refused_up_front(tmp_path, command):
+    module, *arguments = command
+    finished = run_module(module, *arguments, '--out', str(tmp_path / 'f'))
+    assert finished.returncode == 2 and 'Traceback' not in finished.stderr
+    assert 'it must be an integer from 0 to 4294967295' in finished.stderr and not (tmp_path / 'f').exists()
+
+
+def test_compare_into_a_file_is_refused_in_one_line(tmp_path):
+    target = tmp_path / 'report.txt'
+    target.write_text('mine')
+    finished = run_module('stepsignal', 'compare', '--out', str(target))
+    assert finished.returncode == 2 and 'Traceback' not in finished.stderr
+    assert f"--out {str(target)!r} is a file" in finished.stderr and target.read_text() == 'mine'
