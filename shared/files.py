@@ -6,6 +6,13 @@ import tempfile
 from pathlib import Path
 
 
+def _mode_for_new_files():
+    """The permissions ``open()`` would give a new file: 0o666 less the umask (mkstemp gives 0o600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_atomic(path, write):
     """Call ``write(file)`` on a temporary file beside ``path``, then rename it onto ``path``.
 
@@ -18,6 +25,7 @@ def write_atomic(path, write):
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
+        os.chmod(tmp, _mode_for_new_files())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -49,6 +57,7 @@ def write_weights(model, path):
     os.close(fd)
     try:
         model.save_weights(tmp, overwrite=True, save_format="h5")
+        os.chmod(tmp, _mode_for_new_files())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -30,3 +30,14 @@ def test_json_is_replaced_in_one_rename(tmp_path):
         write_json(tmp_path / 'r.json', {'a': float('nan')})  # refused before anything is written
     assert (tmp_path / 'r.json').read_text() == '{\n  "a": 1\n}\n'
     assert [p.name for p in tmp_path.iterdir()] == ['r.json']
+
+
+def test_written_files_get_the_permissions_of_any_new_file(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        write_json(tmp_path / 'r.json', {'a': 1})
+    finally:
+        os.umask(umask)
+    assert (tmp_path / 'r.json').stat().st_mode & 0o777 == 0o644  # not mkstemp's 0o600
