@@ -14,6 +14,11 @@ from shared.checks import positive_number
 from shared.old_step_api import OldStepAPI
 from shared.observations import MAX_OBSERVED_SAMPLES, DownsampleObservation
 
+FLOAT32_LIMIT = 1e37
+"""The largest magnitude a sample may have: float32 (the env's precision, FIX-10) stops at 3.4e38,
+and the offset range spans twice the signals' spread."""
+
+
 class AnySignal(StepSignal):
     """``fixed.env.StepSignal`` with its arguments checked and four more of them.
 
@@ -66,8 +71,11 @@ class AnySignal(StepSignal):
             self.max_episode_steps = int(max_episode_steps)
         if max_offset is not None:
             max_offset = positive_number(max_offset, 'max_offset')
-        else:
-            max_offset = positive_number(self.physical_high[1], 'max_offset')  # the signals' spread
+        else:  # the signals' spread, as the fixed env computes it
+            max_offset = self.physical_high[1]
+            if max_offset == 0:
+                raise ValueError(f'input_signal and desired_signal are both the constant {float(input_signal[0]):g}: '
+                                 f'there is nothing to filter or offset')
         self.physical_low = np.array([self.cutoff_range[0], -max_offset])
         self.physical_high = np.array([self.cutoff_range[1], max_offset])
 
@@ -102,6 +110,10 @@ def _checked_signal(name, values):
     if bad.size:
         raise ValueError(f'{name} has {bad.size} NaN or infinite samples (first at index {bad[0]}: '
                          f'{array[bad[0]]}); all samples must be finite')
+    largest = float(np.abs(array).max())
+    if largest > FLOAT32_LIMIT:
+        raise ValueError(f'{name} reaches {largest:g}; the env works in float32, so every sample must lie within '
+                         f'+-{FLOAT32_LIMIT:g} (scale the signal down)')
     return array.astype(np.float32)
 
 

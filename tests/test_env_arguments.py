@@ -20,6 +20,9 @@ BAD_ARGUMENTS = {
     'target of another length': (dict(desired_signal=np.zeros(100)), ['100 samples', 'same length']),
     'too short for the filter': (dict(input_signal=np.ones(6)), ['6 samples', 'at least 16']),
     'NaN in the input': (dict(input_signal=np.r_[np.ones(123), np.nan, np.ones(99)]), ['NaN', 'index 123']),
+    'a target beyond float32': (dict(desired_signal=np.full(600, 1e308)), ['desired_signal reaches 1e+308', 'float32']),
+    'nothing to do': (dict(input_signal=np.zeros(600), desired_signal=np.zeros(600)),
+                      ['both the constant 0', 'nothing to filter or offset']),
 }
 
 
@@ -29,7 +32,7 @@ def test_fixed_env_refuses_a_bad_argument_by_name(case, scenario):
                      desired_signal=scenario.desired_signal)
     changes, expected = BAD_ARGUMENTS[case]
     arguments.update(changes)
-    if 'input_signal' in changes:  # a target of the same length, so only the input is wrong
+    if 'input_signal' in changes and 'desired_signal' not in changes:  # a target of the same length: only the input is wrong
         arguments['desired_signal'] = np.zeros_like(changes['input_signal'])
     with pytest.raises(ValueError) as raised:
         AnySignal(**arguments)
