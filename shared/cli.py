@@ -1,5 +1,6 @@
 """What every command line of the kit does the same way: logging, argument types, output folders."""
 import argparse
+import fcntl
 import logging
 import tempfile
 from pathlib import Path
@@ -52,4 +53,28 @@ def check_output_folder(out, overwrite=True):
             pass
     except OSError as error:
         raise ValueError(f'--out {str(out)!r} cannot be written: {error.strerror or error}') from None
+    lock_output_folder(out)
     return out
+
+
+LOCK_NAME = '.stepsignal.lock'
+_held_locks = {}  # folder -> its open lock file: a lock lasts as long as this process
+
+
+def lock_output_folder(out):
+    """Refuse an ``--out`` that another run is writing into; hold it until this process ends.
+
+    An advisory ``flock`` on ``OUT/.stepsignal.lock``: the system drops it when the process ends,
+    however it ends, so a killed run never leaves the folder locked.
+    """
+    folder = Path(out).resolve()
+    if folder in _held_locks:  # this process holds it already
+        return
+    handle = open(folder / LOCK_NAME, 'a')
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise ValueError(f'--out {str(out)!r} is in use by another run; wait for it to end, or choose another '
+                         f'folder') from None
+    _held_locks[folder] = handle

@@ -100,3 +100,18 @@ def test_compare_into_a_file_is_refused_in_one_line(tmp_path):
     finished = run_module('stepsignal', 'compare', '--out', str(target))
     assert finished.returncode == 2 and 'Traceback' not in finished.stderr
     assert f"--out {str(target)!r} is a file" in finished.stderr and target.read_text() == 'mine'
+
+
+def test_a_second_run_into_a_folder_in_use_is_refused(tmp_path):
+    holder = subprocess.Popen([sys.executable, '-c', 'import sys, time; from shared.cli import check_output_folder; '
+                               f'check_output_folder({str(tmp_path)!r}); print("locked", flush=True); time.sleep(60)'],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == 'locked'
+        finished = run_module('fixed', '--out', str(tmp_path), '--steps', '100')
+        assert finished.returncode == 2 and 'Traceback' not in finished.stderr
+        assert 'is in use by another run' in finished.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run_module('original', '--out', str(tmp_path)).returncode == 0  # the lock went with its process
