@@ -2,6 +2,7 @@
 import argparse
 import fcntl
 import logging
+import os
 import tempfile
 from pathlib import Path
 
@@ -57,24 +58,23 @@ def check_output_folder(out, overwrite=True):
     return out
 
 
-LOCK_NAME = '.stepsignal.lock'
-_held_locks = {}  # folder -> its open lock file: a lock lasts as long as this process
+_held_locks = {}  # folder -> the open descriptor its lock is held on: a lock lasts as long as this process
 
 
 def lock_output_folder(out):
     """Refuse an ``--out`` that another run is writing into; hold it until this process ends.
 
-    An advisory ``flock`` on ``OUT/.stepsignal.lock``: the system drops it when the process ends,
-    however it ends, so a killed run never leaves the folder locked.
+    An advisory ``flock`` on the folder itself (no lock file is left in it): the system drops it
+    when the process ends, however it ends, so a killed run never leaves the folder locked.
     """
     folder = Path(out).resolve()
     if folder in _held_locks:  # this process holds it already
         return
-    handle = open(folder / LOCK_NAME, 'a')
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        handle.close()
+        os.close(descriptor)
         raise ValueError(f'--out {str(out)!r} is in use by another run; wait for it to end, or choose another '
                          f'folder') from None
-    _held_locks[folder] = handle
+    _held_locks[folder] = descriptor

@@ -240,7 +240,7 @@ def draw_curves(path, summaries):
     axis.axhline(1.0, color='red', linestyle='--', label='success: L2 < 1.0')
     axis.set(yscale='log', xlabel='environment steps (training and policy checks)',
              ylabel='median L2 of the noise-free policy', title='Learning curves: median over the seeds at each check')
-    axis.legend(fontsize='small', loc='upper right')
+    axis.legend(fontsize='small', loc='center right')
     axis.grid(alpha=0.3)
     figure.tight_layout()
     save_figure(figure, path)
