@@ -74,7 +74,7 @@ def ladder(switches):
     order = [key for key in LADDER_ORDER if key in switches]
     rungs = [Setup('original', tuple(order), 'every switch reverted: the original\'s setup, at the fixed budget')]
     for index, key in enumerate(order):
-        rungs.append(Setup(f'+{key}', tuple(order[index + 1:]), f'adds {key} back: {REVERTS[key].title} no more'))
+        rungs.append(Setup(f'+{key}', tuple(order[index + 1:]), f'adds {key} (reverted, it is: {REVERTS[key].title})'))
     return rungs
 
 
@@ -193,7 +193,9 @@ def write_ladder(out, about, summaries):
               'see and act, then what lets the critic resolve the action, then the improvements. The last rung is '
               'the fixed setup.', '']
     lines += rows(summaries)
-    lines += ['', '![success rate per rung](ladder.png)']
+    lines += ['', 'Rungs without IMPROVEMENT-1 check the policy once, at the end of the run: their steps to the '
+              'first success are the whole budget when that one check succeeds.', '',
+              '![success rate per rung](ladder.png)']
     write_atomic(out / 'ladder.md', lambda handle: handle.write(('\n'.join(lines) + '\n').encode()))
     write_json(out / 'ladder.json', {**about, 'rungs': summaries, 'order': list(LADDER_ORDER)})
     draw_rates(out / 'ladder.png', summaries[::-1], 'The fix ladder: success rate per rung',
