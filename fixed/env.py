@@ -13,6 +13,7 @@ from gymnasium import spaces  # PORT: Gymnasium
 
 from .hyperparameters import HYPERPARAMETERS  # FIX-3: the time limit is in the table
 from shared import filters  # FIX-8: second-order sections, computed as scipy does but faster
+from shared.observations import float32_box  # FIX-10: bounds that survive float32
 
 log = logging.getLogger(__name__)  # FIX-14
 
@@ -69,8 +70,10 @@ class StepSignal(GoalEnv):
     ``max_offset`` is the spread of both signals together. Actions outside [-1, 1] are clipped.
 
     ## Observation Space
-    ``Dict`` of three float32 ``Box(-inf, inf, (n,))`` holding float32 arrays (FIX-10):
+    ``Dict`` of three float32 ``Box(low, high, (n,))`` holding float32 arrays (FIX-10):
     ``observation`` is the input (FIX-2), ``achieved_goal`` the processed signal, ``desired_goal`` the goal.
+    The bounds are ranges the values cannot leave: the input's and the goal's own, and for the
+    processed signal what the filter can make of the input, minus any offset (wide, but true).
 
     ## Rewards
     ``compute_reward(achieved_goal, desired_goal, info)`` (FIX-9), also on batches of goals:
@@ -85,6 +88,21 @@ class StepSignal(GoalEnv):
 
     ## Arguments
     ``input_signal`` and ``desired_signal``, 1-D arrays of the same length; ``sample_rate`` in Hz.
+    ``gymnasium.make`` with none of them builds the question's scenario (``fixed/__init__.py``)::
+
+        import fixed, gymnasium
+        env = gymnasium.make('stepsignal-v1')  # or, without the import: gymnasium.make('fixed:stepsignal-v1')
+        env = gymnasium.make('stepsignal-v1', input_signal=x, sample_rate=rate, desired_signal=y)
+
+    ``gymnasium.utils.env_checker.check_env`` and Stable-Baselines3's ``check_env`` pass on it
+    without a warning (``tests/test_ecosystem.py``).
+
+    ## Version History
+    - v1: this env, the question's corrected (docs/bugs.md): the same input filtered at every step
+      (FIX-2), a stable filter (FIX-8), actions in [-1, 1] (FIX-1, FIX-7), an RMS reward from
+      ``compute_reward`` (FIX-9, FIX-21), float32 observations inside finite bounds (FIX-10), episodes
+      that end by themselves (FIX-3), on Gymnasium; made with no arguments, the question's scenario.
+    - v0: the question's env as it was asked (``original/env.py``, registered with gym 0.26).
     """
 
     def __init__(self, input_signal, sample_rate, desired_signal):
@@ -106,13 +124,8 @@ class StepSignal(GoalEnv):
         self.physical_low = np.array([max(10e-4, filters.lowest_accurate_cutoff(self.sample_rate)), -float(max_offset)])
         self.physical_high = np.array([0.99 * (self.sample_rate / 2), float(max_offset)])
         self.action_space = spaces.Box(low=-1.0, high=1.0, shape=(2,), dtype=np.float32)
-        obs = self._get_obs()
-        # FIX-10: the arrays are float32 now, like these spaces.
-        self.observation_space = spaces.Dict(dict(
-            desired_goal=spaces.Box(-np.inf, np.inf, shape=obs['achieved_goal'].shape, dtype='float32'),
-            achieved_goal=spaces.Box(-np.inf, np.inf, shape=obs['achieved_goal'].shape, dtype='float32'),
-            observation=spaces.Box(-np.inf, np.inf, shape=obs['observation'].shape, dtype='float32'),
-        ))
+        # FIX-10: the arrays are float32 now, like these spaces, and stay inside their bounds.
+        self.observation_space = self._observation_space()
 
     def step(self, action):
         # FIX-1: -1 maps to low and +1 to high, exactly (see physical_action).
@@ -174,6 +187,20 @@ class StepSignal(GoalEnv):
             'desired_goal': self.desired_signal.copy(),
         }
 
+    def _observation_space(self):  # FIX-10: bounds the observations keep
+        ranges = self._signal_ranges()
+        # The processed signal: what the filter can make of the input, minus any allowed offset.
+        filtered_low, filtered_high = filters.output_range(*ranges['observation'])
+        max_offset = self.physical_high[1]
+        ranges['achieved_goal'] = (filtered_low - max_offset, filtered_high + max_offset)
+        return spaces.Dict({key: float32_box(*ranges[key], self.initial_signal.shape)
+                            for key in ('desired_goal', 'achieved_goal', 'observation')})
+
+    def _signal_ranges(self):  # FIX-10
+        """``{'observation': (lowest, highest), 'desired_goal': ...}`` of the input and the goal."""
+        return {'observation': (float(self.initial_signal.min()), float(self.initial_signal.max())),
+                'desired_goal': (float(self.desired_signal.min()), float(self.desired_signal.max()))}
+
     def compute_reward(self, goal_achieved, goal_desired, info):
         # FIX-21: the RMS error, L2 / sqrt(n), does not grow with the signal's length.
         # FIX-9: works on one goal or a batch: the distance runs over the last axis only.
@@ -184,22 +211,24 @@ class StepSignal(GoalEnv):
         return np.float32(l2_distance < self.distance_threshold)
 
 
-class FlattenDictWrapper(gym.ObservationWrapper):
+class FlattenDictWrapper(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):  # PORT: re-creatable
     """PORT: gym 0.15's ``FlattenDictWrapper`` (removed in 0.15.4), on Gymnasium's ObservationWrapper.
 
     Concatenates the chosen keys of a Dict observation, in the order given (gym's replacement,
     ``FlattenObservation``, sorts keys alphabetically). Like the original, it declares a float32
-    Box; it also hands out float32 arrays (FIX-10).
+    Box; it also hands out float32 arrays and keeps the keys' bounds (FIX-10). PORT: it records
+    its arguments, so Gymnasium's ``check_env`` can re-create it. Stable-Baselines3's ``check_env``
+    refuses it: SB3 takes any env whose base has ``compute_reward`` for a goal env, which must keep
+    Dict observations, and keras-rl needs them flat (SB3 itself would train on the Dict env).
     """
 
     def __init__(self, env, dict_keys):
+        gym.utils.RecordConstructorArgs.__init__(self, dict_keys=dict_keys)  # PORT: check_env re-creates it
         super(FlattenDictWrapper, self).__init__(env)
         self.dict_keys = dict_keys
-        size = 0
-        for key in dict_keys:
-            shape = self.env.observation_space.spaces[key].shape
-            size += np.prod(shape)
-        self.observation_space = spaces.Box(-np.inf, np.inf, shape=(size,), dtype='float32')
+        boxes = [self.env.observation_space.spaces[key] for key in dict_keys]  # FIX-10: their bounds
+        self.observation_space = spaces.Box(np.concatenate([box.low.ravel() for box in boxes]),  # FIX-10
+                                            np.concatenate([box.high.ravel() for box in boxes]), dtype=np.float32)
 
     # PORT: Gymnasium's ObservationWrapper applies observation() in reset and step itself.
 

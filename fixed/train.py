@@ -36,7 +36,7 @@ def make_env(scenario=None):
     """The question's env: gym.make, then flatten ``observation`` and ``desired_goal``."""
     scenario = scenario or question_scenario()
     # PORT: Gymnasium's make; its env checker passes, so it stays on.
-    env = gymnasium.make('stepsignal-v0', input_signal=scenario.input_signal, sample_rate=scenario.sample_rate,
+    env = gymnasium.make('stepsignal-v1', input_signal=scenario.input_signal, sample_rate=scenario.sample_rate,
                          desired_signal=scenario.desired_signal)
     env = FlattenDictWrapper(env, dict_keys=['observation', 'desired_goal'])
     env = OldStepAPI(env)  # PORT

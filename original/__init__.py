@@ -2,8 +2,8 @@
 
 ``original/`` is the question's setup on today's stack, bugs included and marked ``# BUG-n``;
 ``fixed/`` is the same files corrected, each change marked ``# FIX-n``, ``# IMPROVEMENT-n`` or
-``# PORT`` (docs/bugs.md, docs/porting.md). Importing either registers its env as
-``stepsignal-v0``: the original's with gym, the fixed one with Gymnasium. ``python -m original
+``# PORT`` (docs/bugs.md, docs/porting.md). Importing either registers its env: the original's
+with gym as ``stepsignal-v0``, the fixed one with Gymnasium as ``stepsignal-v1``. ``python -m original
 --out DIR`` and ``python -m fixed --out DIR`` run them.
 """
 import gym

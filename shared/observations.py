@@ -8,7 +8,19 @@ MAX_OBSERVED_SAMPLES = 600
 it as this many block averages (``DownsampleObservation``)."""
 
 
-class DownsampleObservation(gym.ObservationWrapper):
+def float32_box(low, high, shape):
+    """A float32 ``Box(low, high, shape)`` that holds every float32 value in ``[low, high]``.
+
+    The bounds are widened by a millionth of their size, so that rounding them to float32 never
+    cuts off a value on the edge, and kept within float32's range.
+    """
+    margin = 1e-6 * max(abs(low), abs(high), 1.0)
+    largest = float(np.finfo(np.float32).max)
+    low, high = max(low - margin, -largest), min(high + margin, largest)
+    return spaces.Box(np.full(shape, low, dtype=np.float32), np.full(shape, high, dtype=np.float32), dtype=np.float32)
+
+
+class DownsampleObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
     """Show the agent block averages of long signals instead of every sample.
 
     Each of ``keys`` in the Dict observation longer than ``size`` samples is cut into ``size``
@@ -16,9 +28,13 @@ class DownsampleObservation(gym.ObservationWrapper):
     become 600 numbers, the network's input stays small, and the slow shape of the signal (what a
     low-pass filter and an offset act on) is kept. The env itself still filters and rewards the
     full signal; only what the agent sees is smaller (docs/your_signal.md).
+
+    The view is not a goal env: ``achieved_goal`` keeps every sample, so compute rewards, and run
+    Stable-Baselines3's ``check_env``, on the env itself (``env.unwrapped``).
     """
 
     def __init__(self, env, keys, size):
+        gym.utils.RecordConstructorArgs.__init__(self, keys=keys, size=size)  # check_env re-creates it
         super().__init__(env)
         self.keys = list(keys)
         self.size = int(size)
@@ -29,7 +45,9 @@ class DownsampleObservation(gym.ObservationWrapper):
             if length > self.size:
                 starts = (np.arange(self.size) * length) // self.size
                 self.block_starts[key] = (starts, np.diff(np.append(starts, length)))
-                spaces_[key] = spaces.Box(-np.inf, np.inf, shape=(self.size,), dtype=np.float32)
+                # A block's mean lies within the values it averages: the bounds stay.
+                box = spaces_[key]
+                spaces_[key] = spaces.Box(np.full(self.size, box.low.min()), np.full(self.size, box.high.max()), dtype=np.float32)
         self.observation_space = spaces.Dict(spaces_)
 
     def observation(self, observation):

@@ -36,7 +36,7 @@ class AnySignal(StepSignal):
     - ``max_offset``: the offset range is ``[-max_offset, max_offset]``; default the spread of
       both signals together.
 
-    ``gymnasium.utils.env_checker.check_env`` passes; it warns that the observation spaces are unbounded.
+    Gymnasium's and Stable-Baselines3's ``check_env`` pass on it without a warning.
     """
 
     metadata = {'render_modes': []}
@@ -78,6 +78,7 @@ class AnySignal(StepSignal):
                                  f'there is nothing to filter or offset')
         self.physical_low = np.array([self.cutoff_range[0], -max_offset])
         self.physical_high = np.array([self.cutoff_range[1], max_offset])
+        self.observation_space = self._observation_space()  # its bounds follow the offset range
 
 
 def make_env(scenario, seed=None, observed_samples=MAX_OBSERVED_SAMPLES, env_class=AnySignal, **env_kwargs):

@@ -191,13 +191,13 @@ def bench_sb3(seeds=(0,), nb_steps=SB3_STEPS, every=100):
         return None
     import gymnasium
 
-    import fixed  # noqa: F401  (importing it registers stepsignal-v0)
+    import fixed  # noqa: F401  (importing it registers stepsignal-v1)
     from fixed.env import FlattenDictWrapper
     from shared.scenario import question_scenario
 
     def make():
         s = question_scenario()
-        env = gymnasium.make('stepsignal-v0', input_signal=s.input_signal, sample_rate=s.sample_rate,
+        env = gymnasium.make('stepsignal-v1', input_signal=s.input_signal, sample_rate=s.sample_rate,
                              desired_signal=s.desired_signal)
         return FlattenDictWrapper(env, dict_keys=['observation', 'desired_goal'])
 

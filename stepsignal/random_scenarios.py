@@ -38,9 +38,21 @@ class RandomStepSignal(AnySignal):
     ``reset(seed=...)`` makes the sequence of scenarios repeatable. The offset range is fixed for
     the whole family (``ranges.max_offset()``), so that an action means the same in every scenario.
 
+    ## Observation Space
+    As ``StepSignal``'s, with bounds that hold every scenario of the family.
+
     ## Arguments
     - ``ranges``: a ``StepRanges``; default the question's scenario, varied (see its fields).
     - ``distance_threshold``, ``max_episode_steps``: as for ``AnySignal``.
+
+    ::
+
+        import gymnasium
+        env = gymnasium.make('stepsignal.random_scenarios:stepsignal-random-v0')  # imports, then makes
+        observation, info = env.reset(seed=3)  # the same seed, the same sequence of scenarios
+
+    ## Version History
+    - v0: the family's first version, built on ``stepsignal-v1``.
     """
 
     def __init__(self, ranges=None, distance_threshold=1.0, max_episode_steps=None):
@@ -49,6 +61,11 @@ class RandomStepSignal(AnySignal):
         super().__init__(first.input_signal, first.sample_rate, first.desired_signal,
                          distance_threshold=distance_threshold, max_episode_steps=max_episode_steps,
                          max_offset=self.ranges.max_offset())
+
+    def _signal_ranges(self):
+        """The bounds of the whole family, so that the spaces hold every scenario it draws."""
+        levels = self.ranges.start_level + self.ranges.end_level
+        return {'observation': (min(levels), max(levels)), 'desired_goal': tuple(self.ranges.target_level)}
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed, options=options)  # seeds self.np_random when a seed is given
