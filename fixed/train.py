@@ -25,6 +25,7 @@ from shared.progress import ProgressLog  # FIX-14: a progress line instead of ke
 from shared.scenario import question_scenario
 from shared.seeding import seed_everything
 from shared.table import as_record
+from shared.tensorboard import TensorBoardLog, run_folder  # IMPROVEMENT-4
 from shared.trace import TraceRecorder, weights_changed  # FIX-14: the fixed env prints nothing to parse
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,8 @@ def save_weights(agent, filepath):
     write_weights(agent.critic, stem + '_critic' + extension)
 
 
-def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None):  # IMPROVEMENT-1: check
+def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None,  # IMPROVEMENT-1: check
+          tensorboard=None):  # IMPROVEMENT-4: TensorBoard event files
     """Run the question's script with everything written into ``out_dir``.
 
     ``make_env``: makes the env to train on, wrapped for keras-rl (default: this module's, the
@@ -71,6 +73,8 @@ def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None):  
     checked during training, the best one kept, and the kept one measured at the end (default:
     one more env from ``make_env``, every ``hp.check_every`` training steps). Its env steps come
     out of ``hp.nb_steps``.
+    IMPROVEMENT-4: ``tensorboard``, a folder: TensorBoard event files of the run go into its
+    subfolder named after ``out_dir`` (``shared.tensorboard``); None: none.
 
     Returns ``(agent, result)``: the trained agent and, IMPROVEMENT-1, what its kept policy does:
     the dictionary written to ``result.json``.
@@ -97,8 +101,10 @@ def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None):  
     # a truncation as terminal.
     # FIX-15: FixedDDPGAgent.fit refuses more steps than keras-rl2's int16 counter can count.
     # keras-rl's fit catches Ctrl-C itself and returns: agent.step then says how far it got.
-    hist = agent.fit(recorder, nb_steps=training_steps, visualize=False, verbose=0,
-                     callbacks=[ProgressLog(training_steps, label=f'fixed seed {seed}'), keep_best])
+    callbacks = [ProgressLog(training_steps, label=f'fixed seed {seed}'), keep_best]
+    if tensorboard is not None:  # IMPROVEMENT-4: after keep_best, whose checks it draws
+        callbacks.append(TensorBoardLog(run_folder(tensorboard, out), keep_best))
+    hist = agent.fit(recorder, nb_steps=training_steps, visualize=False, verbose=0, callbacks=callbacks)
     train_seconds = time.perf_counter() - start  # IMPROVEMENT-1: the result's numbers, from here
     steps_trained = int(agent.step)
     if steps_trained < training_steps:

@@ -41,21 +41,28 @@ def check_output_folder(out, overwrite=True):
     ``ValueError`` with a message that names the folder and what is allowed.
     """
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f'--out {str(out)!r} is a file; give a folder (it is created if missing)')
     if out.is_dir() and not overwrite:
         found = [name for name in RESULT_FILES if (out / name).exists()]
         if found:
             raise ValueError(f'--out {str(out)!r} already holds results ({", ".join(found)}); pass --overwrite '
                              f'to replace them, or choose another folder')
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
-            pass
-    except OSError as error:
-        raise ValueError(f'--out {str(out)!r} cannot be written: {error.strerror or error}') from None
+    writable_folder(out, '--out')
     lock_output_folder(out)
     return out
+
+
+def writable_folder(folder, option):
+    """Create ``folder`` if missing and prove it writable; a ``ValueError`` names ``option`` if not."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f'{option} {str(folder)!r} is a file; give a folder (it is created if missing)')
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise ValueError(f'{option} {str(folder)!r} cannot be written: {error.strerror or error}') from None
+    return folder
 
 
 _held_locks = {}  # folder -> the open descriptor its lock is held on: a lock lasts as long as this process

@@ -16,6 +16,7 @@ import logging
 import math
 
 import numpy as np
+from shared import keras_rl  # noqa: F401  (keras-rl2 loads only after it)
 from rl.callbacks import Callback
 
 log = logging.getLogger(__name__)

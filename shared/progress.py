@@ -2,6 +2,7 @@
 import logging
 import time
 
+from shared import keras_rl  # noqa: F401  (keras-rl2 loads only after it)
 from rl.callbacks import Callback
 
 log = logging.getLogger("shared.progress")

@@ -22,10 +22,10 @@ import sys
 from pathlib import Path
 
 from shared.checks import seed_number
-from shared.cli import setup_logging, steps_argument
+from shared.cli import setup_logging, steps_argument, writable_folder
 from shared.files import save_figure, write_atomic, write_json
 from shared.rates import success_rate
-from stepsignal.runner import Run, run_all
+from stepsignal.runner import RUN_FOLDER, TENSORBOARD, Run, run_all
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +64,15 @@ def parse_env(text):
     return key, value
 
 
-def seed_runs(seeds, steps=None, random_scenarios=False, env=None, revert=(), prefix=''):
-    """One ``python -m fixed`` run per seed, into ``PREFIX/seed-N`` (``stepsignal.runner``)."""
+def seed_runs(seeds, steps=None, random_scenarios=False, env=None, revert=(), prefix='', tensorboard=False):
+    """One ``python -m fixed`` run per seed, into ``PREFIX/seed-N`` (``stepsignal.runner``);
+    ``tensorboard``: each also writes TensorBoard event files, which ``run_all`` sends on."""
     runs = []
     for seed in seeds:
         arguments = ['--seed', str(seed)] + ([] if steps is None else ['--steps', str(steps)])
         arguments += ['--random-scenarios'] if random_scenarios else []
         arguments += ['--revert', ','.join(revert)] if revert else []
+        arguments += ['--tensorboard', f'{RUN_FOLDER}/{TENSORBOARD}'] if tensorboard else []
         runs.append(Run(f'{prefix}seed-{seed}', 'fixed', tuple(arguments), tuple((env or {}).items())))
     return runs
 
@@ -196,16 +198,24 @@ def main(argv=None):
                         help='train each seed on random step scenarios and measure it on never-seen ones')
     parser.add_argument('--env', type=parse_env, action='append', default=[], metavar='NAME=VALUE',
                         help='an environment variable for every seed, such as TF_ENABLE_ONEDNN_OPTS=0 (repeatable)')
+    parser.add_argument('--tensorboard', metavar='DIR', type=Path,
+                        help='also write each seed\'s TensorBoard event files, into DIR/seed-N (sent back as each '
+                             'seed finishes; tensorboard --logdir DIR shows them side by side)')
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f'--jobs must be at least 1, got {args.jobs}')
+    if args.tensorboard is not None:
+        try:
+            writable_folder(args.tensorboard, '--tensorboard')
+        except ValueError as error:
+            parser.error(str(error))
     setup_logging()
     env = dict(args.env)
     args.out.mkdir(parents=True, exist_ok=True)
-    runs = seed_runs(args.seeds, args.steps, args.random_scenarios, env)
+    runs = seed_runs(args.seeds, args.steps, args.random_scenarios, env, tensorboard=args.tensorboard is not None)
     interrupted = False
     try:
-        outcome = run_all(runs, args.out, address=args.address, parallel=args.jobs)
+        outcome = run_all(runs, args.out, address=args.address, parallel=args.jobs, tensorboard_dir=args.tensorboard)
     except KeyboardInterrupt:
         interrupted, outcome = True, {run.label: None for run in runs if (args.out / run.label / 'result.json').is_file()}
     results = [load_result(args.out / run.label, seed, outcome[run.label]) if run.label in outcome

@@ -109,8 +109,10 @@ def evaluate_unseen(agent, ranges, count=UNSEEN_SCENARIOS, first_seed=UNSEEN_SEE
     }
 
 
-def train_random(out_dir, seed, hp, ranges=None):
+def train_random(out_dir, seed, hp, ranges=None, tensorboard=None):
     """Train the fixed agent on the family ``ranges`` (default ``StepRanges()``) and measure it.
+
+    ``tensorboard``: a folder for TensorBoard event files, as ``fixed.train.train`` takes it.
 
     ``result.json`` is the fixed variant's, plus ``unseen``: success on never-seen scenarios.
     """
@@ -120,7 +122,8 @@ def train_random(out_dir, seed, hp, ranges=None):
     def make_family_env():
         return make_env(None, seed=seed, env_class=RandomStepSignal, ranges=ranges)
 
-    agent, result = train(out_dir, seed=seed, make_env=make_family_env, hp=hp, check=family_check(ranges))
+    agent, result = train(out_dir, seed=seed, make_env=make_family_env, hp=hp, check=family_check(ranges),
+                          tensorboard=tensorboard)
     result['unseen'] = evaluate_unseen(agent, ranges)
     write_json(f'{out_dir}/result.json', result)
     log.info('seed %d: success on never-seen scenarios: %s', seed, result['unseen']['success_text'])

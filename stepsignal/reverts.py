@@ -264,8 +264,9 @@ NOT_SWITCHABLE = {
     'FIX-19': 'the same update as stock keras-rl2, to the weights (test_fast_update_gives_stock_keras_rl_weights), '
         'only five times slower',
     'FIX-20': 'with a window of 1 the hand-typed (1,) and window_length agree',
+    'IMPROVEMENT-4': 'TensorBoard event files, written only when asked, change no number of a run',
 }
-"""Every fix without a switch, and why, in one line."""
+"""Every fix (and improvement) without a switch, and why, in one line."""
 
 SWITCHES = tuple(REVERTS)
 """The tags with a switch, in the order of the fixes."""

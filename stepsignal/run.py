@@ -17,7 +17,7 @@ import dataclasses
 import importlib
 import logging
 
-from shared.cli import check_output_folder, seed_argument, setup_logging, steps_argument
+from shared.cli import check_output_folder, seed_argument, setup_logging, steps_argument, writable_folder
 from shared.table import help_text
 
 INTERRUPTED = 130  # the shell's status for a run stopped by Ctrl-C (128 + SIGINT)
@@ -47,6 +47,9 @@ def build_parser(variant, hyperparameters):
                         help='train on a new step scenario at every reset (shared.scenario.StepRanges), then '
                              'measure success on 100 scenarios it never saw (give it --steps 15000: '
                              'docs/generalisation.md)')
+    parser.add_argument('--tensorboard', metavar='DIR',
+                        help='also write TensorBoard event files, into DIR/<name of --out> (open them with '
+                             'tensorboard --logdir DIR; docs/ecosystem.md)')
     own = parser.add_argument_group('your own signal')
     own.add_argument('--input', help='the signal to process: .wav (8/16/24/32-bit PCM, 32/64-bit float, any '
                                      'channels), .npy or one-column .csv')
@@ -116,6 +119,8 @@ def run(variant, args, hyperparameters, parser, log):
                           sample_rate=args.sample_rate, target_sample_rate=args.target_sample_rate,
                           cutoff_range=args.cutoff_range, success_rms=args.success_rms, overwrite=args.overwrite)
             log.info('input: %s; target: %s', job.input.describe(), job.target_text)
+        if getattr(args, 'tensorboard', None) is not None:
+            writable_folder(args.tensorboard, '--tensorboard')
     except ValueError as error:  # bad input: said before any work, nothing written
         parser.exit(2, f'{parser.prog}: error: {error}\n')
     if variant == 'original':
@@ -132,16 +137,16 @@ def run(variant, args, hyperparameters, parser, log):
         if job is not None:
             from stepsignal.your_signal import finish, train_on_signal
 
-            _, result = train_on_signal(job, args.seed, hp)
+            _, result = train_on_signal(job, args.seed, hp, tensorboard=args.tensorboard)
             finish(job, result)
         elif args.random_scenarios:
             from stepsignal.random_scenarios import train_random
 
-            _, result = train_random(args.out, args.seed, hp)
+            _, result = train_random(args.out, args.seed, hp, tensorboard=args.tensorboard)
         else:
             from fixed.train import train
 
-            _, result = train(args.out, seed=args.seed, hp=hp)
+            _, result = train(args.out, seed=args.seed, hp=hp, tensorboard=args.tensorboard)
     # Which fixes were undone (none: the fixed setup), beside what the run did. The table in
     # result.json is the one the fixed code read: a revert changes it where the fix is a number in it.
     from shared.files import write_json

@@ -24,6 +24,12 @@ from shared.files import write_atomic
 log = logging.getLogger(__name__)
 
 
+RUN_FOLDER = '{out}'
+"""In a run's arguments, stands for its own output folder on the worker (``--tensorboard {out}/tensorboard``)."""
+TENSORBOARD = 'tensorboard'
+"""The subfolder of a run's files that holds its TensorBoard event files (sent to ``tensorboard_dir``)."""
+
+
 class Run(NamedTuple):
     """One training run of the grid."""
 
@@ -40,7 +46,8 @@ class Run(NamedTuple):
 def _run_in_worker(run):
     """In a Ray worker: run one training in a child process; return its files, or its error."""
     with tempfile.TemporaryDirectory() as folder:
-        command = [sys.executable, '-m', run.module, '--out', folder, *run.arguments]
+        arguments = [argument.replace(RUN_FOLDER, folder) for argument in run.arguments]
+        command = [sys.executable, '-m', run.module, '--out', folder, *arguments]
         finished = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **dict(run.env)})
         files = {path.relative_to(folder).as_posix(): path.read_bytes()
                  for path in sorted(Path(folder).rglob('*')) if path.is_file()}
@@ -52,12 +59,21 @@ def _run_in_worker(run):
     return {'files': files, 'error': error}
 
 
-def run_all(runs, out, address=None, parallel=2):
+def destination(name, label, out, tensorboard_dir=None):
+    """Where the driver writes the file ``name`` (relative to the run's folder) of the run ``label``."""
+    parts = name.split('/', 2)
+    if tensorboard_dir is not None and parts[0] == TENSORBOARD and len(parts) == 3:
+        return Path(tensorboard_dir) / label / parts[2]  # tensorboard/<worker's folder>/events...
+    return Path(out) / label / name
+
+
+def run_all(runs, out, address=None, parallel=2, tensorboard_dir=None):
     """Run every one of ``runs``; return ``{label: error or None}`` for those that finished.
 
     ``runs`` may be empty (everything was there already): then Ray is not started.
 
-    Files go to ``out / run.label`` as each run finishes. Raises ``KeyboardInterrupt`` after
+    Files go to ``out / run.label`` as each run finishes; with ``tensorboard_dir``, a run's event
+    files (under ``{out}/tensorboard/<folder>/`` on the worker) go to ``tensorboard_dir / run.label``. Raises ``KeyboardInterrupt`` after
     stopping the grid on Ctrl-C (finished runs are already written).
     """
     out = Path(out)
@@ -83,7 +99,8 @@ def run_all(runs, out, address=None, parallel=2):
             except Exception as error:  # the worker itself died
                 value = {'files': {}, 'error': f'the Ray task failed: {type(error).__name__}: {error}'}
             for name, data in value['files'].items():
-                write_atomic(out / run.label / name, lambda handle, data=data: handle.write(data))
+                path = destination(name, run.label, out, tensorboard_dir)
+                write_atomic(path, lambda handle, data=data: handle.write(data))
             outcome[run.label] = value['error']
             if value['error']:
                 log.error('%s failed: %s', run.label, value['error'])

@@ -138,11 +138,15 @@ def lowpass_and_offset(samples, sample_rate, cutoff_hz, offset):
     return butter_lowpass_filter(samples, cutoff_hz, sample_rate / 2) - offset
 
 
-def train_on_signal(job, seed, hp):
-    """Train the fixed agent on ``job``'s signals; ``result.json`` records what was trained on."""
+def train_on_signal(job, seed, hp, tensorboard=None):
+    """Train the fixed agent on ``job``'s signals; ``result.json`` records what was trained on.
+
+    ``tensorboard``: a folder for TensorBoard event files, as ``fixed.train.train`` takes it.
+    """
     from fixed.train import train  # late: importing TensorFlow takes seconds
 
-    agent, result = train(job.out, seed=seed, make_env=lambda: make_env(job.scenario, **job.env_kwargs), hp=hp)
+    agent, result = train(job.out, seed=seed, make_env=lambda: make_env(job.scenario, **job.env_kwargs), hp=hp,
+                          tensorboard=tensorboard)
     result['input'] = job.about()
     write_json(job.out / 'result.json', result)
     return agent, result

@@ -9,7 +9,8 @@ import pytest
 def test_evaluate_runs_seeds_in_the_world_asked_for_and_draws_their_curves(tmp_path):
     out = tmp_path / 'evaluate'
     finished = subprocess.run([sys.executable, '-m', 'stepsignal', 'evaluate', '--seeds', '0-1', '--steps', '120',
-                               '--env', 'TF_ENABLE_ONEDNN_OPTS=0', '--out', str(out)],
+                               '--env', 'TF_ENABLE_ONEDNN_OPTS=0', '--out', str(out),
+                               '--tensorboard', str(tmp_path / 'tb')],
                               capture_output=True, text=True, timeout=600)
     assert finished.returncode == 0, finished.stderr[-2000:]
     summary = json.loads((out / 'summary.json').read_text())
@@ -21,10 +22,17 @@ def test_evaluate_runs_seeds_in_the_world_asked_for_and_draws_their_curves(tmp_p
     assert 'TF_ENABLE_ONEDNN_OPTS=0' in text and '95% CI' in text
     assert (out / 'learning_curves.png').read_bytes().startswith(b'\x89PNG')
     assert (out / 'seed-1' / 'result.json').is_file()
+    # Each seed's event files, sent back from its worker, land in DIR/seed-N and read back.
+    from shared.tensorboard import read_scalars
+
+    for seed in (0, 1):
+        assert 'episode/reward' in read_scalars(tmp_path / 'tb' / f'seed-{seed}')
+    assert not (out / 'seed-0' / 'tensorboard').exists()
 
 
 @pytest.mark.parametrize('bad, message', [(['--env', 'NO_EQUALS_SIGN'], '--env'), (['--env', '1X=2'], '--env'),
-                                          (['--seeds', '3-1'], 'seed'), (['--jobs', '0'], '--jobs')])
+                                          (['--seeds', '3-1'], 'seed'), (['--jobs', '0'], '--jobs'),
+                                          (['--tensorboard', __file__], '--tensorboard')])
 def test_evaluate_refuses_bad_arguments_before_any_training(bad, message, tmp_path):
     finished = subprocess.run([sys.executable, '-m', 'stepsignal', 'evaluate', '--out', str(tmp_path / 'e'), *bad],
                               capture_output=True, text=True, timeout=120)

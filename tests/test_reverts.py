@@ -38,7 +38,7 @@ def agent_for(fixes, training_steps=300):
 
 def test_every_fix_has_a_switch_or_a_reason():
     fixes = {f'FIX-{bug.number}' for bug in BUGS}
-    assert fixes == {key for key in REVERTS if key.startswith('FIX-')} | set(NOT_SWITCHABLE)
+    assert fixes == {key for key in set(REVERTS) | set(NOT_SWITCHABLE) if key.startswith('FIX-')}
     assert not set(REVERTS) & set(NOT_SWITCHABLE)
 
 
