@@ -10,6 +10,7 @@ neither owns it. Every change it makes is listed in docs/porting.md.
 """
 import os
 import sys
+import warnings
 
 if "tensorflow" in sys.modules and os.environ.get("TF_USE_LEGACY_KERAS") != "1":
     raise ImportError(
@@ -21,8 +22,15 @@ os.environ["TF_USE_LEGACY_KERAS"] = "1"
 # TensorFlow's C++ start-up chatter (CPU feature flags, oneDNN notes) says nothing about this kit.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import tensorflow as tf  # noqa: E402  (must come after the environment variable)
-import tf_keras  # noqa: E402
+from shared.quiet import TENSORFLOW_NOISE, held_back  # noqa: E402
+
+with held_back(TENSORFLOW_NOISE):  # TensorFlow's start-up notes, the cuInit "error" among them
+    import tensorflow as tf  # noqa: E402  (must come after the environment variable)
+    import tf_keras  # noqa: E402
+    tf.config.list_physical_devices()  # looks for a GPU now, while its notes are held back
+
+# keras-rl2's DDPG reads Model.state_updates, which tf-keras deprecates at every compile: not the user's code.
+warnings.filterwarnings('ignore', message='`Model.state_updates` will be removed')
 import tensorflow.keras as keras  # noqa: E402  (the module rl imports from, not tf's lazy alias)
 
 if not hasattr(keras, "__version__"):

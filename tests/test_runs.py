@@ -7,6 +7,15 @@ import sys
 import pytest
 
 
+START_UP_NOISE = ['cuInit', 'oneDNN custom operations', 'absl::InitializeLog', 'cudart_stub', 'cpu_feature_guard',
+                  'Gym has been unmaintained', 'casting to float16', 'Model.state_updates']
+"""What TensorFlow, tf-keras and gym print at start-up and the kit holds back (shared/quiet.py)."""
+
+
+def assert_no_start_up_noise(stderr):
+    assert not [marker for marker in START_UP_NOISE if marker in stderr], stderr[-3000:]
+
+
 def run_module(*args, cwd=None):
     return subprocess.run([sys.executable, '-m', *args], capture_output=True, text=True, cwd=cwd, timeout=600)
 
@@ -25,6 +34,8 @@ def test_python_m_original_writes_the_question_files_and_trace(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ['h5f_files', 'history_dqn_test_mem20k_heaviside_flattening.pickle',
                                                      'trace.json']
     assert finished.stdout.count('\n') > 10  # the question's print(cutoff, offset) lines still show
+    assert_no_start_up_noise(finished.stderr)
+    assert 'The `lr` argument is deprecated' in finished.stderr  # a real warning, about the question's Adam(lr=)
 
 
 def test_python_m_fixed_rejects_bad_steps_with_a_clear_message(tmp_path):
@@ -59,6 +70,7 @@ def test_fixed_agent_learns_the_task_seed_0(world, tmp_path):
     finished = subprocess.run([sys.executable, '-m', 'fixed', '--seed', '0', '--out', str(out)], capture_output=True,
                               text=True, timeout=600, env={**os.environ, **world})
     assert finished.returncode == 0, finished.stderr[-2000:]
+    assert_no_start_up_noise(finished.stderr)
     result = json.loads((out / 'result.json').read_text())
     assert result['success'] is True
     # Seeds 0-19 in three worlds: the largest kept L2 was well below this (docs/results.md).
@@ -115,3 +127,17 @@ def test_a_second_run_into_a_folder_in_use_is_refused(tmp_path):
         holder.kill()
         holder.wait()
     assert run_module('original', '--out', str(tmp_path)).returncode == 0  # the lock went with its process
+
+
+def test_held_back_drops_known_noise_and_passes_the_rest(capfd):
+    import re
+
+    from shared.quiet import held_back
+
+    with held_back(re.compile('^I0000 .*cudart_stub')):
+        os.write(2, b'I0000 00:00:1 cudart_stub.cc:31] Could not find cuda drivers\n')
+        os.write(2, b'E0000 something that really failed\n')
+        print('a Python warning', file=sys.stderr)
+    err = capfd.readouterr().err
+    assert 'cudart_stub' not in err
+    assert 'E0000 something that really failed' in err and 'a Python warning' in err
