@@ -10,6 +10,7 @@ are scaled to [-1, 1) (full scale); float WAV, ``.npy`` and ``.csv`` values are 
 """
 import io
 import struct
+import warnings
 import wave
 from dataclasses import dataclass
 from fractions import Fraction
@@ -73,14 +74,16 @@ class SignalFile:
                 f'{self.sample_rate:g} Hz ({seconds:.3g} s)')
 
 
-def read_signal(path, sample_rate=None, what='input'):
+def read_signal(path, sample_rate=None, what='input', option='--sample-rate', default_rate=None):
     """Read a signal file into a ``SignalFile``.
 
     Args:
         path: a ``.wav``, ``.npy`` or one-column ``.csv`` file.
-        sample_rate: samples per second for ``.npy`` and ``.csv`` (which do not store one);
-            ignored for WAV, whose header has its own.
+        sample_rate: samples per second, as the user gave it (``option``): needed for ``.npy`` and
+            ``.csv``, which store none; for a WAV, whose header has its own, it must agree with it.
         what: what the file is for (``'input'``, ``'target'``), used in error messages.
+        option: the command-line option ``sample_rate`` came from, named in error messages.
+        default_rate: the rate of a ``.npy`` or ``.csv`` when ``sample_rate`` is not given.
     """
     path = Path(path)
     extension = path.suffix.lower()
@@ -93,7 +96,12 @@ def read_signal(path, sample_rate=None, what='input'):
         raise SignalFileError(f'cannot read {what} file {str(path)!r}: {error.strerror or error}') from None
     if extension == '.wav':
         loaded = _read_wav(path, raw, what)
+        if sample_rate is not None and float(sample_rate) != loaded.sample_rate:
+            raise SignalFileError(f'{option} {float(sample_rate):g} was given, but {what} file {str(path)!r} says '
+                                  f'{loaded.sample_rate:g} Hz in its header; a WAV carries its own rate: leave '
+                                  f'{option} out (or give {loaded.sample_rate:g})')
     else:
+        sample_rate = sample_rate if sample_rate is not None else default_rate
         if sample_rate is None:
             raise SignalFileError(f'{what} file {str(path)!r} is {extension}, which stores no sample rate: '
                                   f'give it (--sample-rate for the input, --target-sample-rate for the target)')
@@ -103,18 +111,28 @@ def read_signal(path, sample_rate=None, what='input'):
     return loaded
 
 
+def _wav_chunks(raw):
+    """``{chunk id: (start of its data, the size its header declares)}`` of a RIFF (little-endian)
+    or RIFX (big-endian) WAV file, in the order they come; the first of each id."""
+    endian = '>' if raw[:4] == b'RIFX' else '<'
+    chunks, position = {}, 12  # after 'RIFF', the size and 'WAVE'
+    while position + 8 <= len(raw):
+        chunk_id, size = raw[position:position + 4], struct.unpack(endian + 'I', raw[position + 4:position + 8])[0]
+        chunks.setdefault(chunk_id, (position + 8, size))
+        position += 8 + size + (size % 2)
+    return chunks
+
+
 def _wav_format(raw):
     """``((format tag, bits per sample), sample rate)`` from a WAV file's ``fmt `` chunk, or (None, 0)."""
-    position = 12  # after 'RIFF', the size and 'WAVE'
-    while position + 8 <= len(raw):
-        chunk_id, size = raw[position:position + 4], struct.unpack('<I', raw[position + 4:position + 8])[0]
-        if chunk_id == b'fmt ' and size >= 16:
-            tag, _, rate, _, _, bits = struct.unpack('<HHIIHH', raw[position + 8:position + 24])
-            if tag == _EXTENSIBLE and size >= 40:
-                tag = struct.unpack('<H', raw[position + 32:position + 34])[0]
-            return (tag, bits), rate
-        position += 8 + size + (size % 2)
-    return None, 0
+    endian = '>' if raw[:4] == b'RIFX' else '<'
+    start, size = _wav_chunks(raw).get(b'fmt ', (0, 0))
+    if size < 16:
+        return None, 0
+    tag, _, rate, _, _, bits = struct.unpack(endian + 'HHIIHH', raw[start:start + 16])
+    if tag == _EXTENSIBLE and size >= 40:
+        tag = struct.unpack(endian + 'H', raw[start + 24:start + 26])[0]
+    return (tag, bits), rate
 
 
 def _read_wav(path, raw, what):
@@ -127,8 +145,14 @@ def _read_wav(path, raw, what):
     if rate_in_header <= 0:
         raise SignalFileError(f'{what} file {str(path)!r} says its sample rate is {rate_in_header} Hz; '
                               f'it must be above 0')
+    start, declared = _wav_chunks(raw).get(b'data', (len(raw), 0))
+    if start + declared > len(raw):  # scipy would only warn, and read what is there
+        raise SignalFileError(f'{what} file {str(path)!r} is cut short: its header promises {declared:,} bytes of '
+                              f'samples and the file holds {len(raw) - start:,}; export or copy it again')
     try:
-        rate, data = wavfile.read(io.BytesIO(raw))
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', wavfile.WavFileWarning)  # chunks it skips, such as LIST: harmless
+            rate, data = wavfile.read(io.BytesIO(raw))
     except Exception as error:  # scipy raises ValueError, struct.error, ... on broken files
         raise SignalFileError(f'{what} file {str(path)!r} cannot be read as WAV: {error}') from None
     if data.size == 0:

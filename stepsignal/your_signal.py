@@ -90,7 +90,8 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
     mono = mix_down(source.samples)
 
     if target_path is not None:
-        target = read_signal(target_path, target_sample_rate or rate, what='target')
+        target = read_signal(target_path, target_sample_rate, what='target', option='--target-sample-rate',
+                             default_rate=rate)
         desired = resample(mix_down(target.samples)[:, None], target.sample_rate, rate)[:, 0]
         target_text = target.describe()
         if target.sample_rate != rate:

@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import struct
 
 import numpy as np
 import pytest
@@ -52,6 +53,36 @@ def test_wav_round_trip_keeps_format_rate_and_channels(tmp_path, form, dtype, to
     assert back.wav_format == form and back.sample_rate == 44100.0 and back.samples.shape == samples.shape
     assert np.abs(back.samples - samples).max() <= tolerance
     assert wavfile.read(tmp_path / 'x.wav')[1].dtype == dtype  # what another program reads back
+
+
+def riff_to_rifx(riff):
+    """The same 16-bit PCM WAV, big-endian (RIFX): every header number and every sample byte-swapped."""
+    out = bytearray(b'RIFX') + struct.pack('>I', struct.unpack('<I', riff[4:8])[0]) + riff[8:12]
+    position = 12
+    while position + 8 <= len(riff):
+        chunk, size = riff[position:position + 4], struct.unpack('<I', riff[position + 4:position + 8])[0]
+        body = riff[position + 8:position + 8 + size]
+        if chunk == b'fmt ':
+            body = struct.pack('>HHIIHH', *struct.unpack('<HHIIHH', body[:16])) + body[16:]
+        elif chunk == b'data':
+            body = np.frombuffer(body, dtype='<i2').astype('>i2').tobytes()
+        out += chunk + struct.pack('>I', size) + body
+        position += 8 + size + (size % 2)
+    return bytes(out)
+
+
+def test_big_endian_rifx_wav_reads_as_its_little_endian_twin(tmp_path):
+    samples = (tone(channels=2) * 20000).astype(np.int16)
+    wavfile.write(tmp_path / 'riff.wav', RATE, samples)
+    (tmp_path / 'rifx.wav').write_bytes(riff_to_rifx((tmp_path / 'riff.wav').read_bytes()))
+    riff, rifx = read_signal(tmp_path / 'riff.wav'), read_signal(tmp_path / 'rifx.wav')
+    assert rifx.sample_rate == RATE and rifx.wav_format == (1, 16)
+    np.testing.assert_array_equal(rifx.samples, riff.samples)
+
+
+def test_a_wav_rate_given_again_is_accepted_when_it_agrees(tmp_path):
+    wavfile.write(tmp_path / 'a.wav', RATE, (tone(channels=1) * 1000).astype(np.int16))
+    assert read_signal(tmp_path / 'a.wav', sample_rate=RATE).sample_rate == RATE
 
 
 def test_npy_and_csv_round_trip(tmp_path):
@@ -112,6 +143,11 @@ def write_bad(folder, case):
         data[24:28] = (0).to_bytes(4, 'little')
         (folder / 'rate0.wav').write_bytes(bytes(data))
         return ['--input', folder / 'rate0.wav', '--target-level', 0]
+    if case == 'truncated WAV':  # its header promises more samples than the file holds
+        (folder / 'cut.wav').write_bytes(good_wav.read_bytes()[:-1000])
+        return ['--input', folder / 'cut.wav', '--target-level', 0]
+    if case == 'sample rate that contradicts the WAV':
+        return ['--input', good_wav, '--sample-rate', 44100, '--target-level', 0]
     if case == 'cutoff range reaching Nyquist':
         return ['--input', good_wav, '--target-level', 0, '--cutoff-range', 10, RATE / 2]
     raise AssertionError(case)
@@ -129,6 +165,8 @@ BAD_INPUTS = {  # case -> what the message must contain (besides the file or val
     'sample rate 0 given': ['--sample-rate', 'above 0'],
     'sample rate 0 in the WAV header': ['rate0.wav', '0 Hz', 'above 0'],
     'cutoff range reaching Nyquist': ['cutoff_range', 'Nyquist = 4000'],
+    'truncated WAV': ['cut.wav', 'cut short', 'promises 32,000 bytes', 'holds 31,000'],
+    'sample rate that contradicts the WAV': ['--sample-rate 44100', 'input.wav', '8000 Hz in its header'],
 }
 
 
