@@ -3,12 +3,20 @@ import argparse
 import fcntl
 import logging
 import os
+import shutil
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 from shared.checks import seed_number, training_budget
+from shared.files import write_json
 
-RESULT_FILES = ('result.json', 'report.md', 'report.json', 'trace.json', 'history.json')
+RUN_MARKER = '.stepsignal-run.json'
+"""Written into every ``--out`` a command starts in: the command and when. A folder with it is
+the kit's, which ``--overwrite`` may empty."""
+RESULT_FILES = ('result.json', 'report.md', 'report.json', 'trace.json', 'history.json', 'summary.json',
+                'ablation.json', 'ladder.json')
 """Files whose presence means a folder already holds results."""
 
 
@@ -34,20 +42,41 @@ steps_argument = _argument_type(training_budget)
 """argparse ``type=`` for ``--steps``: ``shared.checks.training_budget``'s rule."""
 
 
-def check_output_folder(out, overwrite=True):
-    """Refuse an ``--out`` that is a file, cannot be written, or holds results when ``overwrite`` is false.
+def check_output_folder(out, overwrite=False, resume=False, inside=()):
+    """The one rule for every command's ``--out``; returns it as a ``Path``, ready and locked.
 
-    Creates the folder if it is missing, and proves it writable with a temporary file. Raises
-    ``ValueError`` with a message that names the folder and what is allowed.
+    - A file, or a folder that cannot be written, is refused.
+    - A folder another run is writing into is refused (``lock_output_folder``).
+    - A folder that holds results (an earlier run's marker, ``RUN_MARKER``, or any of
+      ``RESULT_FILES``) is refused unless ``overwrite``; with it, the folder is emptied first, so
+      that nothing of the earlier run remains. ``resume`` keeps what is there (``ablate --resume``).
+    - ``inside``: paths the run reads (``--input``, ``--target``); if one lies in a folder that
+      ``overwrite`` would empty, the run is refused rather than the file deleted.
+
+    Every refusal is a ``ValueError`` whose message names the folder and what is allowed. Creates
+    the folder if it is missing and writes ``RUN_MARKER`` into it.
     """
     out = Path(out)
-    if out.is_dir() and not overwrite:
-        found = [name for name in RESULT_FILES if (out / name).exists()]
-        if found:
-            raise ValueError(f'--out {str(out)!r} already holds results ({", ".join(found)}); pass --overwrite '
-                             f'to replace them, or choose another folder')
     writable_folder(out, '--out')
     lock_output_folder(out)
+    found = [name for name in (RUN_MARKER,) + RESULT_FILES if (out / name).exists()]
+    if found and not (overwrite or resume):
+        shown = [name for name in found if name != RUN_MARKER] or ['the files of an earlier run']
+        raise ValueError(f'--out {str(out)!r} already holds results ({", ".join(shown)}); pass --overwrite to '
+                         f'replace them (the folder is emptied first), or choose another folder')
+    if found and overwrite:
+        if RUN_MARKER not in found:
+            raise ValueError(f'--out {str(out)!r} holds {", ".join(found)} but was not made by a command of this kit '
+                             f'(no {RUN_MARKER}), so --overwrite will not empty it; remove those files yourself, '
+                             f'or choose another folder')
+        for path in map(Path, inside):
+            if path.resolve().is_relative_to(out.resolve()):
+                raise ValueError(f'{str(path)!r} lies inside --out {str(out)!r}, which --overwrite empties; move it, '
+                                 f'or choose another --out')
+        for entry in out.iterdir():
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+    write_json(out / RUN_MARKER, {'command': ' '.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+                                  'started': time.strftime('%Y-%m-%dT%H:%M:%S%z')})
     return out
 
 

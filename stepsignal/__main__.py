@@ -45,6 +45,8 @@ def main(argv=None):
     compare.add_argument('--seed', type=seed_argument, default=0, help='seed for both variants (default 0)')
     compare.add_argument('--steps', type=steps_argument, default=None,
                          help="the fixed agent's training steps (default: its own, 5000)")
+    compare.add_argument('--overwrite', action='store_true',
+                         help='--out may hold an earlier comparison: empty it first (without this, it is refused)')
     diagnose = commands.add_parser('diagnose', help='check a training script before it trains')
     diagnose.add_argument('-m', '--module', help='run this module as the script (like python -m)')
     diagnose.add_argument('--continue', dest='keep_training', action='store_true',
@@ -72,7 +74,7 @@ def main(argv=None):
 
     from stepsignal.compare import compare as run_compare
     try:
-        run_compare(args.out, seed=args.seed, steps=args.steps)
+        run_compare(args.out, seed=args.seed, steps=args.steps, overwrite=args.overwrite)
     except (ValueError, RuntimeError) as error:
         parser.exit(2, f'python -m stepsignal compare: error: {error}\n')
     return 0

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from fixed.hyperparameters import HYPERPARAMETERS
-from shared.cli import setup_logging, steps_argument
+from shared.cli import check_output_folder, setup_logging, steps_argument
 from shared.files import save_figure, write_atomic, write_json
 from shared.rates import success_rate
 from stepsignal.evaluate import load_result, median_or_never, parse_env, parse_seeds, seed_runs, steps_text
@@ -263,6 +263,8 @@ def main(argv=None):
     parser.add_argument('--resume', action='store_true',
                         help='keep the runs already in OUT that match this grid (seed, steps, reverted fixes) '
                              'and run only the others: to go on after Ctrl-C')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='--out may hold an earlier ablation: empty it first (without this or --resume, it is refused)')
     parser.add_argument('--address', metavar='HOST:PORT', help='run on this Ray cluster instead of this machine')
     parser.add_argument('--jobs', type=int, default=2, help='runs at once on this machine (default 2, one per core)')
     parser.add_argument('--env', type=parse_env, action='append', default=[], metavar='NAME=VALUE',
@@ -271,6 +273,12 @@ def main(argv=None):
     args.argv = argv
     if args.jobs < 1:
         parser.error(f'--jobs must be at least 1, got {args.jobs}')
+    if args.resume and args.overwrite:
+        parser.error('--resume keeps the runs in --out and --overwrite removes them: give one of the two')
+    try:
+        check_output_folder(args.out, overwrite=args.overwrite, resume=args.resume)
+    except ValueError as error:
+        parser.error(str(error))
     setup_logging()
     setups = ladder(args.fixes) if args.ladder else leave_one_out(args.fixes)
     runs = [run for setup in setups

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.cli import check_output_folder, setup_logging
+from shared.cli import setup_logging, writable_folder
 from shared.files import write_atomic
 from shared.rates import success_rate
 
@@ -434,9 +434,12 @@ def main(argv=None):
         plan['seeds'] = args.seeds
     if args.out is not None:
         try:
-            check_output_folder(args.out.parent or Path('.'))
+            if args.out.is_dir():
+                raise ValueError(f'--out {str(args.out)!r} is a folder; give the Markdown file to write, such as '
+                                 f'benchmarks/RESULTS.md')
+            writable_folder(args.out.parent, '--out\'s folder')
         except ValueError as error:
-            parser.error(str(error).replace('--out', '--out\'s folder', 1))
+            parser.error(str(error))
     results = {'date': date.today().isoformat(), 'machine': f'{platform.machine()}, {os.cpu_count()} cores, '
                f'{platform.python_implementation()} {platform.python_version()}', 'versions': versions(),
                'quick': args.quick, 'training_steps': plan['training_steps']}

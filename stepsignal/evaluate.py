@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from shared.checks import seed_number
-from shared.cli import setup_logging, steps_argument, writable_folder
+from shared.cli import check_output_folder, setup_logging, steps_argument, writable_folder
 from shared.files import save_figure, write_atomic, write_json
 from shared.rates import success_rate
 from stepsignal.runner import RUN_FOLDER, TENSORBOARD, Run, run_all
@@ -198,20 +198,22 @@ def main(argv=None):
                         help='train each seed on random step scenarios and measure it on never-seen ones')
     parser.add_argument('--env', type=parse_env, action='append', default=[], metavar='NAME=VALUE',
                         help='an environment variable for every seed, such as TF_ENABLE_ONEDNN_OPTS=0 (repeatable)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='--out may hold an earlier evaluation: empty it first (without this, it is refused)')
     parser.add_argument('--tensorboard', metavar='DIR', type=Path,
                         help='also write each seed\'s TensorBoard event files, into DIR/seed-N (sent back as each '
                              'seed finishes; tensorboard --logdir DIR shows them side by side)')
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f'--jobs must be at least 1, got {args.jobs}')
-    if args.tensorboard is not None:
-        try:
+    try:
+        if args.tensorboard is not None:
             writable_folder(args.tensorboard, '--tensorboard')
-        except ValueError as error:
-            parser.error(str(error))
+        check_output_folder(args.out, overwrite=args.overwrite)
+    except ValueError as error:
+        parser.error(str(error))
     setup_logging()
     env = dict(args.env)
-    args.out.mkdir(parents=True, exist_ok=True)
     runs = seed_runs(args.seeds, args.steps, args.random_scenarios, env, tensorboard=args.tensorboard is not None)
     interrupted = False
     try:

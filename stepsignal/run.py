@@ -35,6 +35,9 @@ def build_parser(variant, hyperparameters):
     parser.add_argument('--out', required=True, help='folder for every file the run writes')
     parser.add_argument('--seed', type=seed_argument, default=0,
                         help='seed for numpy, TensorFlow, Python and the env (0 to 2**32 - 1)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='--out may hold an earlier run\'s results: empty it first (without this, such a '
+                             'folder is refused)')
     if variant == 'original':
         return parser
     parser.add_argument('--steps', type=steps_argument, default=hyperparameters.nb_steps,
@@ -64,7 +67,6 @@ def build_parser(variant, hyperparameters):
                           'audio rates the lowest the filter applies accurately, 2e-5 x Nyquist, to 0.99 x Nyquist)')
     own.add_argument('--success-rms', type=float,
                      help='RMS error to the target counted as success (default: the question\'s L2 < 1.0)')
-    own.add_argument('--overwrite', action='store_true', help='replace the results already in --out')
     return parser
 
 
@@ -110,7 +112,7 @@ def run(variant, args, hyperparameters, parser, log):
     job = None
     try:
         if getattr(args, 'input', None) is None:
-            check_output_folder(args.out, overwrite=True)  # the question's runs replace their files
+            check_output_folder(args.out, overwrite=args.overwrite)
         else:
             from stepsignal.your_signal import prepare
 

@@ -127,7 +127,7 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
     time = np.arange(len(mono)) / rate
     scenario = Scenario(time=time, input_signal=mono, desired_signal=desired, sample_rate=rate)
     job = Job(input=source, scenario=scenario, target_text=target_text, env_kwargs=env_kwargs, out=Path(out))
-    check_output_folder(job.out, overwrite)
+    check_output_folder(job.out, overwrite, inside=[p for p in (input_path, target_path) if p is not None])
     return job
 
 

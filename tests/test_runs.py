@@ -31,8 +31,8 @@ def test_python_m_original_writes_the_question_files_and_trace(tmp_path):
     assert (out / 'history_dqn_test_mem20k_heaviside_flattening.pickle').is_file()
     assert (out / 'h5f_files' / 'dqn_mem20k_heaviside_flattening_weights_actor.h5f').is_file()
     assert (out / 'h5f_files' / 'dqn_mem20k_heaviside_flattening_weights_critic.h5f').is_file()
-    assert sorted(p.name for p in out.iterdir()) == ['h5f_files', 'history_dqn_test_mem20k_heaviside_flattening.pickle',
-                                                     'trace.json']
+    assert sorted(p.name for p in out.iterdir()) == ['.stepsignal-run.json', 'h5f_files',
+                                                     'history_dqn_test_mem20k_heaviside_flattening.pickle', 'trace.json']
     assert finished.stdout.count('\n') > 10  # the question's print(cutoff, offset) lines still show
     assert_no_start_up_noise(finished.stderr)
     assert 'The `lr` argument is deprecated' in finished.stderr  # a real warning, about the question's Adam(lr=)
@@ -126,7 +126,8 @@ def test_a_second_run_into_a_folder_in_use_is_refused(tmp_path):
     finally:
         holder.kill()
         holder.wait()
-    assert run_module('original', '--out', str(tmp_path)).returncode == 0  # the lock went with its process
+    # The lock went with its process (the holder's marker stays: --overwrite replaces it).
+    assert run_module('original', '--out', str(tmp_path), '--overwrite').returncode == 0
 
 
 def test_held_back_drops_known_noise_and_passes_the_rest(capfd):

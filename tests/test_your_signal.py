@@ -292,10 +292,23 @@ def test_overwrite_lets_a_run_replace_earlier_results(files):
     out = files / 'out'
     out.mkdir()
     (out / 'result.json').write_text('{}')
+    (out / '.stepsignal-run.json').write_text('{}')  # an earlier run of the kit's
+    (out / 'processed.wav').write_bytes(b'stale')
     with pytest.raises(ValueError, match='already holds results'):
         prepare(files / 'input.wav', out, target_level=0.0)
     job = prepare(files / 'input.wav', out, target_level=0.0, overwrite=True)
     assert job.scenario.input_signal.shape == (RATE,) and job.input.channels == 2
+    assert sorted(p.name for p in out.iterdir()) == ['.stepsignal-run.json']  # nothing of the earlier run
+
+
+def test_overwrite_never_deletes_the_input_it_reads(files):
+    from stepsignal.your_signal import prepare
+
+    out = files  # the input lies inside --out
+    (out / '.stepsignal-run.json').write_text('{}')
+    with pytest.raises(ValueError, match='lies inside --out'):
+        prepare(files / 'input.wav', out, target_level=0.0, overwrite=True)
+    assert (files / 'input.wav').is_file()
 
 
 def test_checks_run_before_tensorflow_is_imported():
