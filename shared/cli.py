@@ -114,3 +114,30 @@ def lock_output_folder(out):
         raise ValueError(f'--out {str(out)!r} is in use by another run; wait for it to end, or choose another '
                          f'folder') from None
     _held_locks[folder] = descriptor
+
+
+FAILED = 1
+"""Exit status of a run that failed inside (a bad argument is 2, an interrupted run 130)."""
+ERROR_LOG = 'error.log'
+"""Where a failed run's traceback goes, in its ``--out``."""
+
+
+def report_failure(prog, out, error):
+    """A run failed inside: write the traceback to ``OUT/error.log``, say so in one line, return 1.
+
+    Called from an ``except`` block; the one line names what failed and where the details are.
+    """
+    import traceback
+
+    from shared.files import write_atomic
+
+    details = traceback.format_exc()
+    where = Path(out) / ERROR_LOG
+    try:
+        write_atomic(where, lambda handle: handle.write(details.encode('utf-8')))
+    except OSError:  # the folder itself is the problem: the details go to the terminal instead
+        sys.stderr.write(details)
+        where = 'the lines above'
+    first_line = (str(error).splitlines() or [''])[0]
+    sys.stderr.write(f'{prog}: error: the run failed: {type(error).__name__}: {first_line}; the details are in {where}\n')
+    return FAILED

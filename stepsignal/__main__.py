@@ -72,11 +72,14 @@ def main(argv=None):
     if args.command == 'diagnose':
         return run_diagnose(parser, args)
 
+    from shared.cli import report_failure
     from stepsignal.compare import compare as run_compare
     try:
         run_compare(args.out, seed=args.seed, steps=args.steps, overwrite=args.overwrite)
-    except (ValueError, RuntimeError) as error:
+    except ValueError as error:  # a bad argument or --out, found before any work
         parser.exit(2, f'python -m stepsignal compare: error: {error}\n')
+    except Exception as error:  # a variant's run failed: one line, the details in OUT/error.log
+        return report_failure('python -m stepsignal compare', args.out, error)
     return 0
 
 

@@ -17,7 +17,7 @@ import dataclasses
 import importlib
 import logging
 
-from shared.cli import check_output_folder, seed_argument, setup_logging, steps_argument, writable_folder
+from shared.cli import check_output_folder, report_failure, seed_argument, setup_logging, steps_argument, writable_folder
 from shared.table import help_text
 
 INTERRUPTED = 130  # the shell's status for a run stopped by Ctrl-C (128 + SIGINT)
@@ -106,6 +106,8 @@ def main(variant, argv=None):
         log.warning('interrupted before the results were complete; every file in %s is whole (each is '
                     'written in one rename), but some may be missing', args.out)
         return INTERRUPTED
+    except Exception as error:  # a failure inside the run: one line, the traceback in OUT/error.log
+        return report_failure(parser.prog, args.out, error)
 
 
 def run(variant, args, hyperparameters, parser, log):

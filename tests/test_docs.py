@@ -63,3 +63,13 @@ def test_docs_snippet_runs(code, shown_output, tmp_path):
     assert finished.returncode == 0, finished.stderr[-2000:]
     if shown_output:
         assert finished.stdout.strip() == shown_output.strip()
+
+
+def test_every_fault_in_the_table_names_a_test_that_exists():
+    defined = set(re.findall(r'def (test_\w+)', text_of('tests')))
+    rows = [line for line in (ROOT / 'docs' / 'faults.md').read_text().splitlines()
+            if line.startswith('| ') and not line.startswith(('| input ', '| fault ', '|---'))]
+    assert len(rows) >= 25
+    for row in rows:
+        named = re.findall(r'`(test_\w+)`', row.rsplit('|', 2)[-2])
+        assert named and set(named) <= defined, row

@@ -84,3 +84,26 @@ def test_ablate_resume_keeps_the_runs(tmp_path):
     out = earlier_run(tmp_path / 'out')
     check_output_folder(out, resume=True)
     assert (out / 'result.json').read_text() == '{"earlier": true}'
+
+
+FAILING_RUN = r'''
+import sys
+import fixed.train
+
+def broken_train(*args, **kwargs):
+    raise RuntimeError('the filter exploded')
+
+fixed.train.train = broken_train
+from stepsignal.run import main
+sys.exit(main('fixed', sys.argv[1:]))
+'''
+
+
+def test_a_failure_inside_a_run_is_one_line_and_the_details_are_in_error_log(tmp_path):
+    finished = subprocess.run([sys.executable, '-c', FAILING_RUN, '--out', str(tmp_path / 'out'), '--steps', '100'],
+                              capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 1 and 'Traceback' not in finished.stderr
+    last = finished.stderr.strip().splitlines()[-1]
+    assert 'the run failed: RuntimeError: the filter exploded' in last and 'error.log' in last
+    details = (tmp_path / 'out' / 'error.log').read_text()
+    assert 'Traceback' in details and 'broken_train' in details
