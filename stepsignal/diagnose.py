@@ -500,8 +500,12 @@ def diagnose(agent, env, nb_steps=None, nb_max_episode_steps=None, namespace=Non
 # ---------------------------------------------------------------------------------------------
 # Diagnosing an unmodified training script: run it until its first fit(...), and look there.
 
-class _StopBeforeTraining(Exception):
-    """Raised in place of the first fit, to leave the user's script without training."""
+class _StopBeforeTraining(BaseException):
+    """Raised in place of the first fit, to leave the user's script without training.
+
+    A ``BaseException``, like ``KeyboardInterrupt``: a script's own ``except Exception`` (or a
+    command's report of a failed run) lets it through.
+    """
 
 
 def _namespace_of_callers(frame):
