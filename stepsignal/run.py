@@ -63,8 +63,11 @@ def build_parser(variant, hyperparameters):
     own.add_argument('--target-sample-rate', type=float,
                      help='samples per second of a .npy or .csv target (default: the input\'s)')
     own.add_argument('--cutoff-range', type=float, nargs=2, metavar=('LOW_HZ', 'HIGH_HZ'),
-                     help='the cutoffs the agent may choose, 0 < LOW < HIGH < Nyquist (default 0.001 Hz, or at '
-                          'audio rates the lowest the filter applies accurately, 2e-5 x Nyquist, to 0.99 x Nyquist)')
+                     help='the cutoffs the agent may choose, 0 < LOW < HIGH < Nyquist. Default: from 8 kHz up '
+                          '(audio), 20 Hz to 20 kHz (at most 0.99 x Nyquist), what can be heard; below 8 kHz, the '
+                          'question\'s 0.001 Hz (or the lowest the filter applies accurately, 2e-5 x Nyquist) to '
+                          '0.99 x Nyquist. Choose the band where what you want to keep ends and what you want to '
+                          'remove begins')
     own.add_argument('--success-rms', type=float,
                      help='RMS error to the target counted as success (default: the question\'s L2 < 1.0)')
     return parser

@@ -36,8 +36,17 @@ from shared.scenario import Scenario
 from shared.signal_files import mix_down, read_signal, resample, write_signal
 from shared.trace import episodes
 from stepsignal.any_signal import AnySignal, make_env
+from stepsignal.baselines import baselines, rms, verdict
 
 log = logging.getLogger(__name__)
+
+AUDIO_RATE = 8000
+"""From this many samples per second up, a signal is taken for audio (telephone speech is 8 kHz)."""
+AUDIBLE = (20.0, 20000.0)
+"""The default cutoff range at audio rates, in Hz: the range of human hearing, capped at 0.99 x
+Nyquist. A low-pass below 20 Hz leaves nothing audible, only a slowly moving level, so on audio the
+question's range (from 0.001 Hz) invites the agent into an output that is nearly constant; at
+lower rates (sensors, the question's 30 Hz) the question's range stays."""
 
 @dataclass
 class Job:
@@ -51,6 +60,10 @@ class Job:
     """How the target was given, for the report."""
     env_kwargs: dict = field(default_factory=dict)
     out: Path = None
+    cutoff_range: tuple = None
+    """The cutoffs the agent may choose, in Hz (the env's, after its defaults)."""
+    max_offset: float = None
+    """The offsets it may choose lie in ``[-max_offset, max_offset]``."""
 
     @property
     def output_name(self):
@@ -111,6 +124,10 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
     env_kwargs = {}
     if cutoff_range is not None:
         env_kwargs['cutoff_range'] = tuple(float(v) for v in cutoff_range)
+    elif rate >= AUDIO_RATE:
+        env_kwargs['cutoff_range'] = (AUDIBLE[0], min(AUDIBLE[1], 0.99 * rate / 2))
+        log.info('audio at %g Hz: cutoffs from %g to %g Hz, the audible range (--cutoff-range LOW HIGH to change '
+                 'it; docs/your_signal.md)', rate, *env_kwargs['cutoff_range'])
     if success_rms is not None:
         rms = float(success_rms)
         if not (np.isfinite(rms) and rms > 0):
@@ -120,13 +137,14 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
         env = AnySignal(mono, rate, desired, **env_kwargs)
     except ValueError as error:
         raise ValueError(f'input {str(source.path)!r}: {error}') from None
-    if cutoff_range is None and env.cutoff_range[0] > 1e-3:
+    if 'cutoff_range' not in env_kwargs and env.cutoff_range[0] > 1e-3:
         log.info('cutoffs from %.3g Hz: below that, at %g samples per second, the filter cannot pass a constant '
                  'to within 1e-6 (docs/your_signal.md)', env.cutoff_range[0], rate)
 
     time = np.arange(len(mono)) / rate
     scenario = Scenario(time=time, input_signal=mono, desired_signal=desired, sample_rate=rate)
-    job = Job(input=source, scenario=scenario, target_text=target_text, env_kwargs=env_kwargs, out=Path(out))
+    job = Job(input=source, scenario=scenario, target_text=target_text, env_kwargs=env_kwargs, out=Path(out),
+              cutoff_range=env.cutoff_range, max_offset=float(env.physical_high[1]))
     check_output_folder(job.out, overwrite, inside=[p for p in (input_path, target_path) if p is not None])
     return job
 
@@ -149,8 +167,23 @@ def train_on_signal(job, seed, hp, tensorboard=None):
     agent, result = train(job.out, seed=seed, make_env=lambda: make_env(job.scenario, **job.env_kwargs), hp=hp,
                           tensorboard=tensorboard)
     result['input'] = job.about()
+    judge(job, result)
     write_json(job.out / 'result.json', result)
     return agent, result
+
+
+def judge(job, result):
+    """Set the result beside its baselines (``stepsignal.baselines``); no success if a constant does as well."""
+    s = job.scenario
+    log.info('comparing with the baselines: the input unchanged, the best constant, the best filter')
+    found = baselines(s.input_signal, s.desired_signal, s.sample_rate, job.cutoff_range, job.max_offset)
+    achieved = lowpass_and_offset(s.input_signal, s.sample_rate, result['cutoff_hz'], result['offset'])
+    judged = verdict(achieved, s.desired_signal, found)
+    result['baselines'], result['verdict'] = found, judged
+    result['success_by_threshold'] = result['success']
+    result['success'] = bool(result['success'] and not (judged['beaten_by_constant'] or judged['nearly_constant']))
+    flattened = judged['beaten_by_constant'] or judged['nearly_constant']
+    (log.warning if flattened else log.info)('%s', judged['text'])
 
 
 def finish(job, result):
@@ -165,9 +198,6 @@ def finish(job, result):
     write_report(job, result, achieved, clipped)
     log.info('wrote %s and %s', job.out / job.output_name, job.out / 'report.md')
 
-
-def rms(values):
-    return float(np.sqrt(np.mean(np.square(values))))
 
 
 def draw_figures(job, achieved):
@@ -204,9 +234,12 @@ def draw_figures(job, achieved):
 def write_report(job, result, achieved, clipped):
     s = job.scenario
     before, after = rms(s.input_signal - s.desired_signal), rms(achieved - s.desired_signal)
+    found, judged = result.get('baselines'), result.get('verdict')
+    flattened = judged and (judged['beaten_by_constant'] or judged['nearly_constant'])
     lines = [
         '# The fixed setup on your signal',
         '',
+        *([f"**{judged['text']}.**" if flattened else judged['text'] + '.', ''] if judged else []),
         f'- Input: {job.input.describe()}; trained on {job.about()["trained_on"]}.',
         f'- Target: {job.target_text}.',
         f"- Training: seed {result['seed']}, {result['steps_trained']} of {result['steps']} steps"
@@ -220,6 +253,16 @@ def write_report(job, result, achieved, clipped):
         f"{result['l2_distance']:.4g} | {'yes' if result['success'] else 'no'} "
         f"(L2 < {result['success_threshold']:.4g}) |",
         '',
+        *(['## Beside the baselines', '',
+            '| output | cutoff (Hz) | offset | RMS error |', '|---|---|---|---|',
+            f"| the input unchanged | | | {found['input_unchanged']['rms']:.4g} |",
+            f"| the best constant ({round(found['best_constant']['level'], 10) + 0.0:.4g}) | | | "
+            f"{found['best_constant']['rms']:.4g} |",
+            f"| the best filter (scipy's bounded search, the ceiling) | {found['best_filter']['cutoff_hz']:.6g} | "
+            f"{found['best_filter']['offset']:.6g} | {found['best_filter']['rms']:.4g} |",
+            f"| **the trained policy** | {result['cutoff_hz']:.6g} | {result['offset']:.6g} | {judged['rms']:.4g} |",
+            '', 'Success needs both the threshold and a result better than the best constant output '
+            '(docs/your_signal.md).', ''] if found else []),
         f'`{job.output_name}` is every channel of the input filtered at that cutoff minus that offset, in the '
         'input\'s format and sample rate' + (f'; {clipped} samples were clipped at full scale.' if clipped else '.'),
         '',

@@ -1,0 +1,92 @@
+"""What a result on your own signal should be compared with: three baselines and a verdict.
+
+The agent's result means little alone: an RMS error of 0.06 is an improvement over the input's
+0.21, and worse than an all-zero output's. So every own-signal result is set beside:
+
+- **the input unchanged**: what doing nothing scores;
+- **the best constant output**: the target's mean, whose RMS error is the target's spread. A
+  filter at a very low cutoff turns any input into a near-constant, so an agent can always reach
+  about this; a result no better than it has not processed the signal, it has flattened it;
+- **the best filter**: the best (cutoff, offset) that scipy's bounded optimiser finds for the same
+  objective (the RMS error of ``filter(input, cutoff) - offset`` against the target) within the
+  same ranges: the ceiling for these two knobs. Given a cutoff the best offset is the mean
+  difference, so the search is over the cutoff alone: a grid on a log scale, then Brent's method
+  between the best point's neighbours.
+"""
+import numpy as np
+from scipy import optimize
+
+from fixed.env import butter_lowpass_filter
+
+GRID_POINTS = 24
+"""Cutoffs on the log-scale grid that brackets the ceiling before Brent's method refines it."""
+NEARLY_CONSTANT = 0.01
+"""An output whose spread is below this fraction of the target's is called nearly constant."""
+
+
+def rms(values):
+    return float(np.sqrt(np.mean(np.square(values))))
+
+
+def filter_error(input_signal, desired_signal, sample_rate, cutoff_hz, max_offset):
+    """``(rms, offset)``: the error of the input filtered at ``cutoff_hz`` with the best offset in range."""
+    filtered = butter_lowpass_filter(input_signal, cutoff_hz, sample_rate / 2)
+    offset = float(np.clip(np.mean(filtered - desired_signal), -max_offset, max_offset))
+    return rms(filtered - offset - desired_signal), offset
+
+
+def best_filter(input_signal, desired_signal, sample_rate, cutoff_range, max_offset):
+    """The ceiling: ``{'cutoff_hz', 'offset', 'rms'}`` of the best filter within the ranges."""
+    low, high = np.log(cutoff_range[0]), np.log(cutoff_range[1])
+
+    def error(log_cutoff):
+        return filter_error(input_signal, desired_signal, sample_rate, float(np.exp(log_cutoff)), max_offset)[0]
+
+    grid = np.linspace(low, high, GRID_POINTS)
+    errors = [error(point) for point in grid]
+    best = int(np.argmin(errors))
+    bracket = (grid[max(best - 1, 0)], grid[min(best + 1, GRID_POINTS - 1)])
+    refined = optimize.minimize_scalar(error, bounds=bracket, method='bounded', options={'xatol': 1e-3})
+    log_cutoff = refined.x if refined.fun < errors[best] else grid[best]
+    cutoff = float(np.exp(log_cutoff))
+    value, offset = filter_error(input_signal, desired_signal, sample_rate, cutoff, max_offset)
+    return {'cutoff_hz': cutoff, 'offset': offset, 'rms': value}
+
+
+def baselines(input_signal, desired_signal, sample_rate, cutoff_range, max_offset):
+    """The three baselines of the module docstring, as ``result.json`` records them."""
+    level = float(np.mean(desired_signal))
+    return {
+        'input_unchanged': {'rms': rms(input_signal - desired_signal)},
+        'best_constant': {'level': level, 'rms': rms(level - desired_signal)},
+        'best_filter': best_filter(input_signal, desired_signal, sample_rate, cutoff_range, max_offset),
+    }
+
+
+def verdict(achieved, desired_signal, found):
+    """What the agent's result is, beside the baselines ``found``: a dict with a one-line ``text``.
+
+    ``beaten_by_constant``: the best constant output does at least as well; ``nearly_constant``:
+    the output barely moves while the target does. Either one means the signal was flattened,
+    not processed, and the run is no success whatever its threshold says.
+    """
+    agent = rms(achieved - desired_signal)
+    constant = found['best_constant']['rms']
+    ceiling = found['best_filter']['rms']
+    target_spread = float(np.std(desired_signal))
+    beaten = agent >= constant
+    nearly_constant = target_spread > 0 and float(np.std(achieved)) < NEARLY_CONSTANT * target_spread
+    if target_spread == 0:
+        text = (f'The target is flat, so a constant output matches it best (RMS error 0); a filter and an offset can '
+                f'come near only by flattening the signal (this result: RMS error {agent:.4g}). To keep the audio and '
+                f'remove something from it, give the clean signal as --target')
+    elif beaten or nearly_constant:
+        text = (f'NO BETTER THAN A CONSTANT: the output {"is nearly constant" if nearly_constant else "varies"} and its '
+                f'RMS error {agent:.4g} is {"not below" if beaten else "barely below"} that of the best constant '
+                f'output ({constant:.4g}); the best filter reaches {ceiling:.4g}. Try --cutoff-range (docs/your_signal.md)')
+    else:
+        text = (f'RMS error {agent:.4g}: better than the best constant output ({constant:.4g}) and the input unchanged '
+                f'({found["input_unchanged"]["rms"]:.4g}); the best filter reaches {ceiling:.4g}'
+                + (f' (the agent\'s error is {100 * (agent / ceiling - 1):.0f}% above it)' if ceiling > 0 else ''))
+    return {'rms': agent, 'beaten_by_constant': bool(beaten), 'nearly_constant': bool(nearly_constant),
+            'ratio_to_ceiling': agent / ceiling if ceiling > 0 else None, 'text': text}

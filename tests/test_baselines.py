@@ -1,0 +1,85 @@
+"""Own-signal results beside their baselines (``stepsignal.baselines``), on audio the tests make.
+
+The audio: speech-like bursts (a 140 Hz voice with harmonics up to 3 kHz, syllables of 150 ms)
+with a DC offset and 50 Hz hum, at 22.05 kHz; the target is the clean bursts. A low-pass cannot
+take the hum out without the voice, so the ceiling keeps the voice (a high cutoff) and removes
+the offset; a constant output scores the voice's own RMS.
+"""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from scipy.io import wavfile
+
+from stepsignal.baselines import baselines, rms, verdict
+
+RATE = 22050
+OFFSET = 0.2
+
+
+def speech_like(seconds=2.0, rate=RATE):
+    """``(noisy, clean)``: voiced bursts, and the same with OFFSET and 50 Hz hum added."""
+    t = np.arange(int(seconds * rate)) / rate
+    voice = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 22))
+    syllables = ((t % 0.25) < 0.15) * np.sin(np.pi * (t % 0.25) / 0.15) ** 2
+    clean = 0.3 * voice * syllables
+    return clean + OFFSET + 0.1 * np.sin(2 * np.pi * 50 * t), clean
+
+
+@pytest.fixture(scope='module')
+def found():
+    noisy, clean = speech_like()
+    return baselines(noisy, clean, RATE, cutoff_range=(20.0, 10_900.0), max_offset=2.0)
+
+
+def test_the_ceiling_keeps_the_voice_and_removes_the_offset(found):
+    noisy, clean = speech_like()
+    ceiling = found['best_filter']
+    assert ceiling['cutoff_hz'] > 2_000 and ceiling['offset'] == pytest.approx(OFFSET, abs=0.01)
+    # What is left is the hum (RMS 0.1 / sqrt 2), not the voice.
+    assert ceiling['rms'] == pytest.approx(0.1 / np.sqrt(2), rel=0.05)
+    assert found['best_constant']['rms'] == pytest.approx(float(np.std(clean)), rel=1e-9)
+    assert ceiling['rms'] < found['best_constant']['rms'] < found['input_unchanged']['rms']
+
+
+def test_a_nearly_constant_output_is_called_what_it_is(found):
+    noisy, clean = speech_like()
+    flattened = verdict(np.full_like(clean, 0.01) + 1e-4 * noisy, clean, found)
+    assert flattened['nearly_constant'] and flattened['text'].startswith('NO BETTER THAN A CONSTANT')
+
+
+def test_an_output_near_the_ceiling_is_not_flagged(found):
+    noisy, clean = speech_like()
+    judged = verdict(noisy - OFFSET, clean, found)
+    assert not (judged['beaten_by_constant'] or judged['nearly_constant'])
+    assert judged['ratio_to_ceiling'] == pytest.approx(1.0, abs=0.05)
+
+
+def test_a_flat_target_is_met_best_by_a_constant():
+    noisy, _ = speech_like()
+    flat = np.zeros_like(noisy)
+    judged = verdict(noisy - OFFSET, flat, baselines(noisy, flat, RATE, (20.0, 10_900.0), 2.0))
+    assert judged['beaten_by_constant'] and judged['text'].startswith('The target is flat')
+
+
+def test_default_settings_on_speech_report_the_baselines_first(tmp_path):
+    noisy, clean = speech_like()
+    wavfile.write(tmp_path / 'speech.wav', RATE, noisy.astype(np.float32))
+    wavfile.write(tmp_path / 'clean.wav', RATE, clean.astype(np.float32))
+    out = tmp_path / 'out'
+    finished = subprocess.run([sys.executable, '-m', 'fixed', '--input', str(tmp_path / 'speech.wav'), '--target',
+                               str(tmp_path / 'clean.wav'), '--steps', '300', '--out', str(out)],
+                              capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert 'cutoffs from 20 to 10914.8 Hz, the audible range' in finished.stderr
+    result = json.loads((out / 'result.json').read_text())
+    assert set(result['baselines']) == {'input_unchanged', 'best_constant', 'best_filter'}
+    first_line = (out / 'report.md').read_text().splitlines()[2]
+    assert first_line.strip('*').startswith(result['verdict']['text'][:40])
+    processed = wavfile.read(out / 'processed.wav')[1]
+    flattened = result['verdict']['nearly_constant'] or result['verdict']['beaten_by_constant']
+    # The bar: the output is not constant, or the report says so in its first line.
+    assert np.std(processed) > 0.01 * np.std(clean) or first_line.startswith('**NO BETTER THAN A CONSTANT')
+    assert result['success'] is False or not flattened
