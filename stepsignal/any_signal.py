@@ -58,7 +58,7 @@ class AnySignal(StepSignal):
         super().__init__(input_signal, sample_rate, desired_signal)
         low, high = cutoff_range or (self.physical_low[0], self.physical_high[0])  # the fixed env's own
         floor = filters.lowest_accurate_cutoff(sample_rate)
-        if low < floor:
+        if low < floor * (1 - 1e-9):  # a floor given as printed (0.48 for 0.48000000000000004) is the floor
             raise ValueError(f'cutoff_range starts at {low:g} Hz, below {floor:.3g} Hz: at {sample_rate:g} samples per '
                              f'second no 4th-order low-pass passes a constant to within 1e-6 below that '
                              f'(docs/your_signal.md); give a lowest cutoff of at least {floor:.3g} Hz')

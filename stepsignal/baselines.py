@@ -68,19 +68,24 @@ def verdict(achieved, desired_signal, found):
 
     ``beaten_by_constant``: the best constant output does at least as well; ``nearly_constant``:
     the output barely moves while the target does. Either one means the signal was flattened,
-    not processed, and the run is no success whatever its threshold says.
+    not processed, and the run is no success whatever its threshold says. ``flat_target``: the
+    target is itself a constant (``--target-level``), so a constant output is what was asked for;
+    the text says so, so that nobody mistakes a silenced recording for a cleaned one.
     """
     agent = rms(achieved - desired_signal)
     constant = found['best_constant']['rms']
     ceiling = found['best_filter']['rms']
     target_spread = float(np.std(desired_signal))
+    if target_spread == 0:  # a flat target asks for a constant output: the question's own task
+        return {'rms': agent, 'flat_target': True, 'beaten_by_constant': False, 'nearly_constant': False,
+                'ratio_to_ceiling': agent / ceiling if ceiling > 0 else None,
+                'text': (f'The target is flat ({found["best_constant"]["level"]:g}), so what it asks for is a constant '
+                         f'output, which a low-pass gives by removing everything that moves (this result: RMS error '
+                         f'{agent:.4g}, the best filter {ceiling:.4g}). To keep the signal and remove only part of it '
+                         f'(an offset, hum, noise), give the clean signal as --target instead')}
     beaten = agent >= constant
-    nearly_constant = target_spread > 0 and float(np.std(achieved)) < NEARLY_CONSTANT * target_spread
-    if target_spread == 0:
-        text = (f'The target is flat, so a constant output matches it best (RMS error 0); a filter and an offset can '
-                f'come near only by flattening the signal (this result: RMS error {agent:.4g}). To keep the audio and '
-                f'remove something from it, give the clean signal as --target')
-    elif beaten or nearly_constant:
+    nearly_constant = float(np.std(achieved)) < NEARLY_CONSTANT * target_spread
+    if beaten or nearly_constant:
         text = (f'NO BETTER THAN A CONSTANT: the output {"is nearly constant" if nearly_constant else "varies"} and its '
                 f'RMS error {agent:.4g} is {"not below" if beaten else "barely below"} that of the best constant '
                 f'output ({constant:.4g}); the best filter reaches {ceiling:.4g}. Try --cutoff-range (docs/your_signal.md)')
@@ -88,5 +93,5 @@ def verdict(achieved, desired_signal, found):
         text = (f'RMS error {agent:.4g}: better than the best constant output ({constant:.4g}) and the input unchanged '
                 f'({found["input_unchanged"]["rms"]:.4g}); the best filter reaches {ceiling:.4g}'
                 + (f' (the agent\'s error is {100 * (agent / ceiling - 1):.0f}% above it)' if ceiling > 0 else ''))
-    return {'rms': agent, 'beaten_by_constant': bool(beaten), 'nearly_constant': bool(nearly_constant),
+    return {'rms': agent, 'flat_target': False, 'beaten_by_constant': bool(beaten), 'nearly_constant': bool(nearly_constant),
             'ratio_to_ceiling': agent / ceiling if ceiling > 0 else None, 'text': text}

@@ -79,6 +79,11 @@ class RandomStepSignal(AnySignal):
 gymnasium.register(id='stepsignal-random-v0', entry_point='stepsignal.random_scenarios:RandomStepSignal')
 
 
+def family_env(seed, ranges=None):
+    """The family's env for training, wrapped for keras-rl, its scenarios drawn from ``seed``."""
+    return make_env(None, seed=seed, env_class=RandomStepSignal, ranges=ranges or StepRanges())
+
+
 def family_check(ranges):
     """IMPROVEMENT-1 on a family: ``CHECK_SCENARIOS`` fixed scenarios (seeds ``CHECK_SEED`` on),
     scored by their mean reward; the kept policy is measured at the end on the question's scenario
@@ -120,7 +125,7 @@ def train_random(out_dir, seed, hp, ranges=None, tensorboard=None):
 
     ranges = ranges or StepRanges()
     def make_family_env():
-        return make_env(None, seed=seed, env_class=RandomStepSignal, ranges=ranges)
+        return family_env(seed, ranges)
 
     agent, result = train(out_dir, seed=seed, make_env=make_family_env, hp=hp, check=family_check(ranges),
                           tensorboard=tensorboard)

@@ -70,6 +70,9 @@ def build_parser(variant, hyperparameters):
                           'remove begins')
     own.add_argument('--success-rms', type=float,
                      help='RMS error to the target counted as success (default: the question\'s L2 < 1.0)')
+    own.add_argument('--policy', metavar='DIR',
+                     help='apply a trained policy (the policy/ folder every training run writes) to --input instead '
+                          'of training: one step, the same files out (stepsignal/policy.py)')
     return parser
 
 
@@ -92,6 +95,12 @@ def check_modes(parser, args):
         parser.error('--input needs a target: --target FILE or --target-level LEVEL')
     if args.input is not None and args.random_scenarios:
         parser.error('--random-scenarios draws its own signals; it cannot be used with --input')
+    if args.policy is not None:
+        if args.input is None:
+            parser.error('--policy needs --input (and a target): the signal to answer')
+        if args.revert or args.tensorboard is not None:
+            parser.error(f'--policy applies a trained policy without training; --{"revert" if args.revert else "tensorboard"} '
+                         f'is for training')
 
 
 def main(variant, argv=None):
@@ -126,6 +135,12 @@ def run(variant, args, hyperparameters, parser, log):
                           sample_rate=args.sample_rate, target_sample_rate=args.target_sample_rate,
                           cutoff_range=args.cutoff_range, success_rms=args.success_rms, overwrite=args.overwrite)
             log.info('input: %s; target: %s', job.input.describe(), job.target_text)
+            if args.policy is not None:
+                from stepsignal.policy import check_serves, load_about
+
+                about = load_about(args.policy)
+                check_serves(about, args.policy, job.input.sample_rate, len(job.input.samples))
+                job.cutoff_range, job.max_offset = tuple(about['actions']['cutoff_hz']), about['actions']['offset'][1]
         if getattr(args, 'tensorboard', None) is not None:
             writable_folder(args.tensorboard, '--tensorboard')
     except ValueError as error:  # bad input: said before any work, nothing written
@@ -140,20 +155,42 @@ def run(variant, args, hyperparameters, parser, log):
     hp = reverted_hyperparameters(dataclasses.replace(hyperparameters, nb_steps=args.steps), args.revert)
     if args.revert:
         log.info('reverted: %s; every other fix in place', ', '.join(args.revert))
+    if args.policy is not None:  # no training: the saved policy answers in one step
+        from stepsignal.policy import apply_policy
+        from stepsignal.your_signal import finish, judge
+
+        result = apply_policy(args.policy, job)
+        result['input'] = job.about()
+        judge(job, result)
+        finish(job, result)
+        from shared.files import write_json
+
+        write_json(f'{args.out}/result.json', result)
+        return 0
+    from stepsignal.policy import save_policy
+
     with reverted(args.revert):
         if job is not None:
+            from stepsignal.any_signal import make_env
             from stepsignal.your_signal import finish, train_on_signal
 
-            _, result = train_on_signal(job, args.seed, hp, tensorboard=args.tensorboard)
+            agent, result = train_on_signal(job, args.seed, hp, tensorboard=args.tensorboard)
             finish(job, result)
+            env = make_env(job.scenario, **job.env_kwargs)
         elif args.random_scenarios:
-            from stepsignal.random_scenarios import train_random
+            from stepsignal.random_scenarios import family_env, train_random
 
-            _, result = train_random(args.out, args.seed, hp, tensorboard=args.tensorboard)
+            agent, result = train_random(args.out, args.seed, hp, tensorboard=args.tensorboard)
+            env = family_env(args.seed)
         else:
-            from fixed.train import train
+            from fixed.train import make_env, train
 
-            _, result = train(args.out, seed=args.seed, hp=hp, tensorboard=args.tensorboard)
+            agent, result = train(args.out, seed=args.seed, hp=hp, tensorboard=args.tensorboard)
+            env = make_env()
+        save_policy(f'{args.out}/policy', agent, env, trained_on={
+            'mode': 'input' if job is not None else 'random-scenarios' if args.random_scenarios else 'question',
+            'seed': args.seed, 'steps': args.steps, 'reverted': list(args.revert),
+            **({'input': str(job.input.path), 'target': job.target_text} if job is not None else {})})
     # Which fixes were undone (none: the fixed setup), beside what the run did. The table in
     # result.json is the one the fixed code read: a revert changes it where the fix is a number in it.
     from shared.files import write_json

@@ -182,7 +182,7 @@ def judge(job, result):
     result['baselines'], result['verdict'] = found, judged
     result['success_by_threshold'] = result['success']
     result['success'] = bool(result['success'] and not (judged['beaten_by_constant'] or judged['nearly_constant']))
-    flattened = judged['beaten_by_constant'] or judged['nearly_constant']
+    flattened = judged['beaten_by_constant'] or judged['nearly_constant'] or judged['flat_target']
     (log.warning if flattened else log.info)('%s', judged['text'])
 
 
@@ -219,6 +219,8 @@ def draw_figures(job, achieved):
     save_figure(figure, job.out / 'signals.png')
     plt.close(figure)
 
+    if not (job.out / 'trace.json').is_file():  # a saved policy answered: nothing was trained
+        return
     rows = episodes(json.loads((job.out / 'trace.json').read_text()))
     figure, axis = plt.subplots(figsize=(9, 3.2))
     axis.plot([r['first_step'] for r in rows], [r['l2_distance'] for r in rows], '.', alpha=0.4,
@@ -235,15 +237,16 @@ def write_report(job, result, achieved, clipped):
     s = job.scenario
     before, after = rms(s.input_signal - s.desired_signal), rms(achieved - s.desired_signal)
     found, judged = result.get('baselines'), result.get('verdict')
-    flattened = judged and (judged['beaten_by_constant'] or judged['nearly_constant'])
+    flattened = judged and (judged['beaten_by_constant'] or judged['nearly_constant'] or judged['flat_target'])
     lines = [
         '# The fixed setup on your signal',
         '',
         *([f"**{judged['text']}.**" if flattened else judged['text'] + '.', ''] if judged else []),
         f'- Input: {job.input.describe()}; trained on {job.about()["trained_on"]}.',
         f'- Target: {job.target_text}.',
-        f"- Training: seed {result['seed']}, {result['steps_trained']} of {result['steps']} steps"
-        + (' (**interrupted**: these are the results so far)' if result['interrupted'] else '') + '.',
+        (f"- No training: the saved policy in `{result['policy']}` answered in one step." if result.get('policy') else
+         f"- Training: seed {result['seed']}, {result['steps_trained']} of {result['steps']} steps"
+         + (' (**interrupted**: these are the results so far)' if result['interrupted'] else '') + '.'),
         '',
         '## What the trained policy does',
         '',
@@ -268,8 +271,7 @@ def write_report(job, result, achieved, clipped):
         '',
         '![signals](signals.png)',
         '',
-        '![learning curve](learning.png)',
-        '',
+        *([] if result.get('policy') else ['![learning curve](learning.png)', '']),
     ]
     text = '\n'.join(lines)
     write_atomic(job.out / 'report.md', lambda handle: handle.write(text.encode('utf-8')))

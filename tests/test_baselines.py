@@ -57,11 +57,13 @@ def test_an_output_near_the_ceiling_is_not_flagged(found):
     assert judged['ratio_to_ceiling'] == pytest.approx(1.0, abs=0.05)
 
 
-def test_a_flat_target_is_met_best_by_a_constant():
+def test_a_flat_target_says_that_it_asks_for_a_constant_output():
     noisy, _ = speech_like()
     flat = np.zeros_like(noisy)
     judged = verdict(noisy - OFFSET, flat, baselines(noisy, flat, RATE, (20.0, 10_900.0), 2.0))
-    assert judged['beaten_by_constant'] and judged['text'].startswith('The target is flat')
+    assert judged['flat_target'] and judged['text'].startswith('The target is flat (0), so what it asks for is a '
+                                                               'constant output')
+    assert '--target instead' in judged['text']
 
 
 def test_default_settings_on_speech_report_the_baselines_first(tmp_path):

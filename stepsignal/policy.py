@@ -1,0 +1,133 @@
+"""A trained policy you can use again: saved beside every fixed run, applied with ``--policy DIR``.
+
+Every training run of ``python -m fixed`` (the question's scenario, ``--random-scenarios``,
+``--input``) writes ``OUT/policy/``, which holds everything needed to answer without training:
+
+- ``actor.h5``: the kept actor's weights (IMPROVEMENT-1's best noise-free policy), HDF5;
+- ``policy.json``: what the actor expects and what its answer means::
+
+    format          "stepsignal-policy/1"
+    kit_version     the kit that wrote it
+    signal          sample_rate (Hz) and samples: the signals it serves; channels it was trained on
+    observation     what the actor reads: the keys and how many values of each (the compact view,
+                    shared/observations.py), window_length, and the scaling center and scale (FIX-17)
+    actions         cutoff_hz [low, high] on a log scale, offset [low, high], linear: what -1 and
+                    +1 of its two outputs mean (FIX-1)
+    trained_on      what it was trained on, seed and steps
+
+``python -m fixed --policy DIR --input IN.wav --target T.wav --out OUT`` reads the input and the
+target, checks that the policy serves them (the same sample rate and number of samples: a
+policy reads its signals as a fixed number of block means, so another length or rate would be
+another input), builds the env with the policy's ranges, asks the actor once (one env step, no
+noise, no training) and writes what a training run writes for the signal: the processed file,
+the report beside its baselines, ``result.json``. Any number of channels is served: like
+training, the policy reads their mean and its answer is applied to each.
+"""
+import importlib.metadata
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from shared.files import write_json
+
+log = logging.getLogger(__name__)
+
+FORMAT = 'stepsignal-policy/1'
+ACTOR_FILE = 'actor.h5'
+ABOUT_FILE = 'policy.json'
+
+
+def kit_version():
+    try:
+        return importlib.metadata.version('stepsignal-kit')
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return 'unknown'
+
+
+def save_policy(folder, agent, env, trained_on):
+    """Write ``folder/actor.h5`` and ``folder/policy.json`` for ``agent`` trained on ``env``.
+
+    ``env``: one env of the run (keras-rl's wrappers around the fixed env): its spaces and ranges
+    are what the policy serves. ``trained_on``: a dict for the record (seed, steps, signals).
+    """
+    from shared.files import write_weights
+
+    folder = Path(folder)
+    base = env.unwrapped
+    observed = env.observation_space.shape[0] // 2
+    write_weights(agent.actor, folder / ACTOR_FILE)
+    write_json(folder / ABOUT_FILE, {
+        'format': FORMAT,
+        'kit_version': kit_version(),
+        'signal': {'sample_rate': float(base.sample_rate), 'samples': int(base.initial_signal.shape[0])},
+        'observation': {'keys': ['observation', 'desired_goal'], 'values_per_key': observed,
+                        'window_length': int(agent.memory.window_length),
+                        'center': agent.processor.center, 'scale': agent.processor.scale},
+        'actions': {'cutoff_hz': [float(base.physical_low[0]), float(base.physical_high[0])], 'cutoff_scale': 'log',
+                    'offset': [float(base.physical_low[1]), float(base.physical_high[1])], 'offset_scale': 'linear'},
+        'success': {'distance_threshold': float(base.distance_threshold)},
+        'trained_on': trained_on,
+    })
+    log.info('saved the policy in %s (python -m fixed --policy %s --input ... to use it again)', folder, folder)
+
+
+def load_about(folder):
+    """``policy.json`` of ``folder``, checked; a ``ValueError`` says what is wrong with it."""
+    folder = Path(folder)
+    path = folder / ABOUT_FILE
+    if not path.is_file() or not (folder / ACTOR_FILE).is_file():
+        raise ValueError(f'--policy {str(folder)!r} holds no policy: it needs {ABOUT_FILE} and {ACTOR_FILE}, as every '
+                         f'training run writes into OUT/policy/')
+    try:
+        about = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValueError(f'--policy {str(folder)!r}: {ABOUT_FILE} cannot be read: {error}') from None
+    if about.get('format') != FORMAT:
+        raise ValueError(f'--policy {str(folder)!r} is in format {about.get("format")!r}; this kit reads {FORMAT!r}')
+    return about
+
+
+def check_serves(about, folder, sample_rate, samples):
+    """Refuse signals the policy was not trained for, naming both."""
+    wanted = about['signal']
+    if float(sample_rate) != wanted['sample_rate'] or int(samples) != wanted['samples']:
+        raise ValueError(f'--policy {str(folder)!r} serves signals of {wanted["samples"]} samples at '
+                         f'{wanted["sample_rate"]:g} Hz; the input has {samples} samples at {sample_rate:g} Hz. '
+                         f'Train a policy on signals like this one (python -m fixed --input ...)')
+
+
+def apply_policy(folder, job):
+    """Answer ``job`` (``stepsignal.your_signal.prepare``'s) with the saved policy; return the result."""
+    from shared import keras_rl  # noqa: F401  (before TensorFlow)
+    from fixed.agent import ScaleObservations, build_actor
+    from shared.graph import graph_function
+    from stepsignal.any_signal import make_env
+
+    about = load_about(folder)
+    actions, seen = about['actions'], about['observation']
+    threshold = {'distance_threshold': about['success']['distance_threshold']}
+    env = make_env(job.scenario, cutoff_range=tuple(actions['cutoff_hz']), max_offset=actions['offset'][1],
+                   **{**threshold, **{k: v for k, v in job.env_kwargs.items() if k == 'distance_threshold'}})
+    observation = env.reset()
+    actor = build_actor(env, seen['window_length'])
+    actor.load_weights(str(Path(folder) / ACTOR_FILE))
+    scaling = ScaleObservations(np.zeros(1))
+    scaling.center, scaling.scale = seen['center'], seen['scale']  # the training run's (FIX-17)
+    state = np.zeros((1, seen['window_length']) + env.observation_space.shape, dtype=np.float32)
+    state[0, -1] = scaling.process_observation(observation)  # as the agent's policy_action reads it
+    act = graph_function(actor.inputs, actor.outputs)  # the call training's policy checks make, to the bit
+    action = np.clip(act([state])[0][0], -1.0, 1.0)
+    _, _, _, info = env.step(action)
+    log.info('policy %s: cutoff %.4g Hz, offset %.4f, L2 %.3f', folder, info['cutoff_hz'], info['offset'],
+             info['l2_distance'])
+    return {
+        'variant': 'fixed',
+        'policy': str(folder),
+        'policy_trained_on': about['trained_on'],
+        'action': [float(a) for a in action],
+        'cutoff_hz': info['cutoff_hz'], 'offset': info['offset'], 'l2_distance': info['l2_distance'],
+        'success': bool(info['is_success']), 'success_threshold': env.unwrapped.distance_threshold,
+        'steps': 0, 'steps_trained': 0, 'interrupted': False, 'seed': None,
+    }

@@ -1,0 +1,88 @@
+"""A trained policy used again (``--policy DIR``): the same answer in a fresh process, without training."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from scipy.io import wavfile
+
+RATE = 8000
+
+
+def run_fixed(*args):
+    return subprocess.run([sys.executable, '-m', 'fixed', *map(str, args)], capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    """A short own-signal run (a tone with hum and an offset; the target, the clean tone) and its folder."""
+    folder = tmp_path_factory.mktemp('policy')
+    t = np.arange(RATE) / RATE
+    clean = 0.3 * np.sin(2 * np.pi * 440 * t)
+    noisy = clean + 0.1 + 0.05 * np.sin(2 * np.pi * 3000 * t)
+    wavfile.write(folder / 'noisy.wav', RATE, noisy.astype(np.float32))
+    wavfile.write(folder / 'clean.wav', RATE, clean.astype(np.float32))
+    finished = run_fixed('--input', folder / 'noisy.wav', '--target', folder / 'clean.wav', '--steps', 300,
+                         '--out', folder / 'run')
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    return folder
+
+
+def test_every_training_run_saves_a_documented_policy(trained):
+    about = json.loads((trained / 'run' / 'policy' / 'policy.json').read_text())
+    assert about['format'] == 'stepsignal-policy/1'
+    assert about['signal'] == {'sample_rate': RATE, 'samples': RATE}
+    assert about['actions']['cutoff_hz'] == [20.0, 0.99 * RATE / 2]  # the audible range at this rate
+    assert about['observation']['values_per_key'] == 600 and about['observation']['scale'] > 0
+    assert (trained / 'run' / 'policy' / 'actor.h5').is_file()
+
+
+def test_a_saved_policy_gives_the_same_answer_in_a_fresh_process_without_training(trained):
+    finished = run_fixed('--policy', trained / 'run' / 'policy', '--input', trained / 'noisy.wav', '--target',
+                         trained / 'clean.wav', '--out', trained / 'again')
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    before = json.loads((trained / 'run' / 'result.json').read_text())
+    after = json.loads((trained / 'again' / 'result.json').read_text())
+    assert after['action'] == before['action']
+    assert (after['cutoff_hz'], after['offset'], after['l2_distance']) == \
+        (before['cutoff_hz'], before['offset'], before['l2_distance'])
+    assert after['steps_trained'] == 0 and not (trained / 'again' / 'trace.json').exists()
+    assert after['baselines'] == before['baselines']
+    np.testing.assert_array_equal(wavfile.read(trained / 'again' / 'processed.wav')[1],
+                                  wavfile.read(trained / 'run' / 'processed.wav')[1])
+
+
+@pytest.mark.parametrize('rate, seconds, message', [(16000, 0.5, '8000 samples at 8000 Hz; the input has 8000 samples '
+                                                                 'at 16000 Hz'),
+                                                    (RATE, 2.0, 'the input has 16000 samples at 8000 Hz')])
+def test_a_policy_refuses_signals_it_was_not_trained_for(trained, tmp_path, rate, seconds, message):
+    wavfile.write(tmp_path / 'other.wav', rate, np.zeros(int(rate * seconds), dtype=np.float32) + 0.1)
+    finished = run_fixed('--policy', trained / 'run' / 'policy', '--input', tmp_path / 'other.wav',
+                         '--target-level', 0, '--out', tmp_path / 'out')
+    assert finished.returncode == 2 and 'Traceback' not in finished.stderr
+    assert message in finished.stderr and 'serves signals of' in finished.stderr
+
+
+def test_a_folder_without_a_policy_is_refused(trained, tmp_path):
+    finished = run_fixed('--policy', tmp_path, '--input', trained / 'noisy.wav', '--target-level', 0,
+                         '--out', tmp_path / 'out')
+    assert finished.returncode == 2 and 'holds no policy' in finished.stderr and 'Traceback' not in finished.stderr
+
+
+def test_a_random_scenarios_policy_answers_a_scenario_it_never_saw(tmp_path):
+    from shared.scenario import StepRanges, random_step_scenario
+
+    finished = run_fixed('--random-scenarios', '--steps', 300, '--out', tmp_path / 'family')
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    scenario = random_step_scenario(np.random.default_rng(123_456_789), StepRanges())
+    np.save(tmp_path / 'step.npy', scenario.input_signal)
+    answered = run_fixed('--policy', tmp_path / 'family' / 'policy', '--input', tmp_path / 'step.npy',
+                         '--sample-rate', 30, '--target-level', scenario.desired_signal[0], '--out', tmp_path / 'new')
+    assert answered.returncode == 0, answered.stderr[-2000:]
+    result = json.loads((tmp_path / 'new' / 'result.json').read_text())
+    about = json.loads((tmp_path / 'family' / 'policy' / 'policy.json').read_text())
+    # The family's ranges, not ones derived from this one scenario: an action means what it meant in training.
+    assert about['actions']['offset'] == [-StepRanges().max_offset(), StepRanges().max_offset()]
+    assert about['actions']['cutoff_hz'][0] <= result['cutoff_hz'] <= about['actions']['cutoff_hz'][1]
+    assert result['policy_trained_on']['mode'] == 'random-scenarios'
