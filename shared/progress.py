@@ -53,5 +53,13 @@ class ProgressLog(Callback):
         elapsed = time.perf_counter() - self.start
         recent = self.successes[-self.every:]
         rate = f", successes in the last {len(recent)} steps: {sum(recent):.0f}" if recent else ""
-        log.info("%s: training step %d/%d (%.0f%%), %.0f steps/s%s", self.label, done, self.nb_steps,
-                 100 * done / self.nb_steps, done / max(elapsed, 1e-9), rate)
+        speed = done / max(elapsed, 1e-9)
+        log.info("%s: training step %d/%d (%.0f%%), %.0f steps/s, %s elapsed, about %s left%s", self.label, done,
+                 self.nb_steps, 100 * done / self.nb_steps, speed, duration(elapsed),
+                 duration((self.nb_steps - done) / max(speed, 1e-9)), rate)
+
+
+def duration(seconds):
+    """``42 s``, ``3 min 05 s``: a span of time as a person reads it."""
+    seconds = int(round(seconds))
+    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60:02d} s"

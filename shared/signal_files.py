@@ -273,5 +273,5 @@ def write_signal(path, samples, like):
     else:
         text = ((like.csv_header + '\n') if like.csv_header else '') + ''.join(f'{v:.10g}\n' for v in samples[:, 0])
         buffer.write(text.encode('utf-8'))
-    write_atomic(path, lambda handle: handle.write(buffer.getvalue()))
+    write_atomic(path, lambda handle: handle.write(buffer.getbuffer()))  # a view: no copy of a long file
     return clipped

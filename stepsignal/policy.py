@@ -46,11 +46,12 @@ def kit_version():
         return 'unknown'
 
 
-def save_policy(folder, agent, env, trained_on):
+def save_policy(folder, agent, env, trained_on, samples=None):
     """Write ``folder/actor.h5`` and ``folder/policy.json`` for ``agent`` trained on ``env``.
 
     ``env``: one env of the run (keras-rl's wrappers around the fixed env): its spaces and ranges
     are what the policy serves. ``trained_on``: a dict for the record (seed, steps, signals).
+    ``samples``: the length of the signals it serves, when the env holds excerpts of them.
     """
     from shared.files import write_weights
 
@@ -61,7 +62,8 @@ def save_policy(folder, agent, env, trained_on):
     write_json(folder / ABOUT_FILE, {
         'format': FORMAT,
         'kit_version': kit_version(),
-        'signal': {'sample_rate': float(base.sample_rate), 'samples': int(base.initial_signal.shape[0])},
+        'signal': {'sample_rate': float(base.sample_rate), 'samples': int(samples or base.initial_signal.shape[0]),
+                   'excerpts': type(base).__name__ == 'ExcerptSignal'},
         'observation': {'keys': ['observation', 'desired_goal'], 'values_per_key': observed,
                         'window_length': int(agent.memory.window_length),
                         'center': agent.processor.center, 'scale': agent.processor.scale},
@@ -103,13 +105,9 @@ def apply_policy(folder, job):
     from shared import keras_rl  # noqa: F401  (before TensorFlow)
     from fixed.agent import ScaleObservations, build_actor
     from shared.graph import graph_function
-    from stepsignal.any_signal import make_env
-
     about = load_about(folder)
     actions, seen = about['actions'], about['observation']
-    threshold = {'distance_threshold': about['success']['distance_threshold']}
-    env = make_env(job.scenario, cutoff_range=tuple(actions['cutoff_hz']), max_offset=actions['offset'][1],
-                   **{**threshold, **{k: v for k, v in job.env_kwargs.items() if k == 'distance_threshold'}})
+    env = job.make_training_env(cutoff_range=tuple(actions['cutoff_hz']), max_offset=actions['offset'][1])
     observation = env.reset()
     actor = build_actor(env, seen['window_length'])
     actor.load_weights(str(Path(folder) / ACTOR_FILE))

@@ -14,6 +14,7 @@ above the variants and the variants' files mirror each other.
 """
 import argparse
 import dataclasses
+import gc
 import importlib
 import logging
 
@@ -141,6 +142,9 @@ def run(variant, args, hyperparameters, parser, log):
                 about = load_about(args.policy)
                 check_serves(about, args.policy, job.input.sample_rate, len(job.input.samples))
                 job.cutoff_range, job.max_offset = tuple(about['actions']['cutoff_hz']), about['actions']['offset'][1]
+            from stepsignal.your_signal import measure_baselines
+
+            measure_baselines(job)
         if getattr(args, 'tensorboard', None) is not None:
             writable_folder(args.tensorboard, '--tensorboard')
     except ValueError as error:  # bad input: said before any work, nothing written
@@ -157,11 +161,10 @@ def run(variant, args, hyperparameters, parser, log):
         log.info('reverted: %s; every other fix in place', ', '.join(args.revert))
     if args.policy is not None:  # no training: the saved policy answers in one step
         from stepsignal.policy import apply_policy
-        from stepsignal.your_signal import finish, judge
+        from stepsignal.your_signal import finish
 
         result = apply_policy(args.policy, job)
         result['input'] = job.about()
-        judge(job, result)
         finish(job, result)
         from shared.files import write_json
 
@@ -169,28 +172,28 @@ def run(variant, args, hyperparameters, parser, log):
         return 0
     from stepsignal.policy import save_policy
 
+    trained_on = {'mode': 'input' if job is not None else 'random-scenarios' if args.random_scenarios else 'question',
+                  'seed': args.seed, 'steps': args.steps, 'reverted': list(args.revert),
+                  **({'input': str(job.input.path), 'target': job.target_text} if job is not None else {})}
     with reverted(args.revert):
         if job is not None:
-            from stepsignal.any_signal import make_env
             from stepsignal.your_signal import finish, train_on_signal
 
             agent, result = train_on_signal(job, args.seed, hp, tensorboard=args.tensorboard)
+            save_policy(f'{args.out}/policy', agent, job.make_training_env(), trained_on, samples=len(job.input.samples))
+            del agent  # its replay memory (held in reference cycles: collected now), before the whole signal is processed
+            gc.collect()
             finish(job, result)
-            env = make_env(job.scenario, **job.env_kwargs)
         elif args.random_scenarios:
             from stepsignal.random_scenarios import family_env, train_random
 
             agent, result = train_random(args.out, args.seed, hp, tensorboard=args.tensorboard)
-            env = family_env(args.seed)
+            save_policy(f'{args.out}/policy', agent, family_env(args.seed), trained_on)
         else:
             from fixed.train import make_env, train
 
             agent, result = train(args.out, seed=args.seed, hp=hp, tensorboard=args.tensorboard)
-            env = make_env()
-        save_policy(f'{args.out}/policy', agent, env, trained_on={
-            'mode': 'input' if job is not None else 'random-scenarios' if args.random_scenarios else 'question',
-            'seed': args.seed, 'steps': args.steps, 'reverted': list(args.revert),
-            **({'input': str(job.input.path), 'target': job.target_text} if job is not None else {})})
+            save_policy(f'{args.out}/policy', agent, make_env(), trained_on)
     # Which fixes were undone (none: the fixed setup), beside what the run did. The table in
     # result.json is the one the fixed code read: a revert changes it where the fix is a number in it.
     from shared.files import write_json

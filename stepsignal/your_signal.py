@@ -22,6 +22,7 @@ How signals are treated (docs/your_signal.md):
 """
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,11 +36,14 @@ from shared.observations import MAX_OBSERVED_SAMPLES
 from shared.scenario import Scenario
 from shared.signal_files import mix_down, read_signal, resample, write_signal
 from shared.trace import episodes
-from stepsignal.any_signal import AnySignal, make_env
+from shared.filters import lowest_accurate_cutoff
+from stepsignal.any_signal import EXCERPT_SAMPLES, EXCERPTS, AnySignal, ExcerptSignal, excerpts_fit, make_env
 from stepsignal.baselines import baselines, rms, verdict
 
 log = logging.getLogger(__name__)
 
+LONG_SIGNAL = 2 * EXCERPTS * EXCERPT_SAMPLES
+"""Longer signals than this (192,000 samples: 4 s at 48 kHz) are trained on excerpts."""
 AUDIO_RATE = 8000
 """From this many samples per second up, a signal is taken for audio (telephone speech is 8 kHz)."""
 AUDIBLE = (20.0, 20000.0)
@@ -64,6 +68,17 @@ class Job:
     """The cutoffs the agent may choose, in Hz (the env's, after its defaults)."""
     max_offset: float = None
     """The offsets it may choose lie in ``[-max_offset, max_offset]``."""
+    excerpts: bool = False
+    """Train on excerpts of the signal (``ExcerptSignal``): it is too long to filter at every step."""
+    baselines: dict = None
+    """What the result is compared with (``measure_baselines``), measured before training."""
+    achieved: np.ndarray = None
+    """The mono training signal processed with the answer found (``judge``)."""
+
+    def make_training_env(self, **overrides):
+        """The env the agent trains on (and a saved policy answers on), wrapped for keras-rl."""
+        kwargs = {**self.env_kwargs, 'cutoff_range': self.cutoff_range, 'max_offset': self.max_offset, **overrides}
+        return make_env(self.scenario, env_class=ExcerptSignal if self.excerpts else AnySignal, **kwargs)
 
     @property
     def output_name(self):
@@ -133,18 +148,30 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
         if not (np.isfinite(rms) and rms > 0):
             raise ValueError(f'--success-rms must be a positive number, got {success_rms!r}')
         env_kwargs['distance_threshold'] = rms * np.sqrt(len(mono))  # the env counts success in L2
+    lowest = env_kwargs['cutoff_range'][0] if 'cutoff_range' in env_kwargs else max(1e-3, lowest_accurate_cutoff(rate))
+    excerpts = len(mono) > LONG_SIGNAL and excerpts_fit(len(mono), rate, lowest)
     try:  # the env's own checks: length, cutoff range against Nyquist, threshold
-        env = AnySignal(mono, rate, desired, **env_kwargs)
+        if excerpts:  # the env it trains on; the offset range from the whole signals, as for a short one
+            spread = max(mono.max(), desired.max()) - min(mono.min(), desired.min())
+            if spread == 0:
+                raise ValueError(f'input_signal and desired_signal are both the constant {mono[0]:g}: there is '
+                                 f'nothing to filter or offset')
+            env = ExcerptSignal(mono, rate, desired, max_offset=float(spread), **env_kwargs)
+        else:
+            env = AnySignal(mono, rate, desired, **env_kwargs)
     except ValueError as error:
         raise ValueError(f'input {str(source.path)!r}: {error}') from None
     if 'cutoff_range' not in env_kwargs and env.cutoff_range[0] > 1e-3:
         log.info('cutoffs from %.3g Hz: below that, at %g samples per second, the filter cannot pass a constant '
                  'to within 1e-6 (docs/your_signal.md)', env.cutoff_range[0], rate)
 
-    time = np.arange(len(mono)) / rate
-    scenario = Scenario(time=time, input_signal=mono, desired_signal=desired, sample_rate=rate)
+    times = (np.arange(len(mono)) / rate).astype(np.float32)  # for the plots only: half the memory of float64
+    scenario = Scenario(time=times, input_signal=mono, desired_signal=desired, sample_rate=rate)
+    if excerpts:
+        log.info('%d samples: training on %d excerpts of %d samples spread through the signal; the parameters found '
+                 'are applied to all of it (docs/your_signal.md)', len(mono), EXCERPTS, EXCERPT_SAMPLES)
     job = Job(input=source, scenario=scenario, target_text=target_text, env_kwargs=env_kwargs, out=Path(out),
-              cutoff_range=env.cutoff_range, max_offset=float(env.physical_high[1]))
+              cutoff_range=env.cutoff_range, max_offset=float(env.physical_high[1]), excerpts=excerpts)
     check_output_folder(job.out, overwrite, inside=[p for p in (input_path, target_path) if p is not None])
     return job
 
@@ -152,32 +179,80 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
 def lowpass_and_offset(samples, sample_rate, cutoff_hz, offset):
     """What the env does to its input, ``filter(x, cutoff) - offset``, on every channel of ``samples``.
 
-    The fixed env's own filter (``fixed.env.butter_lowpass_filter``), applied column by column.
+    The fixed env's own filter (``fixed.env.butter_lowpass_filter``), applied column by column,
+    each into its place in one output array (a long stereo file is not copied twice more).
     """
-    return butter_lowpass_filter(samples, cutoff_hz, sample_rate / 2) - offset
+    samples = np.asarray(samples)
+    if samples.ndim == 1:
+        processed = butter_lowpass_filter(samples, cutoff_hz, sample_rate / 2)
+        processed -= offset
+        return processed
+    processed = np.empty(samples.shape)
+    for channel in range(samples.shape[1]):
+        processed[:, channel] = butter_lowpass_filter(samples[:, channel], cutoff_hz, sample_rate / 2)
+        processed[:, channel] -= offset
+    return processed
 
 
 def train_on_signal(job, seed, hp, tensorboard=None):
-    """Train the fixed agent on ``job``'s signals; ``result.json`` records what was trained on.
+    """Train the fixed agent on ``job``'s signals; ``result.json`` records what was trained on
+    (``finish`` then adds the verdict).
 
     ``tensorboard``: a folder for TensorBoard event files, as ``fixed.train.train`` takes it.
     """
     from fixed.train import train  # late: importing TensorFlow takes seconds
+    from shared.progress import duration
 
-    agent, result = train(job.out, seed=seed, make_env=lambda: make_env(job.scenario, **job.env_kwargs), hp=hp,
-                          tensorboard=tensorboard)
+    log.info('expect about %s of training', duration(expected_seconds(job, hp.nb_steps)))
+    agent, result = train(job.out, seed=seed, make_env=job.make_training_env, hp=hp, tensorboard=tensorboard)
     result['input'] = job.about()
-    judge(job, result)
     write_json(job.out / 'result.json', result)
     return agent, result
+
+
+UPDATE_SECONDS = 0.003
+"""What one environment step of training costs the agent on 2 cores (two updates of batch 64;
+benchmarks/RESULTS.md), used with the env's own step time, measured, for the estimate."""
+
+
+def expected_seconds(job, steps):
+    """Training time for ``steps``: the env's step, timed now on this machine, plus the agent's update."""
+    env = job.make_training_env()
+    env.reset()
+    action = np.zeros(env.action_space.shape, dtype=np.float32)
+    started = time.perf_counter()
+    for _ in range(3):
+        env.step(action)
+    return steps * ((time.perf_counter() - started) / 3 + UPDATE_SECONDS)
+
+
+def measure_baselines(job):
+    """The baselines of ``job``'s signals within its ranges (``stepsignal.baselines``), logged.
+
+    Measured before training: they say up front what the two knobs can do, and their filtering
+    of a long signal happens before TensorFlow takes its share of the memory.
+    """
+    s = job.scenario
+    job.baselines = baselines(s.input_signal, s.desired_signal, s.sample_rate, job.cutoff_range, job.max_offset)
+    found = job.baselines
+    log.info('baselines (RMS error to the target): the input unchanged %.4g, the best constant output %.4g, the best '
+             'filter %.4g (%.4g Hz, offset %.4g)', found['input_unchanged']['rms'], found['best_constant']['rms'],
+             found['best_filter']['rms'], found['best_filter']['cutoff_hz'], found['best_filter']['offset'])
 
 
 def judge(job, result):
     """Set the result beside its baselines (``stepsignal.baselines``); no success if a constant does as well."""
     s = job.scenario
-    log.info('comparing with the baselines: the input unchanged, the best constant, the best filter')
-    found = baselines(s.input_signal, s.desired_signal, s.sample_rate, job.cutoff_range, job.max_offset)
-    achieved = lowpass_and_offset(s.input_signal, s.sample_rate, result['cutoff_hz'], result['offset'])
+    if job.baselines is None:
+        measure_baselines(job)
+    found = job.baselines
+    achieved = job.achieved = lowpass_and_offset(s.input_signal, s.sample_rate, result['cutoff_hz'], result['offset'])
+    if job.excerpts:  # what the agent's answer does to the whole signal, not only to the excerpts
+        threshold = job.env_kwargs.get('distance_threshold', 1.0)
+        result['l2_distance_on_excerpts'] = result['l2_distance']
+        result['l2_distance'] = float(np.linalg.norm(achieved - s.desired_signal))
+        result['success_threshold'] = threshold
+        result['success'] = result['l2_distance'] < threshold
     judged = verdict(achieved, s.desired_signal, found)
     result['baselines'], result['verdict'] = found, judged
     result['success_by_threshold'] = result['success']
@@ -187,17 +262,37 @@ def judge(job, result):
 
 
 def finish(job, result):
-    """Write the processed file, ``report.md`` and the plots for a finished (or interrupted) run."""
+    """Judge the answer (``judge``) and write ``result.json``, the processed file, ``report.md`` and
+    the plots, for a finished (or interrupted) run or a saved policy's answer."""
+    judge(job, result)
+    write_json(job.out / 'result.json', result)
     processed = lowpass_and_offset(job.input.samples, job.input.sample_rate, result['cutoff_hz'], result['offset'])
     clipped = write_signal(job.out / job.output_name, processed, like=job.input)
     if clipped:
         log.warning('%d processed samples were beyond full scale and were clipped in %s', clipped, job.output_name)
-    achieved = lowpass_and_offset(job.scenario.input_signal, job.input.sample_rate, result['cutoff_hz'],
-                                  result['offset'])
+    achieved = job.achieved if job.achieved is not None else lowpass_and_offset(
+        job.scenario.input_signal, job.input.sample_rate, result['cutoff_hz'], result['offset'])
     draw_figures(job, achieved)
     write_report(job, result, achieved, clipped)
     log.info('wrote %s and %s', job.out / job.output_name, job.out / 'report.md')
 
+
+
+PLOTTED_POINTS = 4000
+"""A line with more samples than this is drawn as its envelope: what a dense plot shows anyway."""
+
+
+def envelope(times, values, points=PLOTTED_POINTS):
+    """``(times, values)`` to draw: every sample of a short signal; of a long one, the lowest and the
+    highest value of each of ``points // 2`` stretches, in turn, so that the line covers the same
+    band as the full signal would, at a fraction of the memory and time."""
+    if len(values) <= points:
+        return times, values
+    bins = points // 2
+    usable = len(values) // bins * bins
+    blocks = np.asarray(values[:usable]).reshape(bins, -1)
+    centres = np.asarray(times[:usable]).reshape(bins, -1).mean(axis=1)
+    return np.repeat(centres, 2), np.column_stack([blocks.min(axis=1), blocks.max(axis=1)]).ravel()
 
 
 def draw_figures(job, achieved):
@@ -209,9 +304,9 @@ def draw_figures(job, achieved):
     s = job.scenario
     figure, axis = plt.subplots(figsize=(9, 3.6))
     mixed = ' (mean of channels)' if job.input.channels > 1 else ''
-    axis.plot(s.time, s.input_signal, color='0.6', label='input' + mixed)
-    axis.plot(s.time, s.desired_signal, 'k--', label='target')
-    axis.plot(s.time, achieved, label='processed by the trained policy')
+    axis.plot(*envelope(s.time, s.input_signal), color='0.6', label='input' + mixed)
+    axis.plot(*envelope(s.time, s.desired_signal), 'k--', label='target')
+    axis.plot(*envelope(s.time, achieved), label='processed by the trained policy')
     axis.set(xlabel='time (s)', ylabel='value', title='Your signal: input, target and result')
     axis.legend(loc='best')
     axis.grid(alpha=0.3)
@@ -235,8 +330,9 @@ def draw_figures(job, achieved):
 
 def write_report(job, result, achieved, clipped):
     s = job.scenario
-    before, after = rms(s.input_signal - s.desired_signal), rms(achieved - s.desired_signal)
     found, judged = result.get('baselines'), result.get('verdict')
+    before = found['input_unchanged']['rms'] if found else rms(s.input_signal - s.desired_signal)
+    after = judged['rms'] if judged else rms(achieved - s.desired_signal)
     flattened = judged and (judged['beaten_by_constant'] or judged['nearly_constant'] or judged['flat_target'])
     lines = [
         '# The fixed setup on your signal',

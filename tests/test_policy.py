@@ -32,7 +32,7 @@ def trained(tmp_path_factory):
 def test_every_training_run_saves_a_documented_policy(trained):
     about = json.loads((trained / 'run' / 'policy' / 'policy.json').read_text())
     assert about['format'] == 'stepsignal-policy/1'
-    assert about['signal'] == {'sample_rate': RATE, 'samples': RATE}
+    assert about['signal'] == {'sample_rate': RATE, 'samples': RATE, 'excerpts': False}
     assert about['actions']['cutoff_hz'] == [20.0, 0.99 * RATE / 2]  # the audible range at this rate
     assert about['observation']['values_per_key'] == 600 and about['observation']['scale'] > 0
     assert (trained / 'run' / 'policy' / 'actor.h5').is_file()
@@ -86,3 +86,40 @@ def test_a_random_scenarios_policy_answers_a_scenario_it_never_saw(tmp_path):
     assert about['actions']['offset'] == [-StepRanges().max_offset(), StepRanges().max_offset()]
     assert about['actions']['cutoff_hz'][0] <= result['cutoff_hz'] <= about['actions']['cutoff_hz'][1]
     assert result['policy_trained_on']['mode'] == 'random-scenarios'
+
+
+def test_excerpts_score_what_the_filter_does_inside_the_whole_signal():
+    """A long signal trains on excerpts; each is filtered with a margin of the signal around it, so
+    the scored part matches the whole signal filtered, even at the lowest audio cutoff."""
+    from fixed.env import butter_lowpass_filter
+    from stepsignal.any_signal import EXCERPT_SAMPLES, EXCERPTS, ExcerptSignal
+
+    rate = 48_000
+    rng = np.random.default_rng(0)
+    signal = np.cumsum(rng.standard_normal(20 * rate)) * 1e-3 + np.sin(np.arange(20 * rate) / 30)
+    env = ExcerptSignal(signal, rate, np.zeros_like(signal), cutoff_range=(20.0, 20_000.0), max_offset=5.0)
+    env.reset(seed=0)
+    observation, *_ = env.step(np.array([-1.0, 0.0], dtype=np.float32))  # 20 Hz, offset 0
+    whole = butter_lowpass_filter(signal.astype(np.float32), 20.0, rate / 2)
+    expected = np.concatenate([whole[start:start + EXCERPT_SAMPLES] for start in env.excerpt_starts])
+    assert observation['achieved_goal'].shape == (EXCERPTS * EXCERPT_SAMPLES,)
+    assert np.max(np.abs(observation['achieved_goal'] - expected)) < 1e-3 * np.std(signal)
+
+
+def test_a_long_signal_trains_on_excerpts_and_is_judged_on_all_of_it(tmp_path):
+    rate = 8000
+    t = np.arange(40 * rate) / rate  # 320,000 samples: long enough for excerpts with their margins
+    clean = 0.3 * np.sin(2 * np.pi * 200 * t) * (1 + 0.5 * np.sin(2 * np.pi * 0.1 * t))
+    wavfile.write(tmp_path / 'long.wav', rate, (clean + 0.1 + 0.05 * np.sin(2 * np.pi * 3500 * t)).astype(np.float32))
+    wavfile.write(tmp_path / 'clean.wav', rate, clean.astype(np.float32))
+    finished = run_fixed('--input', tmp_path / 'long.wav', '--target', tmp_path / 'clean.wav', '--steps', 300,
+                         '--out', tmp_path / 'out')
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert 'training on 8 excerpts' in finished.stderr and 'expect about' in finished.stderr
+    result = json.loads((tmp_path / 'out' / 'result.json').read_text())
+    processed = wavfile.read(tmp_path / 'out' / 'processed.wav')[1].astype(np.float64)
+    # The L2 distance in result.json is the whole signal's, not the excerpts'.
+    assert result['l2_distance'] == pytest.approx(float(np.linalg.norm(processed - clean)), rel=1e-4)
+    assert 'l2_distance_on_excerpts' in result
+    about = json.loads((tmp_path / 'out' / 'policy' / 'policy.json').read_text())
+    assert about['signal'] == {'sample_rate': rate, 'samples': len(t), 'excerpts': True}
