@@ -98,8 +98,9 @@ def excerpt_margin(sample_rate, lowest_cutoff):
 
 
 def excerpts_fit(samples, sample_rate, lowest_cutoff):
-    """Whether ``EXCERPTS`` windows, margins included, take at most half of a signal of ``samples``."""
-    return EXCERPTS * (EXCERPT_SAMPLES + 2 * excerpt_margin(sample_rate, lowest_cutoff)) <= samples / 2
+    """Whether ``EXCERPTS`` windows, margins included, hold fewer samples than a signal of ``samples``:
+    only then is a step on the excerpts cheaper than a step on the whole signal."""
+    return EXCERPTS * (EXCERPT_SAMPLES + 2 * excerpt_margin(sample_rate, lowest_cutoff)) < samples
 
 
 class ExcerptSignal(AnySignal):

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
+from shared.scenario import speech_with_hum
 from stepsignal.baselines import baselines, rms, verdict
 
 RATE = 22050
@@ -21,11 +22,7 @@ OFFSET = 0.2
 
 def speech_like(seconds=2.0, rate=RATE):
     """``(noisy, clean)``: voiced bursts, and the same with OFFSET and 50 Hz hum added."""
-    t = np.arange(int(seconds * rate)) / rate
-    voice = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 22))
-    syllables = ((t % 0.25) < 0.15) * np.sin(np.pi * (t % 0.25) / 0.15) ** 2
-    clean = 0.3 * voice * syllables
-    return clean + OFFSET + 0.1 * np.sin(2 * np.pi * 50 * t), clean
+    return speech_with_hum(seconds, rate, offset=OFFSET, hum=0.1)
 
 
 @pytest.fixture(scope='module')
