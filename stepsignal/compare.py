@@ -13,6 +13,7 @@ Written into the output folder:
 - ``report.md``: the report, linking the figures and docs/bugs.md;
 - ``report.json``: every number in the report (wall times apart, the same for the same seed).
 """
+import collections
 import contextlib
 import io
 import json
@@ -83,52 +84,72 @@ def draw_figures(out, scenario, original_trace, fixed_trace, fixed_result, signa
     save_figure(figure, out / 'scenario.png')
     plt.close(figure)
 
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.8), sharey=True)
     steps = original_trace['steps']
     for episode in sorted({s['episode'] for s in steps}):
         mine = [s for s in steps if s['episode'] == episode]
         left.plot([s['cutoff_hz'] for s in mine], [s['offset'] for s in mine], 'o-', alpha=0.7,
-                  label=f'episode {episode + 1}', markersize=10 - 3 * episode)
+                  label=f'episode {episode + 1} ({len(mine)} steps)', markersize=12 - 4 * episode)
+    # Steps that applied the same values fall on one dot: say how many each dot is.
+    repeats = collections.Counter((round(s['cutoff_hz'], 6), round(s['offset'], 6)) for s in steps)
+    for (cutoff, offset), count in repeats.items():
+        if count > 1:
+            left.annotate(f'{count} steps, all the same:\n{cutoff:.3g} Hz, offset {offset:.3g}', (cutoff, offset),
+                          xytext=(-150, 60), textcoords='offset points', fontsize='small',
+                          arrowprops={'arrowstyle': '->', 'color': '0.3'})
     left.set(title='Original: what the env applied, every step', xlabel='cutoff (Hz)', ylabel='offset',
              xscale='log', xlim=(5e-4, 30))
-    left.legend()
     steps = fixed_trace['steps']
     cutoffs = [s['cutoff_hz'] for s in steps]
     offsets = [s['offset'] for s in steps]
     points = right.scatter(cutoffs, offsets, c=np.arange(len(steps)), cmap='viridis', s=6, alpha=0.6)
-    right.plot(fixed_result['cutoff_hz'], fixed_result['offset'], 'r*', markersize=16, label='trained policy')
+    right.plot(fixed_result['cutoff_hz'], fixed_result['offset'], 'r*', markersize=16, label='trained policy (kept)')
     right.set(title='Fixed: applied actions over training', xlabel='cutoff (Hz)', xscale='log', xlim=(5e-4, 30))
     figure.colorbar(points, ax=right, label='training step')
     for axis in (left, right):
-        axis.plot(1e-3, 1.0, 'k+', markersize=14, label='optimum (0.001 Hz, 1.0)')
-    right.legend(loc='lower right')
+        axis.plot(1e-3, 1.0, 'k+', markersize=14, markeredgewidth=2, label='optimum (0.001 Hz, offset 1.0)')
+        axis.legend(loc='upper center', bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize='small', frameon=False)
     save_figure(figure, out / 'actions.png')
     plt.close(figure)
 
     rows = episodes(fixed_trace)
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(8, 5.5), sharex=True)
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.2), sharex=True)
     x = [r['first_step'] for r in rows]
-    top.plot(x, [r['return'] for r in rows], '.', alpha=0.4, label='episode return')
+    top.plot(x, [r['return'] for r in rows], '.', color='tab:blue', alpha=0.35, label='episode return (with noise)')
     top.set(ylabel='return (sum of -RMS)', title='Fixed agent: learning curves')
-    bottom.plot(x, [r['l2_distance'] for r in rows], '.', alpha=0.4, label='L2 at episode end (with noise)')
+    bottom.plot(x, [r['l2_distance'] for r in rows], '.', color='tab:blue', alpha=0.3,
+                label='episodes: L2 at episode end, exploring with noise')
     checks = fixed_result.get('checks') or []
     bottom.plot([c['training_step'] for c in checks], [c['l2_distance'] for c in checks], '-', color='k',
-                linewidth=1.2, label='noise-free policy (checks, IMPROVEMENT-1)')
+                linewidth=1.6, label='the policy itself, without noise (checks, IMPROVEMENT-1)')
+    kept = fixed_result.get('kept_check')
+    if kept:
+        bottom.plot(kept['training_step'], kept['l2_distance'], 'r*', markersize=14,
+                    label=f"kept: the final result (L2 {kept['l2_distance']:.3g})")
     bottom.axhline(1.0, color='r', linestyle='--', label='success threshold (L2 = 1.0)')
     bottom.set(yscale='log', xlabel='training step (episode start)', ylabel='L2 distance to the goal')
-    top.legend(loc='lower right')
-    bottom.legend(loc='lower left', fontsize='small')
+    top.legend(loc='lower right', fontsize='small')
+    bottom.legend(loc='upper center', bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize='small', frameon=False)
     save_figure(figure, out / 'learning.png')
     plt.close(figure)
 
     original_signal, fixed_signal = signals
-    figure, axis = plt.subplots(figsize=(8, 3.6))
-    axis.plot(scenario.time, scenario.desired_signal, 'k--', label='desired')
-    axis.plot(scenario.time, scenario.input_signal, color='0.6', label='input')
-    axis.plot(scenario.time, original_signal, label='original, end of its last episode')
-    axis.plot(scenario.time, fixed_signal, label='fixed, trained policy')
-    axis.set(xlabel='time (s)', ylabel='value', title='Final processed signals')
-    axis.legend(loc='best')
+    figure, (whole, zoom) = plt.subplots(2, 1, figsize=(8, 6.2), sharex=True, height_ratios=(3, 2))
+    whole.plot(scenario.time, scenario.desired_signal, 'k--', label='desired: flat 3')
+    whole.plot(scenario.time, scenario.input_signal, color='0.6', label='input')
+    whole.plot(scenario.time, original_signal, color='tab:blue', label='original, end of its last episode')
+    whole.plot(scenario.time, fixed_signal, color='tab:orange', label='fixed, trained policy')
+    whole.set(ylabel='value', title='Final processed signals')
+    whole.legend(loc='center right', fontsize='small')
+    # At this scale the fixed output and the flat 3 are one line: the lower panel is zoomed onto the target.
+    error = float(np.sqrt(np.mean((fixed_signal - scenario.desired_signal) ** 2)))
+    spread = max(float(np.max(np.abs(fixed_signal - scenario.desired_signal))), 1e-4)
+    level = float(np.mean(scenario.desired_signal))
+    zoom.plot(scenario.time, scenario.desired_signal, 'k--', label='desired: flat 3')
+    zoom.plot(scenario.time, fixed_signal, color='tab:orange', label=f'fixed, trained policy (RMS error {error:.2g})')
+    zoom.set(xlabel='time (s)', ylabel='value', ylim=(level - 3 * spread, level + 3 * spread),
+             title=f'Zoomed onto the target: {level:g} +- {3 * spread:.2g}')
+    zoom.legend(loc='lower right', fontsize='small')
     save_figure(figure, out / 'signals.png')
     plt.close(figure)
 
