@@ -79,10 +79,11 @@ def verdict(achieved, desired_signal, found):
     constant = found['best_constant']['rms']
     ceiling = found['best_filter']['rms']
     target_spread = float(np.std(desired_signal))
-    if target_spread == 0:  # a flat target asks for a constant output: the question's own task
+    level = found['best_constant']['level']
+    if target_spread <= 1e-12 * max(1.0, abs(level)):  # flat (up to the mean's rounding): the question's own task
         return {'rms': agent, 'flat_target': True, 'beaten_by_constant': False, 'nearly_constant': False,
                 'ratio_to_ceiling': agent / ceiling if ceiling > 0 else None,
-                'text': (f'The target is flat ({found["best_constant"]["level"]:g}), so what it asks for is a constant '
+                'text': (f'The target is flat ({level:g}), so what it asks for is a constant '
                          f'output, which a low-pass gives by removing everything that moves (this result: RMS error '
                          f'{agent:.4g}, the best filter {ceiling:.4g}). To keep the signal and remove only part of it '
                          f'(an offset, hum, noise), give the clean signal as --target instead')}

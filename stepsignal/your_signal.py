@@ -257,8 +257,7 @@ def judge(job, result):
     result['baselines'], result['verdict'] = found, judged
     result['success_by_threshold'] = result['success']
     result['success'] = bool(result['success'] and not (judged['beaten_by_constant'] or judged['nearly_constant']))
-    flattened = judged['beaten_by_constant'] or judged['nearly_constant'] or judged['flat_target']
-    (log.warning if flattened else log.info)('%s', judged['text'])
+    (log.warning if judged['beaten_by_constant'] or judged['nearly_constant'] else log.info)('%s', judged['text'])
 
 
 def finish(job, result):
