@@ -265,14 +265,15 @@ def finish(job, result):
     the plots, for a finished (or interrupted) run or a saved policy's answer."""
     judge(job, result)
     write_json(job.out / 'result.json', result)
+    lines = lines_to_draw(job, job.achieved)
+    job.achieved = None  # a long signal's copy less while the output is made
     processed = lowpass_and_offset(job.input.samples, job.input.sample_rate, result['cutoff_hz'], result['offset'])
     clipped = write_signal(job.out / job.output_name, processed, like=job.input)
+    del processed
     if clipped:
         log.warning('%d processed samples were beyond full scale and were clipped in %s', clipped, job.output_name)
-    achieved = job.achieved if job.achieved is not None else lowpass_and_offset(
-        job.scenario.input_signal, job.input.sample_rate, result['cutoff_hz'], result['offset'])
-    draw_figures(job, achieved)
-    write_report(job, result, achieved, clipped)
+    draw_figures(job, lines)  # matplotlib last: what it allocates stays
+    write_report(job, result, clipped)
     log.info('wrote %s and %s', job.out / job.output_name, job.out / 'report.md')
 
 
@@ -294,18 +295,23 @@ def envelope(times, values, points=PLOTTED_POINTS):
     return np.repeat(centres, 2), np.column_stack([blocks.min(axis=1), blocks.max(axis=1)]).ravel()
 
 
-def draw_figures(job, achieved):
+def lines_to_draw(job, achieved):
+    """The signals figure's three lines, as envelopes: small, so the long arrays need not wait for the plot."""
+    s = job.scenario
+    return [envelope(s.time, s.input_signal), envelope(s.time, s.desired_signal), envelope(s.time, achieved)]
+
+
+def draw_figures(job, lines):
     import matplotlib
 
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    s = job.scenario
     figure, axis = plt.subplots(figsize=(9, 3.6))
     mixed = ' (mean of channels)' if job.input.channels > 1 else ''
-    axis.plot(*envelope(s.time, s.input_signal), color='0.6', label='input' + mixed)
-    axis.plot(*envelope(s.time, s.desired_signal), 'k--', label='target')
-    axis.plot(*envelope(s.time, achieved), label='processed by the trained policy')
+    axis.plot(*lines[0], color='0.6', label='input' + mixed)
+    axis.plot(*lines[1], 'k--', label='target')
+    axis.plot(*lines[2], label='processed by the trained policy')
     axis.set(xlabel='time (s)', ylabel='value', title='Your signal: input, target and result')
     axis.legend(loc='best')
     axis.grid(alpha=0.3)
@@ -327,16 +333,15 @@ def draw_figures(job, achieved):
     plt.close(figure)
 
 
-def write_report(job, result, achieved, clipped):
-    s = job.scenario
-    found, judged = result.get('baselines'), result.get('verdict')
-    before = found['input_unchanged']['rms'] if found else rms(s.input_signal - s.desired_signal)
-    after = judged['rms'] if judged else rms(achieved - s.desired_signal)
+def write_report(job, result, clipped):
+    found, judged = result['baselines'], result['verdict']
+    before, after = found['input_unchanged']['rms'], judged['rms']
     flattened = judged and (judged['beaten_by_constant'] or judged['nearly_constant'] or judged['flat_target'])
     lines = [
         '# The fixed setup on your signal',
         '',
-        *([f"**{judged['text']}.**" if flattened else judged['text'] + '.', ''] if judged else []),
+        f"**{judged['text']}.**" if flattened else judged['text'] + '.',
+        '',
         f'- Input: {job.input.describe()}; trained on {job.about()["trained_on"]}.',
         f'- Target: {job.target_text}.',
         (f"- No training: the saved policy in `{result['policy']}` answered in one step." if result.get('policy') else
@@ -360,7 +365,7 @@ def write_report(job, result, achieved, clipped):
             f"{found['best_filter']['offset']:.6g} | {found['best_filter']['rms']:.4g} |",
             f"| **the trained policy** | {result['cutoff_hz']:.6g} | {result['offset']:.6g} | {judged['rms']:.4g} |",
             '', 'Success needs both the threshold and a result better than the best constant output '
-            '(docs/your_signal.md).', ''] if found else []),
+            '(docs/your_signal.md).', '']),
         f'`{job.output_name}` is every channel of the input filtered at that cutoff minus that offset, in the '
         'input\'s format and sample rate' + (f'; {clipped} samples were clipped at full scale.' if clipped else '.'),
         '',
