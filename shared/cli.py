@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from shared.checks import seed_number, training_budget
-from shared.files import write_json
+from shared.files import write_atomic, write_json
 
 RUN_MARKER = '.stepsignal-run.json'
 """Written into every ``--out`` a command starts in: the command and when. A folder with it is
@@ -74,7 +74,10 @@ def check_output_folder(out, overwrite=False, resume=False, inside=()):
                 raise ValueError(f'{str(path)!r} lies inside --out {str(out)!r}, which --overwrite empties; move it, '
                                  f'or choose another --out')
         for entry in out.iterdir():
-            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
     write_json(out / RUN_MARKER, {'command': ' '.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
                                   'started': time.strftime('%Y-%m-%dT%H:%M:%S%z')})
     return out
@@ -128,8 +131,6 @@ def report_failure(prog, out, error):
     Called from an ``except`` block; the one line names what failed and where the details are.
     """
     import traceback
-
-    from shared.files import write_atomic
 
     details = traceback.format_exc()
     where = Path(out) / ERROR_LOG

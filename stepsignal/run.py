@@ -14,7 +14,6 @@ above the variants and the variants' files mirror each other.
 """
 import argparse
 import dataclasses
-import gc
 import importlib
 import logging
 
@@ -165,10 +164,7 @@ def run(variant, args, hyperparameters, parser, log):
 
         result = apply_policy(args.policy, job)
         result['input'] = job.about()
-        finish(job, result)
-        from shared.files import write_json
-
-        write_json(f'{args.out}/result.json', result)
+        finish(job, result)  # writes result.json with the rest
         return 0
     from stepsignal.policy import save_policy
 
@@ -181,8 +177,6 @@ def run(variant, args, hyperparameters, parser, log):
 
             agent, result = train_on_signal(job, args.seed, hp, tensorboard=args.tensorboard)
             save_policy(f'{args.out}/policy', agent, job.make_training_env(), trained_on, samples=len(job.input.samples))
-            del agent  # its replay memory (held in reference cycles: collected now), before the whole signal is processed
-            gc.collect()
             finish(job, result)
         elif args.random_scenarios:
             from stepsignal.random_scenarios import family_env, train_random

@@ -179,18 +179,10 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
 def lowpass_and_offset(samples, sample_rate, cutoff_hz, offset):
     """What the env does to its input, ``filter(x, cutoff) - offset``, on every channel of ``samples``.
 
-    The fixed env's own filter (``fixed.env.butter_lowpass_filter``), applied column by column,
-    each into its place in one output array (a long stereo file is not copied twice more).
+    The fixed env's own filter (``fixed.env.butter_lowpass_filter``), applied column by column.
     """
-    samples = np.asarray(samples)
-    if samples.ndim == 1:
-        processed = butter_lowpass_filter(samples, cutoff_hz, sample_rate / 2)
-        processed -= offset
-        return processed
-    processed = np.empty(samples.shape)
-    for channel in range(samples.shape[1]):
-        processed[:, channel] = butter_lowpass_filter(samples[:, channel], cutoff_hz, sample_rate / 2)
-        processed[:, channel] -= offset
+    processed = butter_lowpass_filter(samples, cutoff_hz, sample_rate / 2)
+    processed -= offset  # in place: a long file is not copied once more
     return processed
 
 
@@ -206,7 +198,6 @@ def train_on_signal(job, seed, hp, tensorboard=None):
     log.info('expect about %s of training', duration(expected_seconds(job, hp.nb_steps)))
     agent, result = train(job.out, seed=seed, make_env=job.make_training_env, hp=hp, tensorboard=tensorboard)
     result['input'] = job.about()
-    write_json(job.out / 'result.json', result)
     return agent, result
 
 
