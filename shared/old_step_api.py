@@ -14,6 +14,8 @@ class OldStepAPI:
         self._seed = seed  # used once, at the first reset, as Gymnasium recommends
 
     def __getattr__(self, name):  # action_space, observation_space, unwrapped, ...
+        if name == 'env':  # not set yet (copy.deepcopy builds the copy before its __dict__)
+            raise AttributeError(name)
         return getattr(self.env, name)
 
     def reset(self):

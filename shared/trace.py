@@ -35,6 +35,8 @@ class TraceRecorder:
         self.episode_step = 0
 
     def __getattr__(self, name):  # action_space, observation_space, ... come from the env
+        if name == 'env':  # not set yet (copy.deepcopy builds the copy before its __dict__)
+            raise AttributeError(name)
         return getattr(self.env, name)
 
     def reset(self, **kwargs):

@@ -2,9 +2,11 @@
 
 - ``compare --out DIR [--seed N] [--steps N]``: run the original and the fixed setup side by side
   and write a report (``DIR/report.md`` with figures). This is the README's main job.
-- ``diagnose SCRIPT [ARGS...]`` or ``diagnose -m MODULE [ARGS...]``: run a keras-rl training script
-  until its first ``agent.fit(...)``, report what will keep it from learning, and stop (or go on
-  with ``--continue``). Exit status 1 if an error was found, 0 if not (docs/diagnose.md).
+- ``diagnose [--port [--steps N]] SCRIPT [ARGS...]`` or ``diagnose -m MODULE [ARGS...]``: run a
+  keras-rl training script, written for today's stack or for 2018-2021's (porting shims), until its
+  first ``agent.fit(...)``, report what will keep it from running or learning, and stop (or go on
+  with ``--continue``; ``--port`` runs it to its end and lists the lines to change). Exit status
+  0 no errors, 1 errors found, 2 the script could not be checked (docs/diagnose.md).
 - ``evaluate --seeds 0-9 [--steps N] [--random-scenarios] [--env NAME=VALUE] [--out DIR]``: train
   the fixed setup on several seeds and measure the success rate with its 95% interval.
 - ``ablate --seeds 0-9 --out DIR [--ladder] [--address HOST:PORT]``: which fixes matter: the fixed
@@ -30,6 +32,9 @@ def split_script_arguments(argv):
         if token in ('-m', '--module'):
             own += rest[:1]
             return own, rest[1:]
+        if token == '--steps':  # diagnose's one option that takes a value
+            own += rest[:1]
+            rest = rest[1:]
     return own + rest[:1], rest[1:]
 
 
@@ -51,6 +56,12 @@ def main(argv=None):
     diagnose.add_argument('-m', '--module', help='run this module as the script (like python -m)')
     diagnose.add_argument('--continue', dest='keep_training', action='store_true',
                           help='train after the diagnosis instead of stopping')
+    diagnose.add_argument('--port', action='store_true',
+                          help='run the script to its end with the porting shims, and list each shim it needed '
+                               'with the line to change (implies --continue)')
+    diagnose.add_argument('--steps', type=steps_argument, default=None,
+                          help='with --port or --continue: cap every fit at this many steps')
+    diagnose.add_argument('--traceback', action='store_true', help='show the full traceback of a script failure')
     diagnose.add_argument('script', nargs='?', help='the training script (a .py file)')
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ['bench']:  # the benchmark has its own options
@@ -86,21 +97,59 @@ def main(argv=None):
 def run_diagnose(parser, args):
     import os
 
-    from stepsignal.diagnose import ERROR, run_script
+    from stepsignal.old_scripts import run_script
 
+    prog = 'python -m stepsignal diagnose'
     if not args.module and not args.script:
-        parser.exit(2, 'python -m stepsignal diagnose: error: give a script path or -m MODULE\n')
+        parser.exit(2, f'{prog}: error: give a script path or -m MODULE\n')
     if args.script and not os.path.isfile(args.script):
-        parser.exit(2, f'python -m stepsignal diagnose: error: no such script: {args.script!r}\n')
-    findings = run_script(path=args.script, module=args.module, argv=args.script_args,
-                          keep_training=args.keep_training)
-    if findings is None:
-        parser.exit(2, 'python -m stepsignal diagnose: error: the script ended without calling agent.fit(...)\n')
-    for finding in findings:
+        parser.exit(2, f'{prog}: error: no such script: {args.script!r}\n')
+    train = args.keep_training or args.port
+    if args.steps is not None and not train:
+        parser.exit(2, f'{prog}: error: --steps caps the training: give it with --port or --continue\n')
+    try:
+        run = run_script(path=args.script, module=args.module, argv=args.script_args, train=train,
+                         max_steps=args.steps, on_diagnosis=show_diagnosis)
+    except ValueError as error:  # -m names no module
+        parser.exit(2, f'{prog}: error: {error}\n')
+    except KeyboardInterrupt:
+        parser.exit(130, f'{prog}: interrupted\n')
+    return show_outcome(run, args)
+
+
+def show_diagnosis(run):
+    """The findings, printed the moment the script reaches fit (before any training)."""
+    print(f'\ndiagnose: {run.script} reached agent.fit at {run.reached_fit}')
+    for finding in run.findings:
         print(finding)
-    errors = sum(f.severity == ERROR for f in findings)
-    print(f'{errors} errors, {len(findings) - errors} warnings')
-    return 1 if errors else 0
+    print(f'{run.errors} errors, {len(run.findings) - run.errors} warnings', flush=True)
+
+
+def show_outcome(run, args):
+    out = sys.stdout if run.reached_fit is not None else sys.stderr
+    if run.failure:
+        stage = 'during training' if run.reached_fit and not args.port and not args.keep_training else (
+            'after the diagnosis' if run.reached_fit else 'before agent.fit, so it could not be checked')
+        print(f'diagnose: the script failed {stage}: {run.failure}', file=out)
+        if run.hint:
+            print(f'    what to do: {run.hint}', file=out)
+        if args.traceback and run.details:
+            print(run.details, file=out)
+        elif run.details:
+            print('    (--traceback shows where, in full)', file=out)
+    elif run.reached_fit is None:
+        print('diagnose: the script ended without calling agent.fit(...), so there was nothing to check', file=out)
+    porting = run.shims.used() if run.shims else []
+    if porting and (args.port or run.reached_fit is None):
+        done = 'let it run' if run.trained else 'were needed so far'
+        print(f'\nthe port: {len(porting)} shims {done} on today\'s stack; change these lines to do without them:')
+        for shim in porting:
+            print(f'  [{shim.name}] {shim.change}')
+            for use in shim.uses:
+                print(f'      {use}')
+    if run.trained and args.port:
+        print('diagnose: the script ran to its end under the port')
+    return run.exit_status
 
 
 if __name__ == '__main__':

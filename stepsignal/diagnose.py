@@ -12,12 +12,14 @@ Each check is a small function of a ``Setup``; ``CHECKS`` lists them in the orde
 The env is probed on a deep copy where it can be copied, so the caller's env is left as it was.
 
 From the command line, ``python -m stepsignal diagnose train.py`` runs a training script until
-its first ``agent.fit(...)``, diagnoses that call and exits without training (docs/diagnose.md).
+its first ``agent.fit(...)``, diagnoses that call and exits without training; a script written for
+the stack of 2018-2021 runs with porting shims (stepsignal/old_scripts.py, docs/diagnose.md).
 """
 import contextlib
 import copy
 import io
 import logging
+import random
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -44,10 +46,12 @@ class Finding:
     expected: str
     bug: Optional[int] = None
     """The kit's BUG-n this is, where it is one."""
+    see: Optional[str] = None
+    """Where to read more, for a finding that is not one of the kit's bugs."""
 
     @property
     def docs(self):
-        return f'{DOCS}#bug-{self.bug}' if self.bug else 'docs/diagnose.md'
+        return self.see or (f'{DOCS}#bug-{self.bug}' if self.bug else 'docs/diagnose.md')
 
     def __str__(self):
         label = f'{self.severity.upper()} BUG-{self.bug}' if self.bug else self.severity.upper()
@@ -72,7 +76,36 @@ class Setup:
 
     @property
     def is_continuous(self):
-        return hasattr(self.agent, 'actor') and hasattr(self.agent, 'critic')
+        """A Box action space: the continuous-action checks apply (not to DQN's Discrete one)."""
+        space = getattr(self.env, 'action_space', None)
+        return space is not None and hasattr(space, 'low') and len(getattr(space, 'shape', ()) or ()) == 1
+
+    @property
+    def is_ddpg(self):
+        return self.is_continuous and hasattr(self.agent, 'actor') and hasattr(self.agent, 'critic')
+
+    @property
+    def actor(self):
+        """The network that outputs the action: DDPG's actor, NAF's mu model."""
+        return getattr(self.agent, 'actor', None) or getattr(self.agent, 'mu_model', None)
+
+    def bounds(self):
+        space = self.env.action_space
+        return np.asarray(space.low, dtype=np.float64), np.asarray(space.high, dtype=np.float64)
+
+    def episode_length(self):
+        """Steps per episode: fit's nb_max_episode_steps, else the env's own time limit, else None."""
+        if self.nb_max_episode_steps:
+            return int(self.nb_max_episode_steps)
+        spec = getattr(self.env, 'spec', None)
+        if getattr(spec, 'max_episode_steps', None):
+            return int(spec.max_episode_steps)
+        env = self.env
+        while env is not None:
+            if vars(env).get('_max_episode_steps'):
+                return int(vars(env)['_max_episode_steps'])
+            env = vars(env).get('env')
+        return None
 
     def warmups(self):
         """The agent's warmups by name (DDPG has two, DQN and NAF one)."""
@@ -84,11 +117,51 @@ class Setup:
 # Probing an env without disturbing it. Old gym API: reset() -> obs, step -> 4-tuple. Gymnasium:
 # reset() -> (obs, info), step -> 5-tuple. Both are accepted; what an env prints is captured.
 
-def _copy(env):
+class CannotProbe(Exception):
+    """The env cannot be copied, so the checks that step it are skipped (the env is never touched)."""
+
+
+def _copy(env, agent=None):
+    """A deep copy of ``env`` to probe. An agent it refers to (a wrapper that reports to the agent)
+    becomes a shallow copy: TensorFlow's variables cannot be deep-copied, and what a probe sets on
+    it stays off the real agent."""
+    memo = {id(agent): copy.copy(agent)} if agent is not None else {}
     try:
-        return copy.deepcopy(env)
-    except Exception:  # some envs hold handles that cannot be copied: probe the env itself
-        return env
+        try:
+            return copy.deepcopy(env, memo)
+        except RecursionError:  # a wrapper whose __getattr__ asks for self.env before it exists
+            twin = object.__new__(type(env))
+            twin.__dict__.update(copy.deepcopy(vars(env), memo))
+            return twin
+    except Exception as error:  # an env holding a handle (a window, a simulator) that cannot be copied
+        raise CannotProbe(f'the env cannot be copied ({type(error).__name__}: {error}), and probing the env '
+                          'itself would change it') from None
+
+
+def _processor_copy(agent):
+    """The agent's Processor, copied: a probe must not feed its running statistics."""
+    processor = getattr(agent, 'processor', None)
+    return copy.deepcopy(processor) if processor is not None else None
+
+
+def probe_actions(space):
+    """Three valid raw actions for probing a space: its low end, its middle, its high end.
+
+    keras-rl hands the env the actor's raw output; probes use -1, 0 and +1 (the range of a tanh
+    actor) kept inside the space's bounds. A Discrete space gets its first, middle and last action.
+    """
+    if hasattr(space, 'n'):
+        start = int(getattr(space, 'start', 0))
+        return start, start + int(space.n) // 2, start + int(space.n) - 1
+    low, high = np.asarray(space.low, dtype=np.float64), np.asarray(space.high, dtype=np.float64)
+    return tuple(np.clip(value * np.ones(space.shape), low, high).astype(space.dtype) for value in (-1, 0, 1))
+
+
+def random_action(space, rng):
+    if hasattr(space, 'n'):
+        return int(getattr(space, 'start', 0)) + int(rng.integers(space.n))
+    low, high = probe_actions(space)[0], probe_actions(space)[2]
+    return rng.uniform(low, high).astype(space.dtype)
 
 
 def probe_reset(env):
@@ -115,9 +188,10 @@ def probe_step(env, action):
 
 def first_observation(setup):
     """The observation the networks would see first, after the agent's Processor."""
-    observation = probe_reset(_copy(setup.env))
-    if getattr(setup.agent, 'processor', None) is not None:
-        observation = setup.agent.processor.process_observation(observation)
+    observation = probe_reset(_copy(setup.env, setup.agent))
+    processor = _processor_copy(setup.agent)
+    if processor is not None:
+        observation = processor.process_observation(observation)
     return np.asarray(observation, dtype=np.float32)
 
 
@@ -178,20 +252,140 @@ def _output_activation(model):
     return getattr(activation, '__name__', str(activation))
 
 
-def check_actor_output(setup):
-    if not setup.is_continuous:
-        return []
-    activation = _output_activation(setup.agent.actor)
-    if activation in ('tanh', 'sigmoid', 'softsign'):
+BOUNDED_ACTIVATIONS = {'tanh': (-1.0, 1.0), 'softsign': (-1.0, 1.0), 'sigmoid': (0.0, 1.0), 'hard_sigmoid': (0.0, 1.0)}
+"""Output activations that bound an actor, and the range each reaches."""
+
+
+def _activation_name(layer):
+    activation = getattr(layer, 'activation', None)
+    return getattr(activation, '__name__', str(activation)) if activation is not None else None
+
+def actor_reach(setup):
+    """What the actor's action can reach: ``(low, high, activation)``, or ``None`` if unbounded.
+
+    The last bounded activation (tanh, sigmoid, ...) sets the range; weight-free layers after it
+    (a Lambda that scales it, say) are evaluated at its two ends; a copy of the agent's Processor
+    then gets its say (``process_action``), as keras-rl applies it before the env sees the action.
+    """
+    import tf_keras
+
+    actor = setup.actor
+    layers = actor.layers
+    bounded = [i for i, layer in enumerate(layers) if _activation_name(layer) in BOUNDED_ACTIVATIONS]
+    if not bounded or any(layer.weights for layer in layers[bounded[-1] + 1:]):
+        return None
+    last = layers[bounded[-1]]
+    low, high = BOUNDED_ACTIVATIONS[_activation_name(last)]
+    ends = np.array([[low] * last.output_shape[-1], [high] * last.output_shape[-1]], dtype=np.float32)
+    if last is not layers[-1]:
+        ends = np.asarray(tf_keras.backend.function([last.output], [actor.output])([ends])[0])
+    ends = ends.reshape(2, -1).astype(np.float64)
+    processor = _processor_copy(setup.agent)
+    if processor is not None:
+        ends = np.array([np.asarray(processor.process_action(row), dtype=np.float64).ravel() for row in ends])
+    return np.minimum(ends[0], ends[1]), np.maximum(ends[0], ends[1]), _activation_name(last)
+
+def _interval(low, high):
+    pairs = {(round(float(a), 4), round(float(b), 4)) for a, b in zip(np.ravel(low), np.ravel(high))}
+    return ', '.join(f'[{a:g}, {b:g}]' for a, b in sorted(pairs))
+
+def scaled_tanh(low, high):
+    """The actor output that spans [low, high] exactly, as a formula in the last layer's tanh."""
+    pairs = {(float(a), float(b)) for a, b in zip(np.ravel(low), np.ravel(high))}
+    if len(pairs) > 1:
+        return 'low + (high - low) * (tanh + 1) / 2, per action (the bounds differ)'
+    (a, b), = pairs
+    middle, half = (a + b) / 2, (b - a) / 2
+    if middle == 0:
+        return 'tanh' if half == 1 else f'{half:g} * tanh'
+    return f'{middle:g} + {half:g} * tanh'
+
+def check_time_limit(setup):
+    if setup.nb_max_episode_steps is None:
         return []
     return [Finding(
-        WARNING, 'actor output', 'the actor\'s output is not bounded: the env clips it, so every action beyond '
-        'the bounds looks the same to the env, and the critic learns from actions the env never applied.',
-        f'last activation: {activation}', 'tanh (for a [-1, 1] action space)', bug=6)]
+        WARNING, 'time limit as terminal', 'fit(nb_max_episode_steps=...) forces done=True and keras-rl stores '
+        'it as a terminal state: the critic learns that the value ends at the time limit.',
+        f'nb_max_episode_steps={setup.nb_max_episode_steps}', 'a time limit in the env (truncation), stored '
+        'as non-terminal', bug=12)]
+
+def noise_within_episode(process, steps):
+    """How far keras-rl's Ornstein-Uhlenbeck noise moves within an episode of ``steps`` steps.
+
+    keras-rl2 draws the noise afresh from N(mu, sigma) at each episode's start, then takes
+    ``steps`` steps of dx = theta (mu - x) dt + sigma sqrt(dt) N(0, 1). Returns the standard
+    deviation of x_end - x_start.
+    """
+    sigma, theta, dt = float(process.current_sigma), float(process.theta), float(process.dt)
+    if theta == 0:
+        return sigma * np.sqrt(dt * steps)
+    decay = np.exp(-theta * dt * steps)
+    return sigma * np.sqrt((1 - decay) ** 2 + (1 - decay ** 2) / (2 * theta))
+
+def check_step_api(setup):
+    """The env speaks gym 0.26's API, which keras-rl2's fit cannot drive."""
+    env = _copy(setup.env, setup.agent)
+    with contextlib.redirect_stdout(io.StringIO()):
+        result = env.reset()
+    if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
+        return []
+    return [Finding(
+        ERROR, 'gym API', 'the env speaks gym 0.26\'s API (reset returns (obs, info), step returns 5 values); '
+        'keras-rl2\'s fit drives the old one and fails at its first step.',
+        f'reset() returned a tuple of 2: (observation, info={sorted(result[1])[:4]})',
+        'an adapter between the env and fit: reset() -> obs, step -> (obs, reward, terminated or truncated, '
+        'info), as shared/old_step_api.py does', see='docs/porting.md#porting-an-old-keras-rl-script')]
+
+def _joins_after_a_hidden_layer(node):
+    """Whether a layer with weights lies between the model's inputs and ``node``'s output."""
+    return any(parent.layer.weights or _joins_after_a_hidden_layer(parent) for parent in node.parent_nodes)
+
+
+def _how(low, high):
+    if np.allclose(low, -1) and np.allclose(high, 1):
+        return ''
+    scale, offset = (high - low) / 2, (high + low) / 2
+    if np.ptp(scale) or np.ptp(offset):
+        return ' (a Rescaling layer after the tanh, per action)'
+    return f' (a Rescaling(scale={scale.flat[0]:g}, offset={offset.flat[0]:g}) layer after the tanh)'
+
+
+def check_actor_output(setup):
+    """BUG-6: the actor's reachable output against the action space's actual bounds."""
+    if not setup.is_continuous or setup.actor is None:
+        return []
+    low, high = setup.bounds()
+    if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
+        return []
+    space, wanted = _interval(low, high), scaled_tanh(low, high)
+    reach = actor_reach(setup)
+    if reach is None:
+        return [Finding(
+            WARNING, 'actor output', 'the actor\'s output is not bounded: the env clips it, so every action beyond '
+            'the bounds looks the same to the env, and the critic learns from actions the env never applied.',
+            f'last activation: {_output_activation(setup.actor)}; the action space is {space}',
+            f'an output that spans the action space: {wanted}{_how(low, high)}', bug=6)]
+    reach_low, reach_high, activation = reach
+    width = high - low
+    covered = (np.minimum(reach_high, high) - np.maximum(reach_low, low)).clip(0) / width
+    beyond = (np.maximum(reach_high - high, 0) + np.maximum(low - reach_low, 0)) / width
+    if np.all(covered >= 0.9) and np.all(beyond <= 0.1):
+        return []
+    if np.any(covered < 0.9):
+        message = ('the actor\'s output reaches only part of the action space: the rest of it can never be '
+                   'chosen, however the agent learns.')
+    else:
+        message = ('the actor\'s output reaches well beyond the action space: the env clips it, so many actions '
+                   'look the same to the env.')
+    return [Finding(
+        WARNING, 'actor output', message,
+        f'{activation} output reaches {_interval(reach_low, reach_high)}; the action space is {space} '
+        f'({100 * float(np.min(covered)):.0f}% of it reachable)',
+        f'an output that spans the action space: {wanted}{_how(low, high)}', bug=6)]
 
 
 def check_actor_saturation(setup):
-    if not setup.is_continuous:
+    if not setup.is_ddpg:
         return []
     actor = setup.agent.actor
     state = network_input(setup, first_observation(setup))
@@ -274,45 +468,46 @@ def check_float16(setup):
 
 
 def check_episode_end(setup, probe_steps=200):
-    findings = []
-    env = _copy(setup.env)
+    """BUG-3: an env that never ends an episode by itself (no success, no time limit of its own)."""
+    own_limit = Setup(setup.agent, setup.env).episode_length()  # the env's own, not fit's
+    steps = min(own_limit + 1, 5000) if own_limit else probe_steps
+    env = _copy(setup.env, setup.agent)
     probe_reset(env)
     rng = np.random.default_rng(0)
-    space = env.action_space
-    ends = False
-    for _ in range(probe_steps):
-        action = rng.uniform(-1, 1, space.shape) if np.all(np.isfinite(space.high)) else np.zeros(space.shape)
-        *_, terminated, truncated, _, _ = probe_step(env, action)
+    for _ in range(steps):
+        *_, terminated, truncated, _, _ = probe_step(env, random_action(env.action_space, rng))
         if terminated or truncated:
-            ends = True
-            break
-    if not ends:
-        findings.append(Finding(
-            WARNING, 'episode end', 'the env never ended an episode by itself in random steps: only the caller\'s '
-            'step limit stops it, and nothing marks success as terminal.',
-            f'no terminated/truncated in {probe_steps} random steps', 'terminated on success, truncated at a time '
-            'limit of the env\'s own', bug=3))
-    if setup.nb_max_episode_steps is not None:
-        findings.append(Finding(
-            WARNING, 'time limit as terminal', 'fit(nb_max_episode_steps=...) forces done=True and keras-rl stores '
-            'it as a terminal state: the critic learns that the value ends at the time limit.',
-            f'nb_max_episode_steps={setup.nb_max_episode_steps}', 'a time limit in the env (truncation), stored '
-            'as non-terminal', bug=12))
-    return findings
+            return []
+    return [Finding(
+        WARNING, 'episode end', 'the env never ended an episode by itself in random steps: only the caller\'s '
+        'step limit stops it, and nothing marks success as terminal.',
+        f'no terminated/truncated in {steps} random steps', 'terminated on success, truncated at a time '
+        'limit of the env\'s own', bug=3)]
 
 
 def check_noise(setup):
+    """BUG-11: exploration noise that hardly moves within an episode, measured against its length."""
     process = getattr(setup.agent, 'random_process', None)
-    if process is None or not hasattr(process, 'dt') or not hasattr(process, 'theta'):
+    if not setup.is_continuous or process is None or not all(hasattr(process, a) for a in ('dt', 'theta')):
         return []
-    step = process.current_sigma * np.sqrt(process.dt)
-    if step >= 0.1:
+    steps = setup.episode_length()
+    low, high = setup.bounds()
+    reach = actor_reach(setup) if setup.actor is not None else None
+    if reach is not None:  # the noise is added to the actor's output, in its units
+        low, high = reach[0], reach[1]
+    half_range = float(np.min((high - low) / 2)) if np.all(np.isfinite(high - low)) else 1.0
+    if steps is None:
+        moved, over = process.current_sigma * np.sqrt(process.dt), 'one step'
+    else:
+        moved, over = noise_within_episode(process, steps), f'an episode of {steps} steps'
+    if moved >= 0.1 * half_range:
         return []
     return [Finding(
-        WARNING, 'exploration noise', 'the Ornstein-Uhlenbeck noise moves very little per step (sigma * sqrt(dt)): '
-        'within an episode the action hardly changes, so the agent tries few different actions.',
-        f'sigma={process.current_sigma}, dt={process.dt}: about {step:.3f} per step',
-        'at least 0.1 per step on a [-1, 1] action (e.g. dt=1, or Gaussian noise)', bug=11)]
+        WARNING, 'exploration noise', 'the Ornstein-Uhlenbeck noise hardly moves within an episode: each episode '
+        'tries one action, nearly unchanged, so the agent explores few different actions.',
+        f'sigma={process.current_sigma}, theta={process.theta}, dt={process.dt}: it moves about {moved:.3f} over '
+        f'{over}, {100 * moved / half_range:.0f}% of the action\'s half-range {half_range:g}',
+        'at least 10% of the half-range within an episode (a larger sigma or dt, or Gaussian noise)', bug=11)]
 
 
 def check_observation_space(setup):
@@ -321,7 +516,7 @@ def check_observation_space(setup):
         space = getattr(env, 'observation_space', None)
         if space is None:
             continue
-        observation = probe_reset(_copy(env))
+        observation = probe_reset(_copy(env, setup.agent))
         try:
             inside = space.contains(observation)
         except Exception:
@@ -337,12 +532,11 @@ def check_observation_space(setup):
 
 
 def check_goal_contract(setup):
-    env = _copy(setup.unwrapped)
+    env = _copy(setup.unwrapped, setup.agent)
     if not hasattr(env, 'compute_reward'):
         return []
     probe_reset(env)
-    action = np.zeros(env.action_space.shape, dtype=env.action_space.dtype)
-    obs, reward, *_, info, _ = probe_step(env, action)
+    obs, reward, *_, info, _ = probe_step(env, probe_actions(env.action_space)[1])
     if not isinstance(obs, dict) or not {'achieved_goal', 'desired_goal'} <= set(obs):
         return []
     achieved, desired = obs['achieved_goal'], obs['desired_goal']
@@ -365,9 +559,9 @@ def check_goal_contract(setup):
 
 def check_env_step(setup):
     """What one step shows: printing, and the reward's scale."""
-    env = _copy(setup.env)
+    env = _copy(setup.env, setup.agent)
     probe_reset(env)
-    _, reward, *_, printed = probe_step(env, np.zeros(env.action_space.shape))
+    _, reward, *_, printed = probe_step(env, probe_actions(env.action_space)[1])
     findings = []
     if printed:
         findings.append(Finding(WARNING, 'print in step', 'the env prints on every step.',
@@ -381,7 +575,7 @@ def check_env_step(setup):
 
 
 def check_policy(setup):
-    if not setup.is_continuous:
+    if not setup.is_ddpg:
         return []
     from rl.policy import Policy
 
@@ -395,7 +589,7 @@ def check_policy(setup):
 
 def check_keras_rl_internals(setup):
     """What stock keras-rl2 does that this setup has not overridden."""
-    if not setup.is_continuous:
+    if not setup.is_ddpg:
         return []
     from rl.agents import DDPGAgent
 
@@ -406,7 +600,9 @@ def check_keras_rl_internals(setup):
             WARNING, 'unclipped actions', 'keras-rl stores actor output plus noise before anything clips it to the '
             'action space.', 'DDPGAgent.select_action not overridden', 'noisy actions clipped before they are '
             'stored', bug=18))
-    batch = agent.process_state_batch([[np.zeros(1, dtype=np.float32)]])
+    probe = copy.copy(agent)  # the same agent with a copy of its Processor (a normaliser learns from batches)
+    probe.processor = _processor_copy(agent)
+    batch = probe.process_state_batch([[np.zeros(1, dtype=np.float32)]])
     if np.asarray(batch).dtype == object:
         findings.append(Finding(
             WARNING, 'object batches', 'every state batch is built as an object array (no Processor converts it): '
@@ -433,12 +629,13 @@ def check_discount(setup):
     gamma = getattr(setup.agent, 'gamma', 0)
     if not gamma:
         return []
-    env = _copy(setup.env)
-    n = env.action_space.shape
+    low, _, high = probe_actions(setup.env.action_space)
+    env = _copy(setup.env, setup.agent)
     probe_reset(env)
-    after_low = np.asarray(probe_step(env, -0.5 * np.ones(n))[0])
+    after_low = np.asarray(probe_step(env, low / 2 if setup.is_continuous else low)[0])
+    env = _copy(setup.env, setup.agent)
     probe_reset(env)
-    after_high = np.asarray(probe_step(env, 0.5 * np.ones(n))[0])
+    after_high = np.asarray(probe_step(env, high / 2 if setup.is_continuous else high)[0])
     if after_low.shape == after_high.shape and np.array_equal(after_low, after_high):
         return [Finding(
             WARNING, 'discount', 'the next observation does not depend on the action (a contextual bandit), yet '
@@ -448,112 +645,70 @@ def check_discount(setup):
 
 
 def check_critic_inputs(setup):
-    """BUG-23: the action concatenated straight beside many observation features.
+    """BUG-23: the action concatenated straight beside many raw observation features.
 
     Every relu unit fed by that layer is then switched on or off by the observation, so Q is
-    linear in the action and its maximum sits at an edge. An action that passes through a hidden
-    layer of its own first (FIX-23) is not flagged.
+    linear in the action and its maximum sits at an edge. Not flagged where the observation has
+    passed a hidden layer before the action joins it (keras-rl2's MuJoCo example, FIX-23's action
+    layer), whatever the widths.
     """
-    if not setup.is_continuous:
+    if not setup.is_ddpg:
         return []
     critic = setup.agent.critic
     action = setup.agent.critic_action_input
+    action_layer = action._keras_history.layer
     nb_actions = int(action.shape[-1])
     for layer in critic.layers:
-        inputs = layer.input if isinstance(layer.input, (list, tuple)) else [layer.input]
-        if layer.__class__.__name__ != 'Concatenate' or not any(t is action for t in inputs):
+        if layer.__class__.__name__ != 'Concatenate':
             continue
-        width = int(layer.output_shape[-1])
-        if width > 0 and nb_actions / width < 0.1:
-            return [Finding(
-                WARNING, 'critic inputs', 'the action is concatenated straight beside a much larger observation: '
-                'every unit after it is switched on or off by the observation, so Q is nearly linear in the '
-                'action and the actor is pushed to an edge of its range.',
-                f'{nb_actions} action inputs of {width}', 'the action through a hidden layer of its own before '
-                'it meets the observation\'s features', bug=23)]
+        for node in layer._inbound_nodes:
+            others = [parent for parent in node.parent_nodes if parent.layer is not action_layer]
+            if len(others) == len(node.parent_nodes):
+                continue  # the action is not among this node's inputs
+            if any(parent.layer.weights or _joins_after_a_hidden_layer(parent) for parent in others):
+                continue  # the observation's features went through a hidden layer first
+            width = int(layer.output_shape[-1])
+            if width > 0 and nb_actions / width < 0.1:
+                return [Finding(
+                    WARNING, 'critic inputs', 'the action is concatenated straight beside a much larger raw '
+                    'observation: every unit after it is switched on or off by the observation, so Q is nearly '
+                    'linear in the action and the actor is pushed to an edge of its range.',
+                    f'{nb_actions} action inputs of {width}, in the critic\'s first layer', 'the action joining '
+                    'after the observation\'s first hidden layer, or through a hidden layer of its own', bug=23)]
     return []
 
 
-CHECKS = [check_warmups, check_memory, check_step_counter, check_window_length, check_actor_output,
+CHECKS = [check_warmups, check_memory, check_step_counter, check_window_length, check_step_api, check_actor_output,
           check_actor_saturation, check_critic_inputs, check_noise, check_policy, check_keras_rl_internals,
-          check_discount, check_action_mapping, check_float16, check_episode_end, check_observation_space,
-          check_goal_contract, check_env_step]
+          check_discount, check_action_mapping, check_float16, check_episode_end, check_time_limit,
+          check_observation_space, check_goal_contract, check_env_step]
 
 
 def diagnose(agent, env, nb_steps=None, nb_max_episode_steps=None, namespace=None):
     """Run every check on ``agent`` and ``env`` (the env you would pass to ``fit``).
 
     Returns the findings, errors first. A check that itself fails is reported as a warning
-    naming the check, so one odd object never hides the other findings.
+    naming the check, so one odd object never hides the other findings. Nothing is changed: the
+    env is probed on copies, the agent's Processor on a copy, and the global random states
+    (Python's and numpy's, which keras-rl's noise draws from) are put back as they were.
     """
     setup = Setup(agent, env, nb_steps, nb_max_episode_steps, namespace or {})
-    findings = []
-    for check in CHECKS:
-        try:
-            findings += check(setup)
-        except Exception as error:  # noqa: BLE001  (a diagnosis must survive what it diagnoses)
-            findings.append(Finding(WARNING, check.__name__.removeprefix('check_'), 'this check could not run on '
-                                    'this setup.', f'{type(error).__name__}: {error}', 'a setup it can inspect'))
-    return sorted(findings, key=lambda f: (f.severity != ERROR, f.bug or 0))
-
-
-# ---------------------------------------------------------------------------------------------
-# Diagnosing an unmodified training script: run it until its first fit(...), and look there.
-
-class _StopBeforeTraining(BaseException):
-    """Raised in place of the first fit, to leave the user's script without training.
-
-    A ``BaseException``, like ``KeyboardInterrupt``: a script's own ``except Exception`` (or a
-    command's report of a failed run) lets it through.
-    """
-
-
-def _namespace_of_callers(frame):
-    """The variables of every frame from ``frame`` up to the script's top level."""
-    namespace = {}
-    while frame is not None:
-        namespace = {**frame.f_globals, **frame.f_locals, **namespace}
-        frame = frame.f_back
-    return namespace
-
-
-def run_script(path=None, module=None, argv=(), keep_training=False):
-    """Run a training script (a file ``path`` or a ``module``) until its first ``agent.fit``.
-
-    That call is diagnosed instead of run; with ``keep_training`` it runs afterwards. Returns the
-    findings, or ``None`` if the script ended without calling ``fit``.
-    """
-    import inspect
-    import runpy
-    import sys
-
-    from shared import keras_rl  # noqa: F401  (tf-keras before the script imports TensorFlow)
-    from rl.core import Agent
-
-    stock_fit = Agent.fit
-    seen = {}
-
-    def intercepted_fit(self, env, nb_steps, *args, **kwargs):
-        Agent.fit = stock_fit  # only the first call is intercepted
-        seen['findings'] = diagnose(self, env, nb_steps=nb_steps,
-                                    nb_max_episode_steps=kwargs.get('nb_max_episode_steps'),
-                                    namespace=_namespace_of_callers(inspect.currentframe().f_back))
-        if not keep_training:
-            raise _StopBeforeTraining
-        log.info('diagnosis done; training goes on (--continue)')
-        return stock_fit(self, env, nb_steps, *args, **kwargs)
-
-    saved_argv = sys.argv
-    Agent.fit = intercepted_fit
+    findings, unprobed = [], []
+    python_state, numpy_state = random.getstate(), np.random.get_state()
     try:
-        sys.argv = [path or module, *argv]
-        if module:
-            runpy.run_module(module, run_name='__main__', alter_sys=True)
-        else:
-            runpy.run_path(path, run_name='__main__')
-    except _StopBeforeTraining:
-        pass
+        for check in CHECKS:
+            try:
+                findings += check(setup)
+            except CannotProbe as reason:
+                unprobed.append((check.__name__.removeprefix('check_'), str(reason)))
+            except Exception as error:  # noqa: BLE001  (a diagnosis must survive what it diagnoses)
+                findings.append(Finding(WARNING, check.__name__.removeprefix('check_'), 'this check could not run '
+                                        'on this setup.', f'{type(error).__name__}: {error}', 'a setup it can inspect'))
     finally:
-        Agent.fit = stock_fit
-        sys.argv = saved_argv
-    return seen.get('findings')
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
+    if unprobed:
+        findings.append(Finding(WARNING, 'env probes', 'the checks that step the env were skipped: '
+                                f'{", ".join(name for name, _ in unprobed)}.', unprobed[0][1],
+                                'an env that copy.deepcopy can copy'))
+    return sorted(findings, key=lambda f: (f.severity != ERROR, f.bug or 0))

@@ -104,8 +104,8 @@ def test_discount_on_a_contextual_bandit(healthy):
 
 
 def test_time_limit_as_terminal(question, healthy):
-    assert 12 in bugs(dg.check_episode_end(question))
-    assert 12 not in bugs(dg.check_episode_end(healthy))
+    assert 12 in bugs(dg.check_time_limit(question))
+    assert 12 not in bugs(dg.check_time_limit(healthy))
 
 
 def test_a_check_that_crashes_becomes_a_warning(healthy):

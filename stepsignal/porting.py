@@ -1,0 +1,614 @@
+"""Porting shims: a 2018-2021 keras-rl script, unmodified, on today's stack.
+
+A keras-rl training script copied from a tutorial fails today in a handful of known ways: the
+standalone ``keras`` package is Keras 3, gym 0.26 retired ``Pendulum-v0`` and ``env.seed``,
+changed what ``reset`` and ``step`` return, and its own env checker asks numpy 2 for ``np.bool8``;
+Keras's new optimizers cannot run with eager execution off, and tf-keras writes ``.h5f`` weights
+in TensorFlow's checkpoint format. Each ``Shim`` below makes one of these work the old way, from
+outside the script, and records the line of the script that needed it, so that a user can change
+that line and run without the shim. They are the same changes the kit made to the question's own
+script (docs/porting.md).
+
+``Shims(script_files)`` installs them all for one run (``with Shims(...) as shims:``); a shim
+acts only on calls made from the script's own files, never on the kit's or a library's.
+``shims.used()`` lists those that were needed, each with ``finding()`` (a diagnose finding) and
+``uses`` (where and what).
+"""
+import ast
+import builtins
+import importlib
+import inspect
+import os
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from stepsignal.diagnose import ERROR, WARNING, Finding
+
+DOCS = 'docs/porting.md#porting-an-old-keras-rl-script'
+NOT_YET = ' (not reached yet)'
+
+
+@dataclass(frozen=True)
+class Use:
+    where: str
+    """``script.py:17``, the line of the script that needed the shim."""
+    what: str
+    """What the script did there, e.g. ``gym.make('Pendulum-v0') made Pendulum-v1``."""
+
+    def __str__(self):
+        return f'{self.where}: {self.what}'
+
+
+class ScriptFiles:
+    """The files that belong to the script: the script itself and the modules beside it."""
+
+    def __init__(self, path=None, module_file=None):
+        self.main = os.path.realpath(path or module_file)
+        # a script's helper modules sit in its folder; a module run with -m is only its own file
+        self.folder = os.path.dirname(self.main) if path else None
+
+    def __contains__(self, filename):
+        if not filename:
+            return False
+        filename = os.path.realpath(filename)
+        return filename == self.main or (self.folder is not None and os.path.dirname(filename) == self.folder)
+
+    def caller(self):
+        """``'name.py:LINE'`` of the innermost frame that runs in the script's files, or None."""
+        frame = inspect.currentframe()
+        while frame is not None:
+            if frame.f_code.co_filename in self:
+                return f'{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}'
+            frame = frame.f_back
+        return None
+
+
+class Shim:
+    """One thing that fails today, made to work the old way while the script runs."""
+
+    name = ''
+    """Short name, shown as the finding's check (``porting: <name>``)."""
+    fails = ''
+    """What fails on today's stack without the shim, and why."""
+    change = ''
+    """The change in the script that makes the shim unnecessary."""
+    severity = ERROR
+    """ERROR: the script fails here without the shim. WARNING: it runs, but not as it meant."""
+
+    def __init__(self, files):
+        self.files = files
+        self.uses = []
+
+    def install(self):
+        """Put the shim in place (called once, before the script runs)."""
+
+    def uninstall(self):
+        """Undo ``install`` exactly."""
+
+    def record(self, what, where=None):
+        use = Use(where or self.files.caller() or '(in a library, called from the script)', what)
+        self.uses = [each for each in self.uses if not (each.where == use.where and each.what.endswith(NOT_YET))]
+        if use not in self.uses:
+            self.uses.append(use)
+
+    def from_script(self, depth=2):
+        """Whether the call being shimmed was made from the script's own files."""
+        frame = inspect.currentframe()
+        for _ in range(depth):
+            frame = frame.f_back
+        return frame is not None and frame.f_code.co_filename in self.files
+
+    def finding(self):
+        return Finding(self.severity, f'porting: {self.name}', self.fails, '; '.join(map(str, self.uses)),
+                       self.change, see=DOCS)
+
+
+def _patch(owner, name, value, saved):
+    saved.append((owner, name, owner.__dict__.get(name, _MISSING) if isinstance(owner, type) else
+                  getattr(owner, name, _MISSING)))
+    setattr(owner, name, value)
+
+
+def _restore(saved):
+    for owner, name, value in reversed(saved):
+        if value is _MISSING:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, value)
+    saved.clear()
+
+
+_MISSING = object()
+
+
+# ---------------------------------------------------------------------------------------------
+
+class StandaloneKeras(Shim):
+    name = 'standalone keras'
+    fails = ('the script imports the standalone `keras` package, which is Keras 3 today: keras-rl2 builds on '
+             'Keras 2, and Keras 3 layers, models and optimizers (Adam refuses lr=) cannot be mixed with it.')
+    change = ('import from `tensorflow.keras` (Keras 2 from the tf-keras package, with TF_USE_LEGACY_KERAS=1 set '
+              'before TensorFlow is imported): `from keras.models import X` -> `from tensorflow.keras.models '
+              'import X`')
+
+    def install(self):
+        self._original = builtins.__import__
+        builtins.__import__ = self._import
+
+    def uninstall(self):
+        builtins.__import__ = self._original
+
+    def _import(self, name, globals=None, locals=None, fromlist=(), level=0):
+        if (level == 0 and (name == 'keras' or name.startswith('keras.')) and globals
+                and globals.get('__file__') in self.files):
+            module = self._tf_keras(name)
+            if module is not None:
+                self.record(f'import {name} (served by tf_keras{name[len("keras"):]})')
+                return module if fromlist else importlib.import_module('tf_keras')
+        return self._original(name, globals, locals, fromlist, level)
+
+    @staticmethod
+    def _tf_keras(name):
+        """tf-keras' module for a Keras 2 module name (public API first, then its own sources)."""
+        rest = name[len('keras'):]
+        for candidate in (f'tf_keras{rest}', f'tf_keras.src{rest}'):
+            try:
+                return importlib.import_module(candidate)
+            except ImportError:
+                continue
+        return None
+
+
+class RetiredEnvIds(Shim):
+    name = 'retired env id'
+    fails = ('gym 0.26 refuses an env version it has retired (`DeprecatedEnv: Pendulum-v0`), and makes the '
+             'MuJoCo v2/v3 envs only with mujoco-py, which no longer installs.')
+    change = 'make the current version of the env (the id after "made" above)'
+
+    def __init__(self, files, adapt):
+        super().__init__(files)
+        self.adapt = adapt
+        """What the script's gym.make returns passes through this (to OldGymAPI)."""
+
+    def install(self):
+        import gym
+
+        self._saved = []
+        self._make = gym.envs.registration.make
+        for owner in (gym, gym.envs, gym.envs.registration):
+            _patch(owner, 'make', self._make_current, self._saved)
+
+    def uninstall(self):
+        _restore(self._saved)
+
+    def _make_current(self, id, *args, **kwargs):
+        if not isinstance(id, str) or not self.from_script():
+            return self._make(id, *args, **kwargs)
+        import gym
+
+        current = current_version(id)
+        if current != id:
+            self.record(f'gym.make({id!r}) made {current!r}')
+        try:
+            env = self._make(current, *args, **kwargs)
+        except gym.error.DependencyNotInstalled as error:
+            newest = current_version(id, skip_registered=True)
+            if 'mujoco_py' not in str(error) or newest == current:
+                raise
+            self.record(f'gym.make({id!r}) made {newest!r} (the MuJoCo bindings in place of mujoco-py)')
+            env = self._make(newest, *args, **kwargs)
+        return self.adapt(env)
+
+
+def current_version(env_id, skip_registered=False):
+    """The newest registered version of ``env_id``'s env, if ``env_id`` is not registered itself
+    (or ``skip_registered``); otherwise ``env_id``."""
+    from gym.envs.registration import parse_env_id, registry
+
+    if env_id in registry and not skip_registered:
+        return env_id
+    namespace, name, _ = parse_env_id(env_id)
+    versions = [spec for spec in registry.values()
+                if spec.namespace == namespace and spec.name == name and spec.version is not None]
+    return max(versions, key=lambda spec: spec.version).id if versions else env_id
+
+
+class GymNewAPI(Shim):
+    name = 'gym 0.26 API'
+    fails = ('keras-rl2\'s fit and test drive gym\'s old API (reset() -> obs, step -> 4 values); gym 0.26 envs '
+             'return (obs, info) from reset and 5 values from step, so fit fails at its first step.')
+    change = ('an adapter between the env and keras-rl that returns obs from reset and (obs, reward, '
+              'terminated or truncated, info) from step, as shared/old_step_api.py does')
+
+    def __init__(self, files, render):
+        super().__init__(files)
+        self.render = render
+
+    def adapt(self, env):
+        return env if isinstance(env, OldGymAPI) else OldGymAPI(env, self)
+
+
+class EnvSeed(Shim):
+    name = 'env.seed'
+    fails = 'gym 0.26 removed env.seed(n): `AttributeError: ... object has no attribute \'seed\'`.'
+    change = 'drop env.seed(n) and seed the first reset: env.reset(seed=n)'
+
+    def install(self):
+        import gym
+
+        self._saved = []
+        if not hasattr(gym.Env, 'seed'):
+            _patch(gym.Env, 'seed', _seed_next_reset(self), self._saved)
+
+    def uninstall(self):
+        _restore(self._saved)
+
+
+def _seed_next_reset(shim):
+    def seed(env, seed=None):
+        """gym < 0.26's env.seed(n), kept as the seed of the env's next reset."""
+        shim.record(f'env.seed({seed!r}) kept as the seed of the next reset')
+        env.unwrapped.__dict__['_seed_of_next_reset'] = seed
+        return [seed]
+    return seed
+
+
+class OldGymAPI:
+    """A gym 0.26 env as gym < 0.26 presented it, for keras-rl2's fit and test.
+
+    Converts only what needs converting (an env that already speaks the old API passes through),
+    keeps ``env.seed(n)`` for the next reset, and accepts ``render(mode='human')``, which
+    keras-rl's visualiser calls and gym 0.26 refuses.
+    """
+
+    def __init__(self, env, shim, made_at=None):
+        self.__dict__.update(env=env, _shim=shim, _made_at=made_at or shim.files.caller())
+
+    def __getattr__(self, name):
+        if name == 'env':  # not set yet (a copy under construction)
+            raise AttributeError(name)
+        return getattr(self.env, name)
+
+    def __setattr__(self, name, value):
+        setattr(self.env, name, value)
+
+    def seed(self, seed=None):
+        return self.env.unwrapped.seed(seed) if hasattr(self.env.unwrapped, 'seed') else [seed]
+
+    def reset(self, **kwargs):
+        seed = self.env.unwrapped.__dict__.pop('_seed_of_next_reset', None)
+        if seed is not None and _takes(self.env.reset, 'seed'):
+            kwargs.setdefault('seed', seed)
+        result = self.env.reset(**kwargs)
+        if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict):
+            self._shim.record('reset() returns (obs, info): obs passed on', where=self._made_at)
+            return result[0]
+        return result
+
+    def step(self, action):
+        result = self.env.step(action)
+        if len(result) != 5:
+            return result
+        self._shim.record('step returns 5 values: (obs, reward, terminated or truncated, info) passed on',
+                          where=self._made_at)
+        observation, reward, terminated, truncated, info = result
+        info = dict(info, **{'TimeLimit.truncated': bool(truncated and not terminated)})
+        return observation, reward, bool(terminated or truncated), info
+
+    def render(self, mode='human', **kwargs):
+        if getattr(self.env, 'render_mode', None) is None:
+            self._shim.render.record('visualize=True: gym 0.26 draws only with render_mode given to gym.make')
+            return None
+        return self.env.render()
+
+    def __deepcopy__(self, memo):  # probes copy the env; the copy reports to the same shim
+        import copy
+
+        return OldGymAPI(copy.deepcopy(self.env, memo), self._shim, self._made_at)
+
+
+def _takes(method, parameter):
+    try:
+        parameters = inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False
+    return parameter in parameters or any(p.kind == p.VAR_KEYWORD for p in parameters.values())
+
+
+class Render(Shim):
+    name = 'render'
+    severity = WARNING
+    fails = ('keras-rl\'s visualize=True calls env.render(mode=\'human\'); gym 0.26 takes no mode there and draws '
+             'only when gym.make was given render_mode, so nothing is drawn.')
+    change = 'gym.make(ENV_NAME, render_mode=\'human\') where a window is wanted, or visualize=False'
+
+
+
+class NumpyBool8(Shim):
+    name = 'np.bool8'
+    fails = ('gym 0.26\'s env checker (run by gym.make on every env\'s first steps) asks numpy for np.bool8, '
+             'which numpy 2 removed: `AttributeError: module \'numpy\' has no attribute \'bool8\'`.')
+    change = 'gym.make(..., disable_env_checker=True), or move to Gymnasium (gym is unmaintained)'
+
+    def install(self):
+        self._saved = []
+        self._numpy_getattr = vars(np).get('__getattr__')
+        _patch(np, '__getattr__', self._getattr, self._saved)
+
+    def uninstall(self):
+        _restore(self._saved)
+
+    def _getattr(self, name):
+        if name == 'bool8':
+            self.record('gym\'s env checker asked for np.bool8 at the env\'s first steps (given np.bool_)')
+            return np.bool_
+        if self._numpy_getattr is None:
+            raise AttributeError(f"module 'numpy' has no attribute {name!r}")
+        return self._numpy_getattr(name)
+
+
+class LegacyOptimizers(Shim):
+    name = 'optimizer'
+    fails = ('keras-rl2 turns eager execution off; Keras\'s new optimizers then fail in agent.compile with '
+             '`NotImplementedError: numpy() is only available when eager execution is enabled`.')
+    change = ('the legacy optimizer with the same arguments: `from tensorflow.keras.optimizers.legacy import Adam`, '
+              '`Adam(learning_rate=...)` (`lr=` is its old spelling)')
+
+    def install(self):
+        """Have every new-style optimizer remember the arguments it was built with."""
+        import tf_keras
+
+        self._saved = []
+        new_style = tf_keras.optimizers.Optimizer
+        for cls in vars(tf_keras.optimizers).values():
+            if isinstance(cls, type) and issubclass(cls, new_style) and '__init__' in vars(cls):
+                _patch(cls, '__init__', _remembering(vars(cls)['__init__']), self._saved)
+
+    def uninstall(self):
+        _restore(self._saved)
+
+    def legacy(self, optimizer):
+        """The legacy twin of a new-style Keras optimizer: same class name, same arguments."""
+        import tf_keras
+
+        if isinstance(optimizer, (list, tuple)):
+            return type(optimizer)(self.legacy(each) for each in optimizer)
+        arguments = getattr(optimizer, '__dict__', {}).get('_arguments_as_written')
+        twin = getattr(tf_keras.optimizers.legacy, type(optimizer).__name__, None)
+        if arguments is None or twin is None:
+            return optimizer
+        arguments = dict(arguments)
+        if 'lr' in arguments:
+            arguments['learning_rate'] = arguments.pop('lr')
+        shown = ', '.join(f'{key}={value!r}' for key, value in arguments.items())
+        self.record(f'{type(optimizer).__name__}({shown}) given to compile as its legacy twin')
+        return twin(**arguments)
+
+
+def _remembering(init):
+    def __init__(optimizer, *args, **kwargs):
+        bound = inspect.signature(init).bind(optimizer, *args, **kwargs).arguments
+        bound.pop(next(iter(bound)))  # the optimizer itself
+        arguments = {**{k: v for k, v in bound.items() if k != 'kwargs'}, **bound.get('kwargs', {})}
+        optimizer.__dict__.setdefault('_arguments_as_written', arguments)  # the script's call, not super()'s
+        init(optimizer, *args, **kwargs)
+    return __init__
+
+
+class H5Weights(Shim):
+    name = 'weights file'
+    fails = ('Keras 2 wrote HDF5 whatever the file\'s extension; tf-keras writes TensorFlow\'s checkpoint format for '
+             '`.h5f` (several files, none of them the one named), and fails on a critic whose optimizer never ran.')
+    change = 'name the file `.h5` (keras-rl adds _actor/_critic), or pass save_format=\'h5\' to model.save_weights'
+
+    def install(self):
+        import tf_keras
+
+        self._saved = []
+        self._save = tf_keras.Model.save_weights
+        _patch(tf_keras.Model, 'save_weights', self._save_weights(), self._saved)
+
+    def uninstall(self):
+        _restore(self._saved)
+
+    def _save_weights(self):
+        shim, save = self, self._save
+
+        def save_weights(model, filepath, overwrite=True, save_format=None, options=None):
+            if save_format is None and str(filepath).endswith('.h5f'):
+                shim.record(f'save_weights({os.path.basename(str(filepath))!r}) written as HDF5')
+                save_format = 'h5'
+            return save(model, filepath, overwrite=overwrite, save_format=save_format, options=options)
+        return save_weights
+
+    def expect(self, source, filename):
+        """Lines of the script that will save ``.h5f`` weights (found before they run, e.g. after fit)."""
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            return
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and getattr(node.func, 'attr', '') == 'save_weights' and node.args
+                    and '.h5f' in ast.unparse(node.args[0])):
+                self.record(f'{ast.unparse(node)[:70]}{NOT_YET}',
+                            where=f'{os.path.basename(filename)}:{node.lineno}')
+
+
+class GymMonitor(Shim):
+    name = 'gym.wrappers.Monitor'
+    fails = 'gym 0.26 removed wrappers.Monitor: `AttributeError: module \'gym.wrappers\' has no attribute \'Monitor\'`.'
+    change = ('gym.wrappers.RecordEpisodeStatistics(env) for episode returns, and RecordVideo(env, folder) '
+              '(with render_mode=\'rgb_array\') for videos')
+
+    def install(self):
+        import gym.wrappers
+
+        self._saved = []
+        if not hasattr(gym.wrappers, 'Monitor'):
+            _patch(gym.wrappers, 'Monitor', self._monitor, self._saved)
+
+    def uninstall(self):
+        _restore(self._saved)
+
+    def _monitor(self, env, directory=None, *args, **kwargs):
+        self.record(f'wrappers.Monitor(env, {directory!r}) left out: the env is used as it is, nothing recorded')
+        return env
+
+
+class ObjectBatches(Shim):
+    name = 'object batches'
+    fails = ('keras-rl2 1.0.5\'s DDPGAgent builds every state batch as a numpy object array; a Processor that does '
+             'arithmetic on it (WhiteningNormalizerProcessor) fails: `loop of ufunc does not support argument 0 of '
+             'type float which has no callable sqrt method`.')
+    change = ('a Processor whose process_state_batch first converts the batch: '
+              '`batch = np.asarray(batch, dtype=np.float32)` (the kit\'s FIX-19)')
+
+    def install(self):
+        from rl.agents.ddpg import DDPGAgent
+        from rl.core import Processor
+
+        self._saved = []
+        stock, shim = DDPGAgent.process_state_batch, self
+
+        def process_state_batch(agent, batch):
+            processor = agent.processor
+            if processor is None or type(processor).process_state_batch is Processor.process_state_batch:
+                return stock(agent, batch)  # nothing does arithmetic on the object array
+            converted = np.array(batch, dtype=object).astype(np.float32)
+            shim.record(f'{type(processor).__name__}.process_state_batch given float32 batches')
+            return processor.process_state_batch(converted)
+
+        _patch(DDPGAgent, 'process_state_batch', process_state_batch, self._saved)
+
+    def uninstall(self):
+        _restore(self._saved)
+
+
+class NafGradients(Shim):
+    name = 'NAF gradients'
+    fails = ('keras-rl2\'s NAFAgent builds its advantage with tf.scan; in graph mode today\'s TensorFlow cannot take '
+             'its gradient: `InvalidArgumentError: ... Connecting to invalid output ... of source node '
+             'naf_layer/scan/while` at the first training step.')
+    change = ('call tf.compat.v1.experimental.output_all_intermediates(True) before agent.compile (TensorFlow\'s own '
+              'advice in that error)')
+
+    def install(self):
+        from tensorflow.python.ops import control_flow_util_v2
+
+        self._module = control_flow_util_v2
+        self._before = control_flow_util_v2._EXPERIMENTAL_OUTPUT_ALL_INTERMEDIATES_OVERRIDE
+
+    def uninstall(self):
+        self._module._EXPERIMENTAL_OUTPUT_ALL_INTERMEDIATES_OVERRIDE = self._before
+
+    def before_compile(self, agent):
+        from rl.agents import NAFAgent
+        import tensorflow as tf
+
+        if isinstance(agent, NAFAgent):
+            tf.compat.v1.experimental.output_all_intermediates(True)
+            self.record('NAFAgent compiled with output_all_intermediates(True)')
+
+
+class LambdaClones(Shim):
+    name = 'Lambda layer'
+    fails = ('keras-rl clones the networks through their config (target networks); tf-keras refuses to rebuild a '
+             'Lambda layer holding a Python lambda: `Requested the deserialization of a Lambda layer with a Python '
+             '`lambda` inside it ... disallowed by default`.')
+    change = ('a Keras layer in place of the Lambda: for a tanh scaled to [low, high], '
+              '`Rescaling(scale=(high - low) / 2, offset=(high + low) / 2)`')
+
+    def install(self):
+        import rl.util
+
+        self._saved = []
+        stock, shim = rl.util.clone_model, self
+
+        def clone_model(model, custom_objects={}):  # noqa: B006  (keras-rl's own signature)
+            lambdas = [layer.name for layer in model.layers if type(layer).__name__ == 'Lambda']
+            if not lambdas:
+                return stock(model, custom_objects)
+            from tf_keras.src.saving.serialization_lib import SafeModeScope
+
+            shim.record(f'the model with Lambda layer {", ".join(lambdas)} cloned with safe mode off')
+            with SafeModeScope(safe_mode=False):
+                return stock(model, custom_objects)
+
+        for module in [m for name, m in list(sys.modules.items()) if name == 'rl' or name.startswith('rl.')]:
+            if getattr(module, 'clone_model', None) is stock:  # rl.util and every `from rl.util import *`
+                _patch(module, 'clone_model', clone_model, self._saved)
+
+    def uninstall(self):
+        _restore(self._saved)
+
+
+class WideStepCounter(Shim):
+    """keras-rl2 counts steps in np.int16 (BUG-15); for a fit of more steps, count in int64."""
+
+    name = 'step counter'
+    fails = ('keras-rl2 counts steps in np.int16, which under numpy 2 wraps to -32768 after 32767: a longer fit '
+             'never ends and stops learning.')
+    change = 'at most 32767 steps per fit call (call fit again to go on)'
+
+    def install(self):
+        import rl.core
+
+        self._saved = []
+        _patch(rl.core, 'np', _NumpyCountingInInt64(), self._saved)
+
+    def uninstall(self):
+        _restore(self._saved)
+
+
+class _NumpyCountingInInt64:
+    """numpy, except that ``int16`` is ``int64``: what rl/core.py sees while the shim is in place."""
+
+    int16 = np.int64
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+
+class Shims:
+    """Every porting shim, installed for one run of a script: ``with Shims(files) as shims:``."""
+
+    def __init__(self, files, source=None):
+        self.files = files
+        self.render = Render(files)
+        self.api = GymNewAPI(files, self.render)
+        self.keras = StandaloneKeras(files)
+        self.env_ids = RetiredEnvIds(files, adapt=self.api.adapt)
+        self.seed = EnvSeed(files)
+        self.bool8 = NumpyBool8(files)
+        self.optimizers = LegacyOptimizers(files)
+        self.weights = H5Weights(files)
+        self.monitor = GymMonitor(files)
+        self.batches = ObjectBatches(files)
+        self.naf = NafGradients(files)
+        self.lambdas = LambdaClones(files)
+        self.counter = WideStepCounter(files)
+        self.all = [self.keras, self.env_ids, self.api, self.seed, self.bool8, self.monitor, self.optimizers,
+                    self.naf, self.lambdas, self.batches, self.weights, self.counter, self.render]
+        self._source = source
+        self._installed = []
+
+    def __enter__(self):
+        for shim in self.all:
+            shim.install()
+            self._installed.append(shim)
+        if self._source is not None:
+            self.weights.expect(self._source, self.files.main)
+        return self
+
+    def __exit__(self, *exc):
+        for shim in reversed(self._installed):
+            shim.uninstall()
+        self._installed.clear()
+        return False
+
+    def used(self):
+        """The shims this run needed, in the order of the list above."""
+        return [shim for shim in self.all if shim.uses]
+
