@@ -90,8 +90,17 @@ class Setup:
         return getattr(self.agent, 'actor', None) or getattr(self.agent, 'mu_model', None)
 
     def bounds(self):
+        """``(low, high, described)``: the range the actor's output should span.
+
+        The action space's bounds, or [-1, 1] where the env maps raw actions onto its bounds itself
+        (it says what it applied, as the question's env does).
+        """
         space = self.env.action_space
-        return np.asarray(space.low, dtype=np.float64), np.asarray(space.high, dtype=np.float64)
+        low, high = np.asarray(space.low, dtype=np.float64), np.asarray(space.high, dtype=np.float64)
+        n = space.shape[0]
+        if _applied_values(self.env, np.ones(n), n, self.agent) is not None:
+            return -np.ones(n), np.ones(n), 'the env maps raw actions in [-1, 1] onto its bounds'
+        return low, high, f'the action space is {_interval(low, high)}'
 
     def episode_length(self):
         """Steps per episode: fit's nb_max_episode_steps, else the env's own time limit, else None."""
@@ -293,7 +302,7 @@ def scaled_tanh(low, high):
     """The actor output that spans [low, high] exactly, as a formula in the last layer's tanh."""
     pairs = {(float(a), float(b)) for a, b in zip(np.ravel(low), np.ravel(high))}
     if len(pairs) > 1:
-        return 'low + (high - low) * (tanh + 1) / 2, per action (the bounds differ)'
+        return 'low + (high - low) * (tanh + 1) / 2, per action'
     (a, b), = pairs
     middle, half = (a + b) / 2, (b - a) / 2
     if middle == 0:
@@ -346,7 +355,7 @@ def _how(low, high):
         return ''
     scale, offset = (high - low) / 2, (high + low) / 2
     if np.ptp(scale) or np.ptp(offset):
-        return ' (a Rescaling layer after the tanh, per action)'
+        return ' (a Rescaling layer after the tanh)'
     return f' (a Rescaling(scale={scale.flat[0]:g}, offset={offset.flat[0]:g}) layer after the tanh)'
 
 
@@ -354,16 +363,16 @@ def check_actor_output(setup):
     """BUG-6: the actor's reachable output against the action space's actual bounds."""
     if not setup.is_continuous or setup.actor is None:
         return []
-    low, high = setup.bounds()
+    low, high, space = setup.bounds()
     if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
         return []
-    space, wanted = _interval(low, high), scaled_tanh(low, high)
+    wanted = scaled_tanh(low, high)
     reach = actor_reach(setup)
     if reach is None:
         return [Finding(
             WARNING, 'actor output', 'the actor\'s output is not bounded: the env clips it, so every action beyond '
             'the bounds looks the same to the env, and the critic learns from actions the env never applied.',
-            f'last activation: {_output_activation(setup.actor)}; the action space is {space}',
+            f'last activation: {_output_activation(setup.actor)}; {space}',
             f'an output that spans the action space: {wanted}{_how(low, high)}', bug=6)]
     reach_low, reach_high, activation = reach
     width = high - low
@@ -379,7 +388,7 @@ def check_actor_output(setup):
                    'look the same to the env.')
     return [Finding(
         WARNING, 'actor output', message,
-        f'{activation} output reaches {_interval(reach_low, reach_high)}; the action space is {space} '
+        f'{activation} output reaches {_interval(reach_low, reach_high)}; {space} '
         f'({100 * float(np.min(covered)):.0f}% of it reachable)',
         f'an output that spans the action space: {wanted}{_how(low, high)}', bug=6)]
 
@@ -411,12 +420,12 @@ def check_actor_saturation(setup):
     return findings
 
 
-def _applied_values(env, action, nb_actions):
+def _applied_values(env, action, nb_actions, agent=None):
     """What the env applied for a raw action, where it tells: ``physical_action`` or a printed line."""
     unwrapped = getattr(env, 'unwrapped', env)
     if hasattr(unwrapped, 'physical_action'):
         return np.asarray(unwrapped.physical_action(action), dtype=np.float64)
-    probe = _copy(unwrapped)
+    probe = _copy(unwrapped, agent)
     probe_reset(probe)
     *_, printed = probe_step(probe, action)
     try:
@@ -491,7 +500,7 @@ def check_noise(setup):
     if not setup.is_continuous or process is None or not all(hasattr(process, a) for a in ('dt', 'theta')):
         return []
     steps = setup.episode_length()
-    low, high = setup.bounds()
+    low, high, _ = setup.bounds()
     reach = actor_reach(setup) if setup.actor is not None else None
     if reach is not None:  # the noise is added to the actor's output, in its units
         low, high = reach[0], reach[1]

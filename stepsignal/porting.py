@@ -125,6 +125,18 @@ _MISSING = object()
 
 # ---------------------------------------------------------------------------------------------
 
+class KerasRL2Import(Shim):
+    """Recorded by StandaloneKeras's import hook; put in place by shared/keras_rl.py, before the script."""
+
+    name = 'keras-rl2 import'
+    fails = ('keras-rl2 imports tensorflow.keras, which is Keras 3 since TensorFlow 2.16: `ImportError: cannot '
+             'import name \'model_from_config\' from \'tensorflow.keras.models\'`; and with Keras 2 in place, '
+             '`cannot import name \'__version__\' from \'tensorflow.keras\'`.')
+    change = ('pip install tf-keras; at the script\'s top, before TensorFlow is imported: '
+              'os.environ[\'TF_USE_LEGACY_KERAS\'] = \'1\'; then import tf_keras, tensorflow.keras as keras; '
+              'keras.__version__ = tf_keras.__version__; and only then import rl (docs/porting.md, P1 and P2)')
+
+
 class StandaloneKeras(Shim):
     name = 'standalone keras'
     fails = ('the script imports the standalone `keras` package, which is Keras 3 today: keras-rl2 builds on '
@@ -132,6 +144,10 @@ class StandaloneKeras(Shim):
     change = ('import from `tensorflow.keras` (Keras 2 from the tf-keras package, with TF_USE_LEGACY_KERAS=1 set '
               'before TensorFlow is imported): `from keras.models import X` -> `from tensorflow.keras.models '
               'import X`')
+
+    def __init__(self, files, keras_rl):
+        super().__init__(files)
+        self.keras_rl = keras_rl
 
     def install(self):
         self._original = builtins.__import__
@@ -141,8 +157,10 @@ class StandaloneKeras(Shim):
         builtins.__import__ = self._original
 
     def _import(self, name, globals=None, locals=None, fromlist=(), level=0):
-        if (level == 0 and (name == 'keras' or name.startswith('keras.')) and globals
-                and globals.get('__file__') in self.files):
+        from_script = level == 0 and globals and globals.get('__file__') in self.files
+        if from_script and (name == 'rl' or name.startswith('rl.')) and not self.keras_rl.uses:
+            self.keras_rl.record(f'import {name}')
+        if from_script and (name == 'keras' or name.startswith('keras.')):
             module = self._tf_keras(name)
             if module is not None:
                 self.record(f'import {name} (served by tf_keras{name[len("keras"):]})')
@@ -578,7 +596,8 @@ class Shims:
         self.files = files
         self.render = Render(files)
         self.api = GymNewAPI(files, self.render)
-        self.keras = StandaloneKeras(files)
+        self.keras_rl = KerasRL2Import(files)
+        self.keras = StandaloneKeras(files, self.keras_rl)
         self.env_ids = RetiredEnvIds(files, adapt=self.api.adapt)
         self.seed = EnvSeed(files)
         self.bool8 = NumpyBool8(files)
@@ -589,7 +608,7 @@ class Shims:
         self.naf = NafGradients(files)
         self.lambdas = LambdaClones(files)
         self.counter = WideStepCounter(files)
-        self.all = [self.keras, self.env_ids, self.api, self.seed, self.bool8, self.monitor, self.optimizers,
+        self.all = [self.keras_rl, self.keras, self.env_ids, self.api, self.seed, self.bool8, self.monitor, self.optimizers,
                     self.naf, self.lambdas, self.batches, self.weights, self.counter, self.render]
         self._source = source
         self._installed = []

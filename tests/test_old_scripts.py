@@ -1,0 +1,183 @@
+"""`python -m stepsignal diagnose` on old keras-rl scripts, unmodified (tests/old_scripts/).
+
+Each script is the kit's own, written in a shape that fails on today's stack: standalone `keras`
+imports, a retired env id, `env.seed`, `Adam(lr=)`, `.h5f` weights, a DQN on a discrete space,
+a gym 0.26 env, a critic that joins the action late, a tanh actor on a [0, 10] space. Asserted:
+no traceback, the exit status (0 no errors, 1 errors found, 2 not checked), the findings, and
+that the port reaches fit and trains.
+"""
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from stepsignal import diagnose as dg
+
+SCRIPTS = Path(__file__).parent / 'old_scripts'
+
+
+def diagnose_cli(*args, cwd):
+    finished = subprocess.run([sys.executable, '-m', 'stepsignal', 'diagnose', *map(str, args)],
+                              capture_output=True, text=True, cwd=cwd, timeout=600)
+    assert 'Traceback' not in finished.stdout + finished.stderr, finished.stderr[-3000:]
+    return finished
+
+
+def checks(output, severity):
+    """The check names of the findings of one severity in diagnose's output."""
+    return {line.split('[', 1)[1].split(']', 1)[0] for line in output.splitlines()
+            if line.startswith(severity.upper()) and '[' in line}
+
+
+def test_a_2019_script_is_diagnosed_with_every_porting_failure_named(tmp_path):
+    finished = diagnose_cli(SCRIPTS / 'ddpg_pendulum_2019.py', cwd=tmp_path)
+    out = finished.stdout
+    assert finished.returncode == 1, finished.stderr[-2000:]
+    assert checks(out, 'error') == {
+        'porting: keras-rl2 import', 'porting: standalone keras', 'porting: retired env id', 'porting: gym 0.26 API', 'porting: env.seed',
+        'porting: np.bool8', 'porting: optimizer', 'porting: weights file', 'step counter'}
+    assert "gym.make('Pendulum-v0') made 'Pendulum-v1'" in out and 'env.seed(7)' in out
+    # the actor's own bounds judged against the space's: a bare tanh on [-2, 2] reaches half of it
+    assert 'tanh output reaches [-1, 1]; the action space is [-2, 2] (50% of it reachable)' in out
+    assert 'Rescaling(scale=2, offset=0)' in out
+    assert 'critic inputs' not in out  # the action joins after the observation's hidden layer
+    assert 'exploration noise' not in out  # OU noise over 200-step episodes moves enough
+    assert 'could not run' not in out
+    assert sorted(os.listdir(tmp_path)) == []  # stopped before training: nothing written
+
+
+def test_the_port_runs_a_2019_script_to_its_end_and_lists_the_lines_to_change(tmp_path):
+    import h5py
+
+    finished = diagnose_cli('--port', '--steps', 120, SCRIPTS / 'ddpg_pendulum_2019.py', cwd=tmp_path)
+    out = finished.stdout
+    assert finished.returncode == 1, finished.stderr[-2000:]  # it ran, and its errors are still errors
+    assert 'the script ran to its end under the port' in out
+    assert 'capped from 50000 by --steps' in finished.stderr
+    port = out[out.index('the port:'):]
+    for line in ('ddpg_pendulum_2019.py:12: import keras.models', 'ddpg_pendulum_2019.py:19: gym.make',
+                 'ddpg_pendulum_2019.py:21: env.seed(7)', 'ddpg_pendulum_2019.py:41: Adam(learning_rate=0.001)',
+                 "ddpg_pendulum_2019.py:43: save_weights('ddpg_pendulum_weights_actor.h5f') written as HDF5"):
+        assert line in port
+    # what the script writes, where it writes it, in the format it meant; nothing beside the script
+    written = sorted(os.listdir(tmp_path))
+    assert written == ['ddpg_pendulum_weights_actor.h5f', 'ddpg_pendulum_weights_critic.h5f']
+    assert all(h5py.is_hdf5(tmp_path / name) for name in written)
+    assert sorted(p.name for p in SCRIPTS.iterdir()) == ['ddpg_pendulum_2019.py', 'dqn_cartpole_2020.py',
+                                                        'gym026_tank.py']
+
+
+def test_dqn_on_a_discrete_space_skips_the_continuous_checks_and_trains(tmp_path):
+    finished = diagnose_cli('--port', '--steps', 100, SCRIPTS / 'dqn_cartpole_2020.py', cwd=tmp_path)
+    out = finished.stdout
+    assert finished.returncode == 1, finished.stderr[-2000:]
+    assert checks(out, 'error') == {'porting: keras-rl2 import', 'porting: gym 0.26 API', 'porting: env.seed',
+                                    'porting: np.bool8', 'porting: optimizer'}
+    assert checks(out, 'warning') == set()  # no continuous-action check, and none that could not run
+    assert 'the script ran to its end under the port' in out
+
+
+def test_a_gym_026_env_is_an_error_and_a_bare_tanh_on_0_to_10_reaches_a_tenth(tmp_path):
+    finished = diagnose_cli(SCRIPTS / 'gym026_tank.py', cwd=tmp_path)
+    out = finished.stdout
+    assert finished.returncode == 1, finished.stderr[-2000:]
+    assert checks(out, 'error') == {'porting: keras-rl2 import', 'gym API'}
+    assert 'tanh output reaches [-1, 1]; the action space is [0, 10] (10% of it reachable)' in out
+    assert '5 + 5 * tanh' in out and 'Rescaling(scale=5, offset=5)' in out
+
+
+def test_a_tanh_scaled_to_the_bounds_is_right_and_the_port_trains_the_gym_026_env(tmp_path):
+    finished = diagnose_cli('--continue', '--steps', 100, SCRIPTS / 'gym026_tank.py', 'scaled', cwd=tmp_path)
+    out = finished.stdout
+    assert finished.returncode == 1, finished.stderr[-2000:]
+    assert '[actor output]' not in out
+    assert checks(out, 'error') == {'porting: keras-rl2 import', 'gym API', 'porting: Lambda layer'}
+    assert 'training: fit(nb_steps=100)' in finished.stderr
+
+
+def test_a_script_that_fails_before_fit_cannot_be_checked_and_says_why(tmp_path):
+    script = tmp_path / 'broken.py'
+    script.write_text('import gym\nenv = gym.make("NoSuchEnv-v3")\n')
+    finished = diagnose_cli(script, cwd=tmp_path)
+    assert finished.returncode == 2
+    assert 'failed before agent.fit, so it could not be checked: at broken.py:2: NameNotFound' in finished.stderr
+    assert '--traceback' in finished.stderr
+
+
+def test_findings_are_printed_before_a_training_that_fails(tmp_path):
+    script = tmp_path / 'fails_in_training.py'
+    script.write_text((SCRIPTS / 'gym026_tank.py').read_text().replace(
+        "        return np.array([self.level], np.float32), reward, False, self.t >= 20, {}",
+        "        raise RuntimeError('the valve is stuck')"))
+    finished = diagnose_cli('--continue', script, cwd=tmp_path)
+    out = finished.stdout
+    assert finished.returncode == 1
+    assert out.index('ERROR [gym API]') < out.index('the script failed after the diagnosis')
+    assert 'RuntimeError: the valve is stuck' in out
+
+
+# ---------------------------------------------------------------------------------------------
+# In-process: the measurements behind the findings.
+
+def test_noise_within_an_episode_matches_keras_rl_s_own_process():
+    """The formula the noise check uses, against keras-rl's OrnsteinUhlenbeckProcess itself."""
+    from rl.random import OrnsteinUhlenbeckProcess
+
+    np.random.seed(0)
+    for steps in (5, 200):
+        process = OrnsteinUhlenbeckProcess(size=1, theta=.15, mu=0., sigma=.3)
+        moves = []
+        for _ in range(4000):
+            process.reset_states()  # keras-rl does this at every episode's start
+            start = float(process.x_prev[0])
+            for _ in range(steps):
+                end = float(process.sample()[0])
+            moves.append(end - start)
+        assert np.std(moves) == pytest.approx(dg.noise_within_episode(process, steps), rel=0.05)
+
+
+def test_the_reach_of_a_rescaled_tanh_is_the_action_space(healthy_tf):
+    from tensorflow.keras.layers import Dense, Flatten, Rescaling
+    from tensorflow.keras.models import Sequential
+
+    actor = Sequential([Flatten(input_shape=(1, 3)), Dense(4), Dense(2, activation='tanh'),
+                        Rescaling(scale=5.0, offset=5.0)])
+    low, high, activation = dg.actor_reach(SimpleNamespace(actor=actor, agent=SimpleNamespace(processor=None)))
+    assert activation == 'tanh' and low.tolist() == [0.0, 0.0] and high.tolist() == [10.0, 10.0]
+    assert dg.scaled_tanh(np.zeros(2), 10 * np.ones(2)) == '5 + 5 * tanh'
+    assert dg.scaled_tanh(-2 * np.ones(1), 2 * np.ones(1)) == '2 * tanh'
+
+
+def test_diagnose_leaves_the_agent_s_processor_and_the_random_state_as_they_were(healthy_tf):
+    from rl.processors import WhiteningNormalizerProcessor
+
+    from fixed.agent import build_agent
+    from fixed.train import make_env
+
+    env = make_env()
+    agent = build_agent(env, training_steps=5000, reference_observation=env.reset())
+    agent.processor = WhiteningNormalizerProcessor()
+    before = np.random.get_state()[1].copy()
+    dg.diagnose(agent, env, nb_steps=5000)
+    assert agent.processor.normalizer is None  # the probes fed a copy
+    assert np.array_equal(np.random.get_state()[1], before)
+
+
+@pytest.fixture(scope='module')
+def healthy_tf():
+    from shared import keras_rl  # noqa: F401  (tf-keras before TensorFlow)
+
+
+def test_a_diagnosed_run_trains_exactly_as_the_script_alone(tmp_path):
+    """--continue: the diagnosis probes copies and puts the random states back, so the question's
+    own run gives the same trace, step for step, with and without it."""
+    alone = subprocess.run([sys.executable, '-m', 'original', '--out', tmp_path / 'alone'], capture_output=True,
+                           text=True, cwd=tmp_path, timeout=600)
+    assert alone.returncode == 0, alone.stderr[-2000:]
+    diagnosed = diagnose_cli('--continue', '-m', 'original', '--out', tmp_path / 'diagnosed', cwd=tmp_path)
+    assert diagnosed.returncode == 1  # the question's errors
+    assert (tmp_path / 'alone' / 'trace.json').read_bytes() == (tmp_path / 'diagnosed' / 'trace.json').read_bytes()
