@@ -126,6 +126,7 @@ class Setup:
 # Probing an env without disturbing it. Old gym API: reset() -> obs, step -> 4-tuple. Gymnasium:
 # reset() -> (obs, info), step -> 5-tuple. Both are accepted; what an env prints is captured.
 
+
 class CannotProbe(Exception):
     """The env cannot be copied, so the checks that step it are skipped (the env is never touched)."""
 
@@ -212,6 +213,7 @@ def network_input(setup, observation):
 # ---------------------------------------------------------------------------------------------
 # The checks. Each takes a Setup and returns a list of findings (empty when healthy).
 
+
 def check_warmups(setup):
     if setup.nb_steps is None:
         return []
@@ -261,13 +263,17 @@ def _output_activation(model):
     return getattr(activation, '__name__', str(activation))
 
 
-BOUNDED_ACTIVATIONS = {'tanh': (-1.0, 1.0), 'softsign': (-1.0, 1.0), 'sigmoid': (0.0, 1.0), 'hard_sigmoid': (0.0, 1.0)}
+BOUNDED_ACTIVATIONS = {'tanh': (-1.0, 1.0), 'softsign': (-1.0, 1.0), 'sigmoid': (0.0, 1.0),
+                       'hard_sigmoid': (0.0, 1.0)}
+
+
 """Output activations that bound an actor, and the range each reaches."""
 
 
 def _activation_name(layer):
     activation = getattr(layer, 'activation', None)
     return getattr(activation, '__name__', str(activation)) if activation is not None else None
+
 
 def actor_reach(setup):
     """What the actor's action can reach: ``(low, high, activation)``, or ``None`` if unbounded.
@@ -294,9 +300,11 @@ def actor_reach(setup):
         ends = np.array([np.asarray(processor.process_action(row), dtype=np.float64).ravel() for row in ends])
     return np.minimum(ends[0], ends[1]), np.maximum(ends[0], ends[1]), _activation_name(last)
 
+
 def _interval(low, high):
     pairs = {(round(float(a), 4), round(float(b), 4)) for a, b in zip(np.ravel(low), np.ravel(high))}
     return ', '.join(f'[{a:g}, {b:g}]' for a, b in sorted(pairs))
+
 
 def scaled_tanh(low, high):
     """The actor output that spans [low, high] exactly, as a formula in the last layer's tanh."""
@@ -309,27 +317,30 @@ def scaled_tanh(low, high):
         return 'tanh' if half == 1 else f'{half:g} * tanh'
     return f'{middle:g} + {half:g} * tanh'
 
-def check_time_limit(setup):
-    if setup.nb_max_episode_steps is None:
+
+def _how(low, high):
+    if np.allclose(low, -1) and np.allclose(high, 1):
+        return ''
+    scale, offset = (high - low) / 2, (high + low) / 2
+    if np.ptp(scale) or np.ptp(offset):
+        return ' (a Rescaling layer after the tanh)'
+    return f' (a Rescaling(scale={scale.flat[0]:g}, offset={offset.flat[0]:g}) layer after the tanh)'
+
+
+def check_window_length(setup):
+    memory = getattr(setup.agent, 'memory', None)
+    window = getattr(memory, 'window_length', None)
+    model = getattr(setup.agent, 'actor', None) or getattr(setup.agent, 'model', None)
+    if window is None or model is None:
         return []
-    return [Finding(
-        WARNING, 'time limit as terminal', 'fit(nb_max_episode_steps=...) forces done=True and keras-rl stores '
-        'it as a terminal state: the critic learns that the value ends at the time limit.',
-        f'nb_max_episode_steps={setup.nb_max_episode_steps}', 'a time limit in the env (truncation), stored '
-        'as non-terminal', bug=12)]
+    shape = model.input_shape if not isinstance(model.input_shape, list) else model.input_shape[0]
+    if len(shape) >= 2 and shape[1] != window:
+        return [Finding(ERROR, 'window length', 'the network\'s input is not (window_length,) + observation shape: '
+                        'the first step will fail with a shape error.',
+                        f'input shape {shape}, memory window_length={window}',
+                        f'input shape (None, {window}, ...)', bug=20)]
+    return []
 
-def noise_within_episode(process, steps):
-    """How far keras-rl's Ornstein-Uhlenbeck noise moves within an episode of ``steps`` steps.
-
-    keras-rl2 draws the noise afresh from N(mu, sigma) at each episode's start, then takes
-    ``steps`` steps of dx = theta (mu - x) dt + sigma sqrt(dt) N(0, 1). Returns the standard
-    deviation of x_end - x_start.
-    """
-    sigma, theta, dt = float(process.current_sigma), float(process.theta), float(process.dt)
-    if theta == 0:
-        return sigma * np.sqrt(dt * steps)
-    decay = np.exp(-theta * dt * steps)
-    return sigma * np.sqrt((1 - decay) ** 2 + (1 - decay ** 2) / (2 * theta))
 
 def check_step_api(setup):
     """The env speaks gym 0.26's API, which keras-rl2's fit cannot drive."""
@@ -344,19 +355,6 @@ def check_step_api(setup):
         f'reset() returned a tuple of 2: (observation, info={sorted(result[1])[:4]})',
         'an adapter between the env and fit: reset() -> obs, step -> (obs, reward, terminated or truncated, '
         'info), as shared/old_step_api.py does', see='docs/porting.md#porting-an-old-keras-rl-script')]
-
-def _joins_after_a_hidden_layer(node):
-    """Whether a layer with weights lies between the model's inputs and ``node``'s output."""
-    return any(parent.layer.weights or _joins_after_a_hidden_layer(parent) for parent in node.parent_nodes)
-
-
-def _how(low, high):
-    if np.allclose(low, -1) and np.allclose(high, 1):
-        return ''
-    scale, offset = (high - low) / 2, (high + low) / 2
-    if np.ptp(scale) or np.ptp(offset):
-        return ' (a Rescaling layer after the tanh)'
-    return f' (a Rescaling(scale={scale.flat[0]:g}, offset={offset.flat[0]:g}) layer after the tanh)'
 
 
 def check_actor_output(setup):
@@ -494,6 +492,30 @@ def check_episode_end(setup, probe_steps=200):
         'limit of the env\'s own', bug=3)]
 
 
+def check_time_limit(setup):
+    if setup.nb_max_episode_steps is None:
+        return []
+    return [Finding(
+        WARNING, 'time limit as terminal', 'fit(nb_max_episode_steps=...) forces done=True and keras-rl stores '
+        'it as a terminal state: the critic learns that the value ends at the time limit.',
+        f'nb_max_episode_steps={setup.nb_max_episode_steps}', 'a time limit in the env (truncation), stored '
+        'as non-terminal', bug=12)]
+
+
+def noise_within_episode(process, steps):
+    """How far keras-rl's Ornstein-Uhlenbeck noise moves within an episode of ``steps`` steps.
+
+    keras-rl2 draws the noise afresh from N(mu, sigma) at each episode's start, then takes
+    ``steps`` steps of dx = theta (mu - x) dt + sigma sqrt(dt) N(0, 1). Returns the standard
+    deviation of x_end - x_start.
+    """
+    sigma, theta, dt = float(process.current_sigma), float(process.theta), float(process.dt)
+    if theta == 0:
+        return sigma * np.sqrt(dt * steps)
+    decay = np.exp(-theta * dt * steps)
+    return sigma * np.sqrt((1 - decay) ** 2 + (1 - decay ** 2) / (2 * theta))
+
+
 def check_noise(setup):
     """BUG-11: exploration noise that hardly moves within an episode, measured against its length."""
     process = getattr(setup.agent, 'random_process', None)
@@ -619,21 +641,6 @@ def check_keras_rl_internals(setup):
     return findings
 
 
-def check_window_length(setup):
-    memory = getattr(setup.agent, 'memory', None)
-    window = getattr(memory, 'window_length', None)
-    model = getattr(setup.agent, 'actor', None) or getattr(setup.agent, 'model', None)
-    if window is None or model is None:
-        return []
-    shape = model.input_shape if not isinstance(model.input_shape, list) else model.input_shape[0]
-    if len(shape) >= 2 and shape[1] != window:
-        return [Finding(ERROR, 'window length', 'the network\'s input is not (window_length,) + observation shape: '
-                        'the first step will fail with a shape error.',
-                        f'input shape {shape}, memory window_length={window}',
-                        f'input shape (None, {window}, ...)', bug=20)]
-    return []
-
-
 def check_discount(setup):
     gamma = getattr(setup.agent, 'gamma', 0)
     if not gamma:
@@ -651,6 +658,11 @@ def check_discount(setup):
             'gamma > 0 asks the critic to bootstrap a discounted sum it does not need.',
             f'gamma={gamma}', 'gamma=0', bug=22)]
     return []
+
+
+def _joins_after_a_hidden_layer(node):
+    """Whether a layer with weights lies between the model's inputs and ``node``'s output."""
+    return any(parent.layer.weights or _joins_after_a_hidden_layer(parent) for parent in node.parent_nodes)
 
 
 def check_critic_inputs(setup):
@@ -687,10 +699,10 @@ def check_critic_inputs(setup):
     return []
 
 
-CHECKS = [check_warmups, check_memory, check_step_counter, check_window_length, check_step_api, check_actor_output,
-          check_actor_saturation, check_critic_inputs, check_noise, check_policy, check_keras_rl_internals,
-          check_discount, check_action_mapping, check_float16, check_episode_end, check_time_limit,
-          check_observation_space, check_goal_contract, check_env_step]
+CHECKS = [check_warmups, check_memory, check_step_counter, check_window_length, check_step_api,
+          check_actor_output, check_actor_saturation, check_critic_inputs, check_noise, check_policy,
+          check_keras_rl_internals, check_discount, check_action_mapping, check_float16, check_episode_end,
+          check_time_limit, check_observation_space, check_goal_contract, check_env_step]
 
 
 def diagnose(agent, env, nb_steps=None, nb_max_episode_steps=None, namespace=None):

@@ -608,8 +608,8 @@ class Shims:
         self.naf = NafGradients(files)
         self.lambdas = LambdaClones(files)
         self.counter = WideStepCounter(files)
-        self.all = [self.keras_rl, self.keras, self.env_ids, self.api, self.seed, self.bool8, self.monitor, self.optimizers,
-                    self.naf, self.lambdas, self.batches, self.weights, self.counter, self.render]
+        self.all = [self.keras_rl, self.keras, self.env_ids, self.api, self.seed, self.bool8, self.monitor,
+                    self.optimizers, self.naf, self.lambdas, self.batches, self.weights, self.counter, self.render]
         self._source = source
         self._installed = []
 

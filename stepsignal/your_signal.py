@@ -34,7 +34,7 @@ from shared.cli import check_output_folder
 from shared.files import save_figure, write_atomic, write_json
 from shared.observations import MAX_OBSERVED_SAMPLES
 from shared.scenario import Scenario
-from shared.signal_files import mix_down, read_signal, resample, write_signal
+from shared.signal_files import mix_down, output_dtype, read_signal, resample, write_signal
 from shared.trace import episodes
 from shared.filters import lowest_accurate_cutoff
 from stepsignal.any_signal import EXCERPT_SAMPLES, EXCERPTS, AnySignal, ExcerptSignal, excerpts_fit, make_env
@@ -176,13 +176,20 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
     return job
 
 
-def lowpass_and_offset(samples, sample_rate, cutoff_hz, offset):
+def lowpass_and_offset(samples, sample_rate, cutoff_hz, offset, dtype=np.float64):
     """What the env does to its input, ``filter(x, cutoff) - offset``, on every channel of ``samples``.
 
-    The fixed env's own filter (``fixed.env.butter_lowpass_filter``), applied column by column.
+    The fixed env's own filter (``fixed.env.butter_lowpass_filter``), in float64, one channel at a
+    time, each written into the result in ``dtype`` (the output file's precision: a long stereo
+    file is never held twice in float64).
     """
-    processed = butter_lowpass_filter(samples, cutoff_hz, sample_rate / 2)
-    processed -= offset  # in place: a long file is not copied once more
+    if samples.ndim == 1:
+        processed = butter_lowpass_filter(samples, cutoff_hz, sample_rate / 2)  # float64 whatever the samples
+        processed -= offset  # in place: a long file is not copied once more
+        return processed.astype(dtype, copy=False)
+    processed = np.empty(samples.shape, dtype=dtype)
+    for channel in range(samples.shape[1]):
+        processed[:, channel] = lowpass_and_offset(samples[:, channel], sample_rate, cutoff_hz, offset)
     return processed
 
 
@@ -258,7 +265,8 @@ def finish(job, result):
     write_json(job.out / 'result.json', result)
     lines = lines_to_draw(job, job.achieved)
     job.achieved = None  # a long signal's copy less while the output is made
-    processed = lowpass_and_offset(job.input.samples, job.input.sample_rate, result['cutoff_hz'], result['offset'])
+    processed = lowpass_and_offset(job.input.samples, job.input.sample_rate, result['cutoff_hz'], result['offset'],
+                                   dtype=output_dtype(job.input))
     clipped = write_signal(job.out / job.output_name, processed, like=job.input)
     del processed
     if clipped:

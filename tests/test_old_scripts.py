@@ -38,7 +38,8 @@ def test_a_2019_script_is_diagnosed_with_every_porting_failure_named(tmp_path):
     out = finished.stdout
     assert finished.returncode == 1, finished.stderr[-2000:]
     assert checks(out, 'error') == {
-        'porting: keras-rl2 import', 'porting: standalone keras', 'porting: retired env id', 'porting: gym 0.26 API', 'porting: env.seed',
+        'porting: keras-rl2 import', 'porting: standalone keras', 'porting: retired env id', 'porting: gym 0.26 API',
+        'porting: env.seed',
         'porting: np.bool8', 'porting: optimizer', 'porting: weights file', 'step counter'}
     assert "gym.make('Pendulum-v0') made 'Pendulum-v1'" in out and 'env.seed(7)' in out
     # the actor's own bounds judged against the space's: a bare tanh on [-2, 2] reaches half of it

@@ -55,6 +55,22 @@ def test_wav_round_trip_keeps_format_rate_and_channels(tmp_path, form, dtype, to
     assert wavfile.read(tmp_path / 'x.wav')[1].dtype == dtype  # what another program reads back
 
 
+def test_a_float32_wav_is_kept_in_float32_and_processed_to_the_same_bits(tmp_path):
+    """A 32-bit float WAV stays float32 in memory (half of a long file's float64 copy); the
+    filter works in float64 from it, and the output equals the all-float64 path's, bit for bit."""
+    from stepsignal.your_signal import lowpass_and_offset
+
+    samples = (tone(1.0, rate=44100) + 0.01 * np.random.default_rng(0).standard_normal((44100, 2))).astype(np.float32)
+    wavfile.write(tmp_path / 'x.wav', 44100, samples)
+    read = read_signal(tmp_path / 'x.wav')
+    assert read.samples.dtype == np.float32 and np.array_equal(read.samples, samples)
+    as_float64 = lowpass_and_offset(samples.astype(np.float64), 44100.0, 1000.0, 0.25)
+    in_place = lowpass_and_offset(read.samples, 44100.0, 1000.0, 0.25, dtype=np.float32)
+    assert in_place.dtype == np.float32 and np.array_equal(in_place, as_float64.astype(np.float32))
+    write_signal(tmp_path / 'y.wav', in_place, like=read)
+    assert np.array_equal(wavfile.read(tmp_path / 'y.wav')[1], as_float64.astype(np.float32))
+
+
 def riff_to_rifx(riff):
     """The same 16-bit PCM WAV, big-endian (RIFX): every header number and every sample byte-swapped."""
     out = bytearray(b'RIFX') + struct.pack('>I', struct.unpack('<I', riff[4:8])[0]) + riff[8:12]
