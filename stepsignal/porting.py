@@ -4,13 +4,15 @@ A keras-rl training script copied from a tutorial fails today in a handful of kn
 standalone ``keras`` package is Keras 3, gym 0.26 retired ``Pendulum-v0`` and ``env.seed``,
 changed what ``reset`` and ``step`` return, and its own env checker asks numpy 2 for ``np.bool8``;
 Keras's new optimizers cannot run with eager execution off, and tf-keras writes ``.h5f`` weights
-in TensorFlow's checkpoint format. Each ``Shim`` below makes one of these work the old way, from
-outside the script, and records the line of the script that needed it, so that a user can change
-that line and run without the shim. They are the same changes the kit made to the question's own
-script (docs/porting.md).
+in TensorFlow's checkpoint format (docs/porting.md has the whole table). Each ``Shim`` below makes
+one of these work the old way, from outside the script, and records the line of the script that
+needed it, so that a user can change that line and run without the shim. Most are the changes the
+kit made to the question's own script (docs/porting.md, P1-P8).
 
-``Shims(script_files)`` installs them all for one run (``with Shims(...) as shims:``); a shim
-acts only on calls made from the script's own files, never on the kit's or a library's.
+``Shims(script_files)`` installs them all for one run (``with Shims(...) as shims:``) and removes
+them after. Those that change what the script itself calls (its imports, ``gym.make``) act only on
+calls from the script's own files; the others repair what a library does on today's stack (gym's
+env checker, keras-rl's internals) while the script runs.
 ``shims.used()`` lists those that were needed, each with ``finding()`` (a diagnose finding) and
 ``uses`` (where and what).
 """
