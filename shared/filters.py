@@ -64,10 +64,7 @@ def sosfiltfilt(sos, data):
         return out
     zi = _steady_state(sos.tobytes(), len(sos))
     edge = 3 * (2 * len(sos) + 1)
-    # In float64 whatever the data's type (float32 audio is converted here, not copied beforehand).
-    first, last = np.float64(data[0]), np.float64(data[-1])
-    extended = np.concatenate((2 * first - np.asarray(data[edge:0:-1], dtype=np.float64), data,
-                               2 * last - np.asarray(data[-2:-(edge + 2):-1], dtype=np.float64)), dtype=np.float64)
+    extended = np.concatenate((2 * data[0] - data[edge:0:-1], data, 2 * data[-1] - data[-2:-(edge + 2):-1]))
     forward, _ = signal.sosfilt(sos, extended, zi=zi * extended[0])
     del extended  # a long signal: one float64 copy less while the backward pass runs
     backward, _ = signal.sosfilt(sos, forward[::-1], zi=zi * forward[-1])

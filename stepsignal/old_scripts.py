@@ -110,9 +110,13 @@ def run_script(path=None, module=None, argv=(), train=False, max_steps=None,
     stock_compile = {cls: vars(cls)['compile'] for cls in _agent_classes(Agent) if 'compile' in vars(cls)}
 
     def compile_with(original):
-        def compile_(agent, optimizer, *args, **kwargs):
+        def compile_(agent, *args, **kwargs):  # CEMAgent.compile takes no optimizer
             shims.naf.before_compile(agent)
-            return original(agent, shims.optimizers.legacy(optimizer), *args, **kwargs)
+            if args:
+                args = (shims.optimizers.legacy(args[0]), *args[1:])
+            elif 'optimizer' in kwargs:
+                kwargs['optimizer'] = shims.optimizers.legacy(kwargs['optimizer'])
+            return original(agent, *args, **kwargs)
         return compile_
 
     def fit(agent, env, nb_steps, *args, **kwargs):

@@ -184,7 +184,7 @@ def lowpass_and_offset(samples, sample_rate, cutoff_hz, offset, dtype=np.float64
     file is never held twice in float64).
     """
     if samples.ndim == 1:
-        processed = butter_lowpass_filter(samples, cutoff_hz, sample_rate / 2)  # float64 whatever the samples
+        processed = butter_lowpass_filter(np.asarray(samples, dtype=np.float64), cutoff_hz, sample_rate / 2)
         processed -= offset  # in place: a long file is not copied once more
         return processed.astype(dtype, copy=False)
     processed = np.empty(samples.shape, dtype=dtype)

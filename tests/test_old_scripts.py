@@ -182,3 +182,23 @@ def test_a_diagnosed_run_trains_exactly_as_the_script_alone(tmp_path):
     diagnosed = diagnose_cli('--continue', '-m', 'original', '--out', tmp_path / 'diagnosed', cwd=tmp_path)
     assert diagnosed.returncode == 1  # the question's errors
     assert (tmp_path / 'alone' / 'trace.json').read_bytes() == (tmp_path / 'diagnosed' / 'trace.json').read_bytes()
+
+
+def test_an_agent_compiled_without_an_optimizer_is_ported(tmp_path):
+    """keras-rl's CEMAgent.compile() takes no optimizer: the optimizer shim must let that through."""
+    script = tmp_path / 'cem.py'
+    script.write_text('\n'.join([
+        'import gym',
+        'from tensorflow.keras.models import Sequential',
+        'from tensorflow.keras.layers import Dense, Flatten',
+        'from rl.agents.cem import CEMAgent',
+        'from rl.memory import EpisodeParameterMemory',
+        "env = gym.make('CartPole-v1')",
+        "model = Sequential([Flatten(input_shape=(1, 4)), Dense(2, activation='softmax')])",
+        'cem = CEMAgent(model=model, nb_actions=2, memory=EpisodeParameterMemory(limit=100, window_length=1),',
+        '               batch_size=10, nb_steps_warmup=50, train_interval=10, elite_frac=0.1)',
+        'cem.compile()',
+        'cem.fit(env, nb_steps=1000, verbose=0)', '']))
+    finished = diagnose_cli('--port', '--steps', 200, script, cwd=tmp_path)
+    assert finished.returncode == 1, finished.stderr[-2000:]  # gym 0.26's API and np.bool8 are errors
+    assert 'the script ran to its end under the port' in finished.stdout
