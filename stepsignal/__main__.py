@@ -128,8 +128,7 @@ def show_diagnosis(run):
 def show_outcome(run, args):
     out = sys.stdout if run.reached_fit is not None else sys.stderr
     if run.failure:
-        stage = 'during training' if run.reached_fit and not args.port and not args.keep_training else (
-            'after the diagnosis' if run.reached_fit else 'before agent.fit, so it could not be checked')
+        stage = 'after the diagnosis' if run.reached_fit else 'before agent.fit, so it could not be checked'
         print(f'diagnose: the script failed {stage}: {run.failure}', file=out)
         if run.hint:
             print(f'    what to do: {run.hint}', file=out)
