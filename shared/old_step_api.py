@@ -24,6 +24,11 @@ class OldStepAPI:
         return observation
 
     def step(self, action):
-        observation, reward, terminated, truncated, info = self.env.step(action)
-        info = dict(info, **{'TimeLimit.truncated': bool(truncated and not terminated)})
-        return observation, reward, bool(terminated or truncated), info
+        return old_step(self.env.step(action))
+
+
+def old_step(result):
+    """A Gymnasium (gym 0.26) 5-value step result as gym's old 4-value one."""
+    observation, reward, terminated, truncated, info = result
+    info = dict(info, **{'TimeLimit.truncated': bool(truncated and not terminated)})
+    return observation, reward, bool(terminated or truncated), info

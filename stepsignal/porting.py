@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from shared.old_step_api import old_step
 from stepsignal.diagnose import ERROR, WARNING, Finding
 
 DOCS = 'docs/porting.md#porting-an-old-keras-rl-script'
@@ -313,9 +314,7 @@ class OldGymAPI:
             return result
         self._shim.record('step returns 5 values: (obs, reward, terminated or truncated, info) passed on',
                           where=self._made_at)
-        observation, reward, terminated, truncated, info = result
-        info = dict(info, **{'TimeLimit.truncated': bool(truncated and not terminated)})
-        return observation, reward, bool(terminated or truncated), info
+        return old_step(result)
 
     def render(self, mode='human', **kwargs):
         if getattr(self.env, 'render_mode', None) is None:
