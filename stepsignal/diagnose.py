@@ -229,9 +229,11 @@ def check_warmups(setup):
 
 
 def check_memory(setup):
+    from rl.memory import EpisodeParameterMemory
+
     memory = getattr(setup.agent, 'memory', None)
     limit = getattr(memory, 'limit', None)
-    if limit is None:
+    if limit is None or isinstance(memory, EpisodeParameterMemory):  # CEM's counts episodes, not steps
         return []
     findings = []
     largest = max(setup.warmups().values(), default=0)

@@ -195,10 +195,11 @@ def test_an_agent_compiled_without_an_optimizer_is_ported(tmp_path):
         'from rl.memory import EpisodeParameterMemory',
         "env = gym.make('CartPole-v1')",
         "model = Sequential([Flatten(input_shape=(1, 4)), Dense(2, activation='softmax')])",
-        'cem = CEMAgent(model=model, nb_actions=2, memory=EpisodeParameterMemory(limit=100, window_length=1),',
+        'cem = CEMAgent(model=model, nb_actions=2, memory=EpisodeParameterMemory(limit=20, window_length=1),',
         '               batch_size=10, nb_steps_warmup=50, train_interval=10, elite_frac=0.1)',
         'cem.compile()',
         'cem.fit(env, nb_steps=1000, verbose=0)', '']))
     finished = diagnose_cli('--port', '--steps', 200, script, cwd=tmp_path)
     assert finished.returncode == 1, finished.stderr[-2000:]  # gym 0.26's API and np.bool8 are errors
     assert 'the script ran to its end under the port' in finished.stdout
+    assert '[memory]' not in finished.stdout  # CEM's memory counts episodes: no warmup comparison in steps
