@@ -17,6 +17,7 @@ the stack of 2018-2021 runs with porting shims (stepsignal/old_scripts.py, docs/
 """
 import contextlib
 import copy
+import functools
 import io
 import logging
 import random
@@ -89,8 +90,9 @@ class Setup:
         """The network that outputs the action: DDPG's actor, NAF's mu model."""
         return getattr(self.agent, 'actor', None) or getattr(self.agent, 'mu_model', None)
 
+    @functools.cached_property
     def bounds(self):
-        """``(low, high, described)``: the range the actor's output should span.
+        """``(low, high, described)``: the range the actor's output should span (probed once).
 
         The action space's bounds, or [-1, 1] where the env maps raw actions onto its bounds itself
         (it says what it applied, as the question's env does).
@@ -104,8 +106,10 @@ class Setup:
 
     def episode_length(self):
         """Steps per episode: fit's nb_max_episode_steps, else the env's own time limit, else None."""
-        if self.nb_max_episode_steps:
-            return int(self.nb_max_episode_steps)
+        return int(self.nb_max_episode_steps) if self.nb_max_episode_steps else self.env_time_limit()
+
+    def env_time_limit(self):
+        """The env's own time limit (its spec's, or a TimeLimit wrapper's), or None."""
         spec = getattr(self.env, 'spec', None)
         if getattr(spec, 'max_episode_steps', None):
             return int(spec.max_episode_steps)
@@ -170,7 +174,7 @@ def probe_actions(space):
 def random_action(space, rng):
     if hasattr(space, 'n'):
         return int(getattr(space, 'start', 0)) + int(rng.integers(space.n))
-    low, high = probe_actions(space)[0], probe_actions(space)[2]
+    low, _, high = probe_actions(space)
     return rng.uniform(low, high).astype(space.dtype)
 
 
@@ -363,7 +367,7 @@ def check_actor_output(setup):
     """BUG-6: the actor's reachable output against the action space's actual bounds."""
     if not setup.is_continuous or setup.actor is None:
         return []
-    low, high, space = setup.bounds()
+    low, high, space = setup.bounds
     if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
         return []
     wanted = scaled_tanh(low, high)
@@ -478,7 +482,7 @@ def check_float16(setup):
 
 def check_episode_end(setup, probe_steps=200):
     """BUG-3: an env that never ends an episode by itself (no success, no time limit of its own)."""
-    own_limit = Setup(setup.agent, setup.env).episode_length()  # the env's own, not fit's
+    own_limit = setup.env_time_limit()
     steps = min(own_limit + 1, 5000) if own_limit else probe_steps
     env = _copy(setup.env, setup.agent)
     probe_reset(env)
@@ -524,7 +528,7 @@ def check_noise(setup):
     if not setup.is_continuous or process is None or not all(hasattr(process, a) for a in ('dt', 'theta')):
         return []
     steps = setup.episode_length()
-    low, high, _ = setup.bounds()
+    low, high, _ = setup.bounds
     reach = actor_reach(setup) if setup.actor is not None else None
     if reach is not None:  # the noise is added to the actor's output, in its units
         low, high = reach[0], reach[1]

@@ -83,12 +83,25 @@ class Shim:
     def __init__(self, files):
         self.files = files
         self.uses = []
+        self._saved = []  # (owner, name, value before) of every patch, for uninstall
 
     def install(self):
         """Put the shim in place (called once, before the script runs)."""
 
+    def patch(self, owner, name, value):
+        """Set ``owner.name`` to ``value`` until ``uninstall`` (a class keeps what it inherits)."""
+        before = vars(owner).get(name, _MISSING) if isinstance(owner, type) else getattr(owner, name, _MISSING)
+        self._saved.append((owner, name, before))
+        setattr(owner, name, value)
+
     def uninstall(self):
-        """Undo ``install`` exactly."""
+        """Undo every ``patch``, last first."""
+        for owner, name, before in reversed(self._saved):
+            if before is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, before)
+        self._saved.clear()
 
     def record(self, what, where=None):
         use = Use(where or self.files.caller() or '(in a library, called from the script)', what)
@@ -106,21 +119,6 @@ class Shim:
     def finding(self):
         return Finding(self.severity, f'porting: {self.name}', self.fails, '; '.join(map(str, self.uses)),
                        self.change, see=DOCS)
-
-
-def _patch(owner, name, value, saved):
-    saved.append((owner, name, owner.__dict__.get(name, _MISSING) if isinstance(owner, type) else
-                  getattr(owner, name, _MISSING)))
-    setattr(owner, name, value)
-
-
-def _restore(saved):
-    for owner, name, value in reversed(saved):
-        if value is _MISSING:
-            delattr(owner, name)
-        else:
-            setattr(owner, name, value)
-    saved.clear()
 
 
 _MISSING = object()
@@ -154,10 +152,7 @@ class StandaloneKeras(Shim):
 
     def install(self):
         self._original = builtins.__import__
-        builtins.__import__ = self._import
-
-    def uninstall(self):
-        builtins.__import__ = self._original
+        self.patch(builtins, '__import__', self._import)
 
     def _import(self, name, globals=None, locals=None, fromlist=(), level=0):
         from_script = level == 0 and globals and globals.get('__file__') in self.files
@@ -196,13 +191,10 @@ class RetiredEnvIds(Shim):
     def install(self):
         import gym
 
-        self._saved = []
         self._make = gym.envs.registration.make
         for owner in (gym, gym.envs, gym.envs.registration):
-            _patch(owner, 'make', self._make_current, self._saved)
+            self.patch(owner, 'make', self._make_current)
 
-    def uninstall(self):
-        _restore(self._saved)
 
     def _make_current(self, id, *args, **kwargs):
         if not isinstance(id, str) or not self.from_script():
@@ -259,12 +251,9 @@ class EnvSeed(Shim):
     def install(self):
         import gym
 
-        self._saved = []
         if not hasattr(gym.Env, 'seed'):
-            _patch(gym.Env, 'seed', _seed_next_reset(self), self._saved)
+            self.patch(gym.Env, 'seed', _seed_next_reset(self))
 
-    def uninstall(self):
-        _restore(self._saved)
 
 
 def _seed_next_reset(shim):
@@ -280,8 +269,8 @@ class OldGymAPI:
     """A gym 0.26 env as gym < 0.26 presented it, for keras-rl2's fit and test.
 
     Converts only what needs converting (an env that already speaks the old API passes through),
-    keeps ``env.seed(n)`` for the next reset, and accepts ``render(mode='human')``, which
-    keras-rl's visualiser calls and gym 0.26 refuses.
+    uses the seed that ``env.seed(n)`` kept (``EnvSeed``) at the next reset, and accepts
+    ``render(mode='human')``, which keras-rl's visualiser calls and gym 0.26 refuses.
     """
 
     def __init__(self, env, shim, made_at=None):
@@ -294,9 +283,6 @@ class OldGymAPI:
 
     def __setattr__(self, name, value):
         setattr(self.env, name, value)
-
-    def seed(self, seed=None):
-        return self.env.unwrapped.seed(seed) if hasattr(self.env.unwrapped, 'seed') else [seed]
 
     def reset(self, **kwargs):
         seed = self.env.unwrapped.__dict__.pop('_seed_of_next_reset', None)
@@ -352,12 +338,9 @@ class NumpyBool8(Shim):
     change = 'gym.make(..., disable_env_checker=True), or move to Gymnasium (gym is unmaintained)'
 
     def install(self):
-        self._saved = []
         self._numpy_getattr = vars(np).get('__getattr__')
-        _patch(np, '__getattr__', self._getattr, self._saved)
+        self.patch(np, '__getattr__', self._getattr)
 
-    def uninstall(self):
-        _restore(self._saved)
 
     def _getattr(self, name):
         if name == 'bool8':
@@ -379,14 +362,11 @@ class LegacyOptimizers(Shim):
         """Have every new-style optimizer remember the arguments it was built with."""
         import tf_keras
 
-        self._saved = []
         new_style = tf_keras.optimizers.Optimizer
         for cls in vars(tf_keras.optimizers).values():
             if isinstance(cls, type) and issubclass(cls, new_style) and '__init__' in vars(cls):
-                _patch(cls, '__init__', _remembering(vars(cls)['__init__']), self._saved)
+                self.patch(cls, '__init__', _remembering(vars(cls)['__init__']))
 
-    def uninstall(self):
-        _restore(self._saved)
 
     def legacy(self, optimizer):
         """The legacy twin of a new-style Keras optimizer: same class name, same arguments."""
@@ -425,12 +405,9 @@ class H5Weights(Shim):
     def install(self):
         import tf_keras
 
-        self._saved = []
         self._save = tf_keras.Model.save_weights
-        _patch(tf_keras.Model, 'save_weights', self._save_weights(), self._saved)
+        self.patch(tf_keras.Model, 'save_weights', self._save_weights())
 
-    def uninstall(self):
-        _restore(self._saved)
 
     def _save_weights(self):
         shim, save = self, self._save
@@ -464,12 +441,9 @@ class GymMonitor(Shim):
     def install(self):
         import gym.wrappers
 
-        self._saved = []
         if not hasattr(gym.wrappers, 'Monitor'):
-            _patch(gym.wrappers, 'Monitor', self._monitor, self._saved)
+            self.patch(gym.wrappers, 'Monitor', self._monitor)
 
-    def uninstall(self):
-        _restore(self._saved)
 
     def _monitor(self, env, directory=None, *args, **kwargs):
         self.record(f'wrappers.Monitor(env, {directory!r}) left out: the env is used as it is, nothing recorded')
@@ -488,7 +462,6 @@ class ObjectBatches(Shim):
         from rl.agents.ddpg import DDPGAgent
         from rl.core import Processor
 
-        self._saved = []
         stock, shim = DDPGAgent.process_state_batch, self
 
         def process_state_batch(agent, batch):
@@ -499,10 +472,8 @@ class ObjectBatches(Shim):
             shim.record(f'{type(processor).__name__}.process_state_batch given float32 batches')
             return processor.process_state_batch(converted)
 
-        _patch(DDPGAgent, 'process_state_batch', process_state_batch, self._saved)
+        self.patch(DDPGAgent, 'process_state_batch', process_state_batch)
 
-    def uninstall(self):
-        _restore(self._saved)
 
 
 class NafGradients(Shim):
@@ -516,11 +487,9 @@ class NafGradients(Shim):
     def install(self):
         from tensorflow.python.ops import control_flow_util_v2
 
-        self._module = control_flow_util_v2
-        self._before = control_flow_util_v2._EXPERIMENTAL_OUTPUT_ALL_INTERMEDIATES_OVERRIDE
-
-    def uninstall(self):
-        self._module._EXPERIMENTAL_OUTPUT_ALL_INTERMEDIATES_OVERRIDE = self._before
+        # set by before_compile through TensorFlow's own call; patched to itself so uninstall puts it back
+        name = '_EXPERIMENTAL_OUTPUT_ALL_INTERMEDIATES_OVERRIDE'
+        self.patch(control_flow_util_v2, name, getattr(control_flow_util_v2, name))
 
     def before_compile(self, agent):
         from rl.agents import NAFAgent
@@ -542,7 +511,6 @@ class LambdaClones(Shim):
     def install(self):
         import rl.util
 
-        self._saved = []
         stock, shim = rl.util.clone_model, self
 
         def clone_model(model, custom_objects={}):  # noqa: B006  (keras-rl's own signature)
@@ -557,10 +525,8 @@ class LambdaClones(Shim):
 
         for module in [m for name, m in list(sys.modules.items()) if name == 'rl' or name.startswith('rl.')]:
             if getattr(module, 'clone_model', None) is stock:  # rl.util and every `from rl.util import *`
-                _patch(module, 'clone_model', clone_model, self._saved)
+                self.patch(module, 'clone_model', clone_model)
 
-    def uninstall(self):
-        _restore(self._saved)
 
 
 class WideStepCounter(Shim):
@@ -574,11 +540,8 @@ class WideStepCounter(Shim):
     def install(self):
         import rl.core
 
-        self._saved = []
-        _patch(rl.core, 'np', _NumpyCountingInInt64(), self._saved)
+        self.patch(rl.core, 'np', _NumpyCountingInInt64())
 
-    def uninstall(self):
-        _restore(self._saved)
 
 
 class _NumpyCountingInInt64:

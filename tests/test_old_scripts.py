@@ -203,3 +203,28 @@ def test_an_agent_compiled_without_an_optimizer_is_ported(tmp_path):
     assert finished.returncode == 1, finished.stderr[-2000:]  # gym 0.26's API and np.bool8 are errors
     assert 'the script ran to its end under the port' in finished.stdout
     assert '[memory]' not in finished.stdout  # CEM's memory counts episodes: no warmup comparison in steps
+
+
+def test_the_shims_put_back_everything_they_patched(healthy_tf, tmp_path):
+    import builtins
+
+    import gym
+    import rl.core
+    import rl.util
+    import tf_keras
+    from rl.agents.ddpg import DDPGAgent
+
+    from stepsignal.porting import ScriptFiles, Shims
+
+    def state():
+        return (builtins.__import__, vars(np).get('__getattr__'), gym.make, gym.envs.registration.make,
+                'seed' in vars(gym.Env), hasattr(gym.wrappers, 'Monitor'), tf_keras.Model.save_weights, rl.core.np,
+                rl.util.clone_model, DDPGAgent.process_state_batch,
+                vars(tf_keras.optimizers.Adam)['__init__'])
+
+    before = state()
+    script = tmp_path / 'script.py'
+    script.write_text('')
+    with Shims(ScriptFiles(path=str(script))) as shims:
+        assert state() != before  # in place while the script runs
+    assert state() == before and not any(shim._saved for shim in shims.all)
