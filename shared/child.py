@@ -5,9 +5,14 @@ exactly the run its command line gives, and two of them can use both cores.
 """
 import logging
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+
+from shared.cli import CHILD_STDOUT
+from shared.files import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -19,15 +24,14 @@ def run_module(name, out, arguments, label=None, env=None):
     ``{'TF_ENABLE_ONEDNN_OPTS': '0'}``, another rounding world: docs/results.md).
 
     Its own log lines go on to ours as they come, prefixed ``[label]`` (default: the module);
-    its stdout goes to ``OUT/stdout.txt``. A failure raises ``RuntimeError`` with its last lines.
+    its stdout goes to ``OUT/stdout.txt`` (``CHILD_STDOUT``). A failure raises ``RuntimeError`` with its last lines.
     """
     label = label or name
     command = [sys.executable, '-m', name, '--out', str(out), *arguments]
     log.info('%s: %s', label, ' '.join(command[1:]))
     start = time.perf_counter()
-    out.mkdir(parents=True, exist_ok=True)
     tail = []
-    with open(out / 'stdout.txt', 'w') as stdout:
+    with tempfile.TemporaryFile() as stdout:  # into OUT once the child has made OUT its own
         child = subprocess.Popen(command, stdout=stdout, stderr=subprocess.PIPE, text=True,
                                  env=None if env is None else {**os.environ, **env})
         for line in child.stderr:  # live, so that the child's progress shows as it happens
@@ -35,6 +39,9 @@ def run_module(name, out, arguments, label=None, env=None):
             if line.startswith(('INFO ', 'WARNING ', 'ERROR ')):  # its own logging, not TF's chatter
                 log.info('[%s] %s', label, line.rstrip().split(': ', 1)[-1])
         returncode = child.wait()
+        stdout.seek(0)
+        if out.is_dir():
+            write_atomic(out / CHILD_STDOUT, lambda handle: shutil.copyfileobj(stdout, handle))
     if returncode != 0:
         raise RuntimeError(f'python -m {name} failed with exit status {returncode}:\n' + ''.join(tail))
     return time.perf_counter() - start

@@ -1,6 +1,7 @@
 """What every command line of the kit does the same way: logging, argument types, output folders."""
 import argparse
 import fcntl
+import json
 import logging
 import os
 import shutil
@@ -13,11 +14,20 @@ from shared.checks import seed_number, training_budget
 from shared.files import write_atomic, write_json
 
 RUN_MARKER = '.stepsignal-run.json'
-"""Written into every ``--out`` a command starts in: the command and when. A folder with it is
-the kit's, which ``--overwrite`` may empty."""
-RESULT_FILES = ('result.json', 'report.md', 'report.json', 'trace.json', 'history.json', 'summary.json',
-                'ablation.json', 'ladder.json')
-"""Files whose presence means a folder already holds results."""
+"""Written into every ``--out`` a command starts in: the command, when, and ``writes``, the names
+the run writes there. ``--overwrite`` removes exactly those names, and only from a folder that
+holds nothing else."""
+ERROR_LOG = 'error.log'
+"""Where a failed run's traceback goes, in its ``--out``."""
+TRAINING_FILES = ('result.json', 'history.json', 'trace.json', 'weights', 'policy')
+"""What a training run of the fixed setup writes into its ``--out`` (``fixed.train`` and its policy)."""
+ORIGINAL_FILES = ('trace.json', 'h5f_files', 'history_dqn_test_mem20k_heaviside_flattening.pickle')
+"""What ``python -m original`` writes: the question's own files (``original.train``) and the trace."""
+CHILD_STDOUT = 'stdout.txt'
+"""A variant's printed output, which a command running it in a child process (compare, evaluate,
+ablate) writes into the variant's ``--out``: the variant lists it, so the folder stays the kit's."""
+KIT_ROOT = Path(__file__).resolve().parents[1]
+"""The folder the kit's packages sit in (the repository, for an editable install): never emptied."""
 
 
 def setup_logging():
@@ -42,45 +52,112 @@ steps_argument = _argument_type(training_budget)
 """argparse ``type=`` for ``--steps``: ``shared.checks.training_budget``'s rule."""
 
 
-def check_output_folder(out, overwrite=False, resume=False, inside=()):
+def check_output_folder(out, writes, overwrite=False, resume=False, inside=()):
     """The one rule for every command's ``--out``; returns it as a ``Path``, ready and locked.
 
-    - A file, or a folder that cannot be written, is refused.
-    - A folder another run is writing into is refused (``lock_output_folder``).
-    - A folder that holds results (an earlier run's marker, ``RUN_MARKER``, or any of
-      ``RESULT_FILES``) is refused unless ``overwrite``; with it, the folder is emptied first, so
-      that nothing of the earlier run remains. ``resume`` keeps what is there (``ablate --resume``).
-    - ``inside``: paths the run reads (``--input``, ``--target``); if one lies in a folder that
-      ``overwrite`` would empty, the run is refused rather than the file deleted.
+    ``writes``: the names of the files and folders the command writes into ``out`` (``error.log``
+    is added). The kit writes only where it may, and removes only what it wrote:
 
-    Every refusal is a ``ValueError`` whose message names the folder and what is allowed. Creates
-    the folder if it is missing and writes ``RUN_MARKER`` into it.
+    - ``out`` must be a new folder, an empty one, or one an earlier run of the kit made and that
+      holds nothing but what that run listed in its marker (``RUN_MARKER``). Anything else in it
+      (the user's own files) and the folder is refused, whatever the options.
+    - A folder that holds an earlier run's results is refused unless ``overwrite``; with it,
+      exactly the names the earlier run listed are removed, nothing else. ``resume`` keeps them
+      (``ablate --resume``).
+    - ``overwrite`` never removes anything from the working folder, a folder above it, the home
+      folder or the kit's own folder, nor from a folder that holds a path the run reads
+      (``inside``: ``--input``, ``--target``, ``--policy``).
+    - A file, a folder that cannot be written, or one another run is writing into is refused.
+
+    Every refusal is a ``ValueError`` whose message names the folder, what is in the way and what
+    to do, raised before anything is removed. Creates the folder if it is missing and writes
+    ``RUN_MARKER`` into it.
     """
+    if str(out).strip() == '':
+        raise ValueError('--out is empty; give the name of a new folder, such as results')
     out = Path(out)
     writable_folder(out, '--out')
     lock_output_folder(out)
-    found = [name for name in (RUN_MARKER,) + RESULT_FILES if (out / name).exists()]
-    if found and not (overwrite or resume):
-        shown = [name for name in found if name != RUN_MARKER] or ['the files of an earlier run']
-        raise ValueError(f'--out {str(out)!r} already holds results ({", ".join(shown)}); pass --overwrite to '
-                         f'replace them (the folder is emptied first), or choose another folder')
-    if found and overwrite:
-        if RUN_MARKER not in found:
-            raise ValueError(f'--out {str(out)!r} holds {", ".join(found)} but was not made by a command of this kit '
-                             f'(no {RUN_MARKER}), so --overwrite will not empty it; remove those files yourself, '
-                             f'or choose another folder')
-        for path in map(Path, inside):
-            if path.resolve().is_relative_to(out.resolve()):
-                raise ValueError(f'{str(path)!r} lies inside --out {str(out)!r}, which --overwrite empties; move it, '
-                                 f'or choose another --out')
-        for entry in out.iterdir():
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
+    marker, earlier, found = read_marker(out)
+    if marker and earlier is None:
+        raise ValueError(f'--out {str(out)!r} holds the results of an earlier version of this kit, which did not list '
+                         f'the files it wrote, so none are removed; choose another folder, or remove that one yourself')
+    foreign = sorted(name for name in found if not written_by_kit(name, earlier))
+    if foreign:
+        raise ValueError(f'--out {str(out)!r} holds {listing(out, foreign)}, which this kit did not write; it writes '
+                         f'only into a new folder, an empty one, or one it made itself: choose another folder')
+    if marker and not (overwrite or resume):
+        shown = listing(out, sorted(found)) if found else 'the marker of a run that wrote nothing yet'
+        raise ValueError(f'--out {str(out)!r} already holds results ({shown}); pass --overwrite to replace them '
+                         f'(only the files the kit wrote there are removed), or choose another folder')
+    if marker and overwrite:
+        refuse_to_empty(out, inside)
+        for name in found:
+            remove(out / name)
+    listed = set(writes) | {ERROR_LOG} | (set(earlier) if resume and earlier else set())
     write_json(out / RUN_MARKER, {'command': ' '.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-                                  'started': time.strftime('%Y-%m-%dT%H:%M:%S%z')})
+                                  'started': time.strftime('%Y-%m-%dT%H:%M:%S%z'), 'writes': sorted(listed)})
     return out
+
+
+def read_marker(out):
+    """``(marker found, names it lists or None if it lists none, the folder's other entries)``."""
+    found = {entry.name for entry in out.iterdir()} - {RUN_MARKER}
+    try:
+        marker = json.loads((out / RUN_MARKER).read_text())
+    except FileNotFoundError:
+        return False, (), found
+    except (OSError, ValueError):
+        return True, None, found
+    writes = marker.get('writes') if isinstance(marker, dict) else None
+    return True, (writes if isinstance(writes, list) else None), found
+
+
+def is_temporary_copy(name, of):
+    """A file ``shared.files`` was writing as ``of`` when its run was stopped (``.of.XXXX.tmp``)."""
+    return name.startswith(f'.{of}.') and name.endswith(('.tmp', '.tmp.h5'))
+
+
+def written_by_kit(name, listed):
+    """``name`` is listed, or a temporary copy of a listed file or of the marker (a run killed as it began)."""
+    listed = tuple(listed or ())
+    return name in listed or any(is_temporary_copy(name, of) for of in listed + (RUN_MARKER,))
+
+
+def listing(out, names, most=4):
+    """``'notes.txt, src/ and 3 more'``: what is in the way, folders marked with a slash."""
+    shown = [name + '/' if (out / name).is_dir() else name for name in names[:most]]
+    more = f' and {len(names) - most} more' if len(names) > most else ''
+    return ', '.join(shown) + more
+
+
+def refuse_to_empty(out, inside):
+    """Refuse ``--overwrite`` on a folder that holds the user's place or a file the run reads."""
+    folder = out.resolve()
+    for place, what in ((Path.cwd(), 'the working folder'), (Path.home(), 'your home folder'),
+                        (KIT_ROOT, "the kit's own folder")):
+        if place.resolve().is_relative_to(folder):
+            where = what if place.resolve() == folder else f'a folder that holds {what}'
+            raise ValueError(f'--out {str(out)!r} is {where}, from which --overwrite never removes anything; '
+                             f'choose another folder for the results')
+    for path in map(Path, inside):
+        if path.resolve().is_relative_to(folder):
+            raise ValueError(f'{str(path)!r} lies inside --out {str(out)!r}, from which --overwrite removes the '
+                             f'earlier results; move it, or choose another --out')
+
+
+def remove(path):
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+def output_folder_argument(text):
+    """argparse ``type=`` for ``--out``: a ``Path``; an empty name is refused (it would mean ``.``)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError('an empty name would mean the working folder; give a new folder, such as results')
+    return Path(text)
 
 
 def writable_folder(folder, option):
@@ -121,8 +198,6 @@ def lock_output_folder(out):
 
 FAILED = 1
 """Exit status of a run that failed inside (a bad argument is 2, an interrupted run 130)."""
-ERROR_LOG = 'error.log'
-"""Where a failed run's traceback goes, in its ``--out``."""
 
 
 def report_failure(prog, out, error):

@@ -19,7 +19,7 @@ on it; ``stepsignal/`` holds the commands and the extensions that drive the vari
 import argparse
 import sys
 
-from shared.cli import seed_argument, setup_logging, steps_argument
+from shared.cli import output_folder_argument, seed_argument, setup_logging, steps_argument
 
 
 def split_script_arguments(argv):
@@ -46,12 +46,14 @@ def main(argv=None):
     commands.add_parser('evaluate', help='the fixed setup over several seeds: the success rate')
     commands.add_parser('ablate', help='which fixes matter: leave-one-out, or the fix ladder')
     compare = commands.add_parser('compare', help='original vs fixed, with a report')
-    compare.add_argument('--out', required=True, help='folder for the report and both runs')
+    compare.add_argument('--out', type=output_folder_argument, required=True,
+                         help='a new folder for the report and both runs')
     compare.add_argument('--seed', type=seed_argument, default=0, help='seed for both variants (default 0)')
     compare.add_argument('--steps', type=steps_argument, default=None,
                          help="the fixed agent's training steps (default: its own, 5000)")
     compare.add_argument('--overwrite', action='store_true',
-                         help='--out may hold an earlier comparison: empty it first (without this, it is refused)')
+                         help='--out may hold an earlier comparison: remove what it wrote first (without this, it '
+                              'is refused)')
     diagnose = commands.add_parser('diagnose', help='check a training script before it trains')
     diagnose.add_argument('-m', '--module', help='run this module as the script (like python -m)')
     diagnose.add_argument('--continue', dest='keep_training', action='store_true',

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from fixed.hyperparameters import HYPERPARAMETERS
-from shared.cli import check_output_folder, setup_logging, steps_argument
+from shared.cli import check_output_folder, output_folder_argument, setup_logging, steps_argument
 from shared.files import save_figure, write_atomic, write_json
 from shared.rates import success_rate
 from stepsignal.evaluate import load_result, median_or_never, parse_env, parse_seeds, seed_runs, steps_text
@@ -63,6 +63,12 @@ class Setup(NamedTuple):
     """The switches reverted in it (empty: the fixed setup)."""
     title: str
     """What the setup is, in a few words."""
+
+
+WRITES = {  # what each kind of ablation writes into --out: every run under runs/, then its report
+    'leave-one-out': ('runs', 'ablation.md', 'ablation.json', 'ablation.png', 'ablation_curves.png'),
+    'ladder': ('runs', 'ladder.md', 'ladder.json', 'ladder.png'),
+}
 
 
 def leave_one_out(switches):
@@ -253,7 +259,7 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog='python -m stepsignal ablate', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--out', type=Path, required=True, help='folder for the report and every run')
+    parser.add_argument('--out', type=output_folder_argument, required=True, help='folder for the report and every run')
     parser.add_argument('--seeds', type=parse_seeds, default=parse_seeds('0-9'), help='seeds, like 0-9 (default)')
     parser.add_argument('--steps', type=steps_argument, default=None,
                         help='environment steps per run (default: the fixed setup\'s, 5000)')
@@ -264,7 +270,8 @@ def main(argv=None):
                         help='keep the runs already in OUT that match this grid (seed, steps, reverted fixes) '
                              'and run only the others: to go on after Ctrl-C')
     parser.add_argument('--overwrite', action='store_true',
-                        help='--out may hold an earlier ablation: empty it first (without this or --resume, it is refused)')
+                        help='--out may hold an earlier ablation: remove what it wrote first (without this or '
+                             '--resume, it is refused)')
     parser.add_argument('--address', metavar='HOST:PORT', help='run on this Ray cluster instead of this machine')
     parser.add_argument('--jobs', type=int, default=2, help='runs at once on this machine (default 2, one per core)')
     parser.add_argument('--env', type=parse_env, action='append', default=[], metavar='NAME=VALUE',
@@ -276,7 +283,8 @@ def main(argv=None):
     if args.resume and args.overwrite:
         parser.error('--resume keeps the runs in --out and --overwrite removes them: give one of the two')
     try:
-        check_output_folder(args.out, overwrite=args.overwrite, resume=args.resume)
+        check_output_folder(args.out, WRITES['ladder' if args.ladder else 'leave-one-out'],
+                            overwrite=args.overwrite, resume=args.resume)
     except ValueError as error:
         parser.error(str(error))
     setup_logging()

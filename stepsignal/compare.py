@@ -273,17 +273,22 @@ def write_report(out, numbers, wall):
     write_atomic(out / 'report.md', lambda handle: handle.write(text.encode('utf-8')))
 
 
+WRITES = ('report.md', 'report.json', 'scenario.png', 'actions.png', 'learning.png', 'signals.png', 'original',
+          'fixed')
+"""What ``compare`` writes into ``--out``: the report, its four figures and each variant's run."""
+
+
 def compare(out_dir, seed=0, steps=None, overwrite=False):
     """Run both variants with ``seed`` (and ``steps`` for the fixed one) and write the report.
 
-    ``overwrite``: ``out_dir`` may hold an earlier comparison, which is removed first
-    (``shared.cli.check_output_folder``).
+    ``overwrite``: ``out_dir`` may hold an earlier comparison, which is removed first (exactly
+    what it wrote: ``shared.cli.check_output_folder``).
 
     Returns the numbers written to ``report.json``.
     """
     seed = seed_number(seed)
     steps = None if steps is None else training_budget(steps)
-    out = check_output_folder(out_dir, overwrite=overwrite)
+    out = check_output_folder(out_dir, WRITES, overwrite=overwrite)
     started = time.perf_counter()
     wall = {
         'original': run_module('original', out / 'original', ['--seed', str(seed)]),

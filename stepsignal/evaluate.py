@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from shared.checks import seed_number
-from shared.cli import check_output_folder, setup_logging, steps_argument, writable_folder
+from shared.cli import check_output_folder, output_folder_argument, setup_logging, steps_argument, writable_folder
 from shared.files import save_figure, write_atomic, write_json
 from shared.rates import success_rate
 from stepsignal.runner import RUN_FOLDER, TENSORBOARD, Run, run_all
@@ -62,6 +62,10 @@ def parse_env(text):
     if not sep or not re.fullmatch(r'[A-Za-z_][A-Za-z0-9_]*', key):
         raise argparse.ArgumentTypeError(f'bad --env {text!r}: use NAME=VALUE, like TF_ENABLE_ONEDNN_OPTS=0')
     return key, value
+
+
+WRITES = ('summary.md', 'summary.json', 'learning_curves.png')
+"""What ``evaluate`` writes into ``--out`` besides each seed's folder."""
 
 
 def seed_runs(seeds, steps=None, random_scenarios=False, env=None, revert=(), prefix='', tensorboard=False):
@@ -191,7 +195,8 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--seeds', type=parse_seeds, default=parse_seeds('0-9'), help='seeds, like 0-9 or 1,4,7')
     parser.add_argument('--steps', type=steps_argument, default=None, help='environment steps per seed (default: fixed\'s own)')
-    parser.add_argument('--out', type=Path, default=Path('results/evaluate'), help='folder for all results')
+    parser.add_argument('--out', type=output_folder_argument, default=Path('results/evaluate'),
+                        help='folder for all results')
     parser.add_argument('--jobs', type=int, default=2, help='seeds trained at once on this machine (default 2, one per core)')
     parser.add_argument('--address', metavar='HOST:PORT', help='run on this Ray cluster instead of this machine')
     parser.add_argument('--random-scenarios', action='store_true',
@@ -199,22 +204,22 @@ def main(argv=None):
     parser.add_argument('--env', type=parse_env, action='append', default=[], metavar='NAME=VALUE',
                         help='an environment variable for every seed, such as TF_ENABLE_ONEDNN_OPTS=0 (repeatable)')
     parser.add_argument('--overwrite', action='store_true',
-                        help='--out may hold an earlier evaluation: empty it first (without this, it is refused)')
+                        help='--out may hold an earlier evaluation: remove what it wrote first (without this, it is refused)')
     parser.add_argument('--tensorboard', metavar='DIR', type=Path,
                         help='also write each seed\'s TensorBoard event files, into DIR/seed-N (sent back as each '
                              'seed finishes; tensorboard --logdir DIR shows them side by side)')
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f'--jobs must be at least 1, got {args.jobs}')
+    env = dict(args.env)
+    runs = seed_runs(args.seeds, args.steps, args.random_scenarios, env, tensorboard=args.tensorboard is not None)
     try:
         if args.tensorboard is not None:
             writable_folder(args.tensorboard, '--tensorboard')
-        check_output_folder(args.out, overwrite=args.overwrite)
+        check_output_folder(args.out, [run.label for run in runs] + list(WRITES), overwrite=args.overwrite)
     except ValueError as error:
         parser.error(str(error))
     setup_logging()
-    env = dict(args.env)
-    runs = seed_runs(args.seeds, args.steps, args.random_scenarios, env, tensorboard=args.tensorboard is not None)
     interrupted = False
     try:
         outcome = run_all(runs, args.out, address=args.address, parallel=args.jobs, tensorboard_dir=args.tensorboard)

@@ -17,7 +17,7 @@ import dataclasses
 import importlib
 import logging
 
-from shared.cli import check_output_folder, report_failure, seed_argument, setup_logging, steps_argument, writable_folder
+from shared.cli import CHILD_STDOUT, ORIGINAL_FILES, TRAINING_FILES, check_output_folder, output_folder_argument, report_failure, seed_argument, setup_logging, steps_argument, writable_folder
 from shared.table import help_text
 
 INTERRUPTED = 130  # the shell's status for a run stopped by Ctrl-C (128 + SIGINT)
@@ -32,12 +32,13 @@ def build_parser(variant, hyperparameters):
         prog=f'python -m {variant}', description=USAGE[variant],
         epilog=help_text(hyperparameters, f'hyperparameters ({variant}/hyperparameters.py):'),
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--out', required=True, help='folder for every file the run writes')
+    parser.add_argument('--out', type=output_folder_argument, required=True,
+                        help='a new folder for every file the run writes')
     parser.add_argument('--seed', type=seed_argument, default=0,
                         help='seed for numpy, TensorFlow, Python and the env (0 to 2**32 - 1)')
     parser.add_argument('--overwrite', action='store_true',
-                        help='--out may hold an earlier run\'s results: empty it first (without this, such a '
-                             'folder is refused)')
+                        help='--out may hold an earlier run\'s results: remove them first (only the files the kit '
+                             'wrote; without this, such a folder is refused)')
     if variant == 'original':
         return parser
     parser.add_argument('--steps', type=steps_argument, default=hyperparameters.nb_steps,
@@ -126,14 +127,16 @@ def run(variant, args, hyperparameters, parser, log):
     job = None
     try:
         if getattr(args, 'input', None) is None:
-            check_output_folder(args.out, overwrite=args.overwrite)
+            writes = ORIGINAL_FILES if variant == 'original' else TRAINING_FILES
+            check_output_folder(args.out, writes + (CHILD_STDOUT,), overwrite=args.overwrite)
         else:
             from stepsignal.your_signal import prepare
 
             # Every check before any training, and before TensorFlow's slow import.
             job = prepare(args.input, args.out, target_path=args.target, target_level=args.target_level,
                           sample_rate=args.sample_rate, target_sample_rate=args.target_sample_rate,
-                          cutoff_range=args.cutoff_range, success_rms=args.success_rms, overwrite=args.overwrite)
+                          cutoff_range=args.cutoff_range, success_rms=args.success_rms, overwrite=args.overwrite,
+                          trains=args.policy is None, reads=[args.policy] if args.policy else [])
             log.info('input: %s; target: %s', job.input.describe(), job.target_text)
             if args.policy is not None:
                 from stepsignal.policy import check_serves, load_about

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
+from shared.cli import CHILD_STDOUT
 from shared.files import write_atomic
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def _run_in_worker(run):
         finished = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **dict(run.env)})
         files = {path.relative_to(folder).as_posix(): path.read_bytes()
                  for path in sorted(Path(folder).rglob('*')) if path.is_file()}
-    files['stdout.txt'] = finished.stdout.encode()
+    files[CHILD_STDOUT] = finished.stdout.encode()
     error = None
     if finished.returncode != 0:
         tail = finished.stderr.strip().splitlines()[-12:]

@@ -30,7 +30,7 @@ import numpy as np
 
 from fixed.env import butter_lowpass_filter
 from shared.checks import positive_number
-from shared.cli import check_output_folder
+from shared.cli import TRAINING_FILES, check_output_folder
 from shared.files import save_figure, write_atomic, write_json
 from shared.observations import MAX_OBSERVED_SAMPLES
 from shared.scenario import Scenario
@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 LONG_SIGNAL = 2 * EXCERPTS * EXCERPT_SAMPLES
 """Longer signals than this (192,000 samples: 4 s at 48 kHz) are trained on excerpts."""
+REPORT_FILES = ('result.json', 'report.md', 'signals.png')
+"""What every run on your own signal writes beside the processed signal (training adds more)."""
 AUDIO_RATE = 8000
 """From this many samples per second up, a signal is taken for audio (telephone speech is 8 kHz)."""
 AUDIBLE = (20.0, 20000.0)
@@ -101,8 +103,11 @@ class Job:
 
 
 def prepare(input_path, out, target_path=None, target_level=None, sample_rate=None, target_sample_rate=None,
-            cutoff_range=None, success_rms=None, overwrite=False):
+            cutoff_range=None, success_rms=None, overwrite=False, trains=True, reads=()):
     """Read and check every input; return a ``Job``.
+
+    ``trains``: the run will train (else a saved policy answers), which writes more files.
+    ``reads``: other paths the run reads (``--policy``), which ``overwrite`` must not remove.
 
     Raises ``ValueError`` on any bad input. Writes nothing; the output folder is checked last and
     created (empty) if it is missing.
@@ -172,7 +177,9 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
                  'are applied to all of it (docs/your_signal.md)', len(mono), EXCERPTS, EXCERPT_SAMPLES)
     job = Job(input=source, scenario=scenario, target_text=target_text, env_kwargs=env_kwargs, out=Path(out),
               cutoff_range=env.cutoff_range, max_offset=float(env.physical_high[1]), excerpts=excerpts)
-    check_output_folder(job.out, overwrite, inside=[p for p in (input_path, target_path) if p is not None])
+    writes = (job.output_name,) + REPORT_FILES + (TRAINING_FILES + ('learning.png',) if trains else ())
+    check_output_folder(job.out, writes, overwrite,
+                        inside=[p for p in (input_path, target_path, *reads) if p is not None])
     return job
 
 

@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from command_line import assert_overwrite_keeps_a_file_it_did_not_write, assert_the_kit_wrote_only_what_it_listed
 from shared.catalogue import BUGS
 from stepsignal.compare import FIGURES
 
@@ -50,6 +51,13 @@ def test_same_seed_gives_the_same_figures_and_numbers(two_reports):
     assert (first / 'report.json').read_bytes() == (second / 'report.json').read_bytes()
     for figure in FIGURES:
         assert (first / figure).read_bytes() == (second / figure).read_bytes(), figure
+
+
+def test_compare_lists_what_it_wrote_and_overwrite_keeps_a_file_added_after(two_reports):
+    out, _ = two_reports[1]
+    assert_the_kit_wrote_only_what_it_listed(out)
+    assert_the_kit_wrote_only_what_it_listed(out / 'fixed')  # each variant's run is a kit folder of its own
+    assert_overwrite_keeps_a_file_it_did_not_write(['stepsignal', 'compare', '--steps', '300'], out)
 
 
 def test_compare_refuses_bad_steps_before_any_work(tmp_path):

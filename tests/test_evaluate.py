@@ -5,6 +5,8 @@ import sys
 
 import pytest
 
+from command_line import assert_overwrite_keeps_a_file_it_did_not_write, assert_the_kit_wrote_only_what_it_listed
+
 
 def test_evaluate_runs_seeds_in_the_world_asked_for_and_draws_their_curves(tmp_path):
     out = tmp_path / 'evaluate'
@@ -28,6 +30,8 @@ def test_evaluate_runs_seeds_in_the_world_asked_for_and_draws_their_curves(tmp_p
     for seed in (0, 1):
         assert 'episode/reward' in read_scalars(tmp_path / 'tb' / f'seed-{seed}')
     assert not (out / 'seed-0' / 'tensorboard').exists()
+    assert_the_kit_wrote_only_what_it_listed(out)
+    assert_overwrite_keeps_a_file_it_did_not_write(['stepsignal', 'evaluate', '--seeds', '0-1', '--steps', '120'], out)
 
 
 @pytest.mark.parametrize('bad, message', [(['--env', 'NO_EQUALS_SIGN'], '--env'), (['--env', '1X=2'], '--env'),

@@ -1,89 +1,195 @@
 """One rule for ``--out``, the same in every command (``shared.cli.check_output_folder``).
 
-A folder that holds an earlier run's results is refused with a message naming ``--overwrite``;
-with ``--overwrite`` nothing of the earlier run remains; a folder in use is refused
-(tests/test_runs.py); a file is refused.
-"""
-import subprocess
-import sys
+The kit writes only into a new folder, an empty one, or one it made; it refuses a folder that
+holds anything else. ``--overwrite`` removes exactly what the earlier run listed in its marker,
+never a file the kit did not write, and nothing at all from the working folder, the folders
+above it, the home folder, the kit's own folder or a folder holding a file the run reads. A
+folder in use is refused (tests/test_runs.py); a file is refused.
 
+Each command's own real run checks the rest: everything it writes is listed, and a file added
+after it survives ``--overwrite`` (``assert_overwrite_keeps_a_file_it_did_not_write``, in the
+tests of compare, evaluate and ablate, and here for original, fixed and your own signal).
+"""
+import json
+
+import numpy as np
 import pytest
 
+from command_line import (assert_overwrite_keeps_a_file_it_did_not_write, assert_the_kit_wrote_only_what_it_listed,
+                          contents, run_command)
 from shared.cli import RUN_MARKER, check_output_folder
 
-COMMANDS = {  # command -> its arguments besides --out (small, so that a run that starts stops soon)
-    'original': ['original'],
-    'fixed': ['fixed', '--steps', '100'],
-    'compare': ['stepsignal', 'compare', '--steps', '100'],
-    'evaluate': ['stepsignal', 'evaluate', '--seeds', '0', '--steps', '100'],
-    'ablate': ['stepsignal', 'ablate', '--seeds', '0', '--steps', '100', '--fixes', '4'],
-}
+
+def commands(folder):
+    """Each command, with its arguments besides ``--out`` (small, so that a run that starts stops soon)."""
+    signal = folder / 'signal.npy'
+    if not signal.exists():
+        np.save(signal, np.r_[np.zeros(300), np.ones(300)] + 0.3)
+    return {
+        'original': ['original'],
+        'fixed': ['fixed', '--steps', 100],
+        'own signal': ['fixed', '--input', signal, '--sample-rate', 30, '--target-level', 0, '--steps', 100],
+        'compare': ['stepsignal', 'compare', '--steps', 100],
+        'evaluate': ['stepsignal', 'evaluate', '--seeds', 0, '--steps', 100],
+        'ablate': ['stepsignal', 'ablate', '--seeds', 0, '--steps', 100, '--fixes', 4],
+    }
 
 
-def earlier_run(folder):
-    """A folder as an earlier run of the kit leaves it, with a stale file of another format beside."""
+COMMANDS = ['original', 'fixed', 'own signal', 'compare', 'evaluate', 'ablate']
+
+
+def earlier_run(folder, *names):
+    """A folder as an earlier run of the kit leaves it: its files, and a marker that lists them."""
     folder.mkdir()
-    (folder / RUN_MARKER).write_text('{"command": "earlier"}')
     (folder / 'result.json').write_text('{"earlier": true}')
     (folder / 'processed.wav').write_bytes(b'stale')
     (folder / 'weights').mkdir()
     (folder / 'weights' / 'old.h5').write_bytes(b'stale')
+    listed = ['result.json', 'processed.wav', 'weights', *names]
+    (folder / RUN_MARKER).write_text(json.dumps({'command': 'earlier', 'writes': listed}))
     return folder
 
 
-def run(command, out, *extra):
-    return subprocess.run([sys.executable, '-m', *COMMANDS[command], '--out', str(out), *extra],
-                          capture_output=True, text=True, timeout=600)
+def users_folder(folder):
+    """A folder of the user's own work."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / 'notes.txt').write_text('mine')
+    (folder / 'src').mkdir()
+    (folder / 'src' / 'main.py').write_text('print("mine")')
+    return folder
 
 
 @pytest.mark.parametrize('command', COMMANDS)
 def test_a_folder_with_results_is_refused_naming_overwrite(command, tmp_path):
     out = earlier_run(tmp_path / 'out')
-    finished = run(command, out)
+    before = contents(out)
+    finished = run_command(*commands(tmp_path)[command], '--out', out)
     assert finished.returncode == 2, finished.stderr[-2000:]
     assert 'Traceback' not in finished.stderr
     message = [line for line in finished.stderr.splitlines() if 'already holds results' in line]
     assert len(message) == 1 and '--overwrite' in message[0] and 'result.json' in message[0]
-    assert sorted(p.name for p in out.iterdir()) == [RUN_MARKER, 'processed.wav', 'result.json', 'weights']
+    assert contents(out) == before
 
 
-def test_overwrite_leaves_nothing_of_the_earlier_run(tmp_path):
+@pytest.mark.parametrize('command', COMMANDS)
+def test_a_folder_holding_the_users_files_is_refused_with_or_without_overwrite(command, tmp_path):
+    out = users_folder(tmp_path / 'mine')
+    before = contents(out)
+    for overwrite in ([], ['--overwrite']):
+        finished = run_command(*commands(tmp_path)[command], '--out', out, *overwrite)
+        assert finished.returncode == 2 and 'Traceback' not in finished.stderr, finished.stderr[-2000:]
+        message = [line for line in finished.stderr.splitlines() if 'did not write' in line]
+        assert len(message) == 1 and 'notes.txt' in message[0] and 'src/' in message[0], finished.stderr
+        assert 'choose another folder' in message[0]
+        assert contents(out) == before
+
+
+@pytest.mark.parametrize('command', COMMANDS)
+def test_out_empty_dot_and_dot_dot_among_the_users_files_are_refused(command, tmp_path):
+    home = users_folder(tmp_path / 'work')
+    here = users_folder(home / 'project')
+    before = contents(home)
+    for out, message in (('', 'empty'), ('.', 'did not write'), ('..', 'did not write')):
+        for overwrite in ([], ['--overwrite']):
+            finished = run_command(*commands(tmp_path)[command], '--out', out, *overwrite, cwd=here)
+            assert finished.returncode == 2 and 'Traceback' not in finished.stderr, finished.stderr[-2000:]
+            assert message in finished.stderr, (out, finished.stderr[-2000:])
+            assert contents(home) == before
+
+
+@pytest.mark.parametrize('command', ['original', 'fixed', 'own signal'])
+def test_a_run_lists_what_it_wrote_and_overwrite_keeps_a_file_added_after_it(command, tmp_path):
+    out = tmp_path / 'out'
+    finished = run_command(*commands(tmp_path)[command], '--out', out)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert_the_kit_wrote_only_what_it_listed(out)
+    assert_overwrite_keeps_a_file_it_did_not_write(commands(tmp_path)[command], out)
+
+
+def test_overwrite_removes_exactly_what_the_earlier_run_listed(tmp_path):
     out = earlier_run(tmp_path / 'out')
-    finished = run('fixed', out, '--overwrite')
+    finished = run_command('fixed', '--steps', 100, '--out', out, '--overwrite')
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert not (out / 'processed.wav').exists() and not (out / 'weights' / 'old.h5').exists()
     assert '"earlier"' not in (out / 'result.json').read_text() and '"earlier"' not in (out / RUN_MARKER).read_text()
+    assert_the_kit_wrote_only_what_it_listed(out)
+
+
+def test_a_marker_claims_nothing_it_does_not_list(tmp_path):
+    out = earlier_run(tmp_path / 'out')
+    (out / 'notes.txt').write_text('added by the user after the run')
+    before = contents(out)
+    with pytest.raises(ValueError, match=r"holds notes.txt, which this kit did not write.*choose another folder"):
+        check_output_folder(out, ['result.json'], overwrite=True)
+    assert contents(out) == before
+
+
+def test_a_folder_an_earlier_version_marked_without_a_list_is_not_emptied(tmp_path):
+    out = tmp_path / 'old'
+    out.mkdir()
+    (out / RUN_MARKER).write_text('{"command": "earlier"}')  # the kit's marker before it listed its files
+    (out / 'result.json').write_text('{}')
+    with pytest.raises(ValueError, match='earlier version of this kit'):
+        check_output_folder(out, ['result.json'], overwrite=True)
+    assert (out / 'result.json').is_file()
 
 
 def test_every_command_that_starts_leaves_its_marker(tmp_path):
-    out = check_output_folder(tmp_path / 'new')
-    assert (out / RUN_MARKER).is_file()
+    out = check_output_folder(tmp_path / 'new', ['result.json'])
+    assert json.loads((out / RUN_MARKER).read_text())['writes'] == ['error.log', 'result.json']
     with pytest.raises(ValueError, match='already holds results .*--overwrite'):
-        check_output_folder(tmp_path / 'new')  # even before it wrote a result
+        check_output_folder(tmp_path / 'new', ['result.json'])  # even before it wrote a result
 
 
-def test_a_folder_the_kit_did_not_make_is_never_emptied(tmp_path):
-    out = tmp_path / 'mine'
-    out.mkdir()
-    (out / 'result.json').write_text('my own file')
-    (out / 'notes.txt').write_text('mine too')
-    with pytest.raises(ValueError, match='not made by a command of this kit'):
-        check_output_folder(out, overwrite=True)
-    assert sorted(p.name for p in out.iterdir()) == ['notes.txt', 'result.json']
-
-
-def test_a_folder_without_results_is_used_as_it_is(tmp_path):
-    out = tmp_path / 'mixed'
-    out.mkdir()
-    (out / 'notes.txt').write_text('mine')
-    check_output_folder(out)
-    assert (out / 'notes.txt').read_text() == 'mine'
-
-
-def test_ablate_resume_keeps_the_runs(tmp_path):
+def test_a_file_left_by_a_run_killed_as_it_wrote_counts_as_the_kits(tmp_path):
     out = earlier_run(tmp_path / 'out')
-    check_output_folder(out, resume=True)
+    (out / '.result.json.k2j3.tmp').write_bytes(b'half')  # shared.files' temporary name
+    (out / f'.{RUN_MARKER}.x81q.tmp').write_bytes(b'half')
+    check_output_folder(out, ['result.json'], overwrite=True)
+    assert sorted(p.name for p in out.iterdir()) == [RUN_MARKER]
+
+
+def test_an_empty_folder_is_used_and_a_new_one_made(tmp_path):
+    (tmp_path / 'empty').mkdir()
+    assert check_output_folder(tmp_path / 'empty', ['result.json']).is_dir()
+    assert check_output_folder(tmp_path / 'new' / 'deeper', ['result.json']).is_dir()
+
+
+@pytest.mark.parametrize('place', ['working folder', 'folder above it', 'home folder', "kit's own folder"])
+def test_overwrite_never_removes_anything_from_the_users_places(place, tmp_path, monkeypatch):
+    import shared.cli
+
+    out = earlier_run(tmp_path / 'out')
+    if place == 'working folder':
+        monkeypatch.chdir(out)
+    elif place == 'folder above it':
+        (out / 'weights' / 'deeper').mkdir()
+        monkeypatch.chdir(out / 'weights' / 'deeper')
+    elif place == 'home folder':
+        monkeypatch.setenv('HOME', str(out))
+    else:
+        monkeypatch.setattr(shared.cli, 'KIT_ROOT', out)
+    before = contents(out)
+    with pytest.raises(ValueError, match='--overwrite never removes anything; choose another folder'):
+        check_output_folder(out, ['result.json'], overwrite=True)
+    assert contents(out) == before
+
+
+@pytest.mark.parametrize('read', ['processed.wav', 'weights/old.h5'])
+def test_overwrite_never_removes_a_file_the_run_reads(read, tmp_path):
+    out = earlier_run(tmp_path / 'out')
+    before = contents(out)
+    with pytest.raises(ValueError, match='lies inside --out'):
+        check_output_folder(out, ['result.json'], overwrite=True, inside=[out / read])
+    assert contents(out) == before
+
+
+def test_ablate_resume_keeps_the_runs_and_lists_them(tmp_path):
+    out = earlier_run(tmp_path / 'out')
+    check_output_folder(out, ['runs', 'ablation.md'], resume=True)
     assert (out / 'result.json').read_text() == '{"earlier": true}'
+    listed = json.loads((out / RUN_MARKER).read_text())['writes']
+    assert {'result.json', 'processed.wav', 'weights', 'runs', 'ablation.md'} <= set(listed)
 
 
 FAILING_RUN = r'''
@@ -100,6 +206,9 @@ sys.exit(main('fixed', sys.argv[1:]))
 
 
 def test_a_failure_inside_a_run_is_one_line_and_the_details_are_in_error_log(tmp_path):
+    import subprocess
+    import sys
+
     finished = subprocess.run([sys.executable, '-c', FAILING_RUN, '--out', str(tmp_path / 'out'), '--steps', '100'],
                               capture_output=True, text=True, timeout=600)
     assert finished.returncode == 1 and 'Traceback' not in finished.stderr
@@ -107,3 +216,4 @@ def test_a_failure_inside_a_run_is_one_line_and_the_details_are_in_error_log(tmp
     assert 'the run failed: RuntimeError: the filter exploded' in last and 'error.log' in last
     details = (tmp_path / 'out' / 'error.log').read_text()
     assert 'Traceback' in details and 'broken_train' in details
+    assert_the_kit_wrote_only_what_it_listed(tmp_path / 'out')

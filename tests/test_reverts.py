@@ -12,6 +12,7 @@ import sys
 import numpy as np
 import pytest
 
+from command_line import assert_overwrite_keeps_a_file_it_did_not_write, assert_the_kit_wrote_only_what_it_listed
 from shared.catalogue import BUGS
 from stepsignal.reverts import NOT_SWITCHABLE, REVERTS, parse_fix_list, reverted, reverted_hyperparameters
 
@@ -203,6 +204,7 @@ def test_the_ablation_runs_a_tiny_grid_through_a_local_ray(tmp_path):
     assert '| FIX-4 | warmups of 2,000 and 10,000 steps |' in text and 'FIX-16:' in text
     for figure in ('ablation.png', 'ablation_curves.png'):
         assert (tmp_path / figure).stat().st_size > 1000
+    assert_the_kit_wrote_only_what_it_listed(tmp_path)
 
     ladder = tmp_path / 'ladder'
     finished = subprocess.run(command + ['--seeds', '0', '--ladder', '--out', str(ladder)], capture_output=True,
@@ -211,6 +213,8 @@ def test_the_ablation_runs_a_tiny_grid_through_a_local_ray(tmp_path):
     rungs = json.loads((ladder / 'ladder.json').read_text())['rungs']
     assert [(r['label'], r['reverted']) for r in rungs] == [('original', ['FIX-4', 'FIX-6']), ('+FIX-4', ['FIX-6']),
                                                              ('+FIX-6', [])]
+    assert_the_kit_wrote_only_what_it_listed(ladder)
+    assert_overwrite_keeps_a_file_it_did_not_write(command[2:] + ['--seeds', '0', '--ladder'], ladder)
 
 
 def test_resume_keeps_only_runs_that_match_the_grid(tmp_path):

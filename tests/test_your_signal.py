@@ -210,10 +210,11 @@ def test_an_output_folder_with_results_is_refused_without_overwrite(files):
     out = files / 'out'
     out.mkdir()
     (out / 'result.json').write_text('{"earlier": true}')
+    (out / '.stepsignal-run.json').write_text('{"writes": ["result.json"]}')
     finished = run_fixed('--out', out, '--input', files / 'input.wav', '--target-level', 0)
     assert finished.returncode == 2 and 'Traceback' not in finished.stderr
     assert 'already holds results' in finished.stderr and '--overwrite' in finished.stderr
-    assert sorted(p.name for p in out.iterdir()) == ['result.json']
+    assert sorted(p.name for p in out.iterdir()) == ['.stepsignal-run.json', 'result.json']
     assert (out / 'result.json').read_text() == '{"earlier": true}'
 
 
@@ -308,8 +309,8 @@ def test_overwrite_lets_a_run_replace_earlier_results(files):
     out = files / 'out'
     out.mkdir()
     (out / 'result.json').write_text('{}')
-    (out / '.stepsignal-run.json').write_text('{}')  # an earlier run of the kit's
     (out / 'processed.wav').write_bytes(b'stale')
+    (out / '.stepsignal-run.json').write_text('{"writes": ["result.json", "processed.wav"]}')  # an earlier run's
     with pytest.raises(ValueError, match='already holds results'):
         prepare(files / 'input.wav', out, target_level=0.0)
     job = prepare(files / 'input.wav', out, target_level=0.0, overwrite=True)
@@ -320,8 +321,8 @@ def test_overwrite_lets_a_run_replace_earlier_results(files):
 def test_overwrite_never_deletes_the_input_it_reads(files):
     from stepsignal.your_signal import prepare
 
-    out = files  # the input lies inside --out
-    (out / '.stepsignal-run.json').write_text('{}')
+    out = files  # the input lies inside --out, listed as an earlier run's output
+    (out / '.stepsignal-run.json').write_text('{"writes": ["input.wav", "target.npy"]}')
     with pytest.raises(ValueError, match='lies inside --out'):
         prepare(files / 'input.wav', out, target_level=0.0, overwrite=True)
     assert (files / 'input.wav').is_file()
