@@ -10,9 +10,12 @@ import gymnasium  # PORT: Gymnasium
 
 from shared.scenario import question_scenario  # PORT: the scenario gymnasium.make builds by default
 
+from .hyperparameters import HYPERPARAMETERS  # FIX-3: the time limit the registration gives the env
+
 # PORT: Gymnasium's register, as a new version: its behaviour differs (Version History in
 # fixed/env.py); the question's signals are the defaults, so make('stepsignal-v1') needs no arguments.
 _question = question_scenario()
 gymnasium.register(id='stepsignal-v1', entry_point='fixed.env:StepSignal',
                    kwargs=dict(input_signal=_question.input_signal, sample_rate=_question.sample_rate,
-                               desired_signal=_question.desired_signal))
+                               desired_signal=_question.desired_signal,
+                               time_limit=HYPERPARAMETERS.max_episode_steps))  # FIX-3

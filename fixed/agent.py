@@ -24,8 +24,8 @@ import tensorflow as tf  # FIX-19
 
 from .hyperparameters import HYPERPARAMETERS
 from shared.checks import step_budget  # FIX-15
-from shared.graph import graph_function  # FIX-19: one graph call per update (speed only)
-from shared.replay import ReplayMemory  # FIX-19: float32 batches
+from .graph import graph_function  # FIX-19: one graph call per update (speed only)
+from .replay import ReplayMemory  # FIX-19: float32 batches
 
 # Beyond FIX-6: tanh(2) = 0.964: past this pre-activation the actor's gradient all but vanishes.
 TANH_USEFUL_RANGE = 2.0
@@ -101,7 +101,7 @@ class FixedDDPGAgent(DDPGAgent):
         super().__init__(*args, **kwargs)
         self.saturation_penalty = saturation_penalty
         self.gradient_steps = int(gradient_steps)  # IMPROVEMENT-3: updates per environment step
-        self._truncated = False  # set after every env step by _TruncationReporter
+        self._steps = None  # FIX-12: the env as fit drives it, which tells a time limit from an end
 
     def compile(self, optimizer, metrics=[]):
         super().compile(optimizer, metrics=list(metrics))
@@ -131,7 +131,7 @@ class FixedDDPGAgent(DDPGAgent):
 
         keras-rl2 computes the same update in five calls (the target actor, the target critic,
         ``train_on_batch``, the actor's update), each with its own conversions; here the whole
-        update is one call of ``train_fn`` (``shared/graph.py``). The steps:
+        update is one call of ``train_fn`` (``fixed/graph.py``). The steps:
 
         1. Target Q: ``y = r + gamma * (1 - terminal1) * Q'(s1, mu'(s1))``, from the target networks.
         2. Critic loss: Huber (here squared, keras-rl's ``delta_clip`` is inf) between ``y`` and
@@ -223,7 +223,7 @@ class FixedDDPGAgent(DDPGAgent):
     def backward(self, reward, terminal=False):
         episode_ends = terminal
         # FIX-12: a time limit is not a terminal state; keep bootstrapping through it.
-        terminal = terminal and not self._truncated
+        terminal = terminal and not self._time_limit_reached()
         if self.training:
             if self._episode_over:
                 # keras-rl's fit calls forward/backward once more after an episode ends, with a
@@ -261,22 +261,27 @@ class FixedDDPGAgent(DDPGAgent):
         if nb_max_episode_steps is not None:
             raise ValueError('nb_max_episode_steps makes keras-rl store its time limit as a terminal '
                              'state (BUG-12); give the env its own time limit instead (truncation).')
-        return super().fit(_TruncationReporter(env, self), nb_steps, *args, **kwargs)
+        self._steps = _TruncationSeen(env)  # FIX-12
+        return super().fit(self._steps, nb_steps, *args, **kwargs)
+
+    def _time_limit_reached(self):
+        """FIX-12: the last env step ended its episode at a time limit (a truncation, not an end)."""
+        return self._steps is not None and self._steps.truncated
 
 
-class _TruncationReporter:
-    """Tell the agent, after each env step, whether ``done`` was a time-limit truncation."""
+class _TruncationSeen:
+    """The env, as keras-rl's fit drives it, remembering whether its last step was a truncation."""
 
-    def __init__(self, env, agent):
+    def __init__(self, env):
         self.env = env
-        self.agent = agent
+        self.truncated = False
 
     def __getattr__(self, name):
         return getattr(self.env, name)
 
     def step(self, action):
         observation, reward, done, info = self.env.step(action)
-        self.agent._truncated = bool(info.get('TimeLimit.truncated', False))
+        self.truncated = bool(info.get('TimeLimit.truncated', False))
         return observation, reward, done, info
 
 
@@ -293,7 +298,7 @@ def build_agent(env, hp=HYPERPARAMETERS, training_steps=None, reference_observat
     critic, action_input = build_critic(env, hp.window_length)  # FIX-20
     # Building Keras agent
     # FIX-5: the memory holds the whole run, so nothing is forgotten before it is learnt from.
-    # FIX-19: as float32 arrays (shared/replay.py), not keras-rl's object arrays.
+    # FIX-19: as float32 arrays (fixed/replay.py), not keras-rl's object arrays.
     memory = ReplayMemory(limit=hp.memory_limit or max(nb_steps, 1000), window_length=hp.window_length,
                           observation_shape=env.observation_space.shape, nb_actions=nb_actions)
     # FIX-13: no BoltzmannQPolicy: DDPG's policy is its actor plus exploration noise.

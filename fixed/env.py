@@ -11,9 +11,8 @@ import gymnasium as gym  # PORT: Gymnasium, gym's maintained successor (gym stop
 import numpy as np
 from gymnasium import spaces  # PORT: Gymnasium
 
-from .hyperparameters import HYPERPARAMETERS  # FIX-3: the time limit is in the table
-from shared import filters  # FIX-8: second-order sections, computed as scipy does but faster
-from shared.observations import float32_box  # FIX-10: bounds that survive float32
+from . import filters  # FIX-8: second-order sections, computed as scipy does but faster
+from .observations import float32_box  # FIX-10: bounds that survive float32
 
 log = logging.getLogger(__name__)  # FIX-14
 
@@ -65,7 +64,7 @@ class StepSignal(GoalEnv):
     ``Box(-1, 1, (2,), float32)``: ``[cutoff, offset]``, each mapped onto its physical range so
     that -1 gives the lowest value and +1 the highest (FIX-1, FIX-7): the cutoff on a log scale
     from 0.001 Hz (or, at audio rates, the lowest cutoff the filter applies accurately:
-    ``shared.filters.lowest_accurate_cutoff``) to 0.99 x Nyquist (linearly, every cutoff below 0.03 Hz would share the last
+    ``fixed.filters.lowest_accurate_cutoff``) to 0.99 x Nyquist (linearly, every cutoff below 0.03 Hz would share the last
     0.2% of the range), the offset linearly onto ``[-max_offset, max_offset]``, where
     ``max_offset`` is the spread of both signals together. Actions outside [-1, 1] are clipped.
 
@@ -87,7 +86,9 @@ class StepSignal(GoalEnv):
     Terminated on success; truncated after ``max_episode_steps`` steps (FIX-3, FIX-12).
 
     ## Arguments
-    ``input_signal`` and ``desired_signal``, 1-D arrays of the same length; ``sample_rate`` in Hz.
+    ``input_signal`` and ``desired_signal``, 1-D arrays of the same length; ``sample_rate`` in Hz;
+    ``time_limit``, the steps of an episode before it is truncated (the registration passes the
+    fixed setup's ``max_episode_steps``; ``python -m fixed`` passes its table's).
     ``gymnasium.make`` with none of them builds the question's scenario (``fixed/__init__.py``)::
 
         import fixed, gymnasium
@@ -105,7 +106,7 @@ class StepSignal(GoalEnv):
     - v0: the question's env as it was asked (``original/env.py``, registered with gym 0.26).
     """
 
-    def __init__(self, input_signal, sample_rate, desired_signal):
+    def __init__(self, input_signal, sample_rate, desired_signal, time_limit=10):  # FIX-3: episodes end
         super(StepSignal, self).__init__()
         # FIX-10: float32 throughout, so observations lie inside their float32 spaces.
         self.initial_signal = np.asarray(input_signal, dtype=np.float64).astype(np.float32)
@@ -113,8 +114,8 @@ class StepSignal(GoalEnv):
         self.sample_rate = sample_rate
         self.desired_signal = np.asarray(desired_signal, dtype=np.float64).astype(np.float32)  # FIX-10
         self.distance_threshold = 10e-1
-        # FIX-3: the env ends its episodes itself, truncated after this many steps (FIX-12).
-        self.max_episode_steps = HYPERPARAMETERS.max_episode_steps
+        # FIX-3: the env ends its episodes itself, truncated after time_limit steps (FIX-12).
+        self.max_episode_steps = int(time_limit)
         self.elapsed_steps = 0
         max_offset = abs(max(max(self.desired_signal), max(self.signal))
                          - min(min(self.desired_signal), min(self.signal)))

@@ -18,14 +18,14 @@ import gymnasium  # PORT: Gymnasium
 from .agent import build_agent
 from .env import FlattenDictWrapper
 from .hyperparameters import HYPERPARAMETERS
+from .keep_best import KeepBestPolicy, PolicyCheck, policy_outcome, split_budget  # IMPROVEMENT-1
+from .progress import ProgressLog  # FIX-14: a progress line instead of keras' per-episode print
+from .tensorboard_log import TensorBoardLog, run_folder  # IMPROVEMENT-4
 from shared.files import write_json, write_weights
-from shared.keep_best import KeepBestPolicy, PolicyCheck, policy_outcome, split_budget  # IMPROVEMENT-1
 from shared.old_step_api import OldStepAPI  # PORT: keras-rl2 speaks gym's old step API
-from shared.progress import ProgressLog  # FIX-14: a progress line instead of keras' per-episode print
 from shared.scenario import question_scenario
 from shared.seeding import seed_everything
 from shared.table import as_record
-from shared.tensorboard import TensorBoardLog, run_folder  # IMPROVEMENT-4
 from shared.trace import TraceRecorder, weights_changed  # FIX-14: the fixed env prints nothing to parse
 
 log = logging.getLogger(__name__)
@@ -33,12 +33,12 @@ log = logging.getLogger(__name__)
 FILENAME = 'stepsignal_ddpg'  # FIX-16: new files (JSON history, HDF5 weights), a name that says what they are
 
 
-def make_env(scenario=None):
+def make_env(scenario=None, time_limit=HYPERPARAMETERS.max_episode_steps):  # FIX-3: an env's own time limit
     """The question's env: gym.make, then flatten ``observation`` and ``desired_goal``."""
     scenario = scenario or question_scenario()
     # PORT: Gymnasium's make; its env checker passes, so it stays on.
     env = gymnasium.make('stepsignal-v1', input_signal=scenario.input_signal, sample_rate=scenario.sample_rate,
-                         desired_signal=scenario.desired_signal)
+                         desired_signal=scenario.desired_signal, time_limit=time_limit)  # FIX-3
     env = FlattenDictWrapper(env, dict_keys=['observation', 'desired_goal'])
     env = OldStepAPI(env)  # PORT
     env.reset()
@@ -69,15 +69,16 @@ def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None,  #
 
     ``make_env``: makes the env to train on, wrapped for keras-rl (default: this module's, the
     question's scenario). ``hp``: the numbers (``hyperparameters.py``).
-    IMPROVEMENT-1: ``check``, a ``shared.keep_best.PolicyCheck``: where the noise-free policy is
+    FIX-12: ``make_env`` is called with ``time_limit=hp.max_episode_steps``, the table's.
+    IMPROVEMENT-1: ``check``, a ``fixed.keep_best.PolicyCheck``: where the noise-free policy is
     checked during training, the best one kept, and the kept one measured at the end (default:
     one more env from ``make_env``, every ``hp.check_every`` training steps). Its env steps come
     out of ``hp.nb_steps``.
     IMPROVEMENT-4: ``tensorboard``, a folder: TensorBoard event files of the run go into its
-    subfolder named after ``out_dir`` (``shared.tensorboard``); None: none.
+    subfolder named after ``out_dir`` (``fixed.tensorboard_log``); None: none.
 
     Returns ``(agent, result)``: the trained agent and, IMPROVEMENT-1, what its kept policy does:
-    the dictionary written to ``result.json``.
+    the dictionary the command writes to ``result.json`` when the run is over (``fixed.options``).
     Ctrl-C during training stops it; the results so far are written completely and
     ``result["interrupted"]`` is true.
     """
@@ -85,9 +86,9 @@ def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None,  #
     out.mkdir(parents=True, exist_ok=True)
     seed_everything(seed)  # not in the question: makes the run repeatable (docs/porting.md)
 
-    env = make_env()
+    env = make_env(time_limit=hp.max_episode_steps)  # FIX-12: the table's time limit, a truncation
     # IMPROVEMENT-1: check the noise-free policy as training goes, on envs of its own; keep the best.
-    check = check or PolicyCheck([make_env()], every=hp.check_every)
+    check = check or PolicyCheck([make_env(time_limit=hp.max_episode_steps)], every=hp.check_every)
     training_steps, _ = split_budget(hp.nb_steps, check.every, check.steps_per_check)
     # FIX-13: no policy object. FIX-17: the first observation sets the observation scaling.
     agent = build_agent(env, hp, training_steps, reference_observation=env.reset())
@@ -144,7 +145,7 @@ def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None,  #
         'steps': recorder.steps,
     }
     write_json(out / 'trace.json', trace)
-    write_json(out / 'result.json', result)  # IMPROVEMENT-1: what the kept policy does
+    # IMPROVEMENT-1: what the kept policy does; the command writes it to result.json (fixed.options)
     log.info('seed %d: cutoff %.4g Hz, offset %.4f, L2 %.3f, success %s (%.0f s, %.0f steps/s)', seed,
              result['cutoff_hz'], result['offset'], result['l2_distance'], result['success'],
              train_seconds, result['steps_per_second'])

@@ -1,4 +1,11 @@
-"""What every command line of the kit does the same way: logging, argument types, output folders."""
+"""What every command line of the kit does the same way: logging, argument types, output folders,
+failures.
+
+Both variants' commands (``python -m original``, ``python -m fixed``) are built from here, and so
+are the verbs of ``python -m stepsignal``: one ``--out`` rule, one way to refuse bad input (exit 2,
+one line, nothing written), one way to report a failure inside a run (exit 1, one line, the
+traceback in ``OUT/error.log``) and Ctrl-C (exit 130, whatever is written is whole).
+"""
 import argparse
 import fcntl
 import json
@@ -198,6 +205,49 @@ def lock_output_folder(out):
 
 FAILED = 1
 """Exit status of a run that failed inside (a bad argument is 2, an interrupted run 130)."""
+INTERRUPTED = 130
+"""Exit status of a run stopped by Ctrl-C (128 + SIGINT, as the shell gives it)."""
+
+
+def command_parser(prog, description, epilog=None):
+    """An ``argparse`` parser whose description and epilog keep their line breaks."""
+    return argparse.ArgumentParser(prog=prog, description=description, epilog=epilog,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def add_output_options(parser, what='the run'):
+    """``--out`` and ``--overwrite``, as every command that writes results takes them."""
+    parser.add_argument('--out', type=output_folder_argument, required=True,
+                        help=f'a new folder for every file {what} writes')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='--out may hold an earlier run\'s results: remove them first (only the files the kit '
+                             'wrote; without this, such a folder is refused)')
+
+
+def add_seed_option(parser):
+    parser.add_argument('--seed', type=seed_argument, default=0,
+                        help='seed for numpy, TensorFlow, Python and the env (0 to 2**32 - 1)')
+
+
+def refuse(parser, error):
+    """Bad input, found before any work: one line naming it, exit 2, no traceback."""
+    parser.exit(2, f'{parser.prog}: error: {error}\n')
+
+
+def run_reporting_failures(parser, out, work):
+    """``work()``'s exit status; Ctrl-C and a failure inside the run each end in one line.
+
+    Ctrl-C outside training (keras-rl's fit catches its own) exits 130: every file written so far is
+    whole. Any other exception is written to ``OUT/error.log`` and said in one line (exit 1).
+    """
+    try:
+        return work()
+    except KeyboardInterrupt:
+        logging.getLogger(parser.prog).warning('interrupted before the results were complete; every file in %s is '
+                                               'whole (each is written in one rename), but some may be missing', out)
+        return INTERRUPTED
+    except Exception as error:
+        return report_failure(parser.prog, out, error)
 
 
 def report_failure(prog, out, error):

@@ -1,4 +1,4 @@
-"""Own-signal results beside their baselines (``stepsignal.baselines``), on audio the tests make.
+"""Own-signal results beside their baselines (``stepsignal.own_signal.baselines``), on audio the tests make.
 
 The audio: speech-like bursts (a 140 Hz voice with harmonics up to 3 kHz, syllables of 150 ms)
 with a DC offset and 50 Hz hum, at 22.05 kHz; the target is the clean bursts. A low-pass cannot
@@ -6,15 +6,14 @@ take the hum out without the voice, so the ceiling keeps the voice (a high cutof
 the offset; a constant output scores the voice's own RMS.
 """
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from scipy.io import wavfile
 
+from command_line import run_command
 from shared.scenario import speech_with_hum
-from stepsignal.baselines import baselines, rms, verdict
+from stepsignal.own_signal.baselines import baselines, rms, verdict
 
 RATE = 22050
 OFFSET = 0.2
@@ -68,9 +67,8 @@ def test_default_settings_on_speech_report_the_baselines_first(tmp_path):
     wavfile.write(tmp_path / 'speech.wav', RATE, noisy.astype(np.float32))
     wavfile.write(tmp_path / 'clean.wav', RATE, clean.astype(np.float32))
     out = tmp_path / 'out'
-    finished = subprocess.run([sys.executable, '-m', 'fixed', '--input', str(tmp_path / 'speech.wav'), '--target',
-                               str(tmp_path / 'clean.wav'), '--steps', '300', '--out', str(out)],
-                              capture_output=True, text=True, timeout=600)
+    finished = run_command('stepsignal', 'process', '--input', tmp_path / 'speech.wav', '--target', tmp_path / 'clean.wav',
+                           '--steps', '300', '--out', out)
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert 'cutoffs from 20 to 10914.8 Hz, the audible range' in finished.stderr
     result = json.loads((out / 'result.json').read_text())

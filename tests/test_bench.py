@@ -1,8 +1,8 @@
 """The benchmark's parts run and measure what they say (speed itself is never asserted)."""
-import subprocess
 import sys
 
-from stepsignal import bench
+from command_line import run_command
+from stepsignal.experiments import bench
 
 
 def test_env_throughput_measures_both_envs():
@@ -18,15 +18,14 @@ def test_black_box_optimisers_reach_the_success_threshold():
 
 
 def test_report_says_how_many_seeds_succeeded_with_the_interval():
-    from shared.rates import success_rate
+    from stepsignal.rates import success_rate
 
     assert bench.summarise([100, None, 300]) == f'median 200, range 100-300; reached by {success_rate(2, 3)} seeds'
     assert bench.summarise([None]) == 'reached by 0 of 1 (95% CI 0-79%) seeds'
 
 
 def test_bench_refuses_zero_seeds():
-    finished = subprocess.run([sys.executable, '-m', 'stepsignal', 'bench', '--seeds', '0'], capture_output=True,
-                              text=True, timeout=120)
+    finished = run_command('stepsignal', 'bench', '--seeds', '0', timeout=120)
     assert finished.returncode == 2 and '--seeds' in finished.stderr
 
 
@@ -35,6 +34,13 @@ def test_scaling_runs_with_the_compact_observation():
     assert 'error' not in row, row
     assert row['inputs'] == 1200  # 600 block means of each signal, not 6,000 samples
     assert row['env_step_ms'] > 0 and row['train_step_ms'] > 0
+
+
+def test_peak_memory_runs_a_command_and_reports_its_status_and_peak():
+    from stepsignal.experiments.peak_memory import run
+
+    grown = run([sys.executable, '-c', 'import sys; x = bytearray(64 * 2**20); sys.exit(3)'])
+    assert grown['status'] == 3 and grown['peak_kib'] > 64 * 1024  # the child's 64 MiB, not this process's
 
 
 def test_stable_baselines3_is_skipped_with_a_note_when_absent(monkeypatch):

@@ -293,9 +293,9 @@ def test_bug_12_time_limit_stored_as_terminal(original_run):
 def test_fix_12_time_limit_not_stored_as_terminal():
     from fixed.agent import build_agent
     from shared.scenario import question_scenario
-    from stepsignal.any_signal import make_env
+    from stepsignal.own_signal.any_signal import make_env
 
-    env = make_env(question_scenario(), max_episode_steps=5, distance_threshold=1e-9)  # never succeeds
+    env = make_env(question_scenario(), time_limit=5, distance_threshold=1e-9)  # never succeeds
     agent = build_agent(env, training_steps=30, reference_observation=env.reset())
     agent.fit(env, nb_steps=30, verbose=0)
     memory = agent.memory

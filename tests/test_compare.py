@@ -1,18 +1,15 @@
 """The main job: ``python -m stepsignal compare`` writes every figure and the report, repeatably."""
 import json
-import subprocess
-import sys
 
 import pytest
 
-from command_line import assert_overwrite_keeps_a_file_it_did_not_write, assert_the_kit_wrote_only_what_it_listed
-from shared.catalogue import BUGS
-from stepsignal.compare import FIGURES
+from command_line import assert_overwrite_keeps_a_file_it_did_not_write, assert_the_kit_wrote_only_what_it_listed, run_command
+from stepsignal.catalogue import BUGS
+from stepsignal.experiments.compare import FIGURES
 
 
 def compare(out, *args):
-    return subprocess.run([sys.executable, '-m', 'stepsignal', 'compare', '--out', str(out), *args],
-                          capture_output=True, text=True, timeout=900)
+    return run_command('stepsignal', 'compare', '--out', out, *args, timeout=900)
 
 
 @pytest.fixture(scope='module')

@@ -1,15 +1,14 @@
-"""stepsignal.diagnose: each check on a deliberately broken setup and on its healthy twin.
+"""stepsignal.doctor.diagnose: each check on a deliberately broken setup and on its healthy twin.
 
 The broken setups are the question's own (original/) or one change away from the fixed one;
 the healthy twins are fixed/'s.
 """
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from stepsignal import diagnose as dg
+from command_line import run_command
+from stepsignal.doctor import diagnose as dg
 
 
 @pytest.fixture(scope='module')
@@ -117,8 +116,7 @@ def test_a_check_that_crashes_becomes_a_warning(healthy):
 
 
 def diagnose_cli(*args, cwd):
-    return subprocess.run([sys.executable, '-m', 'stepsignal', 'diagnose', *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=600)
+    return run_command('stepsignal', 'diagnose', *args, cwd=cwd)
 
 
 def test_cli_on_the_question_script_reports_errors_and_does_not_train(tmp_path):

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from shared.catalogue import BUGS
+from stepsignal.catalogue import BUGS
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOCS = sorted((ROOT / 'docs').glob('*.md'))

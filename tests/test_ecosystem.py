@@ -12,11 +12,11 @@ from gymnasium.utils.env_checker import check_env
 
 import fixed  # noqa: F401  (registers stepsignal-v1)
 from fixed.env import FlattenDictWrapper
-from shared import filters
-from shared.observations import DownsampleObservation
+from fixed import filters
+from fixed.observations import DownsampleObservation
 from shared.scenario import StepRanges
-from stepsignal.any_signal import AnySignal
-from stepsignal.random_scenarios import RandomStepSignal
+from stepsignal.own_signal.any_signal import AnySignal
+from stepsignal.own_signal.scenarios import RandomStepSignal
 
 WRAPPED_WARNING = 'is different from the unwrapped version'
 """Gymnasium's checker on a wrapped env: it is meant for the env itself (``env.unwrapped``)."""
@@ -57,7 +57,7 @@ def test_stepsignal_v1_is_the_fixed_env_and_v0_is_not_registered_with_gymnasium(
 
 
 def test_random_family_is_made_by_its_module_prefixed_id():
-    env = gymnasium.make('stepsignal.random_scenarios:stepsignal-random-v0')
+    env = gymnasium.make('stepsignal.own_signal.scenarios:stepsignal-random-v0')
     first, _ = env.reset(seed=3)
     again, _ = env.reset(seed=3)
     np.testing.assert_array_equal(first['observation'], again['observation'])
@@ -123,7 +123,7 @@ def test_flattening_and_the_compact_view_keep_the_bounds():
     lambda: gymnasium.make('stepsignal-v1').unwrapped,
     lambda: audio_env(),
     lambda: audio_env(cutoff_range=(20, 10_000)),
-    lambda: gymnasium.make('stepsignal.random_scenarios:stepsignal-random-v0').unwrapped,
+    lambda: gymnasium.make('stepsignal.own_signal.scenarios:stepsignal-random-v0').unwrapped,
 ], ids=['stepsignal-v1', 'audio', 'audio-range', 'random-family'])
 def test_gymnasium_check_env_passes_without_a_warning(make):
     assert caught_warnings(check_env, make(), skip_render_check=True) == []
@@ -146,7 +146,7 @@ def test_gymnasium_check_env_on_the_training_envs_warns_only_that_they_are_wrapp
 @pytest.mark.parametrize('make', [
     lambda: gymnasium.make('stepsignal-v1').unwrapped,
     lambda: audio_env(),
-    lambda: gymnasium.make('stepsignal.random_scenarios:stepsignal-random-v0').unwrapped,
+    lambda: gymnasium.make('stepsignal.own_signal.scenarios:stepsignal-random-v0').unwrapped,
 ], ids=['stepsignal-v1', 'audio', 'random-family'])
 def test_sb3_check_env_passes_without_a_warning(make):
     env_checker = pytest.importorskip('stable_baselines3.common.env_checker',

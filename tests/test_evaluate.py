@@ -1,19 +1,16 @@
 """``python -m stepsignal evaluate``: a rate over seeds with its interval, one rounding world per call."""
 import json
-import subprocess
-import sys
 
 import pytest
 
-from command_line import assert_overwrite_keeps_a_file_it_did_not_write, assert_the_kit_wrote_only_what_it_listed
+from command_line import assert_overwrite_keeps_a_file_it_did_not_write, assert_the_kit_wrote_only_what_it_listed, run_command
+
 
 
 def test_evaluate_runs_seeds_in_the_world_asked_for_and_draws_their_curves(tmp_path):
     out = tmp_path / 'evaluate'
-    finished = subprocess.run([sys.executable, '-m', 'stepsignal', 'evaluate', '--seeds', '0-1', '--steps', '120',
-                               '--env', 'TF_ENABLE_ONEDNN_OPTS=0', '--out', str(out),
-                               '--tensorboard', str(tmp_path / 'tb')],
-                              capture_output=True, text=True, timeout=600)
+    finished = run_command('stepsignal', 'evaluate', '--seeds', '0-1', '--steps', '120', '--env', 'TF_ENABLE_ONEDNN_OPTS=0',
+                           '--out', out, '--tensorboard', tmp_path / 'tb')
     assert finished.returncode == 0, finished.stderr[-2000:]
     summary = json.loads((out / 'summary.json').read_text())
     assert summary['environment'] == {'TF_ENABLE_ONEDNN_OPTS': '0'}
@@ -25,7 +22,7 @@ def test_evaluate_runs_seeds_in_the_world_asked_for_and_draws_their_curves(tmp_p
     assert (out / 'learning_curves.png').read_bytes().startswith(b'\x89PNG')
     assert (out / 'seed-1' / 'result.json').is_file()
     # Each seed's event files, sent back from its worker, land in DIR/seed-N and read back.
-    from shared.tensorboard import read_scalars
+    from fixed.tensorboard_log import read_scalars
 
     for seed in (0, 1):
         assert 'episode/reward' in read_scalars(tmp_path / 'tb' / f'seed-{seed}')
@@ -38,14 +35,13 @@ def test_evaluate_runs_seeds_in_the_world_asked_for_and_draws_their_curves(tmp_p
                                           (['--seeds', '3-1'], 'seed'), (['--jobs', '0'], '--jobs'),
                                           (['--tensorboard', __file__], '--tensorboard')])
 def test_evaluate_refuses_bad_arguments_before_any_training(bad, message, tmp_path):
-    finished = subprocess.run([sys.executable, '-m', 'stepsignal', 'evaluate', '--out', str(tmp_path / 'e'), *bad],
-                              capture_output=True, text=True, timeout=120)
+    finished = run_command('stepsignal', 'evaluate', '--out', tmp_path / 'e', *bad, timeout=120)
     assert finished.returncode == 2 and message in finished.stderr and 'Traceback' not in finished.stderr
     assert not (tmp_path / 'e').exists()
 
 
 def test_median_steps_to_success_counts_never_as_never():
-    from stepsignal.evaluate import median_or_never
+    from stepsignal.experiments.evaluate import median_or_never
 
     assert median_or_never([300, 100, None]) == 300
     assert median_or_never([100, None, None]) is None  # the median seed never succeeded

@@ -21,6 +21,9 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
+from command_line import run_command
+
+
 KILLS = 20
 STEPS = 600
 """The random kills' run: long enough that a good share of them falls in training."""
@@ -66,9 +69,9 @@ def write_weights_killed(model, path):
 
 
 files.write_atomic, files.write_weights = write_atomic_killed, write_weights_killed  # before anything imports them
-from stepsignal.run import main
+from stepsignal.own_signal.process import main
 
-sys.exit(main('fixed', sys.argv[1:]))
+sys.exit(main(sys.argv[1:]))
 '''
 
 
@@ -82,14 +85,14 @@ def wav(tmp_path_factory):
 
 
 def command(wav, out, steps=100):
-    return ['--input', str(wav), '--target-level', '0', '--steps', str(steps), '--out', str(out), '--overwrite']
+    return ['stepsignal', 'process', '--input', str(wav), '--target-level', '0', '--steps', str(steps), '--out', str(out), '--overwrite']
 
 
 def whole_or_absent(out):
     """Check every file in ``out`` opens as what its name says; return the temporary files left."""
     import h5py
 
-    from shared.signal_files import read_signal
+    from stepsignal.own_signal.signal_files import read_signal
 
     left = []
     for path in sorted(p for p in out.rglob('*') if p.is_file()):
@@ -115,15 +118,14 @@ def whole_or_absent(out):
 def test_sigkill_at_random_moments_leaves_every_file_whole_or_absent(wav, tmp_path):
     out = tmp_path / 'out'
     started = time.perf_counter()
-    first = subprocess.run([sys.executable, '-m', 'fixed', *command(wav, out, STEPS)], capture_output=True,
-                           text=True, timeout=600)
+    first = run_command(*command(wav, out, STEPS))
     assert first.returncode == 0, first.stderr[-2000:]
     duration = time.perf_counter() - started
     first_result = json.loads((out / 'result.json').read_text())
     rng = random.Random(0)
     phases = []
     for moment in sorted(rng.uniform(0.2, 1.05 * duration) for _ in range(KILLS)):
-        child = subprocess.Popen([sys.executable, '-m', 'fixed', *command(wav, out, STEPS)], stdout=subprocess.DEVNULL,
+        child = subprocess.Popen([sys.executable, '-m', *command(wav, out, STEPS)], stdout=subprocess.DEVNULL,
                                  stderr=subprocess.PIPE, text=True)
         time.sleep(moment)
         child.send_signal(signal.SIGKILL)
@@ -134,8 +136,7 @@ def test_sigkill_at_random_moments_leaves_every_file_whole_or_absent(wav, tmp_pa
         whole_or_absent(out)
     # Where the kills fell (for the log of this test; the moments are random, the check is not).
     print({phase: phases.count(phase) for phase in sorted(set(phases))})
-    rerun = subprocess.run([sys.executable, '-m', 'fixed', *command(wav, out, STEPS)], capture_output=True,
-                           text=True, timeout=600)
+    rerun = run_command(*command(wav, out, STEPS))
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert whole_or_absent(out) == []  # --overwrite took any temporary file a kill left
     timing = {'train_seconds': 0, 'steps_per_second': 0}
@@ -146,13 +147,12 @@ def test_sigkill_at_random_moments_leaves_every_file_whole_or_absent(wav, tmp_pa
                                     'signals.png'])  # one of each way of writing (report.md as result.json)
 def test_sigkill_while_a_file_is_half_written_leaves_it_absent(wav, tmp_path, victim):
     out = tmp_path / 'out'
-    killed = subprocess.run([sys.executable, '-c', HALF_WRITTEN, victim, *command(wav, out)], capture_output=True,
+    killed = subprocess.run([sys.executable, '-c', HALF_WRITTEN, victim, *command(wav, out)[2:]], capture_output=True,
                             text=True, timeout=600)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     left = whole_or_absent(out)
     assert not list(out.rglob(victim))  # not there at all, rather than there in part
     assert len(left) == 1 and left[0].startswith(f'.{victim}.')  # the half is in its temporary file
-    rerun = subprocess.run([sys.executable, '-m', 'fixed', *command(wav, out)], capture_output=True, text=True,
-                           timeout=600)
+    rerun = run_command(*command(wav, out))
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert whole_or_absent(out) == [] and list(out.rglob(victim))

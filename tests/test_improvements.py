@@ -4,7 +4,7 @@ import pytest
 
 
 def test_improvement_1_the_policy_checks_are_inside_the_budget():
-    from shared.keep_best import split_budget
+    from fixed.keep_best import split_budget
 
     assert split_budget(5000, 50, 1) == (4901, 98)
     for budget in (64, 300, 5000, 15000, 32767):

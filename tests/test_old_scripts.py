@@ -7,22 +7,20 @@ no traceback, the exit status (0 no errors, 1 errors found, 2 not checked), the 
 that the port reaches fit and trains.
 """
 import os
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from stepsignal import diagnose as dg
+from command_line import run_command
+from stepsignal.doctor import diagnose as dg
 
 SCRIPTS = Path(__file__).parent / 'old_scripts'
 
 
 def diagnose_cli(*args, cwd):
-    finished = subprocess.run([sys.executable, '-m', 'stepsignal', 'diagnose', *map(str, args)],
-                              capture_output=True, text=True, cwd=cwd, timeout=600)
+    finished = run_command('stepsignal', 'diagnose', *args, cwd=cwd)
     assert 'Traceback' not in finished.stdout + finished.stderr, finished.stderr[-3000:]
     return finished
 
@@ -176,8 +174,7 @@ def healthy_tf():
 def test_a_diagnosed_run_trains_exactly_as_the_script_alone(tmp_path):
     """--continue: the diagnosis probes copies and puts the random states back, so the question's
     own run gives the same trace, step for step, with and without it."""
-    alone = subprocess.run([sys.executable, '-m', 'original', '--out', tmp_path / 'alone'], capture_output=True,
-                           text=True, cwd=tmp_path, timeout=600)
+    alone = run_command('original', '--out', tmp_path / 'alone', cwd=tmp_path)
     assert alone.returncode == 0, alone.stderr[-2000:]
     diagnosed = diagnose_cli('--continue', '-m', 'original', '--out', tmp_path / 'diagnosed', cwd=tmp_path)
     assert diagnosed.returncode == 1  # the question's errors
@@ -214,7 +211,7 @@ def test_the_shims_put_back_everything_they_patched(healthy_tf, tmp_path):
     import tf_keras
     from rl.agents.ddpg import DDPGAgent
 
-    from stepsignal.porting import ScriptFiles, Shims
+    from stepsignal.doctor.porting import ScriptFiles, Shims
 
     def state():
         return (builtins.__import__, vars(np).get('__getattr__'), gym.make, gym.envs.registration.make,

@@ -10,6 +10,7 @@ Each command's own real run checks the rest: everything it writes is listed, and
 after it survives ``--overwrite`` (``assert_overwrite_keeps_a_file_it_did_not_write``, in the
 tests of compare, evaluate and ablate, and here for original, fixed and your own signal).
 """
+import importlib
 import json
 
 import numpy as np
@@ -28,7 +29,7 @@ def commands(folder):
     return {
         'original': ['original'],
         'fixed': ['fixed', '--steps', 100],
-        'own signal': ['fixed', '--input', signal, '--sample-rate', 30, '--target-level', 0, '--steps', 100],
+        'own signal': ['stepsignal', 'process', '--input', signal, '--sample-rate', 30, '--target-level', 0, '--steps', 100],
         'compare': ['stepsignal', 'compare', '--steps', 100],
         'evaluate': ['stepsignal', 'evaluate', '--seeds', 0, '--steps', 100],
         'ablate': ['stepsignal', 'ablate', '--seeds', 0, '--steps', 100, '--fixes', 4],
@@ -71,29 +72,46 @@ def test_a_folder_with_results_is_refused_naming_overwrite(command, tmp_path):
     assert contents(out) == before
 
 
+def refused_here(arguments, capsys):
+    """The command's ``main(argv)`` in this process: ``(exit status, what it wrote to stderr)``.
+
+    A refusal of ``--out`` comes before any training (and TensorFlow's import), so the many cases
+    below run in this process; ``test_a_folder_with_results_is_refused_naming_overwrite`` runs each
+    command as a user does.
+    """
+    package, *argv = arguments
+    main = importlib.import_module(f'{package}.__main__').main
+    try:
+        status = main([str(argument) for argument in argv])
+    except SystemExit as exit:
+        status = exit.code
+    return status, capsys.readouterr().err
+
+
 @pytest.mark.parametrize('command', COMMANDS)
-def test_a_folder_holding_the_users_files_is_refused_with_or_without_overwrite(command, tmp_path):
+def test_a_folder_holding_the_users_files_is_refused_with_or_without_overwrite(command, tmp_path, capsys):
     out = users_folder(tmp_path / 'mine')
     before = contents(out)
     for overwrite in ([], ['--overwrite']):
-        finished = run_command(*commands(tmp_path)[command], '--out', out, *overwrite)
-        assert finished.returncode == 2 and 'Traceback' not in finished.stderr, finished.stderr[-2000:]
-        message = [line for line in finished.stderr.splitlines() if 'did not write' in line]
-        assert len(message) == 1 and 'notes.txt' in message[0] and 'src/' in message[0], finished.stderr
+        status, stderr = refused_here(commands(tmp_path)[command] + ['--out', out, *overwrite], capsys)
+        assert status == 2 and 'Traceback' not in stderr, stderr[-2000:]
+        message = [line for line in stderr.splitlines() if 'did not write' in line]
+        assert len(message) == 1 and 'notes.txt' in message[0] and 'src/' in message[0], stderr
         assert 'choose another folder' in message[0]
         assert contents(out) == before
 
 
 @pytest.mark.parametrize('command', COMMANDS)
-def test_out_empty_dot_and_dot_dot_among_the_users_files_are_refused(command, tmp_path):
+def test_out_empty_dot_and_dot_dot_among_the_users_files_are_refused(command, tmp_path, capsys, monkeypatch):
     home = users_folder(tmp_path / 'work')
     here = users_folder(home / 'project')
     before = contents(home)
+    monkeypatch.chdir(here)
     for out, message in (('', 'empty'), ('.', 'did not write'), ('..', 'did not write')):
         for overwrite in ([], ['--overwrite']):
-            finished = run_command(*commands(tmp_path)[command], '--out', out, *overwrite, cwd=here)
-            assert finished.returncode == 2 and 'Traceback' not in finished.stderr, finished.stderr[-2000:]
-            assert message in finished.stderr, (out, finished.stderr[-2000:])
+            status, stderr = refused_here(commands(tmp_path)[command] + ['--out', out, *overwrite], capsys)
+            assert status == 2 and 'Traceback' not in stderr, stderr[-2000:]
+            assert message in stderr, (out, stderr[-2000:])
             assert contents(home) == before
 
 
@@ -200,8 +218,8 @@ def broken_train(*args, **kwargs):
     raise RuntimeError('the filter exploded')
 
 fixed.train.train = broken_train
-from stepsignal.run import main
-sys.exit(main('fixed', sys.argv[1:]))
+from fixed.__main__ import main
+sys.exit(main(sys.argv[1:]))
 '''
 
 

@@ -1,17 +1,19 @@
 """A trained policy used again (``--policy DIR``): the same answer in a fresh process, without training."""
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from scipy.io import wavfile
 
+from command_line import run_command
+
+
 RATE = 8000
 
 
-def run_fixed(*args):
-    return subprocess.run([sys.executable, '-m', 'fixed', *map(str, args)], capture_output=True, text=True, timeout=600)
+def run_process(*args, **kwargs):
+    """``python -m stepsignal process ARGS``, as a user types it."""
+    return run_command('stepsignal', 'process', *args, **kwargs)
 
 
 @pytest.fixture(scope='module')
@@ -23,7 +25,7 @@ def trained(tmp_path_factory):
     noisy = clean + 0.1 + 0.05 * np.sin(2 * np.pi * 3000 * t)
     wavfile.write(folder / 'noisy.wav', RATE, noisy.astype(np.float32))
     wavfile.write(folder / 'clean.wav', RATE, clean.astype(np.float32))
-    finished = run_fixed('--input', folder / 'noisy.wav', '--target', folder / 'clean.wav', '--steps', 300,
+    finished = run_process('--input', folder / 'noisy.wav', '--target', folder / 'clean.wav', '--steps', 300,
                          '--out', folder / 'run')
     assert finished.returncode == 0, finished.stderr[-2000:]
     return folder
@@ -39,7 +41,7 @@ def test_every_training_run_saves_a_documented_policy(trained):
 
 
 def test_a_saved_policy_gives_the_same_answer_in_a_fresh_process_without_training(trained):
-    finished = run_fixed('--policy', trained / 'run' / 'policy', '--input', trained / 'noisy.wav', '--target',
+    finished = run_process('--policy', trained / 'run' / 'policy', '--input', trained / 'noisy.wav', '--target',
                          trained / 'clean.wav', '--out', trained / 'again')
     assert finished.returncode == 0, finished.stderr[-2000:]
     before = json.loads((trained / 'run' / 'result.json').read_text())
@@ -58,14 +60,14 @@ def test_a_saved_policy_gives_the_same_answer_in_a_fresh_process_without_trainin
                                                     (RATE, 2.0, 'the input has 16000 samples at 8000 Hz')])
 def test_a_policy_refuses_signals_it_was_not_trained_for(trained, tmp_path, rate, seconds, message):
     wavfile.write(tmp_path / 'other.wav', rate, np.zeros(int(rate * seconds), dtype=np.float32) + 0.1)
-    finished = run_fixed('--policy', trained / 'run' / 'policy', '--input', tmp_path / 'other.wav',
+    finished = run_process('--policy', trained / 'run' / 'policy', '--input', tmp_path / 'other.wav',
                          '--target-level', 0, '--out', tmp_path / 'out')
     assert finished.returncode == 2 and 'Traceback' not in finished.stderr
     assert message in finished.stderr and 'serves signals of' in finished.stderr
 
 
 def test_a_folder_without_a_policy_is_refused(trained, tmp_path):
-    finished = run_fixed('--policy', tmp_path, '--input', trained / 'noisy.wav', '--target-level', 0,
+    finished = run_process('--policy', tmp_path, '--input', trained / 'noisy.wav', '--target-level', 0,
                          '--out', tmp_path / 'out')
     assert finished.returncode == 2 and 'holds no policy' in finished.stderr and 'Traceback' not in finished.stderr
 
@@ -73,11 +75,11 @@ def test_a_folder_without_a_policy_is_refused(trained, tmp_path):
 def test_a_random_scenarios_policy_answers_a_scenario_it_never_saw(tmp_path):
     from shared.scenario import StepRanges, random_step_scenario
 
-    finished = run_fixed('--random-scenarios', '--steps', 300, '--out', tmp_path / 'family')
+    finished = run_command('stepsignal', 'scenarios', '--steps', 300, '--out', tmp_path / 'family')
     assert finished.returncode == 0, finished.stderr[-2000:]
     scenario = random_step_scenario(np.random.default_rng(123_456_789), StepRanges())
     np.save(tmp_path / 'step.npy', scenario.input_signal)
-    answered = run_fixed('--policy', tmp_path / 'family' / 'policy', '--input', tmp_path / 'step.npy',
+    answered = run_process('--policy', tmp_path / 'family' / 'policy', '--input', tmp_path / 'step.npy',
                          '--sample-rate', 30, '--target-level', scenario.desired_signal[0], '--out', tmp_path / 'new')
     assert answered.returncode == 0, answered.stderr[-2000:]
     result = json.loads((tmp_path / 'new' / 'result.json').read_text())
@@ -92,7 +94,7 @@ def test_excerpts_score_what_the_filter_does_inside_the_whole_signal():
     """A long signal trains on excerpts; each is filtered with a margin of the signal around it, so
     the scored part matches the whole signal filtered, even at the lowest audio cutoff."""
     from fixed.env import butter_lowpass_filter
-    from stepsignal.any_signal import EXCERPT_SAMPLES, EXCERPTS, ExcerptSignal
+    from stepsignal.own_signal.any_signal import EXCERPT_SAMPLES, EXCERPTS, ExcerptSignal
 
     rate = 48_000
     rng = np.random.default_rng(0)
@@ -112,7 +114,7 @@ def test_a_long_signal_trains_on_excerpts_and_is_judged_on_all_of_it(tmp_path):
     clean = 0.3 * np.sin(2 * np.pi * 200 * t) * (1 + 0.5 * np.sin(2 * np.pi * 0.1 * t))
     wavfile.write(tmp_path / 'long.wav', rate, (clean + 0.1 + 0.05 * np.sin(2 * np.pi * 3500 * t)).astype(np.float32))
     wavfile.write(tmp_path / 'clean.wav', rate, clean.astype(np.float32))
-    finished = run_fixed('--input', tmp_path / 'long.wav', '--target', tmp_path / 'clean.wav', '--steps', 300,
+    finished = run_process('--input', tmp_path / 'long.wav', '--target', tmp_path / 'clean.wav', '--steps', 300,
                          '--out', tmp_path / 'out')
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert 'training on 8 excerpts' in finished.stderr and 'expect about' in finished.stderr

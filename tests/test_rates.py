@@ -1,7 +1,7 @@
 """Every success rate carries its 95% confidence interval (Wilson's, from scipy)."""
 import pytest
 
-from shared.rates import success_rate
+from stepsignal.rates import success_rate
 
 
 def test_ten_of_ten_is_not_a_certainty():

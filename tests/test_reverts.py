@@ -12,9 +12,9 @@ import sys
 import numpy as np
 import pytest
 
-from command_line import assert_overwrite_keeps_a_file_it_did_not_write, assert_the_kit_wrote_only_what_it_listed
-from shared.catalogue import BUGS
-from stepsignal.reverts import NOT_SWITCHABLE, REVERTS, parse_fix_list, reverted, reverted_hyperparameters
+from command_line import assert_overwrite_keeps_a_file_it_did_not_write, assert_the_kit_wrote_only_what_it_listed, run_command
+from stepsignal.catalogue import BUGS
+from fixed.switches import NOT_SWITCHABLE, REVERTS, parse_fix_list, reverted, reverted_hyperparameters
 
 
 def fixed_env(scenario, **kwargs):
@@ -135,11 +135,13 @@ def test_revert_8_the_lowest_cutoff_gives_a_level_no_low_pass_can(scenario):
 
 def test_revert_12_time_limits_are_stored_as_terminal(scenario):
     from fixed.agent import build_agent
-    from stepsignal.any_signal import make_env
+    from fixed.hyperparameters import HYPERPARAMETERS
+    from stepsignal.own_signal.any_signal import make_env
 
+    hp = reverted_hyperparameters(HYPERPARAMETERS, ('FIX-12',))
+    assert hp.max_episode_steps == 5  # the question's nb_max_episode_steps: a value of the table
     with reverted(('FIX-12',)):
-        env = make_env(scenario, distance_threshold=1e-9)  # never succeeds
-        assert env.unwrapped.max_episode_steps == 5  # the question's nb_max_episode_steps
+        env = make_env(scenario, distance_threshold=1e-9, time_limit=hp.max_episode_steps)  # never succeeds
         agent = build_agent(env, training_steps=30, reference_observation=env.reset())
         agent.fit(env, nb_steps=30, verbose=0)
     terminals = agent.memory.terminals1[:agent.memory.nb_entries]
@@ -163,7 +165,7 @@ def test_revert_21_the_reward_grows_with_the_signals_length(scenario):
 
 def test_revert_improvements_take_the_originals_numbers():
     from fixed.hyperparameters import HYPERPARAMETERS
-    from shared.keep_best import split_budget
+    from fixed.keep_best import split_budget
 
     hp = reverted_hyperparameters(HYPERPARAMETERS, ('IMPROVEMENT-1', 'IMPROVEMENT-2', 'IMPROVEMENT-3'))
     assert (hp.check_every, hp.actor_learning_rate, hp.gradient_steps) == (None, 1e-3, 1)
@@ -171,10 +173,10 @@ def test_revert_improvements_take_the_originals_numbers():
 
 
 def test_reverting_nothing_is_the_fixed_run(fixed_run, tmp_path):
-    from stepsignal.run import main
+    from fixed.__main__ import main
 
     _, result, out = fixed_run
-    assert main('fixed', ['--out', str(tmp_path), '--steps', '300']) == 0
+    assert main(['--out', str(tmp_path), '--steps', '300']) == 0
     again = json.loads((tmp_path / 'result.json').read_text())
     assert again.pop('reverted') == []
     timing = {'train_seconds', 'steps_per_second'}
@@ -183,8 +185,7 @@ def test_reverting_nothing_is_the_fixed_run(fixed_run, tmp_path):
 
 
 def test_python_m_fixed_refuses_a_fix_without_a_switch(tmp_path):
-    finished = subprocess.run([sys.executable, '-m', 'fixed', '--out', str(tmp_path / 'x'), '--revert', '4,16'],
-                              capture_output=True, text=True, timeout=120)
+    finished = run_command('fixed', '--out', tmp_path / 'x', '--revert', '4,16', timeout=120)
     assert finished.returncode == 2 and 'Traceback' not in finished.stderr
     assert 'FIX-16 has no switch' in finished.stderr and not (tmp_path / 'x').exists()
 
@@ -218,10 +219,10 @@ def test_the_ablation_runs_a_tiny_grid_through_a_local_ray(tmp_path):
 
 
 def test_resume_keeps_only_runs_that_match_the_grid(tmp_path):
-    from stepsignal.ablation import finished_as_planned
-    from stepsignal.runner import Run
+    from stepsignal.experiments.ablation import finished_as_planned
+    from stepsignal.experiments.runner import Run
 
-    run = Run('runs/x/seed-3', 'fixed', ('--seed', '3', '--revert', 'FIX-6,FIX-4'))
+    run = Run('runs/x/seed-3', ('fixed',), ('--seed', '3', '--revert', 'FIX-6,FIX-4'))
     (tmp_path / 'result.json').write_text(json.dumps({'seed': 3, 'steps': 5000, 'reverted': ['FIX-4', 'FIX-6']}))
     assert finished_as_planned(tmp_path, run, None)
     assert not finished_as_planned(tmp_path, run, 300)  # another budget

@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from command_line import run_command
+
 
 START_UP_NOISE = ['cuInit', 'oneDNN custom operations', 'absl::InitializeLog', 'cudart_stub', 'cpu_feature_guard',
                   'Gym has been unmaintained', 'casting to float16', 'Model.state_updates']
@@ -16,8 +18,7 @@ def assert_no_start_up_noise(stderr):
     assert not [marker for marker in START_UP_NOISE if marker in stderr], stderr[-3000:]
 
 
-def run_module(*args, cwd=None):
-    return subprocess.run([sys.executable, '-m', *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+run_module = run_command
 
 
 def test_python_m_original_writes_the_question_files_and_trace(tmp_path):
@@ -67,8 +68,7 @@ def test_fixed_agent_learns_the_task_seed_0(world, tmp_path):
     another basin (docs/results.md). Each world runs in its own process, as a user would.
     """
     out = tmp_path / 'fixed'
-    finished = subprocess.run([sys.executable, '-m', 'fixed', '--seed', '0', '--out', str(out)], capture_output=True,
-                              text=True, timeout=600, env={**os.environ, **world})
+    finished = run_command('fixed', '--seed', '0', '--out', out, env={**os.environ, **world})
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert_no_start_up_noise(finished.stderr)
     result = json.loads((out / 'result.json').read_text())
@@ -128,6 +128,16 @@ def test_a_second_run_into_a_folder_in_use_is_refused(tmp_path):
         holder.wait()
     # The lock went with its process (the holder's marker stays: --overwrite replaces it).
     assert run_module('original', '--out', str(tmp_path), '--overwrite').returncode == 0
+
+
+@pytest.mark.parametrize('old, new', [(['--input', 'x.wav', '--target-level', '0'],
+                                       'python -m stepsignal process --input x.wav --target-level 0'),
+                                      (['--random-scenarios', '--steps', '300'], 'python -m stepsignal scenarios --steps 300')])
+def test_a_removed_spelling_is_answered_with_the_new_command(old, new, tmp_path):
+    finished = run_module('fixed', *old, '--out', str(tmp_path / 'out'))
+    assert finished.returncode == 2 and 'Traceback' not in finished.stderr
+    (line,) = finished.stderr.strip().splitlines()
+    assert 'has moved' in line and new in line and not (tmp_path / 'out').exists()
 
 
 def test_held_back_drops_known_noise_and_passes_the_rest(capfd):

@@ -1,7 +1,7 @@
 """Random step scenarios (``stepsignal-random-v0``) and the generalisation measurement."""
 import numpy as np
 
-from stepsignal.random_scenarios import RandomStepSignal
+from stepsignal.own_signal.scenarios import RandomStepSignal
 from shared.scenario import StepRanges, question_scenario
 
 
@@ -48,13 +48,11 @@ def test_the_question_is_one_member_of_the_family():
 def test_a_random_scenario_run_reports_success_on_never_seen_scenarios(tmp_path):
     import json
 
-    import dataclasses
+    from stepsignal.own_signal.scenarios import UNSEEN_SCENARIOS, main
 
-    from fixed.hyperparameters import HYPERPARAMETERS
-    from stepsignal.random_scenarios import UNSEEN_SCENARIOS, train_random
-
-    _, result = train_random(tmp_path, seed=0, hp=dataclasses.replace(HYPERPARAMETERS, nb_steps=300))
+    assert main(['--out', str(tmp_path / 'run'), '--steps', '300']) == 0  # python -m stepsignal scenarios
+    result = json.loads((tmp_path / 'run' / 'result.json').read_text())
     unseen = result['unseen']
     assert unseen['scenarios'] == UNSEEN_SCENARIOS and unseen['seeds'] == '1000000-1000099'
     assert 0.0 <= unseen['success_rate'] <= 1.0 and unseen['median_l2'] <= unseen['worst_l2']
-    assert json.loads((tmp_path / 'result.json').read_text())['unseen'] == unseen
+    assert result['reverted'] == [] and (tmp_path / 'run' / 'policy' / 'policy.json').is_file()

@@ -101,7 +101,7 @@ def test_env_filter_equals_scipys_sosfiltfilt_bit_for_bit(nyquist, cutoff, dtype
 def test_the_lowest_cutoff_passes_a_constant_at_every_rate(rate):
     """FIX-8 at audio rates: the env's lowest cutoff passes a constant to within 1e-6, up to 384 kHz.
 
-    Below ``shared.filters.lowest_accurate_cutoff`` it does not (0.018 off at 0.001 Hz and 48 kHz)
+    Below ``fixed.filters.lowest_accurate_cutoff`` it does not (0.018 off at 0.001 Hz and 48 kHz)
     and at 384 kHz scipy could not even set the filter up; the env's range starts there instead.
     """
     from fixed.env import StepSignal

@@ -1,10 +1,15 @@
-"""The kit's shape: the mirror is the list of fixes, and imports run one way.
+"""The kit's shape: the mirror is the list of fixes, the folders are the layers, imports run one way.
 
-``original/`` and ``fixed/`` hold the same files; every block of ``diff -r -U0 original fixed``
-carries a tag that says why it is there (``FIX-n``, ``IMPROVEMENT-n`` or ``PORT``). The layers:
-``shared/`` (the base) imports neither variant nor a command; the variants import ``shared`` and
-themselves, never each other and never ``stepsignal/`` (the commands on top); only a variant's
-``__main__.py``, the door Python's ``-m`` opens, hands over to ``stepsignal.run``.
+- ``original/`` and ``fixed/`` hold the same setup files (``MIRRORED``); every block of ``diff -r -U0
+  original fixed`` in them carries a tag that says why it is there (``FIX-n``, ``IMPROVEMENT-n``
+  or ``PORT``). Each variant's ``__main__.py`` is its own command line; ``fixed/`` also holds the
+  fixed setup's own machinery (``diff -r`` names those files "Only in fixed").
+- ``shared/`` (the base) holds what both variants import, and the adapters today's stack needs;
+  it imports neither variant nor a command.
+- The variants import ``shared`` and themselves, never ``stepsignal/`` (the commands on top);
+  only ``fixed/switches.py`` takes pieces of ``original/``: the behaviour each switch reverts to.
+- ``stepsignal/`` is grouped by concern; its subpackages import each other one way, and the
+  keras-rl doctor imports no variant.
 """
 import ast
 import difflib
@@ -16,6 +21,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 TAG = re.compile(r'\b(FIX|IMPROVEMENT)-\d+\b|\bPORT\b')
 LAYERS = {'shared': 0, 'original': 1, 'fixed': 1, 'stepsignal': 2}
+MIRRORED = ('__init__.py', 'agent.py', 'env.py', 'hyperparameters.py', 'train.py')
+"""The setup's files, in both variants: ``diff -u original/X fixed/X`` is the list of X's changes."""
+ADAPTERS = {'keras_rl', 'quiet', 'old_step_api'}
+"""Modules of ``shared/`` that adapt today's stack (keras-rl2 on tf-keras, its noise, the old step API)."""
+SIDEWAYS = {('fixed', 'switches.py', 'original')}
+"""The one import between the variants: a switch puts the original's piece back for a run."""
+SUBPACKAGES = {'experiments': {'own_signal'}, 'own_signal': set(), 'doctor': set()}
+"""What each part of ``stepsignal/`` may import of the others (none imports one that imports it back)."""
 
 
 def change_blocks(before, after):
@@ -31,15 +44,14 @@ def untagged_blocks(before, after):
     return [block for block in change_blocks(before, after) if not any(TAG.search(line) for line in block)]
 
 
-def mirrored_files():
-    return sorted(p.name for p in (ROOT / 'original').glob('*.py'))
+def test_both_variants_hold_the_setup_files_and_their_command_line():
+    for variant in ('original', 'fixed'):
+        names = {p.name for p in (ROOT / variant).glob('*.py')}
+        assert set(MIRRORED) | {'__main__.py'} <= names, variant
+    assert {p.name for p in (ROOT / 'original').glob('*.py')} == set(MIRRORED) | {'__main__.py'}
 
 
-def test_original_and_fixed_hold_the_same_files():
-    assert mirrored_files() == sorted(p.name for p in (ROOT / 'fixed').glob('*.py'))
-
-
-@pytest.mark.parametrize('name', mirrored_files())
+@pytest.mark.parametrize('name', MIRRORED)
 def test_every_change_from_original_to_fixed_is_tagged(name):
     before = (ROOT / 'original' / name).read_text().splitlines()
     after = (ROOT / 'fixed' / name).read_text().splitlines()
@@ -57,45 +69,91 @@ def test_the_tag_count_can_fail():
     assert len(untagged_blocks(before, ['a = 10  # FIX-n', 'b = 2', 'c = 3', 'd = 4'])) == 1  # a number is needed
 
 
-def imported_packages(path):
-    """The kit's packages that a module imports, anywhere in it (late imports included)."""
+def imported_modules(path):
+    """The kit's modules that a module imports, anywhere in it (late imports included), dotted."""
+    package = '.'.join(path.relative_to(ROOT).parts[:-1])
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ''
+            if node.level:  # relative: from .x import y, from . import y
+                base = '.'.join(package.split('.')[:len(package.split('.')) - node.level + 1] + ([base] if base else []))
+            names = [f'{base}.{alias.name}' for alias in node.names] + [base]
         else:
             continue
-        found.update(name.split('.')[0] for name in names if name.split('.')[0] in LAYERS)
+        found.update(name for name in names if name.split('.')[0] in LAYERS)
     return found
 
 
-def upward_imports(package):
+def modules(package):
+    return sorted(p for p in (ROOT / package).rglob('*.py'))
+
+
+def wrong_way_imports(package):
     arrows = []
-    for path in sorted((ROOT / package).glob('*.py')):
-        if package in ('original', 'fixed') and path.name == '__main__.py':
-            continue  # the door to the command line (see the module docstring)
-        for imported in imported_packages(path):
+    for path in modules(package):
+        for imported in {name.split('.')[0] for name in imported_modules(path)}:
             sideways = LAYERS[imported] == LAYERS[package] and imported != package
-            if LAYERS[imported] > LAYERS[package] or sideways:
-                arrows.append(f'{package}/{path.name} imports {imported}')
+            if (LAYERS[imported] > LAYERS[package] or sideways) and (package, path.name, imported) not in SIDEWAYS:
+                arrows.append(f'{path.relative_to(ROOT)} imports {imported}')
     return arrows
 
 
 @pytest.mark.parametrize('package', ['shared', 'original', 'fixed'])
 def test_imports_run_one_way(package):
-    assert upward_imports(package) == []
+    assert wrong_way_imports(package) == []
 
 
-def test_the_variants_main_only_hands_over_to_the_command_line():
+def test_every_module_of_shared_serves_both_variants_or_adapts_the_stack():
+    def reached(variant):
+        seen, todo = set(), [p for p in modules(variant)]
+        while todo:
+            for name in imported_modules(todo.pop()):
+                parts = name.split('.')
+                if parts[0] == 'shared' and len(parts) > 1 and (ROOT / 'shared' / f'{parts[1]}.py').is_file() \
+                        and parts[1] not in seen:
+                    seen.add(parts[1])
+                    todo.append(ROOT / 'shared' / f'{parts[1]}.py')
+        return seen
+
+    everything = {p.stem for p in (ROOT / 'shared').glob('*.py')} - {'__init__'}
+    both = reached('original') & reached('fixed')
+    assert everything - both <= ADAPTERS, f'in shared/ but not used by both variants: {sorted(everything - both - ADAPTERS)}'
+
+
+def test_stepsignal_is_grouped_by_concern_and_its_parts_import_one_way():
+    top = {p.name for p in (ROOT / 'stepsignal').glob('*.py')}
+    assert top <= {'__init__.py', '__main__.py', 'catalogue.py', 'rates.py'}, top
+    assert {p.name for p in (ROOT / 'stepsignal').iterdir() if p.is_dir() and p.name != '__pycache__'} == set(SUBPACKAGES)
+    for part, allowed in SUBPACKAGES.items():
+        for path in modules(f'stepsignal/{part}'):
+            others = {name.split('.')[1] for name in imported_modules(path)
+                      if name.startswith('stepsignal.') and name.split('.')[1] in SUBPACKAGES}
+            assert others - {part} <= allowed, f'{path.relative_to(ROOT)} imports stepsignal.{others - {part} - allowed}'
+    for path in modules('stepsignal/doctor'):  # a checker of any keras-rl script: no variant of this one
+        assert not {name.split('.')[0] for name in imported_modules(path)} & {'original', 'fixed'}, path
+
+
+def test_python_m_fixed_and_original_load_no_command_of_stepsignal():
+    import subprocess
+    import sys
+
     for variant in ('original', 'fixed'):
-        assert imported_packages(ROOT / variant / '__main__.py') == {'stepsignal'}
-    assert (ROOT / 'original' / '__main__.py').read_text() == (ROOT / 'fixed' / '__main__.py').read_text()
+        program = (f'import runpy, sys; sys.argv = ["{variant}", "--help"]\n'
+                   f'try:\n    runpy.run_module("{variant}", run_name="__main__")\nexcept SystemExit:\n    pass\n'
+                   'print(sorted(m for m in sys.modules if m.split(".")[0] == "stepsignal"), file=sys.stderr)')
+        finished = subprocess.run([sys.executable, '-c', program], capture_output=True, text=True, timeout=120)
+        assert finished.stderr.strip().splitlines()[-1] == '[]', finished.stderr[-2000:]
 
 
 def test_the_import_check_can_fail(tmp_path, monkeypatch):
     (tmp_path / 'shared').mkdir()
     (tmp_path / 'shared' / 'bad.py').write_text('def f():\n    from fixed.train import train\n')
+    (tmp_path / 'fixed').mkdir()
+    (tmp_path / 'fixed' / 'bad.py').write_text('from .train import x\nimport original.env\n')
     monkeypatch.setattr(__import__(__name__), 'ROOT', tmp_path)
-    assert upward_imports('shared') == ['shared/bad.py imports fixed']
+    assert wrong_way_imports('shared') == ['shared/bad.py imports fixed']
+    assert wrong_way_imports('fixed') == ['fixed/bad.py imports original']
+    assert imported_modules(tmp_path / 'fixed' / 'bad.py') == {'fixed.train.x', 'fixed.train', 'original.env'}

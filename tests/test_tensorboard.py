@@ -1,12 +1,11 @@
 """``--tensorboard DIR``: event files TensorBoard reads, with the scalars the docs promise, and no change to the run."""
 import dataclasses
 import json
-import subprocess
-import sys
 
 import pytest
 
-from shared.tensorboard import read_scalars
+from command_line import run_command
+from fixed.tensorboard_log import read_scalars
 
 STEPS = 400
 PER_STEP = ['action/cutoff_hz', 'action/offset', 'train/critic_loss', 'train/mean_q', 'train/noise_sigma']
@@ -16,22 +15,22 @@ PER_CHECK = ['check/l2_distance', 'check/success']
 
 @pytest.fixture(scope='module')
 def two_runs(tmp_path_factory):
-    """The same short fixed run twice, the second with TensorBoard: ``(plain, logged, tensorboard_dir)``."""
+    """The same short fixed run twice, the second with TensorBoard: ``(plain, logged, tensorboard_dir)``,
+    each run as ``(its folder, its result)``."""
     from fixed.hyperparameters import HYPERPARAMETERS
     from fixed.train import train
 
     hp = dataclasses.replace(HYPERPARAMETERS, nb_steps=STEPS)
     root = tmp_path_factory.mktemp('tensorboard')
-    train(root / 'plain', seed=0, hp=hp)
-    train(root / 'logged', seed=0, hp=hp, tensorboard=root / 'tb')
-    return root / 'plain', root / 'logged', root / 'tb'
+    _, plain = train(root / 'plain', seed=0, hp=hp)
+    _, logged = train(root / 'logged', seed=0, hp=hp, tensorboard=root / 'tb')
+    return (root / 'plain', plain), (root / 'logged', logged), root / 'tb'
 
 
 def test_event_files_hold_every_promised_scalar(two_runs):
-    _, logged, tensorboard = two_runs
+    _, (logged, result), tensorboard = two_runs
     scalars = read_scalars(tensorboard / 'logged')  # DIR/<name of --out>
     assert set(PER_STEP + PER_EPISODE + PER_CHECK) <= set(scalars)
-    result = json.loads((logged / 'result.json').read_text())
     trace = json.loads((logged / 'trace.json').read_text())
     # One point per episode, per check, and per sampled step; each at the training step it happened.
     rewards = {}
@@ -52,17 +51,16 @@ def test_event_files_hold_every_promised_scalar(two_runs):
 
 
 def test_tensorboard_changes_no_number_of_the_run(two_runs):
-    plain, logged, _ = two_runs
+    (plain, plain_result), (logged, logged_result), _ = two_runs
     for name in ('trace.json', 'history.json'):
         assert (plain / name).read_bytes() == (logged / name).read_bytes(), name
     drop = {'train_seconds', 'steps_per_second'}
-    results = [{k: v for k, v in json.loads((folder / 'result.json').read_text()).items() if k not in drop}
-               for folder in (plain, logged)]
+    results = [{k: v for k, v in result.items() if k not in drop} for result in (plain_result, logged_result)]
     assert results[0] == results[1]
 
 
 def test_a_second_run_into_the_same_folder_replaces_the_first_ones_events(two_runs, tmp_path):
-    from shared.tensorboard import TensorBoardLog
+    from fixed.tensorboard_log import TensorBoardLog
 
     folder = tmp_path / 'run'
     for _ in range(2):
@@ -75,14 +73,13 @@ def test_a_second_run_into_the_same_folder_replaces_the_first_ones_events(two_ru
 def test_tensorboard_folder_that_is_a_file_is_refused_in_one_line(tmp_path):
     blocker = tmp_path / 'file'
     blocker.write_text('x')
-    finished = subprocess.run([sys.executable, '-m', 'fixed', '--out', str(tmp_path / 'out'),
-                               '--tensorboard', str(blocker)], capture_output=True, text=True, timeout=120)
+    finished = run_command('fixed', '--out', tmp_path / 'out', '--tensorboard', blocker, timeout=120)
     assert finished.returncode == 2 and 'Traceback' not in finished.stderr
     assert f"--tensorboard '{blocker}' is a file" in finished.stderr
 
 
 def test_event_files_of_a_worker_go_to_the_tensorboard_folder(tmp_path):
-    from stepsignal.runner import destination
+    from stepsignal.experiments.runner import destination
 
     assert destination('tensorboard/tmpab12/events.out.tfevents.1', 'seed-3', tmp_path / 'out', tmp_path / 'tb') \
         == tmp_path / 'tb' / 'seed-3' / 'events.out.tfevents.1'

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-from shared.signal_files import SignalFile, read_signal, write_signal
+from command_line import run_command
+from stepsignal.own_signal.signal_files import SignalFile, read_signal, write_signal
 
 RATE = 8000
 
@@ -27,9 +28,9 @@ def tone(seconds=1.0, rate=RATE, channels=2):
     return np.stack([mono * (1 - 0.1 * c) for c in range(channels)], axis=1)
 
 
-def run_fixed(*args, **kwargs):
-    return subprocess.run([sys.executable, '-m', 'fixed', *map(str, args)], capture_output=True, text=True,
-                          timeout=600, **kwargs)
+def run_process(*args, **kwargs):
+    """``python -m stepsignal process ARGS``, as a user types it."""
+    return run_command('stepsignal', 'process', *args, **kwargs)
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def test_wav_round_trip_keeps_format_rate_and_channels(tmp_path, form, dtype, to
 def test_a_float32_wav_is_kept_in_float32_and_processed_to_the_same_bits(tmp_path):
     """A 32-bit float WAV stays float32 in memory (half of a long file's float64 copy); the
     filter works in float64 from it, and the output equals the all-float64 path's, bit for bit."""
-    from stepsignal.your_signal import lowpass_and_offset
+    from stepsignal.own_signal.your_signal import lowpass_and_offset
 
     samples = (tone(1.0, rate=44100) + 0.01 * np.random.default_rng(0).standard_normal((44100, 2))).astype(np.float32)
     wavfile.write(tmp_path / 'x.wav', 44100, samples)
@@ -189,7 +190,7 @@ BAD_INPUTS = {  # case -> what the message must contain (besides the file or val
 @pytest.mark.parametrize('case', BAD_INPUTS)
 def test_bad_input_is_refused_clearly_and_nothing_is_written(files, case):
     out = files / 'out'
-    finished = run_fixed('--out', out, *write_bad(files, case))
+    finished = run_process('--out', out, *write_bad(files, case))
     assert finished.returncode == 2, finished.stderr[-2000:]
     assert 'Traceback' not in finished.stderr
     for expected in BAD_INPUTS[case]:
@@ -200,7 +201,7 @@ def test_bad_input_is_refused_clearly_and_nothing_is_written(files, case):
 def test_an_output_folder_that_cannot_be_written_is_refused(files):
     blocker = files / 'a-file'
     blocker.write_text('in the way')
-    finished = run_fixed('--out', blocker / 'out', '--input', files / 'input.wav', '--target-level', 0)
+    finished = run_process('--out', blocker / 'out', '--input', files / 'input.wav', '--target-level', 0)
     assert finished.returncode == 2 and 'Traceback' not in finished.stderr
     assert 'cannot be written' in finished.stderr and 'a-file' in finished.stderr
     assert blocker.read_text() == 'in the way'
@@ -211,7 +212,7 @@ def test_an_output_folder_with_results_is_refused_without_overwrite(files):
     out.mkdir()
     (out / 'result.json').write_text('{"earlier": true}')
     (out / '.stepsignal-run.json').write_text('{"writes": ["result.json"]}')
-    finished = run_fixed('--out', out, '--input', files / 'input.wav', '--target-level', 0)
+    finished = run_process('--out', out, '--input', files / 'input.wav', '--target-level', 0)
     assert finished.returncode == 2 and 'Traceback' not in finished.stderr
     assert 'already holds results' in finished.stderr and '--overwrite' in finished.stderr
     assert sorted(p.name for p in out.iterdir()) == ['.stepsignal-run.json', 'result.json']
@@ -226,9 +227,9 @@ def test_a_stereo_wav_is_processed_into_the_same_format_and_the_run_repeats(file
     np.save(files / 'target16k.npy', np.repeat(target, 2))  # the same curve at twice the rate
     args = ['--input', files / 'input.wav', '--target', files / 'target16k.npy', '--target-sample-rate', 16000,
             '--steps', 300, '--seed', 3]
-    first = run_fixed('--out', files / 'first', *args)
+    first = run_process('--out', files / 'first', *args)
     assert first.returncode == 0, first.stderr[-3000:]
-    second = run_fixed('--out', files / 'second', *args)
+    second = run_process('--out', files / 'second', *args)
     assert second.returncode == 0, second.stderr[-3000:]
 
     result = json.loads((files / 'first' / 'result.json').read_text())
@@ -242,7 +243,7 @@ def test_a_stereo_wav_is_processed_into_the_same_format_and_the_run_repeats(file
     rate, processed = wavfile.read(files / 'first' / 'processed.wav')
     assert rate == RATE and processed.dtype == np.int16 and processed.shape == (RATE, 2)
     # Each channel is the input's own channel, filtered and offset with the parameters found.
-    from stepsignal.your_signal import lowpass_and_offset
+    from stepsignal.own_signal.your_signal import lowpass_and_offset
 
     expected = lowpass_and_offset(read_signal(files / 'input.wav').samples, RATE, result['cutoff_hz'], result['offset'])
     assert np.abs(processed / 32768 - expected).max() < 1e-4
@@ -253,7 +254,7 @@ def test_a_stereo_wav_is_processed_into_the_same_format_and_the_run_repeats(file
 
 def test_ctrl_c_during_training_leaves_complete_results(files):
     out = files / 'out'
-    child = subprocess.Popen([sys.executable, '-m', 'fixed', '--out', str(out), '--input', str(files / 'input.wav'),
+    child = subprocess.Popen([sys.executable, '-m', 'stepsignal', 'process', '--out', str(out), '--input', str(files / 'input.wav'),
                               '--target-level', '0', '--steps', '30000'], stderr=subprocess.PIPE, text=True)
     lines = []
     for line in child.stderr:  # wait until training is under way
@@ -277,9 +278,9 @@ def test_ctrl_c_during_training_leaves_complete_results(files):
 # --- audio-length signals: the compact observation ----------------------------------------------
 
 def test_the_agent_sees_block_averages_of_a_long_signal_and_the_env_the_full_one():
-    from shared.observations import MAX_OBSERVED_SAMPLES
+    from fixed.observations import MAX_OBSERVED_SAMPLES
     from shared.scenario import Scenario
-    from stepsignal.any_signal import make_env
+    from stepsignal.own_signal.any_signal import make_env
 
     n = 144_000  # 3 s at 48 kHz
     t = np.arange(n) / 48_000
@@ -297,14 +298,14 @@ def test_the_agent_sees_block_averages_of_a_long_signal_and_the_env_the_full_one
 
 
 def test_short_signals_are_seen_sample_by_sample(scenario):
-    from stepsignal.any_signal import make_env
+    from stepsignal.own_signal.any_signal import make_env
 
     observation = make_env(scenario).reset()
     np.testing.assert_array_equal(observation[:600], scenario.input_signal.astype(np.float32))
 
 
 def test_overwrite_lets_a_run_replace_earlier_results(files):
-    from stepsignal.your_signal import prepare
+    from stepsignal.own_signal.your_signal import prepare
 
     out = files / 'out'
     out.mkdir()
@@ -319,7 +320,7 @@ def test_overwrite_lets_a_run_replace_earlier_results(files):
 
 
 def test_overwrite_never_deletes_the_input_it_reads(files):
-    from stepsignal.your_signal import prepare
+    from stepsignal.own_signal.your_signal import prepare
 
     out = files  # the input lies inside --out, listed as an earlier run's output
     (out / '.stepsignal-run.json').write_text('{"writes": ["input.wav", "target.npy"]}')
@@ -330,6 +331,6 @@ def test_overwrite_never_deletes_the_input_it_reads(files):
 
 def test_checks_run_before_tensorflow_is_imported():
     """A bad input costs about a second, not TensorFlow's import."""
-    finished = subprocess.run([sys.executable, '-c', 'import sys, stepsignal.run, stepsignal.your_signal; '
+    finished = subprocess.run([sys.executable, '-c', 'import sys, stepsignal.own_signal.process, stepsignal.own_signal.your_signal; '
                                'print("tensorflow" in sys.modules)'], capture_output=True, text=True, timeout=120)
     assert finished.stdout.strip() == 'False', finished.stderr[-2000:]

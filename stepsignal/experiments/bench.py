@@ -33,7 +33,7 @@ import numpy as np
 
 from shared.cli import setup_logging, writable_folder
 from shared.files import write_atomic
-from shared.rates import success_rate
+from stepsignal.rates import success_rate
 
 log = logging.getLogger(__name__)
 
@@ -234,49 +234,6 @@ def bench_sb3(seeds=(0,), nb_steps=SB3_STEPS, every=100):
     return results
 
 
-SCALING_SNIPPET = '''
-import json, sys, time, tracemalloc
-import numpy as np
-from fixed.env import StepSignal  # the env alone first: its memory without TensorFlow's
-def rss_mb():  # resident memory now (a peak would include the parent's, inherited at fork)
-    with open('/proc/self/statm') as statm:
-        return int(statm.read().split()[1]) * 4096 / 2**20
-from shared.scenario import Scenario
-n = int(sys.argv[1]); observation = sys.argv[2]; rate = n / 3.0
-t = np.arange(n) / rate
-scenario = Scenario(time=t, input_signal=0.5 * (np.sign(t - 1) + 9), desired_signal=3 * np.ones(n), sample_rate=rate)
-rng = np.random.default_rng(0)
-actions = rng.uniform(-1, 1, (60, 2)).astype(np.float32)
-tracemalloc.start()  # the env's peak allocation over a few steps (tracemalloc slows it: not timed)
-raw = StepSignal(scenario.input_signal, rate, scenario.desired_signal)
-raw.reset()
-for action in actions[:10]:
-    raw.step(action)
-env_peak = tracemalloc.get_traced_memory()[1] / 2**20
-tracemalloc.stop()
-start = time.perf_counter()
-for action in actions[10:]:
-    raw.step(action)
-env_ms = (time.perf_counter() - start) / 50 * 1e3
-import shared.keras_rl
-from fixed.agent import build_agent
-from fixed.hyperparameters import HYPERPARAMETERS
-from shared.observations import MAX_OBSERVED_SAMPLES
-from stepsignal.any_signal import make_env
-env = make_env(scenario, seed=0, observed_samples=MAX_OBSERVED_SAMPLES if observation == 'compact' else None)
-before_agent = rss_mb()
-agent = build_agent(env, HYPERPARAMETERS, 1000, reference_observation=env.reset())
-agent.nb_steps_warmup_critic = agent.nb_steps_warmup_actor = 64
-agent.fit(env, nb_steps=80, verbose=0)
-start = time.perf_counter()
-agent.fit(env, nb_steps=100, verbose=0)  # warmup 64 again: 36 of these steps train
-train_ms = (time.perf_counter() - start) / 100 * 1e3
-print(json.dumps({'samples': n, 'observation': observation, 'inputs': env.observation_space.shape[0],
-                  'env_step_ms': env_ms, 'env_peak_mb': env_peak, 'train_step_ms': train_ms,
-                  'agent_mb': rss_mb() - before_agent}))
-'''
-
-
 SCALING_CASES = ((600, 'compact'), (16000, 'compact'), (144000, 'compact'), (16000, 'raw'), (144000, 'raw'))
 """(samples, observation): ``compact`` is what the kit does (block means beyond 600 samples),
 ``raw`` what it would cost to show the agent every sample."""
@@ -287,8 +244,8 @@ def bench_scaling(cases=SCALING_CASES):
     rows = []
     for n, observation in cases:
         log.info('scaling: %d samples, %s observation', n, observation)
-        finished = subprocess.run([sys.executable, '-c', SCALING_SNIPPET, str(n), observation], capture_output=True,
-                                  text=True)
+        finished = subprocess.run([sys.executable, '-m', 'stepsignal.experiments.scaling_probe', str(n), observation],
+                                  capture_output=True, text=True)
         if finished.returncode != 0:
             rows.append({'samples': n, 'observation': observation,
                          'error': finished.stderr.strip().splitlines()[-1][:200]})
@@ -297,26 +254,15 @@ def bench_scaling(cases=SCALING_CASES):
     return rows
 
 
-PEAK_OF_CHILD = r'''
-import json, os, sys
-pid = os.fork()
-if pid == 0:
-    os.execv(sys.executable, [sys.executable] + sys.argv[1:])
-_, status, usage = os.wait4(pid, 0)
-print(json.dumps({'status': os.waitstatus_to_exitcode(status), 'peak_kib': usage.ru_maxrss}))
-'''
-"""Run a command and print its peak memory. A child's peak counts the memory it had at fork, so the
-command is started from this small process, not from the benchmark, which holds TensorFlow."""
-
 AUDIO_SECONDS = (1, 10, 60, 600)
 """Lengths of audio the own-signal command is timed on (48 kHz stereo speech with hum)."""
 
 
 def bench_audio(durations=AUDIO_SECONDS, rate=48_000):
-    """``python -m fixed --input --target`` on speech with hum and an offset, 48 kHz stereo, per length.
+    """``python -m stepsignal process --input --target`` on speech with hum and an offset, 48 kHz stereo, per length.
 
     Each run is a fresh process with the default settings; its wall time and peak memory are the
-    process's own (``PEAK_OF_CHILD``), its training time and quality come from its ``result.json``.
+    process's own (``stepsignal.experiments.peak_memory``), its training time and quality come from its ``result.json``.
     """
     import subprocess
     import tempfile
@@ -335,7 +281,8 @@ def bench_audio(durations=AUDIO_SECONDS, rate=48_000):
             wavfile.write(folder / 'target.wav', rate, clean.astype(np.float32))
             del noisy, clean
             started = time.perf_counter()
-            measured = subprocess.run([sys.executable, '-c', PEAK_OF_CHILD, '-m', 'fixed', '--input',
+            measured = subprocess.run([sys.executable, '-m', 'stepsignal.experiments.peak_memory', sys.executable, '-m',
+                                       'stepsignal', 'process', '--input',
                                        str(folder / 'in.wav'), '--target', str(folder / 'target.wav'),
                                        '--out', str(folder / 'out')], capture_output=True, text=True)
             wall = time.perf_counter() - started
@@ -353,12 +300,12 @@ def bench_audio(durations=AUDIO_SECONDS, rate=48_000):
 
 def audio_lines(rows):
     lines = ['## Your own audio: length against time and memory', '',
-             '`python -m fixed --input IN.wav --target CLEAN.wav` with the default settings, on speech-like audio '
+             '`python -m stepsignal process --input IN.wav --target CLEAN.wav` with the default settings, on speech-like audio '
              '(`shared.scenario.speech_with_hum`: a voice in syllables, plus an offset and 50 Hz hum), 48 kHz '
              'stereo, one fresh process per length. From 6 s up (288,000 samples at 48 kHz with the lowest cutoff '
              'of 20 Hz) the agent trains on 8 excerpts of the file with their margins '
-             '(`stepsignal.any_signal.ExcerptSignal`) and the answer is applied to all of it; the quality is the RMS '
-             'error on the whole file beside the best filter\'s (the ceiling, `stepsignal/baselines.py`).', '',
+             '(`stepsignal.own_signal.any_signal.ExcerptSignal`) and the answer is applied to all of it; the quality is the RMS '
+             'error on the whole file beside the best filter\'s (the ceiling, `stepsignal/own_signal/baselines.py`).', '',
              '| audio (s) | trained on | training (s) | whole run (s) | peak memory (MiB) | RMS error | ceiling | above the ceiling |',
              '|---|---|---|---|---|---|---|---|']
     for row in rows:
@@ -374,7 +321,7 @@ def audio_lines(rows):
 
 
 def versions():
-    from stepsignal.compare import versions as installed
+    from stepsignal.experiments.compare import versions as installed
 
     return installed()
 

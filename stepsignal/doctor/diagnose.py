@@ -13,7 +13,7 @@ The env is probed on a deep copy where it can be copied, so the caller's env is 
 
 From the command line, ``python -m stepsignal diagnose train.py`` runs a training script until
 its first ``agent.fit(...)``, diagnoses that call and exits without training; a script written for
-the stack of 2018-2021 runs with porting shims (stepsignal/old_scripts.py, docs/diagnose.md).
+the stack of 2018-2021 runs with porting shims (stepsignal/doctor/old_scripts.py, docs/diagnose.md).
 """
 import contextlib
 import copy

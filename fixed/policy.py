@@ -1,7 +1,8 @@
 """A trained policy you can use again: saved beside every fixed run, applied with ``--policy DIR``.
 
-Every training run of ``python -m fixed`` (the question's scenario, ``--random-scenarios``,
-``--input``) writes ``OUT/policy/``, which holds everything needed to answer without training:
+Every training run of the fixed setup (``python -m fixed`` on the question's scenario, ``python
+-m stepsignal scenarios``, ``python -m stepsignal process``) writes ``OUT/policy/``, which holds
+everything needed to answer without training:
 
 - ``actor.h5``: the kept actor's weights (IMPROVEMENT-1's best noise-free policy), HDF5;
 - ``policy.json``: what the actor expects and what its answer means::
@@ -10,12 +11,12 @@ Every training run of ``python -m fixed`` (the question's scenario, ``--random-s
     kit_version     the kit that wrote it
     signal          sample_rate (Hz) and samples: the signals it serves; channels it was trained on
     observation     what the actor reads: the keys and how many values of each (the compact view,
-                    shared/observations.py), window_length, and the scaling center and scale (FIX-17)
+                    fixed/observations.py), window_length, and the scaling center and scale (FIX-17)
     actions         cutoff_hz [low, high] on a log scale, offset [low, high], linear: what -1 and
                     +1 of its two outputs mean (FIX-1)
     trained_on      what it was trained on, seed and steps
 
-``python -m fixed --policy DIR --input IN.wav --target T.wav --out OUT`` reads the input and the
+``python -m stepsignal process --policy DIR --input IN.wav --target T.wav --out OUT`` reads the input and the
 target, checks that the policy serves them (the same sample rate and number of samples: a
 policy reads its signals as a fixed number of block means, so another length or rate would be
 another input), builds the env with the policy's ranges, asks the actor once (one env step, no
@@ -72,7 +73,7 @@ def save_policy(folder, agent, env, trained_on, samples=None):
         'success': {'distance_threshold': float(base.distance_threshold)},
         'trained_on': trained_on,
     })
-    log.info('saved the policy in %s (python -m fixed --policy %s --input ... to use it again)', folder, folder)
+    log.info('saved the policy in %s (python -m stepsignal process --policy %s --input ... to use it again)', folder, folder)
 
 
 def load_about(folder):
@@ -97,17 +98,18 @@ def check_serves(about, folder, sample_rate, samples):
     if float(sample_rate) != wanted['sample_rate'] or int(samples) != wanted['samples']:
         raise ValueError(f'--policy {str(folder)!r} serves signals of {wanted["samples"]} samples at '
                          f'{wanted["sample_rate"]:g} Hz; the input has {samples} samples at {sample_rate:g} Hz. '
-                         f'Train a policy on signals like this one (python -m fixed --input ...)')
+                         f'Train a policy on signals like this one (python -m stepsignal process --input ...)')
 
 
-def apply_policy(folder, job):
-    """Answer ``job`` (``stepsignal.your_signal.prepare``'s) with the saved policy; return the result."""
+def apply_policy(folder, make_env):
+    """Answer with the saved policy in ``folder``, in one step of the env ``make_env(cutoff_range=...,
+    max_offset=...)`` builds with the policy's ranges (wrapped for keras-rl); return the result."""
     from shared import keras_rl  # noqa: F401  (before TensorFlow)
-    from fixed.agent import ScaleObservations, build_actor
-    from shared.graph import graph_function
+    from .agent import ScaleObservations, build_actor
+    from .graph import graph_function
     about = load_about(folder)
     actions, seen = about['actions'], about['observation']
-    env = job.make_training_env(cutoff_range=tuple(actions['cutoff_hz']), max_offset=actions['offset'][1])
+    env = make_env(cutoff_range=tuple(actions['cutoff_hz']), max_offset=actions['offset'][1])
     observation = env.reset()
     actor = build_actor(env, seen['window_length'])
     actor.load_weights(str(Path(folder) / ACTOR_FILE))

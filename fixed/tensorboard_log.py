@@ -49,7 +49,7 @@ class TensorBoardLog(Callback):
     Args:
         folder: the run's folder; event files of an earlier run in it are removed first, so that
             TensorBoard does not draw two runs as one.
-        keep_best: the run's ``shared.keep_best.KeepBestPolicy``, whose checks give the noise-free
+        keep_best: the run's ``fixed.keep_best.KeepBestPolicy``, whose checks give the noise-free
             curve (None: no ``check/`` scalars). Put this callback after it in ``fit``'s list.
         every: training steps between two samples of the per-step scalars.
     """

@@ -1,19 +1,23 @@
 """Train on a new step scenario at every episode, then measure success on scenarios never seen.
 
-``python -m fixed --random-scenarios --out DIR`` (docs/generalisation.md). Not a fix of the
-question's setup: an extension of it, built from the fixed variant's parts. Importing this
-module registers ``stepsignal-random-v0`` with Gymnasium.
+``python -m stepsignal scenarios --out DIR [--seed N] [--steps N]`` (docs/generalisation.md). Not
+a fix of the question's setup: an extension of it, built from the fixed variant's parts.
+Importing this module registers ``stepsignal-random-v0`` with Gymnasium.
 """
 import logging
+import sys
 
 import gymnasium
 import numpy as np
 
-from stepsignal.any_signal import AnySignal, make_env
-from shared.files import write_json
-from shared.keep_best import PolicyCheck, policy_outcome
-from shared.rates import success_rate
+from fixed.keep_best import PolicyCheck, policy_outcome
+from fixed.options import add_training_options, check_training_options, run_hyperparameters, save_run, trained_on
+from fixed.options import write_result
+from shared.cli import (CHILD_STDOUT, TRAINING_FILES, add_output_options, check_output_folder, command_parser, refuse,
+                        run_reporting_failures, setup_logging)
 from shared.scenario import StepRanges, question_scenario, random_step_scenario
+from stepsignal.own_signal.any_signal import AnySignal, make_env
+from stepsignal.rates import success_rate
 
 log = logging.getLogger(__name__)
 
@@ -43,23 +47,23 @@ class RandomStepSignal(AnySignal):
 
     ## Arguments
     - ``ranges``: a ``StepRanges``; default the question's scenario, varied (see its fields).
-    - ``distance_threshold``, ``max_episode_steps``: as for ``AnySignal``.
+    - ``distance_threshold``, ``time_limit``: as for ``AnySignal``.
 
     ::
 
         import gymnasium
-        env = gymnasium.make('stepsignal.random_scenarios:stepsignal-random-v0')  # imports, then makes
+        env = gymnasium.make('stepsignal.own_signal.scenarios:stepsignal-random-v0')  # imports, then makes
         observation, info = env.reset(seed=3)  # the same seed, the same sequence of scenarios
 
     ## Version History
     - v0: the family's first version, built on ``stepsignal-v1``.
     """
 
-    def __init__(self, ranges=None, distance_threshold=1.0, max_episode_steps=None):
+    def __init__(self, ranges=None, distance_threshold=1.0, time_limit=None):
         self.ranges = ranges or StepRanges()
         first = random_step_scenario(np.random.default_rng(0), self.ranges)  # sets the shapes only
         super().__init__(first.input_signal, first.sample_rate, first.desired_signal,
-                         distance_threshold=distance_threshold, max_episode_steps=max_episode_steps,
+                         distance_threshold=distance_threshold, time_limit=time_limit,
                          max_offset=self.ranges.max_offset())
 
     def _signal_ranges(self):
@@ -76,21 +80,21 @@ class RandomStepSignal(AnySignal):
         return self._get_obs(), {}
 
 
-gymnasium.register(id='stepsignal-random-v0', entry_point='stepsignal.random_scenarios:RandomStepSignal')
+gymnasium.register(id='stepsignal-random-v0', entry_point='stepsignal.own_signal.scenarios:RandomStepSignal')
 
 
-def family_env(seed, ranges=None):
+def family_env(seed, ranges=None, time_limit=None):
     """The family's env for training, wrapped for keras-rl, its scenarios drawn from ``seed``."""
-    return make_env(None, seed=seed, env_class=RandomStepSignal, ranges=ranges or StepRanges())
+    return make_env(None, seed=seed, env_class=RandomStepSignal, ranges=ranges or StepRanges(), time_limit=time_limit)
 
 
-def family_check(ranges):
+def family_check(ranges, time_limit=None):
     """IMPROVEMENT-1 on a family: ``CHECK_SCENARIOS`` fixed scenarios (seeds ``CHECK_SEED`` on),
     scored by their mean reward; the kept policy is measured at the end on the question's scenario
     (one of the family) with the family's offset range."""
-    envs = [make_env(random_step_scenario(np.random.default_rng(CHECK_SEED + i), ranges), max_offset=ranges.max_offset())
-            for i in range(CHECK_SCENARIOS)]
-    final_env = make_env(question_scenario(), max_offset=ranges.max_offset())
+    envs = [make_env(random_step_scenario(np.random.default_rng(CHECK_SEED + i), ranges), max_offset=ranges.max_offset(),
+                     time_limit=time_limit) for i in range(CHECK_SCENARIOS)]
+    final_env = make_env(question_scenario(), max_offset=ranges.max_offset(), time_limit=time_limit)
     return PolicyCheck(envs, every=CHECK_EVERY, final_env=final_env)
 
 
@@ -119,17 +123,45 @@ def train_random(out_dir, seed, hp, ranges=None, tensorboard=None):
 
     ``tensorboard``: a folder for TensorBoard event files, as ``fixed.train.train`` takes it.
 
-    ``result.json`` is the fixed variant's, plus ``unseen``: success on never-seen scenarios.
+    The result is the fixed variant's, plus ``unseen``: success on never-seen scenarios.
     """
     from fixed.train import train  # late: importing TensorFlow takes seconds
 
     ranges = ranges or StepRanges()
-    def make_family_env():
-        return family_env(seed, ranges)
+    def make_family_env(time_limit):
+        return family_env(seed, ranges, time_limit)
 
-    agent, result = train(out_dir, seed=seed, make_env=make_family_env, hp=hp, check=family_check(ranges),
-                          tensorboard=tensorboard)
+    agent, result = train(out_dir, seed=seed, make_env=make_family_env, hp=hp,
+                          check=family_check(ranges, hp.max_episode_steps), tensorboard=tensorboard)
     result['unseen'] = evaluate_unseen(agent, ranges)
-    write_json(f'{out_dir}/result.json', result)
     log.info('seed %d: success on never-seen scenarios: %s', seed, result['unseen']['success_text'])
     return agent, result
+
+
+def main(argv=None):
+    """``python -m stepsignal scenarios``: train on random step scenarios, measure on never-seen ones."""
+    parser = command_parser('python -m stepsignal scenarios', __doc__.split('\n\n')[0])
+    add_output_options(parser)
+    add_training_options(parser)
+    args = parser.parse_args(argv)
+    setup_logging()
+    try:
+        check_training_options(args)
+        check_output_folder(args.out, TRAINING_FILES + (CHILD_STDOUT,), overwrite=args.overwrite)
+    except ValueError as error:
+        refuse(parser, error)
+    return run_reporting_failures(parser, args.out, lambda: run(args))
+
+
+def run(args):
+    from fixed.switches import reverted
+
+    hyperparameters = run_hyperparameters(args)
+    with reverted(args.revert):
+        agent, result = train_random(args.out, args.seed, hyperparameters, tensorboard=args.tensorboard)
+        save_run(args.out, agent, family_env(args.seed), result, trained_on(args, 'random-scenarios'))
+    return write_result(args.out, result)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,7 +1,7 @@
 """``python -m stepsignal ablate``: which fixes matter, measured over seeds.
 
 Leave-one-out (the default): the fixed setup, and for every fix with a switch
-(``stepsignal.reverts``) the fixed setup with that one fix reverted, each over the seeds.
+(``fixed.switches``) the fixed setup with that one fix reverted, each over the seeds.
 Written into OUT: ``ablation.md`` (the table, sorted from the fix whose loss hurts most),
 ``ablation.json`` (every number, every seed), ``ablation.png`` (success rate per reverted fix
 with its 95% interval) and ``ablation_curves.png`` (the learning curves of the three fixes that
@@ -13,7 +13,7 @@ at a time in ``LADDER_ORDER``, each rung over the seeds, up to the fixed setup. 
 
 Every run has the fixed setup's budget (``--steps``, default 5,000 environment steps), not the
 question's 10: with 10 steps nothing learns, whatever is fixed. The runs go through Ray
-(``stepsignal.runner``): two at a time here, or on a cluster with ``--address HOST:PORT``.
+(``stepsignal.experiments.runner``): two at a time here, or on a cluster with ``--address HOST:PORT``.
 Each run's own files are in ``OUT/runs/<setup>/seed-N/``.
 """
 import argparse
@@ -23,16 +23,15 @@ import os
 import platform
 import statistics
 import sys
-from pathlib import Path
 from typing import NamedTuple
 
 from fixed.hyperparameters import HYPERPARAMETERS
 from shared.cli import check_output_folder, output_folder_argument, setup_logging, steps_argument
 from shared.files import save_figure, write_atomic, write_json
-from shared.rates import success_rate
-from stepsignal.evaluate import load_result, median_or_never, parse_env, parse_seeds, seed_runs, steps_text
-from stepsignal.reverts import NOT_SWITCHABLE, REVERTS, SWITCHES, parse_fix_list
-from stepsignal.runner import run_all
+from stepsignal.rates import success_rate
+from stepsignal.experiments.evaluate import load_result, median_or_never, parse_env, parse_seeds, seed_runs, steps_text
+from fixed.switches import NOT_SWITCHABLE, REVERTS, SWITCHES, parse_fix_list
+from stepsignal.experiments.runner import check_address, run_all
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +193,7 @@ def write_ladder(out, about, summaries):
     lines = header(about, 'The fix ladder: from the original\'s setup to the fixed one, one fix at a time')
     lines += ['The first rung is the fixed code with every switch reverted: the original\'s setup at the fixed '
               'budget (the fixes without a switch change nothing a run measures; see ablation.md). Each next rung '
-              'adds one fix back, in the order of `stepsignal.ablation.LADDER_ORDER`: first what makes training '
+              'adds one fix back, in the order of `stepsignal.experiments.ablation.LADDER_ORDER`: first what makes training '
               'happen at all, then what makes the env\'s answer reachable and repeatable, then what lets the agent '
               'see and act, then what lets the critic resolve the action, then the improvements. The last rung is '
               'the fixed setup.', '']
@@ -283,6 +282,8 @@ def main(argv=None):
     if args.resume and args.overwrite:
         parser.error('--resume keeps the runs in --out and --overwrite removes them: give one of the two')
     try:
+        if args.address is not None:
+            check_address(args.address)
         check_output_folder(args.out, WRITES['ladder' if args.ladder else 'leave-one-out'],
                             overwrite=args.overwrite, resume=args.resume)
     except ValueError as error:

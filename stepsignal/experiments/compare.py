@@ -26,13 +26,14 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.catalogue import BUGS
-from shared.child import run_module
-from shared.files import save_figure, write_atomic, write_json
 from shared.checks import seed_number, training_budget
-from shared.cli import check_output_folder
-from shared.trace import episodes
+from shared.cli import (add_output_options, check_output_folder, command_parser, refuse, run_reporting_failures,
+                        seed_argument, setup_logging, steps_argument)
+from shared.files import save_figure, write_atomic, write_json
 from shared.scenario import question_scenario
+from shared.trace import episodes
+from stepsignal.catalogue import BUGS
+from stepsignal.experiments.child import run_module
 
 log = logging.getLogger(__name__)
 
@@ -278,17 +279,14 @@ WRITES = ('report.md', 'report.json', 'scenario.png', 'actions.png', 'learning.p
 """What ``compare`` writes into ``--out``: the report, its four figures and each variant's run."""
 
 
-def compare(out_dir, seed=0, steps=None, overwrite=False):
-    """Run both variants with ``seed`` (and ``steps`` for the fixed one) and write the report.
-
-    ``overwrite``: ``out_dir`` may hold an earlier comparison, which is removed first (exactly
-    what it wrote: ``shared.cli.check_output_folder``).
+def compare(out, seed=0, steps=None):
+    """Run both variants with ``seed`` (and ``steps`` for the fixed one) and write the report into
+    ``out``, a folder ``shared.cli.check_output_folder`` made ready for ``WRITES``.
 
     Returns the numbers written to ``report.json``.
     """
     seed = seed_number(seed)
     steps = None if steps is None else training_budget(steps)
-    out = check_output_folder(out_dir, WRITES, overwrite=overwrite)
     started = time.perf_counter()
     wall = {
         'original': run_module('original', out / 'original', ['--seed', str(seed)]),
@@ -328,3 +326,25 @@ def compare(out_dir, seed=0, steps=None, overwrite=False):
     write_json(out / 'report.json', numbers)
     log.info('wrote %s', out / 'report.md')
     return numbers
+
+
+def main(argv=None):
+    """``python -m stepsignal compare --out DIR [--seed N] [--steps N]``: the README's main job."""
+    parser = command_parser('python -m stepsignal compare', 'Run the original and the fixed setup side by side and '
+                            'write a report (DIR/report.md, with four figures).')
+    add_output_options(parser, 'the comparison')
+    parser.add_argument('--seed', type=seed_argument, default=0, help='seed for both variants (default 0)')
+    parser.add_argument('--steps', type=steps_argument, default=None,
+                        help="the fixed agent's training steps (default: its own, 5000)")
+    args = parser.parse_args(argv)
+    setup_logging()
+    try:
+        out = check_output_folder(args.out, WRITES, overwrite=args.overwrite)
+    except ValueError as error:  # a bad --out, found before any work
+        refuse(parser, error)
+
+    def run():
+        compare(out, seed=args.seed, steps=args.steps)
+        return 0
+
+    return run_reporting_failures(parser, out, run)

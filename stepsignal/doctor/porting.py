@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from shared.old_step_api import old_step
-from stepsignal.diagnose import ERROR, WARNING, Finding
+from stepsignal.doctor.diagnose import ERROR, WARNING, Finding
 
 DOCS = 'docs/porting.md#porting-an-old-keras-rl-script'
 NOT_YET = ' (not reached yet)'

@@ -1,6 +1,6 @@
 """Run many trainings at once through Ray: on this machine by default, or on a Ray cluster.
 
-Each run is ``python -m MODULE --out TMP ARGUMENTS`` in a fresh process on a Ray worker (one
+Each run is ``python -m COMMAND --out TMP ARGUMENTS`` in a fresh process on a Ray worker (one
 Ray task per run, one CPU each; keras-rl2 puts TensorFlow in graph mode for the whole process, so
 runs never share one). The worker sends the files the run wrote back as values and the driver
 writes them under ``OUT/LABEL/``, so workers need no shared disk. A run that fails comes back
@@ -13,6 +13,7 @@ node needs the kit installed (``python3 -m pip install -e .``).
 """
 import logging
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -25,10 +26,11 @@ from shared.files import write_atomic
 log = logging.getLogger(__name__)
 
 
-RUN_FOLDER = '{out}'
-"""In a run's arguments, stands for its own output folder on the worker (``--tensorboard {out}/tensorboard``)."""
+SCRATCH = '{scratch}'
+"""In a run's arguments, stands for a folder beside its ``--out`` on the worker, for files that go
+elsewhere than the run's folder (``--tensorboard {scratch}/tensorboard``)."""
 TENSORBOARD = 'tensorboard'
-"""The subfolder of a run's files that holds its TensorBoard event files (sent to ``tensorboard_dir``)."""
+"""The subfolder of the scratch folder that holds a run's TensorBoard event files (sent to ``tensorboard_dir``)."""
 
 
 class Run(NamedTuple):
@@ -36,8 +38,8 @@ class Run(NamedTuple):
 
     label: str
     """Its folder under the grid's output folder, such as ``fixed/seed-3``."""
-    module: str
-    """The command, run as ``python -m MODULE``."""
+    command: tuple
+    """The command, run as ``python -m COMMAND...``: ``('fixed',)`` or ``('stepsignal', 'scenarios')``."""
     arguments: tuple
     """Its arguments, besides ``--out``."""
     env: tuple = ()
@@ -46,18 +48,43 @@ class Run(NamedTuple):
 
 def _run_in_worker(run):
     """In a Ray worker: run one training in a child process; return its files, or its error."""
-    with tempfile.TemporaryDirectory() as folder:
-        arguments = [argument.replace(RUN_FOLDER, folder) for argument in run.arguments]
-        command = [sys.executable, '-m', run.module, '--out', folder, *arguments]
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / 'run'  # a new folder, as every command's --out must be
+        arguments = [argument.replace(SCRATCH, scratch) for argument in run.arguments]
+        command = [sys.executable, '-m', *run.command, '--out', str(out), *arguments]
         finished = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **dict(run.env)})
-        files = {path.relative_to(folder).as_posix(): path.read_bytes()
-                 for path in sorted(Path(folder).rglob('*')) if path.is_file()}
+        files = {path.relative_to(out).as_posix(): path.read_bytes() for path in sorted(out.rglob('*'))
+                 if path.is_file()}
+        files.update({path.relative_to(scratch).as_posix(): path.read_bytes()
+                      for path in sorted(Path(scratch, TENSORBOARD).rglob('*')) if path.is_file()})
     files[CHILD_STDOUT] = finished.stdout.encode()
     error = None
     if finished.returncode != 0:
         tail = finished.stderr.strip().splitlines()[-12:]
-        error = f'python -m {run.module} exited with status {finished.returncode}: ' + ' | '.join(tail)
+        error = f'python -m {" ".join(run.command)} exited with status {finished.returncode}: ' + ' | '.join(tail)
     return {'files': files, 'error': error}
+
+
+LOOPBACK = ('127.0.0.1', 'localhost')
+"""Hosts of a Ray head on this machine's loopback (a head started with ``--node-ip-address=127.0.0.1``)."""
+
+
+def check_address(address):
+    """Refuse ``--address`` unless a Ray head answers at it: a ``ValueError`` that says how to start one.
+
+    Checked before any work: without it, ``ray.init`` waits about a minute and a half, then raises
+    a ``ConnectionError`` that says nothing of what to do.
+    """
+    host, separator, port = address.rpartition(':')
+    if not separator or not host or not port.isdigit():
+        raise ValueError(f'--address {address!r} is not HOST:PORT, like 127.0.0.1:6379')
+    try:
+        with socket.create_connection((host, int(port)), timeout=5):
+            pass
+    except OSError as error:
+        raise ValueError(f'--address {address}: no Ray head answers there ({error.strerror or error}); start one with '
+                         f'"ray start --head --port {port}" (on this machine alone: docs/results.md#on-a-ray-cluster), '
+                         f'or leave --address out to train on this machine') from None
 
 
 def destination(name, label, out, tensorboard_dir=None):
@@ -80,12 +107,17 @@ def run_all(runs, out, address=None, parallel=2, tensorboard_dir=None):
     out = Path(out)
     if not runs:
         return {}
+    loopback = address is not None and address.rpartition(':')[0] in LOOPBACK
+    if loopback:  # else Ray swaps 127.0.0.1 for this machine's network address, where no head listens
+        os.environ.setdefault('RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER', '0')  # read when ray is first imported
     import ray
 
     if address:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level='ERROR')
-    else:
-        ray.init(num_cpus=parallel, include_dashboard=False, log_to_driver=False, logging_level='ERROR')
+        ray.init(address=address, _node_ip_address='127.0.0.1' if loopback else None, include_dashboard=False,
+                 log_to_driver=False, logging_level='ERROR')
+    else:  # a Ray of its own, even if a head runs on this machine already
+        ray.init(address='local', num_cpus=parallel, include_dashboard=False, log_to_driver=False,
+                 logging_level='ERROR')
     task = ray.remote(num_cpus=1, max_calls=1)(_run_in_worker)  # max_calls=1: a fresh worker per run
     outcome = {}
     try:

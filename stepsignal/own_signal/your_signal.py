@@ -1,4 +1,4 @@
-"""The fixed setup on your own signal files: ``python -m fixed --input IN --target T --out DIR``.
+"""The fixed setup on your own signal files: ``python -m stepsignal process --input IN --target T --out DIR``.
 
 Three stages, so that a bad input costs nothing:
 
@@ -18,7 +18,7 @@ How signals are treated (docs/your_signal.md):
 - **Sample rates.** The input's rate is the working rate. A target at another rate is resampled
   to it (``scipy.signal.resample_poly``); afterwards both must have the same number of samples.
 - **Length.** The env filters the full signal; the agent sees at most
-  ``shared.observations.MAX_OBSERVED_SAMPLES`` block averages of each signal.
+  ``fixed.observations.MAX_OBSERVED_SAMPLES`` block averages of each signal.
 """
 import json
 import logging
@@ -29,16 +29,17 @@ from pathlib import Path
 import numpy as np
 
 from fixed.env import butter_lowpass_filter
+from fixed.options import write_result
 from shared.checks import positive_number
 from shared.cli import TRAINING_FILES, check_output_folder
-from shared.files import save_figure, write_atomic, write_json
-from shared.observations import MAX_OBSERVED_SAMPLES
+from shared.files import save_figure, write_atomic
+from fixed.observations import MAX_OBSERVED_SAMPLES
 from shared.scenario import Scenario
-from shared.signal_files import mix_down, output_dtype, read_signal, resample, write_signal
+from stepsignal.own_signal.signal_files import mix_down, output_dtype, read_signal, resample, write_signal
 from shared.trace import episodes
-from shared.filters import lowest_accurate_cutoff
-from stepsignal.any_signal import EXCERPT_SAMPLES, EXCERPTS, AnySignal, ExcerptSignal, excerpts_fit, make_env
-from stepsignal.baselines import baselines, rms, verdict
+from fixed.filters import lowest_accurate_cutoff
+from stepsignal.own_signal.any_signal import EXCERPT_SAMPLES, EXCERPTS, AnySignal, ExcerptSignal, excerpts_fit, make_env
+from stepsignal.own_signal.baselines import baselines, rms, verdict
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +208,7 @@ def train_on_signal(job, seed, hp, tensorboard=None):
     ``tensorboard``: a folder for TensorBoard event files, as ``fixed.train.train`` takes it.
     """
     from fixed.train import train  # late: importing TensorFlow takes seconds
-    from shared.progress import duration
+    from fixed.progress import duration
 
     log.info('expect about %s of training', duration(expected_seconds(job, hp.nb_steps)))
     agent, result = train(job.out, seed=seed, make_env=job.make_training_env, hp=hp, tensorboard=tensorboard)
@@ -232,7 +233,7 @@ def expected_seconds(job, steps):
 
 
 def measure_baselines(job):
-    """The baselines of ``job``'s signals within its ranges (``stepsignal.baselines``), logged.
+    """The baselines of ``job``'s signals within its ranges (``stepsignal.own_signal.baselines``), logged.
 
     Measured before training: they say up front what the two knobs can do, and their filtering
     of a long signal happens before TensorFlow takes its share of the memory.
@@ -246,7 +247,7 @@ def measure_baselines(job):
 
 
 def judge(job, result):
-    """Set the result beside its baselines (``stepsignal.baselines``); no success if a constant does as well."""
+    """Set the result beside its baselines (``stepsignal.own_signal.baselines``); no success if a constant does as well."""
     s = job.scenario
     if job.baselines is None:
         measure_baselines(job)
@@ -267,9 +268,9 @@ def judge(job, result):
 
 def finish(job, result):
     """Judge the answer (``judge``) and write ``result.json``, the processed file, ``report.md`` and
-    the plots, for a finished (or interrupted) run or a saved policy's answer."""
+    the plots, for a finished (or interrupted) run or a saved policy's answer; the exit status."""
     judge(job, result)
-    write_json(job.out / 'result.json', result)
+    status = write_result(job.out, result)
     lines = lines_to_draw(job, job.achieved)
     job.achieved = None  # a long signal's copy less while the output is made
     processed = lowpass_and_offset(job.input.samples, job.input.sample_rate, result['cutoff_hz'], result['offset'],
@@ -281,6 +282,7 @@ def finish(job, result):
     draw_figures(job, lines)  # matplotlib last: what it allocates stays
     write_report(job, result, clipped)
     log.info('wrote %s and %s', job.out / job.output_name, job.out / 'report.md')
+    return status
 
 
 

@@ -167,24 +167,9 @@ def _ornstein_uhlenbeck_noise(stack):
 
 def _time_limit_as_terminal(stack):
     import fixed.agent
-    from fixed.env import StepSignal
-    from original.hyperparameters import HYPERPARAMETERS as question
 
-    init = StepSignal.__init__
-
-    def __init__(self, *args, **kwargs):
-        init(self, *args, **kwargs)
-        self.max_episode_steps = question.max_episode_steps  # BUG-12: the question's 5-step limit
-
-    _swap(stack, StepSignal, '__init__', __init__)
-    reporter_step = fixed.agent._TruncationReporter.step
-
-    def step(self, action):
-        result = reporter_step(self, action)
-        self.agent._truncated = False  # BUG-12: every done is stored as terminal, time limits too
-        return result
-
-    _swap(stack, fixed.agent._TruncationReporter, 'step', step)
+    # BUG-12: every done is stored as terminal, time limits too (the 5-step limit is the table's).
+    _swap(stack, fixed.agent.FixedDDPGAgent, '_time_limit_reached', lambda self: False)
 
 
 def _raw_observations(stack):

@@ -5,7 +5,7 @@ import time
 from shared import keras_rl  # noqa: F401  (keras-rl2 loads only after it)
 from rl.callbacks import Callback
 
-log = logging.getLogger("shared.progress")
+log = logging.getLogger("fixed.progress")
 
 
 class ProgressLog(Callback):

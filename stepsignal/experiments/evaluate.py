@@ -1,6 +1,6 @@
 """``python -m stepsignal evaluate --seeds 0-9``: train one fixed agent per seed and measure the rate.
 
-Each seed runs ``python -m fixed`` in a fresh process on Ray (``stepsignal.runner``: two at a
+Each seed runs ``python -m fixed`` in a fresh process on Ray (``stepsignal.experiments.runner``: two at a
 time on this machine, or on a cluster with ``--address``), its files written into ``OUT/seed-N/``. Written into OUT:
 
 - ``summary.md``: one row per seed (cutoff, offset, L2, success, environment steps to the first
@@ -24,8 +24,8 @@ from pathlib import Path
 from shared.checks import seed_number
 from shared.cli import check_output_folder, output_folder_argument, setup_logging, steps_argument, writable_folder
 from shared.files import save_figure, write_atomic, write_json
-from shared.rates import success_rate
-from stepsignal.runner import RUN_FOLDER, TENSORBOARD, Run, run_all
+from stepsignal.rates import success_rate
+from stepsignal.experiments.runner import SCRATCH, TENSORBOARD, Run, check_address, run_all
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +69,15 @@ WRITES = ('summary.md', 'summary.json', 'learning_curves.png')
 
 
 def seed_runs(seeds, steps=None, random_scenarios=False, env=None, revert=(), prefix='', tensorboard=False):
-    """One ``python -m fixed`` run per seed, into ``PREFIX/seed-N`` (``stepsignal.runner``);
+    """One ``python -m fixed`` run per seed, into ``PREFIX/seed-N`` (``stepsignal.experiments.runner``);
     ``tensorboard``: each also writes TensorBoard event files, which ``run_all`` sends on."""
     runs = []
     for seed in seeds:
         arguments = ['--seed', str(seed)] + ([] if steps is None else ['--steps', str(steps)])
-        arguments += ['--random-scenarios'] if random_scenarios else []
         arguments += ['--revert', ','.join(revert)] if revert else []
-        arguments += ['--tensorboard', f'{RUN_FOLDER}/{TENSORBOARD}'] if tensorboard else []
-        runs.append(Run(f'{prefix}seed-{seed}', 'fixed', tuple(arguments), tuple((env or {}).items())))
+        arguments += ['--tensorboard', f'{SCRATCH}/{TENSORBOARD}'] if tensorboard else []
+        command = ('stepsignal', 'scenarios') if random_scenarios else ('fixed',)
+        runs.append(Run(f'{prefix}seed-{seed}', command, tuple(arguments), tuple((env or {}).items())))
     return runs
 
 
@@ -214,6 +214,8 @@ def main(argv=None):
     env = dict(args.env)
     runs = seed_runs(args.seeds, args.steps, args.random_scenarios, env, tensorboard=args.tensorboard is not None)
     try:
+        if args.address is not None:
+            check_address(args.address)
         if args.tensorboard is not None:
             writable_folder(args.tensorboard, '--tensorboard')
         check_output_folder(args.out, [run.label for run in runs] + list(WRITES), overwrite=args.overwrite)

@@ -9,10 +9,10 @@ for keras-rl as ``fixed.train.make_env`` does, with the compact observation for 
 import numpy as np
 
 from fixed.env import FlattenDictWrapper, StepSignal, butter_lowpass_filter
-from shared import filters
+from fixed import filters
 from shared.checks import positive_number
 from shared.old_step_api import OldStepAPI
-from shared.observations import MAX_OBSERVED_SAMPLES, DownsampleObservation
+from fixed.observations import MAX_OBSERVED_SAMPLES, DownsampleObservation
 
 FLOAT32_LIMIT = 1e37
 """The largest magnitude a sample may have: float32 (the env's precision, FIX-10) stops at 3.4e38,
@@ -26,13 +26,13 @@ class AnySignal(StepSignal):
 
     ## Arguments
     - ``input_signal``, ``desired_signal``: 1-D arrays of the same length (at least
-      ``shared.filters.min_signal_length()`` samples), all finite.
+      ``fixed.filters.min_signal_length()`` samples), all finite.
     - ``sample_rate``: samples per second, > 0.
     - ``cutoff_range``: ``(lowest, highest)`` cutoff in Hz, ``0 < lowest < highest < Nyquist``, and
-      the lowest at least ``shared.filters.lowest_accurate_cutoff(sample_rate)``. Default the fixed
+      the lowest at least ``fixed.filters.lowest_accurate_cutoff(sample_rate)``. Default the fixed
       env's own: 0.001 Hz (or that floor, at audio rates) to 0.99 x Nyquist.
     - ``distance_threshold``: L2 distance counted as success, default 1.0 (the question's 10e-1).
-    - ``max_episode_steps``: the time limit, default the fixed env's (10).
+    - ``time_limit``: the steps of an episode before it is truncated, default the fixed env's (10).
     - ``max_offset``: the offset range is ``[-max_offset, max_offset]``; default the spread of
       both signals together.
 
@@ -42,7 +42,7 @@ class AnySignal(StepSignal):
     metadata = {'render_modes': []}
 
     def __init__(self, input_signal, sample_rate, desired_signal, cutoff_range=None,
-                 distance_threshold=1.0, max_episode_steps=None, max_offset=None):
+                 distance_threshold=1.0, time_limit=None, max_offset=None):
         input_signal = _checked_signal('input_signal', input_signal)
         desired_signal = _checked_signal('desired_signal', desired_signal)
         if desired_signal.shape != input_signal.shape:
@@ -52,10 +52,10 @@ class AnySignal(StepSignal):
         if cutoff_range is not None:
             cutoff_range = _checked_cutoff_range(cutoff_range, sample_rate)
         distance_threshold = positive_number(distance_threshold, 'distance_threshold')
-        if max_episode_steps is not None and not (isinstance(max_episode_steps, (int, np.integer))
-                                                  and max_episode_steps >= 1):
-            raise ValueError(f'max_episode_steps must be an integer >= 1, got {max_episode_steps!r}')
-        super().__init__(input_signal, sample_rate, desired_signal)
+        if time_limit is not None and not (isinstance(time_limit, (int, np.integer)) and time_limit >= 1):
+            raise ValueError(f'time_limit must be an integer >= 1, got {time_limit!r}')
+        super().__init__(input_signal, sample_rate, desired_signal, **({} if time_limit is None else
+                                                                        {'time_limit': time_limit}))
         low, high = cutoff_range or (self.physical_low[0], self.physical_high[0])  # the fixed env's own
         floor = filters.lowest_accurate_cutoff(sample_rate)
         if low < floor * (1 - 1e-9):  # a floor given as printed (0.48 for 0.48000000000000004) is the floor
@@ -67,8 +67,6 @@ class AnySignal(StepSignal):
                              f'cutoff_range=(low, high) with 0 < low < high < {sample_rate / 2}')
         self.cutoff_range = (float(low), float(high))
         self.distance_threshold = distance_threshold
-        if max_episode_steps is not None:
-            self.max_episode_steps = int(max_episode_steps)
         if max_offset is not None:
             max_offset = positive_number(max_offset, 'max_offset')
         else:  # the signals' spread, as the fixed env computes it

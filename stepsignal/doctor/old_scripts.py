@@ -1,8 +1,8 @@
 """Diagnose, and run, an unmodified keras-rl training script.
 
-``run_script(path)`` runs a training script under the porting shims (stepsignal/porting.py) until
+``run_script(path)`` runs a training script under the porting shims (stepsignal/doctor/porting.py) until
 its first ``agent.fit(...)``, diagnoses the agent, env and arguments handed to that call
-(stepsignal/diagnose.py), and stops there; with ``train=True`` (``--continue`` and ``--port`` on
+(stepsignal/doctor/diagnose.py), and stops there; with ``train=True`` (``--continue`` and ``--port`` on
 the command line) the script goes on and trains, ``fit`` capped at ``max_steps`` where given.
 
 Whatever the script does, the result is a ``ScriptRun``: the findings (each porting shim the
@@ -19,8 +19,8 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional
 
-from stepsignal.diagnose import ERROR, Finding, diagnose
-from stepsignal.porting import ScriptFiles, Shims
+from stepsignal.doctor.diagnose import ERROR, Finding, diagnose
+from stepsignal.doctor.porting import ScriptFiles, Shims
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,81 @@
+"""Training the fixed setup from a command line: its options, and how a run ends, in one place.
+
+``python -m fixed`` (the question's scenario) and the ``python -m stepsignal`` verbs that train the
+fixed agent on other signals (``scenarios``, ``process``) take the same options and end a run the
+same way: the kept policy saved in ``OUT/policy/`` (``fixed.policy``), then ``result.json``
+written once, whole, with the fixes that were reverted.
+"""
+import argparse
+import dataclasses
+import logging
+from pathlib import Path
+
+from shared.cli import INTERRUPTED, add_seed_option, steps_argument, writable_folder
+from shared.files import write_json
+
+from .hyperparameters import HYPERPARAMETERS
+
+log = logging.getLogger(__name__)
+
+
+def add_training_options(parser):
+    """``--seed``, ``--steps``, ``--revert`` and ``--tensorboard``."""
+    add_seed_option(parser)
+    parser.add_argument('--steps', type=steps_argument, default=HYPERPARAMETERS.nb_steps,
+                        help='environment steps in all: training and the checks of the noise-free policy '
+                             f'(default {HYPERPARAMETERS.nb_steps}, at most 32767)')
+    parser.add_argument('--revert', type=revert_argument, default=(), metavar='4,6,23',
+                        help='undo these fixes (numbers, or IMPROVEMENT-n / In) and keep every other one: the '
+                             'original\'s behaviour for each (fixed/switches.py, docs/ablation.md)')
+    parser.add_argument('--tensorboard', metavar='DIR',
+                        help='also write TensorBoard event files, into DIR/<name of --out> (open them with '
+                             'tensorboard --logdir DIR; docs/ecosystem.md)')
+
+
+def revert_argument(text):
+    from .switches import parse_fix_list
+
+    try:
+        return parse_fix_list(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def check_training_options(args):
+    """What can be checked before any work: the ``--tensorboard`` folder. Raises ``ValueError``."""
+    if args.tensorboard is not None:
+        writable_folder(args.tensorboard, '--tensorboard')
+
+
+def run_hyperparameters(args):
+    """The table this run trains with: ``--steps``, and the original's value for each reverted field."""
+    from .switches import reverted_hyperparameters
+
+    hyperparameters = reverted_hyperparameters(dataclasses.replace(HYPERPARAMETERS, nb_steps=args.steps), args.revert)
+    if args.revert:
+        log.info('reverted: %s; every other fix in place', ', '.join(args.revert))
+    return hyperparameters
+
+
+def trained_on(args, mode, **more):
+    """What a saved policy records of its training run (``policy.json``'s ``trained_on``)."""
+    return {'mode': mode, 'seed': args.seed, 'steps': args.steps, 'reverted': list(args.revert), **more}
+
+
+def save_run(out, agent, env, result, trained_on, samples=None):
+    """Save the kept policy (``env``: one env of the run) into ``OUT/policy``; return ``result``."""
+    from .policy import save_policy
+
+    save_policy(Path(out) / 'policy', agent, env, trained_on, samples=samples)
+    result['reverted'] = trained_on['reverted']  # the table in result.json is the one the run read
+    return result
+
+
+def write_result(out, result):
+    """``OUT/result.json``, once; the exit status: 0, or 130 if Ctrl-C stopped the training."""
+    write_json(Path(out) / 'result.json', result)
+    if result['interrupted']:
+        log.warning('interrupted: the results after %d of %d steps are in %s', result['steps_trained'],
+                    result['steps'], out)
+        return INTERRUPTED
+    return 0

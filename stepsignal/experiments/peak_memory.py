@@ -1,0 +1,22 @@
+"""Run a command and print its exit status and peak memory as one JSON line.
+
+``python -m stepsignal.experiments.peak_memory PROGRAM ARGS...``. A child's peak counts the memory
+it had at fork, so the benchmark starts the measured command from this small process, not from
+itself (it holds TensorFlow).
+"""
+import json
+import os
+import sys
+
+
+def run(argv):
+    """Fork, exec ``argv``, wait: ``{'status': exit status, 'peak_kib': its peak resident memory}``."""
+    pid = os.fork()
+    if pid == 0:
+        os.execvp(argv[0], argv)
+    _, status, usage = os.wait4(pid, 0)
+    return {'status': os.waitstatus_to_exitcode(status), 'peak_kib': usage.ru_maxrss}
+
+
+if __name__ == '__main__':
+    sys.stdout.write(json.dumps(run(sys.argv[1:])) + '\n')

@@ -1,0 +1,103 @@
+"""``python -m stepsignal process``: the fixed setup on your own signal (docs/your_signal.md).
+
+  python -m stepsignal process --input IN --target T --out DIR        train on IN, answer it
+  python -m stepsignal process --input IN --target-level 0 --out DIR  match a flat level
+  python -m stepsignal process --input IN --target T --policy DIR/policy --out NEW
+                                                                      answer IN with a saved policy
+
+Every input is read and checked before TensorFlow loads (``your_signal.prepare``): a bad one is
+refused in one line, exit 2, nothing written. Exit status otherwise: 0 done, 1 a failure inside
+the run (the details in OUT/error.log), 130 interrupted by Ctrl-C (results so far written).
+"""
+import logging
+import sys
+
+from fixed.options import add_training_options, check_training_options, run_hyperparameters, save_run, trained_on
+from shared.cli import add_output_options, command_parser, refuse, run_reporting_failures, setup_logging
+
+log = logging.getLogger(__name__)
+
+
+def build_parser():
+    parser = command_parser('python -m stepsignal process', __doc__)
+    add_output_options(parser)
+    own = parser.add_argument_group('your signal')
+    own.add_argument('--input', required=True,
+                     help='the signal to process: .wav (8/16/24/32-bit PCM, 32/64-bit float, any channels), .npy or '
+                          'one-column .csv')
+    target = own.add_mutually_exclusive_group(required=True)
+    target.add_argument('--target', help='the signal to match, in any of the same formats')
+    target.add_argument('--target-level', type=float, help='match a flat level instead, such as 0.0')
+    own.add_argument('--sample-rate', type=float, help='samples per second of a .npy or .csv input')
+    own.add_argument('--target-sample-rate', type=float,
+                     help='samples per second of a .npy or .csv target (default: the input\'s)')
+    own.add_argument('--cutoff-range', type=float, nargs=2, metavar=('LOW_HZ', 'HIGH_HZ'),
+                     help='the cutoffs the agent may choose, 0 < LOW < HIGH < Nyquist. Default: from 8 kHz up '
+                          '(audio), 20 Hz to 20 kHz (at most 0.99 x Nyquist), what can be heard; below 8 kHz, the '
+                          'question\'s 0.001 Hz (or the lowest the filter applies accurately, 2e-5 x Nyquist) to '
+                          '0.99 x Nyquist. Choose the band where what you want to keep ends and what you want to '
+                          'remove begins')
+    own.add_argument('--success-rms', type=float,
+                     help='RMS error to the target counted as success (default: the question\'s L2 < 1.0)')
+    own.add_argument('--policy', metavar='DIR',
+                     help='apply a trained policy (the policy/ folder every training run writes) to --input instead '
+                          'of training: one step, the same files out (fixed/policy.py)')
+    training = parser.add_argument_group('training (without --policy)')
+    add_training_options(training)
+    return parser
+
+
+def main(argv=None):
+    """Parse, check everything that can be checked before TensorFlow loads, then run."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.policy is not None and (args.revert or args.tensorboard is not None):
+        parser.error(f'--policy applies a trained policy without training; --{"revert" if args.revert else "tensorboard"} '
+                     f'is for training')
+    setup_logging()
+    from stepsignal.own_signal.your_signal import measure_baselines, prepare
+
+    try:  # every check before any training, and before TensorFlow's slow import
+        check_training_options(args)
+        job = prepare(args.input, args.out, target_path=args.target, target_level=args.target_level,
+                      sample_rate=args.sample_rate, target_sample_rate=args.target_sample_rate,
+                      cutoff_range=args.cutoff_range, success_rms=args.success_rms, overwrite=args.overwrite,
+                      trains=args.policy is None, reads=[args.policy] if args.policy else [])
+        log.info('input: %s; target: %s', job.input.describe(), job.target_text)
+        if args.policy is not None:
+            from fixed.policy import check_serves, load_about
+
+            about = load_about(args.policy)
+            check_serves(about, args.policy, job.input.sample_rate, len(job.input.samples))
+            job.cutoff_range, job.max_offset = tuple(about['actions']['cutoff_hz']), about['actions']['offset'][1]
+        measure_baselines(job)
+    except ValueError as error:  # bad input: said before any work, nothing written
+        refuse(parser, error)
+    return run_reporting_failures(parser, args.out, lambda: (answer if args.policy else train)(args, job))
+
+
+def answer(args, job):
+    """No training: the saved policy answers in one step."""
+    from fixed.policy import apply_policy
+    from stepsignal.own_signal.your_signal import finish
+
+    result = apply_policy(args.policy, job.make_training_env)
+    result['input'] = job.about()
+    result['reverted'] = []
+    return finish(job, result)
+
+
+def train(args, job):
+    from fixed.switches import reverted
+    from stepsignal.own_signal.your_signal import finish, train_on_signal
+
+    hyperparameters = run_hyperparameters(args)
+    about = trained_on(args, 'input', input=str(job.input.path), target=job.target_text)
+    with reverted(args.revert):
+        agent, result = train_on_signal(job, args.seed, hyperparameters, tensorboard=args.tensorboard)
+        save_run(args.out, agent, job.make_training_env(), result, about, samples=len(job.input.samples))
+        return finish(job, result)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

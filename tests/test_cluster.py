@@ -1,0 +1,86 @@
+"""``--address``: ``evaluate`` and ``ablate`` on a running Ray head, here one on 127.0.0.1 that the test starts.
+
+The head is ``ray start --head --block`` in a process of its own, with its own temporary folder,
+so that stopping it stops this head only (``ray stop`` would stop every Ray of the machine, a
+parallel test's too).
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from command_line import run_command
+
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+
+
+def ray_command():
+    beside = Path(sys.executable).with_name('ray')
+    return str(beside) if beside.exists() else shutil.which('ray')
+
+
+@pytest.fixture(scope='module')
+def ray_head(tmp_path_factory):
+    """``127.0.0.1:PORT`` of a Ray head with 2 CPUs, on the loopback only (docs/results.md#on-a-ray-cluster)."""
+    port = free_port()
+    folder = tmp_path_factory.mktemp('ray')
+    env = {**os.environ, 'RAY_AUTH_MODE': 'disabled', 'RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER': '0'}
+    head = subprocess.Popen([ray_command(), 'start', '--head', f'--port={port}', '--num-cpus=2', '--block',
+                             '--include-dashboard=false', '--disable-usage-stats', f'--temp-dir={folder}'],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                socket.create_connection(('127.0.0.1', port), timeout=1).close()
+                break
+            except OSError:
+                assert head.poll() is None and time.monotonic() < deadline, 'the Ray head did not start'
+                time.sleep(0.5)
+        yield f'127.0.0.1:{port}'
+    finally:  # the head and every process it started (each names this head's own folder)
+        os.killpg(head.pid, signal.SIGKILL)
+        head.wait()
+        subprocess.run(['pkill', '-KILL', '-f', str(folder)], check=False)
+
+
+def test_evaluate_and_ablate_train_on_a_running_head(ray_head, tmp_path):
+    finished = run_command('stepsignal', 'evaluate', '--seeds', '0-1', '--steps', 100, '--address', ray_head,
+                           '--out', tmp_path / 'evaluate')
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert f'on the Ray cluster at {ray_head}' in finished.stderr
+    summary = json.loads((tmp_path / 'evaluate' / 'summary.json').read_text())
+    assert [seed['seed'] for seed in summary['seeds']] == [0, 1]
+    assert summary['summary']['failed_to_run'] == 0
+    for seed in (0, 1):
+        assert json.loads((tmp_path / 'evaluate' / f'seed-{seed}' / 'result.json').read_text())['env_steps'] == 100
+
+    finished = run_command('stepsignal', 'ablate', '--seeds', 0, '--steps', 100, '--fixes', 4, '--address', ray_head,
+                           '--out', tmp_path / 'ablate')
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    report = json.loads((tmp_path / 'ablate' / 'ablation.json').read_text())
+    assert [setup['label'] for setup in report['setups']] == ['fixed', 'FIX-4']
+    assert all(setup['failed_to_run'] == 0 for setup in report['setups'])
+
+
+@pytest.mark.parametrize('command', [['evaluate', '--seeds', '0'], ['ablate', '--seeds', '0', '--fixes', '4']])
+def test_a_head_that_does_not_answer_is_one_line_naming_the_address(command, tmp_path):
+    address = f'127.0.0.1:{free_port()}'  # nothing listens there
+    started = time.monotonic()
+    finished = run_command('stepsignal', *command, '--address', address, '--out', tmp_path / 'out', timeout=120)
+    assert finished.returncode == 2 and 'Traceback' not in finished.stderr
+    line = finished.stderr.strip().splitlines()[-1]
+    assert address in line and 'ray start --head' in line
+    assert not (tmp_path / 'out').exists() and time.monotonic() - started < 60
