@@ -1,4 +1,4 @@
-"""``python -m stepsignal VERB [OPTIONS]``: the kit's tools, one verb each.
+"""python -m stepsignal VERB [OPTIONS]: the kit's tools, one verb each.
 
 Experiments on the two variants (stepsignal/experiments/):
   compare     run the original and the fixed setup side by side and write a report (the main job)

@@ -1,11 +1,11 @@
-"""``python -m stepsignal process``: the fixed setup on your own signal (docs/your_signal.md).
+"""python -m stepsignal process: the fixed setup on your own signal (docs/your_signal.md).
 
   python -m stepsignal process --input IN --target T --out DIR        train on IN, answer it
   python -m stepsignal process --input IN --target-level 0 --out DIR  match a flat level
   python -m stepsignal process --input IN --target T --policy DIR/policy --out NEW
                                                                       answer IN with a saved policy
 
-Every input is read and checked before TensorFlow loads (``your_signal.prepare``): a bad one is
+Every input is read and checked before TensorFlow loads (your_signal.prepare): a bad one is
 refused in one line, exit 2, nothing written. Exit status otherwise: 0 done, 1 a failure inside
 the run (the details in OUT/error.log), 130 interrupted by Ctrl-C (results so far written).
 """
