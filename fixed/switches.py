@@ -4,8 +4,9 @@
 and FIX-23 undone and every other fix in place; ``python -m stepsignal ablate`` runs such
 setups over seeds (docs/ablation.md).
 
-The fixed code itself stays as it is (``fixed/`` is the corrected code, nothing else). A revert
-is applied from here, for one run, in one of two ways:
+The setup's files stay as they are (``env.py``, ``agent.py``, ``train.py`` are the corrected
+code, nothing else); this module sits beside them, and applies a revert for one run in one of two
+ways:
 
 - a number in the table: the original's value of a field of ``hyperparameters.py``;
 - a piece of the fixed code swapped for the original's behaviour while the run lasts (``patched``):
