@@ -217,7 +217,7 @@ def command_parser(prog, description, epilog=None):
 
 def add_output_options(parser, what='the run'):
     """``--out`` and ``--overwrite``, as every command that writes results takes them."""
-    parser.add_argument('--out', type=output_folder_argument, required=True,
+    parser.add_argument('--out', type=output_folder_argument, required=True, metavar='DIR',
                         help=f'a new folder for every file {what} writes')
     parser.add_argument('--overwrite', action='store_true',
                         help='--out may hold an earlier run\'s results: remove them first (only the files the kit '

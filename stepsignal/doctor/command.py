@@ -16,7 +16,7 @@ from shared.cli import command_parser, setup_logging, steps_argument
 
 
 def build_parser():
-    parser = command_parser('python -m stepsignal diagnose', __doc__.split('\n\n')[1])
+    parser = command_parser('python -m stepsignal diagnose', __doc__.split('\n\n', 1)[1])
     parser.add_argument('-m', '--module', help='run this module as the script (like python -m)')
     parser.add_argument('--continue', dest='keep_training', action='store_true',
                         help='train after the diagnosis instead of stopping')
