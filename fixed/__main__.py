@@ -8,7 +8,7 @@ far written). Your own signal and random scenarios are verbs of ``python -m step
 """
 import sys
 
-from shared.cli import (CHILD_STDOUT, TRAINING_FILES, add_output_options, check_output_folder, command_parser, refuse,
+from shared.cli import (TRAINING_FILES, add_output_options, check_output_folder, command_parser, refuse,
                         run_reporting_failures, setup_logging)
 from shared.table import help_text
 
@@ -42,7 +42,7 @@ def main(argv=None):
     setup_logging()
     try:
         check_training_options(args)
-        check_output_folder(args.out, TRAINING_FILES + (CHILD_STDOUT,), overwrite=args.overwrite)
+        check_output_folder(args.out, TRAINING_FILES, overwrite=args.overwrite)
     except ValueError as error:  # bad input: said before any work, nothing written
         refuse(parser, error)
     return run_reporting_failures(parser, args.out, lambda: run(args))

@@ -6,7 +6,7 @@ written), 1 a failure inside the run (the details in DIR/error.log), 130 interru
 """
 import sys
 
-from shared.cli import (CHILD_STDOUT, ORIGINAL_FILES, add_output_options, add_seed_option, check_output_folder,
+from shared.cli import (ORIGINAL_FILES, add_output_options, add_seed_option, check_output_folder,
                         command_parser, refuse, run_reporting_failures, setup_logging)
 from shared.table import help_text
 
@@ -21,7 +21,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     setup_logging()
     try:
-        check_output_folder(args.out, ORIGINAL_FILES + (CHILD_STDOUT,), overwrite=args.overwrite)
+        check_output_folder(args.out, ORIGINAL_FILES, overwrite=args.overwrite)
     except ValueError as error:  # bad input: said before any work, nothing written
         refuse(parser, error)
     return run_reporting_failures(parser, args.out, lambda: run(args))

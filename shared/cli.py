@@ -31,8 +31,10 @@ TRAINING_FILES = ('result.json', 'history.json', 'trace.json', 'weights', 'polic
 ORIGINAL_FILES = ('trace.json', 'h5f_files', 'history_dqn_test_mem20k_heaviside_flattening.pickle')
 """What ``python -m original`` writes: the question's own files (``original.train``) and the trace."""
 CHILD_STDOUT = 'stdout.txt'
-"""A variant's printed output, which a command running it in a child process (compare, evaluate,
-ablate) writes into the variant's ``--out``: the variant lists it, so the folder stays the kit's."""
+"""A run's printed output, which a command running it in a child process (compare, evaluate,
+ablate) writes into the run's ``--out``; every marker lists it, like ``ERROR_LOG``."""
+EMPTY_OUT = 'an empty name would mean the working folder; give a new folder, such as results'
+"""Why ``--out ''`` is refused."""
 KIT_ROOT = Path(__file__).resolve().parents[1]
 """The folder the kit's packages sit in (the repository, for an editable install): never emptied."""
 
@@ -62,8 +64,8 @@ steps_argument = _argument_type(training_budget)
 def check_output_folder(out, writes, overwrite=False, resume=False, inside=()):
     """The one rule for every command's ``--out``; returns it as a ``Path``, ready and locked.
 
-    ``writes``: the names of the files and folders the command writes into ``out`` (``error.log``
-    is added). The kit writes only where it may, and removes only what it wrote:
+    ``writes``: the names of the files and folders the command writes into ``out`` (``ERROR_LOG``
+    and ``CHILD_STDOUT``, which the kit may add to any run's folder, are added). The kit writes only where it may, and removes only what it wrote:
 
     - ``out`` must be a new folder, an empty one, or one an earlier run of the kit made and that
       holds nothing but what that run listed in its marker (``RUN_MARKER``). Anything else in it
@@ -81,7 +83,7 @@ def check_output_folder(out, writes, overwrite=False, resume=False, inside=()):
     ``RUN_MARKER`` into it.
     """
     if str(out).strip() == '':
-        raise ValueError('--out is empty; give the name of a new folder, such as results')
+        raise ValueError(f'--out is empty: {EMPTY_OUT}')
     out = Path(out)
     writable_folder(out, '--out')
     lock_output_folder(out)
@@ -101,7 +103,7 @@ def check_output_folder(out, writes, overwrite=False, resume=False, inside=()):
         refuse_to_empty(out, inside)
         for name in found:
             remove(out / name)
-    listed = set(writes) | {ERROR_LOG} | (set(earlier) if resume and earlier else set())
+    listed = set(writes) | {ERROR_LOG, CHILD_STDOUT} | (set(earlier) if resume and earlier else set())
     write_json(out / RUN_MARKER, {'command': ' '.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
                                   'started': time.strftime('%Y-%m-%dT%H:%M:%S%z'), 'writes': sorted(listed)})
     return out
@@ -163,7 +165,7 @@ def remove(path):
 def output_folder_argument(text):
     """argparse ``type=`` for ``--out``: a ``Path``; an empty name is refused (it would mean ``.``)."""
     if not text.strip():
-        raise argparse.ArgumentTypeError('an empty name would mean the working folder; give a new folder, such as results')
+        raise argparse.ArgumentTypeError(EMPTY_OUT)
     return Path(text)
 
 

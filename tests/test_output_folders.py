@@ -154,7 +154,7 @@ def test_a_folder_an_earlier_version_marked_without_a_list_is_not_emptied(tmp_pa
 
 def test_every_command_that_starts_leaves_its_marker(tmp_path):
     out = check_output_folder(tmp_path / 'new', ['result.json'])
-    assert json.loads((out / RUN_MARKER).read_text())['writes'] == ['error.log', 'result.json']
+    assert json.loads((out / RUN_MARKER).read_text())['writes'] == ['error.log', 'result.json', 'stdout.txt']
     with pytest.raises(ValueError, match='already holds results .*--overwrite'):
         check_output_folder(tmp_path / 'new', ['result.json'])  # even before it wrote a result
 

@@ -13,7 +13,7 @@ import numpy as np
 from fixed.keep_best import PolicyCheck, policy_outcome
 from fixed.options import add_training_options, check_training_options, run_hyperparameters, save_run, trained_on
 from fixed.options import write_result
-from shared.cli import (CHILD_STDOUT, TRAINING_FILES, add_output_options, check_output_folder, command_parser, refuse,
+from shared.cli import (TRAINING_FILES, add_output_options, check_output_folder, command_parser, refuse,
                         run_reporting_failures, setup_logging)
 from shared.scenario import StepRanges, question_scenario, random_step_scenario
 from stepsignal.own_signal.any_signal import AnySignal, make_env
@@ -147,7 +147,7 @@ def main(argv=None):
     setup_logging()
     try:
         check_training_options(args)
-        check_output_folder(args.out, TRAINING_FILES + (CHILD_STDOUT,), overwrite=args.overwrite)
+        check_output_folder(args.out, TRAINING_FILES, overwrite=args.overwrite)
     except ValueError as error:
         refuse(parser, error)
     return run_reporting_failures(parser, args.out, lambda: run(args))
