@@ -97,10 +97,11 @@ class FixedDDPGAgent(DDPGAgent):
     graph call instead of keras-rl2's five, on float32 batches from ``ReplayMemory``.
     """
 
-    def __init__(self, *args, saturation_penalty=0.0, gradient_steps=1, **kwargs):
+    def __init__(self, *args, saturation_penalty=0.0, gradient_steps=1, time_limit_is_terminal=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.saturation_penalty = saturation_penalty
         self.gradient_steps = int(gradient_steps)  # IMPROVEMENT-3: updates per environment step
+        self.time_limit_is_terminal = time_limit_is_terminal  # FIX-12: False
         self._steps = None  # FIX-12: the env as fit drives it, which tells a time limit from an end
 
     def compile(self, optimizer, metrics=[]):
@@ -223,7 +224,7 @@ class FixedDDPGAgent(DDPGAgent):
     def backward(self, reward, terminal=False):
         episode_ends = terminal
         # FIX-12: a time limit is not a terminal state; keep bootstrapping through it.
-        terminal = terminal and not self._time_limit_reached()
+        terminal = terminal and (self.time_limit_is_terminal or not self._time_limit_reached())
         if self.training:
             if self._episode_over:
                 # keras-rl's fit calls forward/backward once more after an episode ends, with a
@@ -319,7 +320,8 @@ def build_agent(env, hp=HYPERPARAMETERS, training_steps=None, reference_observat
                            nb_steps_warmup_actor=warmup_actor, random_process=random_process,
                            gamma=hp.gamma, target_model_update=hp.target_model_update, batch_size=hp.batch_size,
                            processor=ScaleObservations(reference_observation),
-                           saturation_penalty=hp.saturation_penalty, gradient_steps=hp.gradient_steps)
+                           saturation_penalty=hp.saturation_penalty, gradient_steps=hp.gradient_steps,
+                           time_limit_is_terminal=hp.time_limit_is_terminal)
     # Beyond FIX-6, IMPROVEMENT-2: the actor learns slower than the critic, so that it does not
     # outrun the critic's estimate into a corner of the action space (the DDPG paper: 10 times
     # slower; here 100 times, for an actor with 1,200 inputs; hyperparameters.py).

@@ -18,6 +18,8 @@ class Hyperparameters:
     """Environment steps of the run, the policy checks (if any) included."""
     max_episode_steps: int = 10  # FIX-12: the env's own time limit, a truncation, not a terminal state
     """Steps of an episode before its time limit."""
+    time_limit_is_terminal: bool = False  # FIX-12: a time limit is a truncation; keep bootstrapping through it
+    """Store an episode's time limit as a terminal state (the critic then stops bootstrapping there)."""
     window_length: int = 1
     """Observations per state (docs/window_length.md)."""
     memory_limit: Optional[int] = None  # FIX-5: the whole run, so nothing is forgotten before it is learnt from

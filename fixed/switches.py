@@ -166,13 +166,6 @@ def _ornstein_uhlenbeck_noise(stack):
     _after_build(stack, set_noise)
 
 
-def _time_limit_as_terminal(stack):
-    import fixed.agent
-
-    # BUG-12: every done is stored as terminal, time limits too (the 5-step limit is the table's).
-    _swap(stack, fixed.agent.FixedDDPGAgent, '_time_limit_reached', lambda self: False)
-
-
 def _raw_observations(stack):
     from rl.core import Processor
 
@@ -225,8 +218,8 @@ REVERTS = {
     'FIX-7': Revert('float16 action bounds', patch=_float16_bounds),
     'FIX-8': Revert('(b, a) filter', patch=_transfer_function_filter),
     'FIX-11': Revert('Ornstein-Uhlenbeck noise, constant within an episode', patch=_ornstein_uhlenbeck_noise),
-    'FIX-12': Revert('5-step episodes, their time limit stored as terminal', hyperparameters=('max_episode_steps',),
-                     patch=_time_limit_as_terminal),
+    'FIX-12': Revert('5-step episodes, their time limit stored as terminal',
+                     hyperparameters=('max_episode_steps', 'time_limit_is_terminal')),
     'FIX-17': Revert('raw observations', patch=_raw_observations),
     'FIX-18': Revert('unclipped actions in memory', patch=_store_unclipped_actions),
     'FIX-21': Revert('L2 reward (grows with length)', patch=_distance_that_grows_with_length),

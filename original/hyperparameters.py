@@ -18,6 +18,8 @@ class Hyperparameters:
     """Environment steps of the run, the policy checks (if any) included."""
     max_episode_steps: int = 5  # BUG-12: fit's nb_max_episode_steps, stored as a terminal state
     """Steps of an episode before its time limit."""
+    time_limit_is_terminal: bool = True  # BUG-12: keras-rl's fit stores every episode's end as terminal
+    """Store an episode's time limit as a terminal state (the critic then stops bootstrapping there)."""
     window_length: int = 1
     """Observations per state (docs/window_length.md)."""
     memory_limit: Optional[int] = 2000  # BUG-5: forgets 8,000 steps before the actor's warmup ends

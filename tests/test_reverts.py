@@ -138,12 +138,12 @@ def test_revert_12_time_limits_are_stored_as_terminal(scenario):
     from fixed.hyperparameters import HYPERPARAMETERS
     from stepsignal.own_signal.any_signal import make_env
 
+    assert REVERTS['FIX-12'].patch is None  # the switch is the table's values, nothing else
     hp = reverted_hyperparameters(HYPERPARAMETERS, ('FIX-12',))
-    assert hp.max_episode_steps == 5  # the question's nb_max_episode_steps: a value of the table
-    with reverted(('FIX-12',)):
-        env = make_env(scenario, distance_threshold=1e-9, time_limit=hp.max_episode_steps)  # never succeeds
-        agent = build_agent(env, training_steps=30, reference_observation=env.reset())
-        agent.fit(env, nb_steps=30, verbose=0)
+    assert (hp.max_episode_steps, hp.time_limit_is_terminal) == (5, True)  # the question's, from its table
+    env = make_env(scenario, distance_threshold=1e-9, time_limit=hp.max_episode_steps)  # never succeeds
+    agent = build_agent(env, hp, training_steps=30, reference_observation=env.reset())
+    agent.fit(env, nb_steps=30, verbose=0)
     terminals = agent.memory.terminals1[:agent.memory.nb_entries]
     assert terminals.sum() == 6 and terminals[4::5].all()  # as test_bug_12: each time limit, as terminal
 
