@@ -1,15 +1,120 @@
-"""Running the kit's commands as a user does, and what every command promises about ``--out``."""
+"""Running the kit's commands as a user does, and what every command promises about ``--out``.
+
+``run_command('fixed', '--out', DIR)`` runs what ``python -m fixed --out DIR`` runs: ``runpy`` runs
+the module as ``__main__`` with those arguments, in a process of its own, its stdout and stderr
+captured, its exit status returned. Only the start differs. A new interpreter spends about 5 s of
+CPU importing TensorFlow before the command does anything; here each command's process is forked
+from a warm one that has imported TensorFlow and the kit once, and has run nothing (the standard
+library's forkserver). A run forked so gives the same ``result.json`` and ``trace.json`` as one
+typed in a shell (tests/test_runs.py checks it). A test about what a command imports, or one that
+sets environment variables that TensorFlow reads as it loads, asks for ``fresh=True``: a new
+interpreter, exactly as typed.
+"""
+import atexit
 import json
+import multiprocessing
+import os
+import runpy
 import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
 
 from shared.cli import RUN_MARKER
 
+WARM_IMPORTS = ['shared.keras_rl', 'original.train', 'fixed.train', 'fixed.policy', 'matplotlib.pyplot',
+                'stepsignal.own_signal.process', 'stepsignal.doctor.diagnose']
+"""What the warm process imports before it forks a command: the slow part of every start."""
 
-def run_command(*args, cwd=None, timeout=600, **kwargs):
-    """``python -m ARGS...`` in a fresh process, as a user types it; the finished process."""
-    return subprocess.run([sys.executable, '-m', *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          timeout=timeout, **kwargs)
+_warm = None
+
+
+def warm_processes():
+    """The forkserver context every command is forked from (started at its first use)."""
+    global _warm
+    if _warm is None:
+        _warm = multiprocessing.get_context('forkserver')
+        _warm.set_forkserver_preload(WARM_IMPORTS)
+        started = _warm.Process(target=int)  # returns once the warm process has imported everything
+        started.start()
+        started.join()
+    return _warm
+
+
+def _as_python_m(module, arguments, cwd, stdout_path, stderr_path):
+    """In the forked process: what ``python -m MODULE ARGUMENTS`` does, its output into two files."""
+    for fd, path in ((1, stdout_path), (2, stderr_path)):
+        handle = os.open(path, os.O_WRONLY | os.O_APPEND)
+        os.dup2(handle, fd)
+        os.close(handle)
+    os.chdir(cwd)  # the caller's working folder, as subprocess would
+    sys.path[0] = os.getcwd()  # as python -m: the working folder first
+    sys.argv = [module, *arguments]
+    try:
+        runpy.run_module(module, run_name='__main__', alter_sys=True)
+    finally:
+        atexit._run_exitfuncs()  # multiprocessing ends a child with os._exit, which skips them
+
+
+class Started:
+    """A command running in a forked process: ``send_signal()``, ``stderr_text()`` so far, ``wait()``."""
+
+    def __init__(self, args, cwd=None):
+        self.args = ['python', '-m', *args]
+        self._folder = tempfile.TemporaryDirectory()
+        self._stdout, self._stderr = Path(self._folder.name, 'stdout'), Path(self._folder.name, 'stderr')
+        self._stdout.touch()
+        self._stderr.touch()
+        cwd = os.getcwd() if cwd is None else cwd
+        self._process = warm_processes().Process(target=_as_python_m, args=(args[0], args[1:], cwd, self._stdout,
+                                                                              self._stderr))
+        self._started = time.perf_counter()
+        self._process.start()
+        self.pid = self._process.pid
+
+    def send_signal(self, number):
+        """Send signal ``number`` to the command, unless it has ended already."""
+        if self._process.exitcode is None:
+            try:
+                os.kill(self.pid, number)
+            except ProcessLookupError:  # it ended a moment ago
+                pass
+
+    def stderr_text(self):
+        return self._stderr.read_text(errors='replace')
+
+    def wait(self, timeout=600):
+        """The finished process, as ``subprocess.run`` returns it (and its wall time, ``seconds``); the
+        process is killed after ``timeout`` s."""
+        self._process.join(timeout)
+        if self._process.exitcode is None:
+            self._process.kill()
+            self._process.join()
+            raise subprocess.TimeoutExpired(self.args, timeout, self._stdout.read_text(), self.stderr_text())
+        finished = subprocess.CompletedProcess(self.args, self._process.exitcode, self._stdout.read_text(errors='replace'),
+                                              self.stderr_text())
+        finished.seconds = time.perf_counter() - self._started  # from its start to its end, the warm-up not counted
+        self._folder.cleanup()
+        return finished
+
+
+def start_command(*args, cwd=None):
+    """``python -m ARGS...`` started (forked warm), for a test that signals it while it runs."""
+    return Started([str(arg) for arg in args], cwd=cwd)
+
+
+def run_command(*args, cwd=None, timeout=600, env=None, fresh=False):
+    """``python -m ARGS...`` as a user types it, in a process of its own; the finished process.
+
+    Forked from the warm process unless ``fresh`` or ``env`` (environment variables for a new
+    interpreter) is given.
+    """
+    args = [str(arg) for arg in args]
+    if fresh or env is not None:
+        return subprocess.run([sys.executable, '-m', *args], capture_output=True, text=True, cwd=cwd,
+                              timeout=timeout, env=env)
+    return Started(args, cwd=cwd).wait(timeout)
 
 
 def contents(folder):

@@ -51,3 +51,18 @@ def fixed_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("fixed")
     agent, result = train(out, seed=0, hp=dataclasses.replace(HYPERPARAMETERS, nb_steps=300))
     return agent, result, out
+
+
+LONGEST_FIRST = ('test_faults.py', 'test_runs.py', 'test_cluster.py', 'test_improvements.py', 'test_compare.py',
+                 'test_evaluate.py')
+"""The modules that take longest, started first: pytest-xdist (``--dist=loadscope``, setup.cfg) hands
+whole modules to its processes in the order they were collected, so a long one collected last
+would leave the other processes idle while it runs alone."""
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within a module, and among the others, is kept

@@ -1,5 +1,7 @@
 """``--address``: ``evaluate`` and ``ablate`` on a running Ray head, here one on 127.0.0.1 that the test starts.
 
+The ablation's tiny grid and ladder run here (not in a Ray of their own): one Ray for both.
+
 The head is ``ray start --head --block`` in a process of its own, with its own temporary folder,
 so that stopping it stops this head only (``ray stop`` would stop every Ray of the machine, a
 parallel test's too).
@@ -16,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from command_line import run_command
-
+from command_line import assert_overwrite_keeps_a_file_it_did_not_write, assert_the_kit_wrote_only_what_it_listed, run_command
 
 
 def free_port():
@@ -56,7 +57,7 @@ def ray_head(tmp_path_factory):
         subprocess.run(['pkill', '-KILL', '-f', str(folder)], check=False)
 
 
-def test_evaluate_and_ablate_train_on_a_running_head(ray_head, tmp_path):
+def test_evaluate_trains_on_a_running_head(ray_head, tmp_path):
     finished = run_command('stepsignal', 'evaluate', '--seeds', '0-1', '--steps', 100, '--address', ray_head,
                            '--out', tmp_path / 'evaluate')
     assert finished.returncode == 0, finished.stderr[-3000:]
@@ -67,12 +68,33 @@ def test_evaluate_and_ablate_train_on_a_running_head(ray_head, tmp_path):
     for seed in (0, 1):
         assert json.loads((tmp_path / 'evaluate' / f'seed-{seed}' / 'result.json').read_text())['env_steps'] == 100
 
-    finished = run_command('stepsignal', 'ablate', '--seeds', 0, '--steps', 100, '--fixes', 4, '--address', ray_head,
-                           '--out', tmp_path / 'ablate')
+
+def test_ablate_runs_a_tiny_grid_and_its_ladder_on_a_running_head(ray_head, tmp_path):
+    """One fix x 2 seeds and the fixed setup, 100 steps each, then the ladder of two fixes."""
+    command = ['stepsignal', 'ablate', '--steps', '100', '--address', ray_head]
+    finished = run_command(*command, '--seeds', '0-1', '--fixes', '4', '--out', tmp_path)
     assert finished.returncode == 0, finished.stderr[-3000:]
-    report = json.loads((tmp_path / 'ablate' / 'ablation.json').read_text())
-    assert [setup['label'] for setup in report['setups']] == ['fixed', 'FIX-4']
-    assert all(setup['failed_to_run'] == 0 for setup in report['setups'])
+    assert f'on the Ray cluster at {ray_head}' in finished.stderr
+    report = json.loads((tmp_path / 'ablation.json').read_text())
+    assert [s['label'] for s in report['setups']] == ['fixed', 'FIX-4']
+    for setup in report['setups']:
+        assert setup['failed_to_run'] == 0 and [r['seed'] for r in setup['seeds']] == [0, 1]
+        assert setup['success']['trials'] == 2
+    assert json.loads((tmp_path / 'runs' / 'FIX-4' / 'seed-1' / 'result.json').read_text())['reverted'] == ['FIX-4']
+    text = (tmp_path / 'ablation.md').read_text()
+    assert '| FIX-4 | warmups of 2,000 and 10,000 steps |' in text and 'FIX-16:' in text
+    for figure in ('ablation.png', 'ablation_curves.png'):
+        assert (tmp_path / figure).stat().st_size > 1000
+    assert_the_kit_wrote_only_what_it_listed(tmp_path)
+
+    ladder = tmp_path / 'ladder'
+    finished = run_command(*command, '--seeds', '0', '--fixes', '4,6', '--ladder', '--out', ladder)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    rungs = json.loads((ladder / 'ladder.json').read_text())['rungs']
+    assert [(r['label'], r['reverted']) for r in rungs] == [('original', ['FIX-4', 'FIX-6']), ('+FIX-4', ['FIX-6']),
+                                                             ('+FIX-6', [])]
+    assert_the_kit_wrote_only_what_it_listed(ladder)
+    assert_overwrite_keeps_a_file_it_did_not_write(command + ['--seeds', '0', '--fixes', '4,6', '--ladder'], ladder)
 
 
 @pytest.mark.parametrize('command', [['evaluate', '--seeds', '0'], ['ablate', '--seeds', '0', '--fixes', '4']])

@@ -2,17 +2,15 @@
 
 Each ``test_revert_*`` asserts, through the switch, what that bug's ``test_bug_n_*`` asserts on
 the original. The ablation over seeds is ``python -m stepsignal ablate`` (docs/ablation.md); its
-tiny grid here runs through a local Ray.
+tiny grid runs on a Ray head in tests/test_cluster.py.
 """
 import dataclasses
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from command_line import assert_overwrite_keeps_a_file_it_did_not_write, assert_the_kit_wrote_only_what_it_listed, run_command
+from command_line import run_command
 from stepsignal.catalogue import BUGS
 from fixed.switches import NOT_SWITCHABLE, REVERTS, parse_fix_list, reverted, reverted_hyperparameters
 
@@ -188,34 +186,6 @@ def test_python_m_fixed_refuses_a_fix_without_a_switch(tmp_path):
     finished = run_command('fixed', '--out', tmp_path / 'x', '--revert', '4,16', timeout=120)
     assert finished.returncode == 2 and 'Traceback' not in finished.stderr
     assert 'FIX-16 has no switch' in finished.stderr and not (tmp_path / 'x').exists()
-
-
-def test_the_ablation_runs_a_tiny_grid_through_a_local_ray(tmp_path):
-    """2 fixes x 2 seeds and the fixed setup, 200 steps each, then the ladder on the same two."""
-    command = [sys.executable, '-m', 'stepsignal', 'ablate', '--seeds', '0-1', '--steps', '200', '--fixes', '4,6']
-    finished = subprocess.run(command + ['--out', str(tmp_path)], capture_output=True, text=True, timeout=600)
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    report = json.loads((tmp_path / 'ablation.json').read_text())
-    assert [s['label'] for s in report['setups']] == ['fixed', 'FIX-4', 'FIX-6']
-    for setup in report['setups']:
-        assert setup['failed_to_run'] == 0 and [r['seed'] for r in setup['seeds']] == [0, 1]
-        assert setup['success']['trials'] == 2
-    assert json.loads((tmp_path / 'runs' / 'FIX-4' / 'seed-1' / 'result.json').read_text())['reverted'] == ['FIX-4']
-    text = (tmp_path / 'ablation.md').read_text()
-    assert '| FIX-4 | warmups of 2,000 and 10,000 steps |' in text and 'FIX-16:' in text
-    for figure in ('ablation.png', 'ablation_curves.png'):
-        assert (tmp_path / figure).stat().st_size > 1000
-    assert_the_kit_wrote_only_what_it_listed(tmp_path)
-
-    ladder = tmp_path / 'ladder'
-    finished = subprocess.run(command + ['--seeds', '0', '--ladder', '--out', str(ladder)], capture_output=True,
-                              text=True, timeout=600)
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    rungs = json.loads((ladder / 'ladder.json').read_text())['rungs']
-    assert [(r['label'], r['reverted']) for r in rungs] == [('original', ['FIX-4', 'FIX-6']), ('+FIX-4', ['FIX-6']),
-                                                             ('+FIX-6', [])]
-    assert_the_kit_wrote_only_what_it_listed(ladder)
-    assert_overwrite_keeps_a_file_it_did_not_write(command[2:] + ['--seeds', '0', '--ladder'], ladder)
 
 
 def test_resume_keeps_only_runs_that_match_the_grid(tmp_path):

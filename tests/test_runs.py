@@ -23,7 +23,7 @@ run_module = run_command
 
 def test_python_m_original_writes_the_question_files_and_trace(tmp_path):
     out = tmp_path / 'original'
-    finished = run_module('original', '--out', str(out))
+    finished = run_module('original', '--out', str(out), fresh=True)  # a new interpreter: its start-up noise shows
     assert finished.returncode == 0, finished.stderr[-2000:]
     trace = json.loads((out / 'trace.json').read_text())
     assert [s['episode'] for s in trace['steps']] == [0] * 5 + [1] * 5
@@ -57,6 +57,17 @@ def test_fixed_run_is_repeatable(fixed_run, tmp_path):
     timing = {'train_seconds', 'steps_per_second'}
     assert {k: v for k, v in first.items() if k not in timing} == {k: v for k, v in second.items() if k not in timing}
     assert json.loads((first_out / 'trace.json').read_text()) == json.loads((tmp_path / 'trace.json').read_text())
+
+
+def test_a_command_forked_warm_is_the_command_typed_in_a_shell(tmp_path):
+    """The tests' warm start (tests/command_line.py) changes no number of a run."""
+    typed = run_command('fixed', '--steps', '100', '--seed', '3', '--out', tmp_path / 'typed', fresh=True)
+    forked = run_command('fixed', '--steps', '100', '--seed', '3', '--out', tmp_path / 'forked')
+    assert typed.returncode == forked.returncode == 0, typed.stderr[-2000:] + forked.stderr[-2000:]
+    timing = {'train_seconds': 0, 'steps_per_second': 0}
+    results = [json.loads((tmp_path / name / 'result.json').read_text()) | timing for name in ('typed', 'forked')]
+    assert results[0] == results[1]
+    assert (tmp_path / 'typed' / 'trace.json').read_bytes() == (tmp_path / 'forked' / 'trace.json').read_bytes()
 
 
 @pytest.mark.learning

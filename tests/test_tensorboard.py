@@ -7,24 +7,23 @@ import pytest
 from command_line import run_command
 from fixed.tensorboard_log import read_scalars
 
-STEPS = 400
 PER_STEP = ['action/cutoff_hz', 'action/offset', 'train/critic_loss', 'train/mean_q', 'train/noise_sigma']
 PER_EPISODE = ['episode/reward', 'episode/l2_distance', 'episode/success']
 PER_CHECK = ['check/l2_distance', 'check/success']
 
 
 @pytest.fixture(scope='module')
-def two_runs(tmp_path_factory):
-    """The same short fixed run twice, the second with TensorBoard: ``(plain, logged, tensorboard_dir)``,
-    each run as ``(its folder, its result)``."""
+def two_runs(fixed_run, tmp_path_factory):
+    """The session's short fixed run (conftest.py) and the same run with TensorBoard:
+    ``(plain, logged, tensorboard_dir)``, each run as ``(its folder, its result)``."""
     from fixed.hyperparameters import HYPERPARAMETERS
     from fixed.train import train
 
-    hp = dataclasses.replace(HYPERPARAMETERS, nb_steps=STEPS)
+    _, plain, plain_out = fixed_run
+    hp = dataclasses.replace(HYPERPARAMETERS, nb_steps=plain['steps'])
     root = tmp_path_factory.mktemp('tensorboard')
-    _, plain = train(root / 'plain', seed=0, hp=hp)
     _, logged = train(root / 'logged', seed=0, hp=hp, tensorboard=root / 'tb')
-    return (root / 'plain', plain), (root / 'logged', logged), root / 'tb'
+    return (plain_out, plain), (root / 'logged', logged), root / 'tb'
 
 
 def test_event_files_hold_every_promised_scalar(two_runs):

@@ -10,12 +10,13 @@ import signal
 import subprocess
 import sys
 import struct
+import time
 
 import numpy as np
 import pytest
 from scipy.io import wavfile
 
-from command_line import run_command
+from command_line import run_command, start_command
 from stepsignal.own_signal.signal_files import SignalFile, read_signal, write_signal
 
 RATE = 8000
@@ -254,18 +255,18 @@ def test_a_stereo_wav_is_processed_into_the_same_format_and_the_run_repeats(file
 
 def test_ctrl_c_during_training_leaves_complete_results(files):
     out = files / 'out'
-    child = subprocess.Popen([sys.executable, '-m', 'stepsignal', 'process', '--out', str(out), '--input', str(files / 'input.wav'),
-                              '--target-level', '0', '--steps', '30000'], stderr=subprocess.PIPE, text=True)
-    lines = []
-    for line in child.stderr:  # wait until training is under way
-        lines.append(line)
-        logged = re.search(r': training step (\d+)/', line)
-        if logged:  # the first progress line: it says how many steps keras-rl has counted
-            break
+    child = start_command('stepsignal', 'process', '--out', out, '--input', files / 'input.wav', '--target-level', '0',
+                          '--steps', '3000')  # its first progress line after 300 steps; Ctrl-C well before the end
+    logged, deadline = None, time.monotonic() + 300
+    while logged is None:  # wait until training is under way
+        assert time.monotonic() < deadline, child.stderr_text()[-3000:]
+        # the first progress line: it says how many steps keras-rl has counted
+        logged = re.search(r': training step (\d+)/', child.stderr_text())
+        time.sleep(0.05)
     child.send_signal(signal.SIGINT)
-    stderr = ''.join(lines) + child.stderr.read()
-    child.wait(timeout=300)
-    assert child.returncode == 130, stderr[-3000:]
+    finished = child.wait(timeout=300)
+    stderr = finished.stderr
+    assert finished.returncode == 130, stderr[-3000:]
     assert 'Traceback' not in stderr and 'interrupted' in stderr
     result = json.loads((out / 'result.json').read_text())
     # Every step the progress line announced is kept (it once ran one step ahead of keras-rl).
