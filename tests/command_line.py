@@ -8,7 +8,8 @@ from a warm one that has imported TensorFlow and the kit once, and has run nothi
 library's forkserver). A run forked so gives the same ``result.json`` and ``trace.json`` as one
 typed in a shell (tests/test_runs.py checks it). A test about what a command imports, or one that
 sets environment variables that TensorFlow reads as it loads, asks for ``fresh=True``: a new
-interpreter, exactly as typed.
+interpreter, exactly as typed. ``run_code(CODE)`` does for ``python -c CODE`` what ``run_command``
+does for ``python -m``.
 """
 import atexit
 import json
@@ -42,17 +43,22 @@ def warm_processes():
     return _warm
 
 
-def _as_python_m(module, arguments, cwd, stdout_path, stderr_path):
-    """In the forked process: what ``python -m MODULE ARGUMENTS`` does, its output into two files."""
+def _as_python(how, what, arguments, cwd, stdout_path, stderr_path):
+    """In the forked process: what ``python -m WHAT ARGUMENTS`` (``how='-m'``) or ``python -c WHAT``
+    (``how='-c'``) does, its output into two files."""
     for fd, path in ((1, stdout_path), (2, stderr_path)):
         handle = os.open(path, os.O_WRONLY | os.O_APPEND)
         os.dup2(handle, fd)
         os.close(handle)
     os.chdir(cwd)  # the caller's working folder, as subprocess would
-    sys.path[0] = os.getcwd()  # as python -m: the working folder first
-    sys.argv = [module, *arguments]
+    sys.path[0] = '' if how == '-c' else os.getcwd()  # as python does: the working folder first
     try:
-        runpy.run_module(module, run_name='__main__', alter_sys=True)
+        if how == '-c':
+            sys.argv = ['-c', *arguments]
+            exec(compile(what, '<string>', 'exec'), {'__name__': '__main__', '__builtins__': __builtins__})
+        else:
+            sys.argv = [what, *arguments]
+            runpy.run_module(what, run_name='__main__', alter_sys=True)
     finally:
         atexit._run_exitfuncs()  # multiprocessing ends a child with os._exit, which skips them
 
@@ -60,15 +66,15 @@ def _as_python_m(module, arguments, cwd, stdout_path, stderr_path):
 class Started:
     """A command running in a forked process: ``send_signal()``, ``stderr_text()`` so far, ``wait()``."""
 
-    def __init__(self, args, cwd=None):
-        self.args = ['python', '-m', *args]
+    def __init__(self, args, cwd=None, how='-m'):
+        self.args = ['python', how, *args]
         self._folder = tempfile.TemporaryDirectory()
         self._stdout, self._stderr = Path(self._folder.name, 'stdout'), Path(self._folder.name, 'stderr')
         self._stdout.touch()
         self._stderr.touch()
         cwd = os.getcwd() if cwd is None else cwd
-        self._process = warm_processes().Process(target=_as_python_m, args=(args[0], args[1:], cwd, self._stdout,
-                                                                              self._stderr))
+        self._process = warm_processes().Process(target=_as_python, args=(how, args[0], args[1:], cwd, self._stdout,
+                                                                            self._stderr))
         self._started = time.perf_counter()
         self._process.start()
         self.pid = self._process.pid
@@ -115,6 +121,11 @@ def run_command(*args, cwd=None, timeout=600, env=None, fresh=False):
         return subprocess.run([sys.executable, '-m', *args], capture_output=True, text=True, cwd=cwd,
                               timeout=timeout, env=env)
     return Started(args, cwd=cwd).wait(timeout)
+
+
+def run_code(code, cwd=None, timeout=600):
+    """``python -c CODE`` (a snippet of the docs, say), forked warm as ``run_command`` is."""
+    return Started([code], cwd=cwd, how='-c').wait(timeout)
 
 
 def contents(folder):

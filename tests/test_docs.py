@@ -2,11 +2,10 @@
 Python snippets run and print what the docs say they print."""
 import pathlib
 import re
-import subprocess
-import sys
 
 import pytest
 
+from command_line import run_code
 from stepsignal.catalogue import BUGS
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -58,8 +57,7 @@ def snippets():
 
 @pytest.mark.parametrize('code, shown_output', list(snippets()))
 def test_docs_snippet_runs(code, shown_output, tmp_path):
-    finished = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=tmp_path,
-                              timeout=300)
+    finished = run_code(code, cwd=tmp_path, timeout=300)
     assert finished.returncode == 0, finished.stderr[-2000:]
     if shown_output:
         assert finished.stdout.strip() == shown_output.strip()
