@@ -209,7 +209,7 @@ def _question_critic(stack):
 
 
 REVERTS = {
-    'FIX-1': Revert('rescaling that forgets low (no negative offset)', patch=_rescale_without_low),
+    'FIX-1': Revert('rescaling that forgets low (no negative offset from [-1, 1])', patch=_rescale_without_low),
     'FIX-2': Revert('each step filters the previous output', patch=_filter_the_previous_output),
     'FIX-3': Revert('success does not end an episode', patch=_success_does_not_end_an_episode),
     'FIX-4': Revert('warmups of 2,000 and 10,000 steps', patch=_question_warmups),

@@ -98,8 +98,9 @@ class StepSignal(GoalEnv):
         ))
 
     def step(self, action):
-        # BUG-1: the rescaling forgets `low`: -1 maps to 0 and +1 to high-low, so after the clip
-        # the offset can never be negative and the lower half of every range is unreachable.
+        # BUG-1: the rescaling forgets `low`: -1 maps to 0 and +1 to high-low, so no action in
+        # [-1, 1] reaches the lower half of a range (a negative offset); the clip below pulls
+        # what lies beyond it (the unbounded actor's, BUG-6) onto a bound.
         range = self.action_space.high - self.action_space.low
         action = range / 2 * (action + 1)
         self._set_action(action)

@@ -20,7 +20,7 @@ class Bug(NamedTuple):
 
 
 BUGS = [
-    Bug(1, 'env `step`', '-1 maps to 0, not to `low`: no negative offset, half of each range unreachable'),
+    Bug(1, 'env `step`', '-1 maps to 0, not to `low`: from [-1, 1] no negative offset, half of each range unreachable'),
     Bug(2, 'env `_set_action`', 'every step filters the previous output again: the same action gives a different signal'),
     Bug(3, 'env `step`', '`done` is never True: the episode never ends by itself, not even on success'),
     Bug(4, 'agent', 'warmups of 2000/10000 against 10 steps: not one gradient step'),

@@ -611,6 +611,22 @@ def test_fix_23_critic_bends_where_the_reward_bends():
 
 
 # The asker's symptom: the applied actions stay in one neighbourhood across episodes.
+def test_bug_1_the_original_run_sits_on_two_clipped_bounds(original_run):
+    """What README and docs/bugs.md say a run of ``python -m original`` shows, checked on one (seed 0)."""
+    from pathlib import Path
+
+    _, trace, _ = original_run
+    raw = np.array([s['action'] for s in trace['steps']])
+    # "raw cutoffs of about 6 to 13 and raw offsets of about -3 to -4.5": far outside [-1, 1]
+    assert 5 < raw[:, 0].min() and raw[:, 0].max() < 14 and -5 < raw[:, 1].min() and raw[:, 1].max() < -2.5
+    assert {(s['cutoff_hz'], s['offset']) for s in trace['steps']} == {(14.8984375, -2.0)}  # both clipped
+    root = Path(__file__).parents[1]
+    bugs = (root / 'docs' / 'bugs.md').read_text()
+    bug_1 = bugs[bugs.index('## BUG-1 /'):bugs.index('## BUG-2 /')]
+    assert '`14.8984375 -2.0` at every step' in bug_1 and 'never negative' not in bug_1
+    assert 'prints `14.8984375 -2.0` at every step' in (root / 'README.md').read_text()
+
+
 def test_symptom_actions_stuck_in_one_neighbourhood(original_run):
     _, trace, _ = original_run
     steps = trace['steps']

@@ -71,3 +71,64 @@ def test_every_fault_in_the_table_names_a_test_that_exists():
     for row in rows:
         named = re.findall(r'`(test_\w+)`', row.rsplit('|', 2)[-2])
         assert named and set(named) <= defined, row
+
+
+def test_the_readme_answer_quotes_the_ablation():
+    """README opens with three causes and how many seeds learn with each undone: docs/ablation.md's rows."""
+    ablation = (ROOT / 'docs' / 'ablation.md').read_text()
+    learnt = dict(re.findall(r'^\| (FIX-\d+) \| [^|]* \| (\d+ of 10) ', ablation, re.M))
+    readme = ' '.join((ROOT / 'README.md').read_text().split())
+    answer = readme[readme.index('**The short answer.**'):readme.index('The fixed setup trains from')]
+    causes = re.findall(r'\[BUG-(\d+)\]', answer)
+    assert causes == ['4', '6', '1']  # the order the sentence below counts them in
+    assert (f'{learnt["FIX-4"]} seeds learn without the first or the third fix, {learnt["FIX-6"]} without the second'
+            in answer) and learnt['FIX-1'] == learnt['FIX-4']
+
+
+def anchors_of(page):
+    """The ids a page offers: ``<a id="...">`` and GitHub's slug of every heading."""
+    text = page.read_text()
+    ids = set(re.findall(r'<a id="([^"]+)"', text))
+    for heading in re.findall(r'^#+ (.+)$', re.sub(r'```.*?```', '', text, flags=re.S), re.M):
+        ids.add(re.sub(r'[^\w\- ]', '', heading.strip().lower()).replace(' ', '-'))
+    return ids
+
+
+def test_every_relative_link_and_anchor_resolves():
+    broken = []
+    for page in [ROOT / 'README.md', *DOCS]:
+        text = re.sub(r'```.*?```', '', page.read_text(), flags=re.S)
+        for target in re.findall(r'\]\(([^)\s]+)\)', text):
+            if re.match(r'[a-z]+:', target):
+                continue  # a web address
+            path, _, anchor = target.partition('#')
+            linked = (page.parent / path).resolve() if path else page
+            if not linked.exists():
+                broken.append(f'{page.name}: {target} (no such file)')
+            elif anchor and linked.suffix == '.md' and anchor not in anchors_of(linked):
+                broken.append(f'{page.name}: {target} (no such anchor)')
+    assert not broken, broken
+
+
+def test_the_throughput_the_docs_quote_is_the_benchmarks():
+    """docs/bugs.md and docs/index.md quote benchmarks/RESULTS.md's training throughput table."""
+    results = (ROOT / 'benchmarks' / 'RESULTS.md').read_text()
+    rounds = [tuple(map(int, row)) for row in re.findall(r'^\| \d+ \| (\d+) \| (\d+) \| [\d.]+x \|$', results, re.M)]
+    ratio = re.search(r'^\| \*\*median\*\* \| \| \| \*\*([\d.]+)x\*\* \|$', results, re.M).group(1)
+    stock, fixed = [sorted(column) for column in zip(*rounds)]
+    bugs = ' '.join((ROOT / 'docs' / 'bugs.md').read_text().split())
+    index = ' '.join((ROOT / 'docs' / 'index.md').read_text().split())
+    assert (f'stock {stock[0]} to {stock[-1]} steps/s, fixed {fixed[0]} to {fixed[-1]}, median ratio {ratio}'
+            in bugs)
+    assert f'at {stock[0]} to {stock[-1]} steps per second' in index
+    assert f'at {fixed[0]} to {fixed[-1]}, {ratio} times as fast' in index
+
+
+def test_the_counts_in_readme_are_the_codes():
+    """README's "each of the 23 bugs" and "(four changes beyond the bugs)" against what the code has."""
+    readme = ' '.join((ROOT / 'README.md').read_text().split())
+    in_words = {'two': 2, 'three': 3, 'four': 4, 'five': 5, 'six': 6}
+    improvements = numbers('IMPROVEMENT', text_of('fixed'))
+    said = re.search(r'\((\w+) changes beyond the bugs\)', readme).group(1)
+    assert in_words[said] == len(improvements) and improvements == set(range(1, len(improvements) + 1))
+    assert f'each of the {len(BUGS)} bugs' in readme

@@ -79,7 +79,7 @@ def ladder(switches):
     order = [key for key in LADDER_ORDER if key in switches]
     rungs = [Setup('original', tuple(order), 'every switch reverted: the original\'s setup, at the fixed budget')]
     for index, key in enumerate(order):
-        rungs.append(Setup(f'+{key}', tuple(order[index + 1:]), f'adds {key} (reverted, it is: {REVERTS[key].title})'))
+        rungs.append(Setup(f'+{key}', tuple(order[index + 1:]), f'adds {key} (what it ends: {REVERTS[key].title})'))
     return rungs
 
 
@@ -184,8 +184,8 @@ def write_leave_one_out(out, about, summaries):
     write_atomic(out / 'ablation.md', lambda handle: handle.write(('\n'.join(lines) + '\n').encode()))
     write_json(out / 'ablation.json', {**about, 'setups': summaries,
                                        'not_switchable': NOT_SWITCHABLE})
-    draw_rates(out / 'ablation.png', [fixed] + ordered[::-1], 'Success rate with one fix reverted',
-               'reverted fix (the fixed setup at the top)')
+    draw_rates(out / 'ablation.png', [fixed] + ordered, 'Success rate with one fix reverted',
+               'reverted fix (the fixed setup at the top, then the costliest loss)')
     draw_curves(out / 'ablation_curves.png', [fixed] + ordered[:3])
 
 
@@ -204,10 +204,20 @@ def write_ladder(out, about, summaries):
     write_atomic(out / 'ladder.md', lambda handle: handle.write(('\n'.join(lines) + '\n').encode()))
     write_json(out / 'ladder.json', {**about, 'rungs': summaries, 'order': list(LADDER_ORDER)})
     draw_rates(out / 'ladder.png', summaries[::-1], 'The fix ladder: success rate per rung',
-               'rung (from the original\'s setup at the bottom)')
+               'rung (the original\'s setup at the bottom; each rung above adds one fix)')
 
 
 def draw_rates(path, summaries, title, ylabel):
+    """``rates_figure``, written to ``path``."""
+    import matplotlib.pyplot as plt
+
+    figure = rates_figure(summaries, title, ylabel)
+    save_figure(figure, path)
+    plt.close(figure)
+
+
+def rates_figure(summaries, title, ylabel):
+    """One bar per summary, its success rate with its 95% CI, the first summary at the top."""
     import matplotlib
 
     matplotlib.use('Agg')
@@ -225,9 +235,9 @@ def draw_rates(path, summaries, title, ylabel):
     axis.set(xlim=(0, 100), xlabel=f"seeds that succeed, % (of {summaries[0]['success']['trials']}; bars: 95% CI)",
              ylabel=ylabel, title=title)
     axis.grid(axis='x', alpha=0.3)
+    axis.invert_yaxis()  # row 0, the first summary, at the top: the order the table reads in
     figure.tight_layout()
-    save_figure(figure, path)
-    plt.close(figure)
+    return figure
 
 
 def draw_curves(path, summaries):
@@ -246,7 +256,8 @@ def draw_curves(path, summaries):
         axis.plot(steps, distances, color=f'C{index}', label=label, **style)
     axis.axhline(1.0, color='red', linestyle='--', label='success: L2 < 1.0')
     axis.set(yscale='log', xlabel='environment steps (training and policy checks)',
-             ylabel='median L2 of the noise-free policy', title='Learning curves: median over the seeds at each check')
+             ylabel='median L2 at each policy check',
+             title='Each check\'s L2, median over the seeds (the table keeps each run\'s best check)')
     axis.legend(fontsize='small', loc='center right')
     axis.grid(alpha=0.3)
     figure.tight_layout()

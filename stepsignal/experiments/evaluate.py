@@ -10,8 +10,8 @@ time on this machine, or on a cluster with ``--address``), its files written int
   median over the seeds and the band between the best and the worst.
 
 ``--env KEY=VALUE`` sets an environment variable for every seed, to measure in another rounding
-world on the same machine (``--env TF_ENABLE_ONEDNN_OPTS=0``, ``--env OPENBLAS_CORETYPE=Haswell``,
-``--env ONEDNN_MAX_CPU_ISA=AVX2``: docs/results.md).
+world on the same machine (``--env TF_ENABLE_ONEDNN_OPTS=0``; the settings the results were
+measured with: the table in docs/results.md#rounding-worlds).
 """
 import argparse
 import json
