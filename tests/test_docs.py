@@ -132,3 +132,17 @@ def test_the_counts_in_readme_are_the_codes():
     said = re.search(r'\((\w+) changes beyond the bugs\)', readme).group(1)
     assert in_words[said] == len(improvements) and improvements == set(range(1, len(improvements) + 1))
     assert f'each of the {len(BUGS)} bugs' in readme
+
+
+def test_the_main_jobs_time_in_readme_is_the_measured_one():
+    """README's wall times for the main job are the range of benchmarks/MAIN_JOB.md's runs."""
+    runs = re.findall(r'Wall time: original (\d+) s, fixed \d+ s \(training (\d+) s, (\d+) steps/s\), report [\d.]+ s, '
+                      r'in all (\d+) s\.', (ROOT / 'benchmarks' / 'MAIN_JOB.md').read_text())
+    assert len(runs) >= 2
+    original, training, rate, total = [sorted(int(run[i]) for run in runs) for i in range(4)]
+    readme = ' '.join((ROOT / 'README.md').read_text().split())
+    walls = sorted(int(wall) for wall in re.findall(r'^\| \d+ \| (\d+) s \|', (ROOT / 'benchmarks' / 'MAIN_JOB.md').read_text(), re.M))
+    assert f'About {walls[0]} to {walls[-1]} seconds' in readme
+    assert f'{original[0]} to {original[-1]} seconds for the original' in readme
+    assert f'{training[0]} to {training[-1]} seconds for the fixed agent' in readme
+    assert f'({rate[0]} to {rate[-1]} steps per second' in readme
