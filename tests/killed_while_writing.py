@@ -13,6 +13,7 @@ import sys
 import shared.files as files
 
 write_atomic, write_weights = files.write_atomic, files.write_weights
+victim = None  # the file name given on the command line
 
 
 def half_then_die(handle, data):
