@@ -89,6 +89,21 @@ def test_a_gym_026_env_is_an_error_and_a_bare_tanh_on_0_to_10_reaches_a_tenth(tm
     assert '5 + 5 * tanh' in out and 'Rescaling(scale=5, offset=5)' in out
 
 
+def test_a_script_that_imports_a_module_beside_it_is_diagnosed_from_another_folder(tmp_path):
+    """``python path/to/train.py`` finds ``tank_env.py`` beside it; so does diagnose, run from elsewhere."""
+    script = (SCRIPTS / 'gym026_tank.py').read_text()
+    start, end = script.index('class Tank(gym.Env):'), script.index('env = Tank()')
+    project = tmp_path / 'project'
+    project.mkdir()
+    (project / 'tank_env.py').write_text('import numpy as np\nimport gym\nfrom gym import spaces\n\n\n' + script[start:end])
+    (project / 'train.py').write_text(script[:start] + 'from tank_env import Tank\n\n\n' + script[end:])
+    finished = diagnose_cli(project / 'train.py', cwd=tmp_path)
+    out = finished.stdout
+    assert 'No module named' not in out + finished.stderr, out[-2000:]
+    assert finished.returncode == 1 and checks(out, 'error') == {'porting: keras-rl2 import', 'gym API'}
+    assert not (tmp_path / '__pycache__').exists() and not (project / '__pycache__').exists()  # nothing written
+
+
 def test_a_tanh_scaled_to_the_bounds_is_right_and_the_port_trains_the_gym_026_env(tmp_path):
     finished = diagnose_cli('--continue', '--steps', 100, SCRIPTS / 'gym026_tank.py', 'scaled', cwd=tmp_path)
     out = finished.stdout

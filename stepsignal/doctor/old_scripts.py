@@ -141,13 +141,15 @@ def run_script(path=None, module=None, argv=(), train=False, max_steps=None,
     def test(agent, env, *args, **kwargs):
         return stock['test'](agent, shims.api.adapt(env), *args, **kwargs)
 
-    saved = sys.argv, sys.dont_write_bytecode
+    saved = sys.argv, sys.dont_write_bytecode, list(sys.path)
     try:
         with shims:
             Agent.fit, Agent.test = fit, test
             for cls, original in stock_compile.items():
                 cls.compile = compile_with(original)
             sys.argv, sys.dont_write_bytecode = [path or files.main, *argv], True
+            if path:  # as `python path/to/script.py` does: a module beside the script is found
+                sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
             try:
                 if module:
                     runpy.run_module(module, run_name='__main__', alter_sys=True)
@@ -169,7 +171,7 @@ def run_script(path=None, module=None, argv=(), train=False, max_steps=None,
             setattr(Agent, name, method)
         for cls, original in stock_compile.items():
             cls.compile = original
-        sys.argv, sys.dont_write_bytecode = saved
+        sys.argv, sys.dont_write_bytecode, sys.path[:] = saved
     return run
 
 
