@@ -13,7 +13,7 @@ from scipy.io import wavfile
 
 from command_line import run_command
 from shared.scenario import speech_with_hum
-from stepsignal.own_signal.baselines import baselines, rms, verdict
+from stepsignal.own_signal.baselines import baselines, verdict
 
 RATE = 22050
 OFFSET = 0.2

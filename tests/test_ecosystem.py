@@ -14,7 +14,6 @@ import fixed  # noqa: F401  (registers stepsignal-v1)
 from fixed.env import FlattenDictWrapper
 from fixed import filters
 from fixed.observations import DownsampleObservation
-from shared.scenario import StepRanges
 from stepsignal.own_signal.any_signal import AnySignal
 from stepsignal.own_signal.scenarios import RandomStepSignal
 
