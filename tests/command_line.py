@@ -28,6 +28,16 @@ WARM_IMPORTS = ['shared.keras_rl', 'original.train', 'fixed.train', 'fixed.polic
                 'stepsignal.own_signal.process', 'stepsignal.doctor.diagnose']
 """What the warm process imports before it forks a command: the slow part of every start."""
 
+ONE_THREAD = {'TF_NUM_INTRAOP_THREADS': '1', 'TF_NUM_INTEROP_THREADS': '1'}
+"""TensorFlow's thread pools of one thread each: what the tests run with (tests/conftest.py)."""
+
+
+def as_a_user_runs(world=None):
+    """The environment of a command typed by a user, in a rounding world (``world``: variables to
+    set): the tests' one-thread setting taken out, since the thread count changes the rounding."""
+    return {**{name: value for name, value in os.environ.items() if name not in ONE_THREAD}, **(world or {})}
+
+
 _warm = None
 
 

@@ -11,7 +11,6 @@ import pytest
 from scipy import signal
 
 
-
 def printed_action(capsys):
     """The (cutoff, offset) that the original env printed on its last step."""
     from shared.trace import printed_action as parse
@@ -96,8 +95,8 @@ def test_bug_4_fit_changes_no_weight(original_run):
     assert trace['critic_weights_changed'] is False
 
 
-def test_fix_4_short_fit_changes_the_weights(fixed_run):
-    agent, result, out = fixed_run
+def test_fix_4_short_fit_changes_the_weights(fixed_agent_run):
+    agent, result, out = fixed_agent_run
     assert agent.nb_steps_warmup_critic < result['steps'] and agent.nb_steps_warmup_actor < result['steps']
     trace = json.loads((out / 'trace.json').read_text())
     assert trace['actor_weights_changed'] is True
@@ -142,8 +141,8 @@ def test_bug_6_actor_output_is_unbounded(original_run):
     assert np.abs(raw).max() > 1.0  # the env's action space is [-1, 1] after its own rescaling
 
 
-def test_fix_6_actor_output_is_bounded(fixed_run):
-    agent, _, out = fixed_run
+def test_fix_6_actor_output_is_bounded(fixed_agent_run):
+    agent, _, out = fixed_agent_run
     trace = json.loads((out / 'trace.json').read_text())
     raw = np.array([step['action'] for step in trace['steps']])
     assert np.abs(raw).max() <= 1.0
@@ -265,8 +264,8 @@ def test_bug_11_ou_noise_barely_moves_within_episode(original_run):
     assert np.std(starts) > 0.2
 
 
-def test_fix_11_noise_explores_within_an_episode(fixed_run):
-    agent, _, _ = fixed_run
+def test_fix_11_noise_explores_within_an_episode(fixed_agent_run):
+    agent, _, _ = fixed_agent_run
     noise = agent.random_process
     np.random.seed(0)
     within = []
@@ -315,8 +314,8 @@ def test_bug_13_boltzmann_policy_is_discrete_and_unused(original_env):
     assert not hasattr(agent, 'policy')  # DDPGAgent never received it
 
 
-def test_fix_13_exploration_is_continuous(fixed_run):
-    agent, _, _ = fixed_run
+def test_fix_13_exploration_is_continuous(fixed_agent_run):
+    agent, _, _ = fixed_agent_run
     import fixed.agent
 
     assert not hasattr(fixed.agent, 'BoltzmannQPolicy')
@@ -378,8 +377,8 @@ def test_bug_15_int16_step_counter_wraps(original_run):
     assert StopWhenNegative.seen[-1] == -32768  # below nb_steps again: fit would never end
 
 
-def test_fix_15_too_many_steps_refused_before_any_work(fixed_run):
-    agent, _, _ = fixed_run
+def test_fix_15_too_many_steps_refused_before_any_work(fixed_agent_run):
+    agent, _, _ = fixed_agent_run
 
     class CountingEnv:
         steps = 0
@@ -407,8 +406,8 @@ def test_bug_16_history_pickled_with_numpy_types(original_run):
         json.dumps(history)
 
 
-def test_fix_16_history_written_as_json(fixed_run):
-    _, _, out = fixed_run
+def test_fix_16_history_written_as_json(fixed_agent_run):
+    _, _, out = fixed_agent_run
     history = json.loads((out / 'history.json').read_text())
     assert history['nb_episode_steps'] and all(type(v) is float for v in history['episode_reward'])
     assert not list(out.glob('*.pickle'))
@@ -423,8 +422,8 @@ def test_bug_17_raw_observations_give_large_activations(original_run, scenario):
     assert np.std(pre_activation) > 3.0  # tanh(3) = 0.995: a bounded unit would be saturated
 
 
-def test_fix_17_scaled_observations_keep_the_actor_unsaturated(fixed_run, scenario):
-    agent, _, _ = fixed_run
+def test_fix_17_scaled_observations_keep_the_actor_unsaturated(fixed_agent_run, scenario):
+    agent, _, _ = fixed_agent_run
     from fixed.agent import build_actor
     from fixed.train import make_env
 
@@ -445,8 +444,8 @@ def test_bug_18_noisy_actions_stored_unclipped(original_run):
     assert np.abs(stored).max() > 1.0
 
 
-def test_fix_18_stored_actions_inside_the_action_space(fixed_run):
-    agent, _, _ = fixed_run
+def test_fix_18_stored_actions_inside_the_action_space(fixed_agent_run):
+    agent, _, _ = fixed_agent_run
     stored = agent.memory.actions[:agent.memory.nb_entries]
     assert np.abs(stored).max() <= 1.0
     assert np.abs(stored).max() == 1.0  # noise did push beyond: the clip was needed
@@ -459,8 +458,8 @@ def test_bug_19_state_batch_is_object_array(original_run, scenario):
     assert agent.process_state_batch([state]).dtype == object
 
 
-def test_fix_19_state_batch_is_float32(fixed_run, scenario):
-    agent, _, _ = fixed_run
+def test_fix_19_state_batch_is_float32(fixed_agent_run, scenario):
+    agent, _, _ = fixed_agent_run
     state = [np.concatenate([scenario.input_signal, scenario.desired_signal])]
     batch = agent.process_state_batch([state])
     assert batch.dtype == np.float32 and batch.shape == (1, 1, 1200)
@@ -523,10 +522,10 @@ def test_bug_22_critic_bootstraps_on_a_one_setting_task(original_run):
     assert reward / (1 - agent.gamma) == pytest.approx(100 * reward)
 
 
-def test_fix_22_next_observation_ignores_the_action_so_gamma_is_zero(fixed_run):
+def test_fix_22_next_observation_ignores_the_action_so_gamma_is_zero(fixed_agent_run):
     from fixed.train import make_env
 
-    agent, _, _ = fixed_run
+    agent, _, _ = fixed_agent_run
     assert agent.gamma == 0.0
     env = make_env()
     env.reset()

@@ -16,7 +16,7 @@ def test_improvement_1_the_policy_checks_are_inside_the_budget():
 
 
 def test_improvement_1_keeps_the_best_noise_free_policy_seen(fixed_run):
-    _, result, _ = fixed_run
+    result, _ = fixed_run
     checks = result['checks']
     assert [c['training_step'] for c in checks] == list(range(50, result['steps_trained'], 50)) + [result['steps_trained']]
     assert result['check_steps'] == len(checks)  # one env step per check on the question's scenario

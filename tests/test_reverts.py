@@ -173,7 +173,7 @@ def test_revert_improvements_take_the_originals_numbers():
 def test_reverting_nothing_is_the_fixed_run(fixed_run, tmp_path):
     from fixed.__main__ import main
 
-    _, result, out = fixed_run
+    result, out = fixed_run
     assert main(['--out', str(tmp_path), '--steps', '300']) == 0
     again = json.loads((tmp_path / 'result.json').read_text())
     assert again.pop('reverted') == []

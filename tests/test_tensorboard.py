@@ -19,7 +19,7 @@ def two_runs(fixed_run, tmp_path_factory):
     from fixed.hyperparameters import HYPERPARAMETERS
     from fixed.train import train
 
-    _, plain, plain_out = fixed_run
+    plain, plain_out = fixed_run
     hp = dataclasses.replace(HYPERPARAMETERS, nb_steps=plain['steps'])
     root = tmp_path_factory.mktemp('tensorboard')
     _, logged = train(root / 'logged', seed=0, hp=hp, tensorboard=root / 'tb')
