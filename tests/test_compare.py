@@ -1,5 +1,6 @@
 """The main job: ``python -m stepsignal compare`` writes every figure and the report, repeatably."""
 import json
+import re
 
 import pytest
 
@@ -33,19 +34,28 @@ def test_compare_writes_every_figure_and_the_report(two_reports):
         assert f']({figure})' in report
     for bug in BUGS:
         assert f'BUG-{bug.number} / FIX-{bug.number}' in report and f'bugs.md#bug-{bug.number})' in report
+    links = re.findall(r'\]\(([^)#]+)(?:#[^)]*)?\)', report)
+    assert any(link.endswith('results.md') for link in links)
+    for link in links:  # every page the report links to is there, from where the report is
+        assert (out / link).exists(), link
     numbers = json.loads((out / 'report.json').read_text())
     assert numbers['original']['steps'] == 10 and numbers['original']['episodes'] == 2
     assert numbers['original']['distinct_actions'] <= 2  # stuck in one neighbourhood
     assert numbers['fixed']['steps'] == 300
     assert 'tensorflow' in numbers['versions']
     assert 'Wall time' in report
+    from stepsignal.experiments.machine import machine
+
+    assert numbers['machine'] == machine() and f"Measured on {numbers['date']}, on {machine()}." in report
     trained = numbers['fixed']['training_steps']  # 300 env steps less the policy checks (IMPROVEMENT-1)
     assert f'[fixed] fixed seed 0: training step {trained}/{trained}' in finished.stderr  # progress showed
 
 
 def test_same_seed_gives_the_same_figures_and_numbers(two_reports):
     (first, _), (second, _) = two_reports
-    assert (first / 'report.json').read_bytes() == (second / 'report.json').read_bytes()
+    reports = [json.loads((folder / 'report.json').read_text()) for folder in (first, second)]
+    assert [report.pop('date') for report in reports]  # the one field that may change (at midnight)
+    assert reports[0] == reports[1]
     for figure in FIGURES:
         assert (first / figure).read_bytes() == (second / figure).read_bytes(), figure
 

@@ -146,3 +146,40 @@ def test_the_main_jobs_time_in_readme_is_the_measured_one():
     assert f'{original[0]} to {original[-1]} seconds for the original' in readme
     assert f'{training[0]} to {training[-1]} seconds for the fixed agent' in readme
     assert f'({rate[0]} to {rate[-1]} steps per second' in readme
+
+
+def test_the_figures_run_is_the_one_index_quotes():
+    """docs/index.md names the machine and date of the run that drew docs/figures, and quotes its numbers."""
+    import json
+
+    run = json.loads((ROOT / 'docs' / 'figures' / 'report.json').read_text())
+    fixed = run['fixed']
+    index = ' '.join((ROOT / 'docs' / 'index.md').read_text().split())
+    kind = 'AVX2 (no AVX-512)' if run['machine'].endswith('AVX2 (no AVX-512)') else 'AVX-512'
+    assert f"seed {run['seed']}, on a 2-core AMD EPYC with {kind}, {run['date']}" in index
+    assert (f"{fixed['cutoff_hz']:.2g} Hz, offset {fixed['offset']:.4f}, L2 {fixed['l2_distance']:.2g}, first success "
+            f"after {fixed['first_success_env_steps']} environment steps") in index
+    assert run['original']['distinct_actions'] == 1  # the figures show one applied action, as the page says
+
+
+def test_each_reverted_alone_line_quotes_the_ablation_table():
+    """docs/bugs.md's "Reverted alone" lines are the rows of docs/ablation.md's leave-one-out table."""
+    ablation = (ROOT / 'docs' / 'ablation.md').read_text()
+    table = ablation[ablation.index('<a id="leave-one-out">'):]
+    rows = {match[0]: match[1:] for match in re.findall(
+        r'^\| (FIX-\d+|fixed) \| [^|]+ \| (\d+) of 10 \(95% CI (\d+-\d+)%\) \| ([\d.]+) \| ([\d.]+|never) \|', table, re.M)}
+    sections = re.split(r'<a id="bug-(\d+)"></a>', (ROOT / 'docs' / 'bugs.md').read_text())
+    quoted = 0
+    for number, section in zip(sections[1::2], sections[2::2]):
+        line = re.search(r'\*\*Reverted alone\*\* \(seeds 0-9, [^)]*\)\): (.*?)\n- \*\*', section, re.S)
+        if line is None or f'FIX-{number}' not in rows:
+            continue
+        text = ' '.join(line.group(1).split())
+        successes, interval, l2, steps = rows[f'FIX-{number}']
+        assert text.startswith(f'{successes} of 10 seeds succeed (95% CI {interval}%), median final L2 {l2}, '), number
+        assert ('the median seed never succeeded' in text if steps == 'never' else
+                f'first success after a median {float(steps):,.0f} env steps' in text), (number, steps, text)
+        fixed = rows['fixed']
+        assert text.endswith(f'with every fix, {fixed[0]} of 10, L2 {fixed[2]}, first success after {fixed[3]}.'), number
+        quoted += 1
+    assert quoted >= 10

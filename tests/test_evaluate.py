@@ -19,6 +19,9 @@ def test_evaluate_runs_seeds_in_the_world_asked_for_and_draws_their_curves(tmp_p
     assert rate['trials'] == 2 and 0 <= rate['ci95_low'] <= rate['rate'] <= rate['ci95_high'] <= 1
     text = (out / 'summary.md').read_text()
     assert 'TF_ENABLE_ONEDNN_OPTS=0' in text and '95% CI' in text
+    from stepsignal.experiments.machine import machine
+
+    assert summary['machine'] == machine() and f"on {machine()}." in text
     assert (out / 'learning_curves.png').read_bytes().startswith(b'\x89PNG')
     assert (out / 'seed-1' / 'result.json').is_file()
     # Each seed's event files, sent back from its worker, land in DIR/seed-N and read back.

@@ -17,10 +17,7 @@ question's 10: with 10 steps nothing learns, whatever is fixed. The runs go thro
 Each run's own files are in ``OUT/runs/<setup>/seed-N/``.
 """
 import argparse
-import datetime
 import logging
-import os
-import platform
 import statistics
 import sys
 from typing import NamedTuple
@@ -28,6 +25,7 @@ from typing import NamedTuple
 from fixed.hyperparameters import HYPERPARAMETERS
 from shared.cli import check_output_folder, output_folder_argument, setup_logging, steps_argument
 from shared.files import save_figure, write_atomic, write_json
+from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
 from stepsignal.experiments.evaluate import load_result, median_or_never, parse_env, parse_seeds, seed_runs, steps_text
 from fixed.switches import NOT_SWITCHABLE, REVERTS, SWITCHES, parse_fix_list
@@ -133,23 +131,12 @@ def about_the_run(args, kind):
     return {
         'command': 'python -m stepsignal ablate ' + ' '.join(args.argv),
         'kind': kind,
-        'date': datetime.date.today().isoformat(),
+        'date': today(),
         'machine': machine(),
         'seeds': args.seeds,
         'steps': args.steps or HYPERPARAMETERS.nb_steps,
         'environment': dict(args.env),
     }
-
-
-def machine():
-    """The CPU's model and core count, as the reader of a rate needs them."""
-    model = platform.processor() or platform.machine()
-    try:
-        with open('/proc/cpuinfo') as cpuinfo:
-            model = next(line.split(':', 1)[1].strip() for line in cpuinfo if line.startswith('model name'))
-    except (OSError, StopIteration):
-        pass
-    return f'{model}, {os.cpu_count()} cores'
 
 
 def header(about, title):

@@ -21,18 +21,17 @@ import contextlib
 import io
 import json
 import logging
-import os
 import platform
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from shared.cli import setup_logging, writable_folder
 from shared.files import write_atomic
+from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
 
 log = logging.getLogger(__name__)
@@ -465,8 +464,8 @@ def main(argv=None):
             writable_folder(args.out.parent, '--out\'s folder')
         except ValueError as error:
             parser.error(str(error))
-    results = {'date': date.today().isoformat(), 'machine': f'{platform.machine()}, {os.cpu_count()} cores, '
-               f'{platform.python_implementation()} {platform.python_version()}', 'versions': versions(),
+    results = {'date': today(), 'machine': f'{machine()}, {platform.python_implementation()} {platform.python_version()}',
+               'versions': versions(),
                'quick': args.quick, 'training_steps': plan['training_steps']}
     log.info('environment throughput')
     results['env'] = bench_env(plan['env_steps'])

@@ -22,22 +22,23 @@ import os
 import platform
 import time
 from importlib import metadata
-from pathlib import Path
 
 import numpy as np
 
 from shared.checks import seed_number, training_budget
-from shared.cli import (add_output_options, check_output_folder, command_parser, refuse, run_reporting_failures,
-                        seed_argument, setup_logging, steps_argument)
+from shared.cli import (KIT_ROOT, add_output_options, check_output_folder, command_parser, refuse,
+                        run_reporting_failures, seed_argument, setup_logging, steps_argument)
 from shared.files import save_figure, write_atomic, write_json
 from shared.scenario import question_scenario
 from shared.trace import episodes
 from stepsignal.catalogue import BUGS
+from stepsignal.experiments.machine import machine, today
 from stepsignal.experiments.child import run_module
 
 log = logging.getLogger(__name__)
 
-DOCS = Path(__file__).resolve().parents[1] / 'docs'
+DOCS = KIT_ROOT / 'docs'
+"""The kit's docs/ folder, which the report links to (relative to the report where it can)."""
 WALL_TIMES = ('train_seconds', 'steps_per_second')
 """The fields of the fixed run's result.json that change from run to run: kept out of report.json."""
 FIGURES = ('scenario.png', 'actions.png', 'learning.png', 'signals.png')
@@ -261,8 +262,11 @@ def write_report(out, numbers, wall):
         '',
         '## Reproduce',
         '',
+        f"Measured on {numbers['date']}, on {numbers['machine']}. "
         f"`python3 -m stepsignal compare --out DIR --seed {numbers['seed']} --steps {f['steps']}` "
-        'gives the same figures and numbers (`report.json`); only the times below change.',
+        'gives the same figures and numbers (`report.json`) on this machine; only the times below change. '
+        'Another CPU or core count rounds differently, and the details of the run differ '
+        f"([rounding worlds]({docs_link(out, 'rounding-worlds', 'results.md')})).",
         '',
         '| package | version |',
         '|---|---|',
@@ -322,6 +326,8 @@ def compare(out, seed=0, steps=None):
                                                       'l2_distance', 'success', 'action', 'kept_check',
                                                       'first_success_env_steps')},
         'versions': versions(),
+        'machine': machine(),
+        'date': today(),
     }
     wall['report'] = time.perf_counter() - report_started
     wall['total'] = time.perf_counter() - started

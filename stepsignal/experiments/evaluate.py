@@ -24,6 +24,7 @@ from pathlib import Path
 from shared.checks import seed_number
 from shared.cli import check_output_folder, output_folder_argument, setup_logging, steps_argument, writable_folder
 from shared.files import save_figure, write_atomic, write_json
+from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
 from stepsignal.experiments.runner import SCRATCH, TENSORBOARD, Run, check_address, run_all
 
@@ -231,9 +232,11 @@ def main(argv=None):
                else {'seed': seed, 'error': 'not run: interrupted'} for run, seed in zip(runs, args.seeds)]
     summary = summarise(results)
     world = ', '.join(f'{k}={v}' for k, v in env.items()) or 'default environment'
-    text = f'Rounding world: {world}.\n\n' + table(results, summary)
+    where = f'the Ray cluster at {args.address}' if args.address else machine()
+    text = f'Rounding world: {world}. Measured on {today()}, on {where}.\n\n' + table(results, summary)
     draw_learning_curves(results, args.out / 'learning_curves.png', f'Fixed agent, {len(results)} seeds ({world})')
-    write_json(args.out / 'summary.json', {'environment': env, 'summary': summary, 'seeds': results})
+    write_json(args.out / 'summary.json', {'environment': env, 'machine': where, 'date': today(), 'summary': summary,
+                                           'seeds': results})
     write_atomic(args.out / 'summary.md', lambda f: f.write((text + '\n').encode()))
     print(text)
     if interrupted:
