@@ -2,7 +2,8 @@
 
 Each script is the kit's own, written in a shape that fails on today's stack: standalone `keras`
 imports, a retired env id, `env.seed`, `Adam(lr=)`, `.h5f` weights, a DQN on a discrete space,
-a gym 0.26 env, a critic that joins the action late, a tanh actor on a [0, 10] space. Asserted:
+a gym 0.26 env, a critic that joins the action late, a tanh actor on a [0, 10] space, a
+`gym.GoalEnv` flattened by `FlattenDictWrapper` as the question's script is. Asserted:
 no traceback, the exit status (0 no errors, 1 errors found, 2 not checked), the findings, and
 that the port reaches fit and trains.
 """
@@ -67,7 +68,56 @@ def test_the_port_runs_a_2019_script_to_its_end_and_lists_the_lines_to_change(tm
     assert written == ['ddpg_pendulum_weights_actor.h5f', 'ddpg_pendulum_weights_critic.h5f']
     assert all(h5py.is_hdf5(tmp_path / name) for name in written)
     assert sorted(p.name for p in SCRIPTS.iterdir()) == ['ddpg_pendulum_2019.py', 'dqn_cartpole_2020.py',
-                                                        'gym026_tank.py']
+                                                        'goal_env_2019.py', 'gym026_tank.py']
+
+
+def test_a_2019_goal_env_script_like_the_questions_reaches_fit_and_runs_to_its_end(tmp_path):
+    """gym.GoalEnv and FlattenDictWrapper, both gone from gym, and an old-API env under a time limit."""
+    finished = diagnose_cli('--port', '--steps', 100, SCRIPTS / 'goal_env_2019.py', cwd=tmp_path)
+    out = finished.stdout
+    assert finished.returncode == 1, finished.stderr[-2000:]
+    assert 'the script ran to its end under the port' in out
+    assert {'porting: gym.GoalEnv', 'porting: FlattenDictWrapper', 'porting: old step API under a time limit'} <= \
+        checks(out, 'error')
+    port = out[out.index('the port:'):]
+    for line in ("goal_env_2019.py:21: class PointReach(gym.GoalEnv) made a subclass of gym 0.21's GoalEnv",
+                 "goal_env_2019.py:50: gym.make('PointReach-v0'): PointReach.reset takes no seed (the old API) and "
+                 "the env has a time limit of 50 steps: made with apply_api_compatibility=True",
+                 "goal_env_2019.py:51: FlattenDictWrapper(env, dict_keys=['observation', 'desired_goal']): the keys "
+                 "concatenated in this order"):
+        assert line in port
+    assert 'could not run' not in out  # every check probed the flattened env
+    assert 'BUG-3' not in out  # reaching the goal ends the episode
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_flattened_goal_env_keeps_the_key_order_and_stays_flat_in_a_copy():
+    import copy
+
+    from gym import spaces
+
+    from stepsignal.doctor.porting import FlatDictObservations
+
+    class Inner:  # an env with a __deepcopy__ of its own, as the port's OldGymAPI has
+        observation_space = spaces.Dict({'observation': spaces.Box(-1, 1, (2,)), 'desired_goal': spaces.Box(-1, 1, (3,)),
+                                         'achieved_goal': spaces.Box(-1, 1, (2,))})
+
+        def reset(self):
+            return {'observation': np.array([1., 2.]), 'desired_goal': np.array([7., 8., 9.]),
+                    'achieved_goal': np.array([1., 2.])}
+
+        def step(self, action):
+            return self.reset(), 0.0, False, {}
+
+        def __deepcopy__(self, memo):
+            return Inner()
+
+    flat = FlatDictObservations(Inner(), ['desired_goal', 'observation'])
+    assert flat.observation_space.shape == (5,) and flat.observation_space.dtype == np.float32
+    for env in (flat, copy.deepcopy(flat)):
+        assert isinstance(env, FlatDictObservations)
+        assert env.reset().tolist() == [7., 8., 9., 1., 2.]  # the order given, not the alphabet's
+        assert env.step(np.zeros(2))[0].tolist() == [7., 8., 9., 1., 2.]
 
 
 def test_dqn_on_a_discrete_space_skips_the_continuous_checks_and_trains(tmp_path):

@@ -183,10 +183,12 @@ class RetiredEnvIds(Shim):
              'MuJoCo v2/v3 envs only with mujoco-py, which no longer installs.')
     change = 'make the current version of the env (the id after "made" above)'
 
-    def __init__(self, files, adapt):
+    def __init__(self, files, adapt, old_api):
         super().__init__(files)
         self.adapt = adapt
         """What the script's gym.make returns passes through this (to OldGymAPI)."""
+        self.old_api = old_api
+        """Asked before each make whether the env needs gym's own compatibility wrapper (OldAPITimeLimit)."""
 
     def install(self):
         import gym
@@ -204,6 +206,7 @@ class RetiredEnvIds(Shim):
         current = current_version(id)
         if current != id:
             self.record(f'gym.make({id!r}) made {current!r}')
+        kwargs = self.old_api.make_arguments(current, kwargs)
         try:
             env = self._make(current, *args, **kwargs)
         except gym.error.DependencyNotInstalled as error:
@@ -213,6 +216,33 @@ class RetiredEnvIds(Shim):
             self.record(f'gym.make({id!r}) made {newest!r} (the MuJoCo bindings in place of mujoco-py)')
             env = self._make(newest, *args, **kwargs)
         return self.adapt(env)
+
+
+class OldAPITimeLimit(Shim):
+    name = 'old step API under a time limit'
+    fails = ('the env speaks gym\'s old API (reset() -> obs, 4-value step) and is registered with a time limit: gym '
+             '0.26 wraps it in TimeLimit, which expects 5 values from step: `ValueError: not enough values to '
+             'unpack (expected 5, got 4)` at the first step.')
+    change = ('give the env the new API (reset(self, seed=None, options=None) -> (obs, info); step -> (obs, reward, '
+              'terminated, truncated, info)), or gym.make(..., apply_api_compatibility=True)')
+
+    def make_arguments(self, env_id, kwargs):
+        """``gym.make``'s keyword arguments for ``env_id``, with gym's compatibility wrapper where it is needed."""
+        from gym.envs.registration import load, spec
+
+        if 'apply_api_compatibility' in kwargs:
+            return kwargs
+        try:
+            registered = spec(env_id)
+            maker = registered.entry_point if callable(registered.entry_point) else load(registered.entry_point)
+        except Exception:  # noqa: BLE001  (gym.make itself will say what is wrong)
+            return kwargs
+        limit = kwargs.get('max_episode_steps', registered.max_episode_steps)
+        if limit is None or not isinstance(maker, type) or _takes(maker.reset, 'seed'):
+            return kwargs
+        self.record(f'gym.make({env_id!r}): {maker.__name__}.reset takes no seed (the old API) and the env has a '
+                    f'time limit of {limit} steps: made with apply_api_compatibility=True')
+        return {**kwargs, 'apply_api_compatibility': True}
 
 
 def current_version(env_id, skip_registered=False):
@@ -450,6 +480,97 @@ class GymMonitor(Shim):
         return env
 
 
+class GoalEnvBase(Shim):
+    name = 'gym.GoalEnv'
+    fails = ('gym 0.22 removed gym.GoalEnv (Gymnasium-Robotics keeps it): `AttributeError: module \'gym\' has no '
+             'attribute \'GoalEnv\'`, where the env class is defined.')
+    change = ('subclass gym.Env and keep what GoalEnv asked for yourself: a Dict observation space with '
+              '\'observation\', \'achieved_goal\' and \'desired_goal\', and compute_reward(achieved_goal, '
+              'desired_goal, info) (docs/porting.md, P4)')
+
+    def install(self):
+        import gym
+
+        if not hasattr(gym, 'GoalEnv'):
+            self.patch(gym, 'GoalEnv', old_goal_env(self))
+
+
+def old_goal_env(shim):
+    """gym 0.21's ``GoalEnv`` on gym 0.26: a subclass records where it was defined."""
+    import gym
+
+    class GoalEnv(gym.Env):
+        """A goal env as gym 0.21 had it: Dict observations with the three goal keys, checked at reset."""
+
+        def __init_subclass__(cls, **kwargs):
+            super().__init_subclass__(**kwargs)
+            shim.record(f'class {cls.__name__}(gym.GoalEnv) made a subclass of gym 0.21\'s GoalEnv')
+
+        def reset(self, **kwargs):
+            if not isinstance(self.observation_space, gym.spaces.Dict):
+                raise gym.error.Error('GoalEnv requires an observation space of type gym.spaces.Dict')
+            for key in ('observation', 'achieved_goal', 'desired_goal'):
+                if key not in self.observation_space.spaces:
+                    raise gym.error.Error(f'GoalEnv requires the "{key}" key to be part of the observation dictionary.')
+
+        def compute_reward(self, achieved_goal, desired_goal, info):
+            raise NotImplementedError
+
+    return GoalEnv
+
+
+class FlattenDict(Shim):
+    name = 'FlattenDictWrapper'
+    fails = ('gym 0.15.4 removed wrappers.FlattenDictWrapper: `AttributeError: module \'gym.wrappers\' has no '
+             'attribute \'FlattenDictWrapper\'`. Its successor, FlattenObservation, flattens every key in '
+             'alphabetical order, the achieved goal included.')
+    change = ('a small gym.ObservationWrapper whose observation() concatenates the keys you chose, in your order, '
+              'with a float32 Box of their total size (the kit\'s fixed/env.py FlattenDictWrapper; docs/porting.md, '
+              'P5)')
+
+    def install(self):
+        import gym.wrappers
+
+        if not hasattr(gym.wrappers, 'FlattenDictWrapper'):
+            self.patch(gym.wrappers, 'FlattenDictWrapper', self._flatten)
+
+    def _flatten(self, env, dict_keys):
+        self.record(f'FlattenDictWrapper(env, dict_keys={list(dict_keys)!r}): the keys concatenated in this order')
+        return FlatDictObservations(env, dict_keys)
+
+
+class FlatDictObservations:
+    """gym 0.15's ``FlattenDictWrapper``: the chosen keys of each Dict observation, concatenated in the
+    given order, under a float32 ``Box(-inf, inf)``. Speaks whichever step API the env speaks."""
+
+    def __init__(self, env, dict_keys):
+        from gym import spaces
+
+        size = sum(int(np.prod(env.observation_space.spaces[key].shape)) for key in dict_keys)
+        self.__dict__.update(env=env, dict_keys=list(dict_keys),
+                             observation_space=spaces.Box(-np.inf, np.inf, shape=(size,), dtype='float32'))
+
+    def __getattr__(self, name):
+        # not 'env' (not set yet in a copy under construction), nor the wrapped env's __deepcopy__ and the
+        # like: a copy of this wrapper must stay this wrapper
+        if name == 'env' or name.startswith('__'):
+            raise AttributeError(name)
+        return getattr(self.env, name)
+
+    def observation(self, observation):
+        return np.concatenate([np.asarray(observation[key]).ravel() for key in self.dict_keys])
+
+    def reset(self, **kwargs):
+        result = self.env.reset(**kwargs)
+        if isinstance(result, tuple):  # gym 0.26: (obs, info)
+            return (self.observation(result[0]), *result[1:])
+        return self.observation(result)
+
+    def step(self, action):
+        observation, *rest = self.env.step(action)
+        return (self.observation(observation), *rest)
+
+
 class ObjectBatches(Shim):
     name = 'object batches'
     fails = ('keras-rl2 1.0.5\'s DDPGAgent builds every state batch as a numpy object array; a Processor that does '
@@ -562,18 +683,22 @@ class Shims:
         self.api = GymNewAPI(files, self.render)
         self.keras_rl = KerasRL2Import(files)
         self.keras = StandaloneKeras(files, self.keras_rl)
-        self.env_ids = RetiredEnvIds(files, adapt=self.api.adapt)
+        self.old_api = OldAPITimeLimit(files)
+        self.env_ids = RetiredEnvIds(files, adapt=self.api.adapt, old_api=self.old_api)
         self.seed = EnvSeed(files)
         self.bool8 = NumpyBool8(files)
         self.optimizers = LegacyOptimizers(files)
         self.weights = H5Weights(files)
         self.monitor = GymMonitor(files)
+        self.goal_env = GoalEnvBase(files)
+        self.flatten = FlattenDict(files)
         self.batches = ObjectBatches(files)
         self.naf = NafGradients(files)
         self.lambdas = LambdaClones(files)
         self.counter = WideStepCounter(files)
-        self.all = [self.keras_rl, self.keras, self.env_ids, self.api, self.seed, self.bool8, self.monitor,
-                    self.optimizers, self.naf, self.lambdas, self.batches, self.weights, self.counter, self.render]
+        self.all = [self.keras_rl, self.keras, self.goal_env, self.env_ids, self.old_api, self.api, self.flatten,
+                    self.seed, self.bool8, self.monitor, self.optimizers, self.naf, self.lambdas, self.batches,
+                    self.weights, self.counter, self.render]
         self._source = source
         self._installed = []
 
