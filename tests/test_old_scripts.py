@@ -290,3 +290,16 @@ def test_the_shims_put_back_everything_they_patched(healthy_tf, tmp_path):
     with Shims(ScriptFiles(path=str(script))) as shims:
         assert state() != before  # in place while the script runs
     assert state() == before and not any(shim._saved for shim in shims.all)
+
+
+def test_a_checkpoint_callback_with_an_h5f_name_is_flagged_before_it_runs():
+    from stepsignal.doctor.porting import H5Weights, ScriptFiles
+
+    source = ("from rl.callbacks import ModelIntervalCheckpoint\n"
+              "checkpoint = ModelIntervalCheckpoint('weights_{step}.h5f', interval=1000)\n"
+              "other = ModelIntervalCheckpoint(filepath='w.h5', interval=10)\n"
+              "agent.save_weights('final.h5f', overwrite=True)\n")
+    shim = H5Weights(ScriptFiles('train.py'))
+    shim.expect(source, 'train.py')
+    assert [use.where for use in shim.uses] == ['train.py:2', 'train.py:4']
+    assert "ModelIntervalCheckpoint('weights_{step}.h5f'" in shim.uses[0].what

@@ -456,8 +456,14 @@ class H5Weights(Shim):
         except SyntaxError:
             return
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and getattr(node.func, 'attr', '') == 'save_weights' and node.args
-                    and '.h5f' in ast.unparse(node.args[0])):
+            if not isinstance(node, ast.Call):
+                continue
+            called = getattr(node.func, 'attr', getattr(node.func, 'id', ''))
+            # agent.save_weights(NAME), and keras-rl's ModelIntervalCheckpoint(NAME, ...), which calls it every N steps
+            names = (node.args[:1] if called == 'save_weights' else
+                     node.args[:1] + [k.value for k in node.keywords if k.arg == 'filepath']
+                     if called == 'ModelIntervalCheckpoint' else [])
+            if any('.h5f' in ast.unparse(name) for name in names):
                 self.record(f'{ast.unparse(node)[:70]}{NOT_YET}',
                             where=f'{os.path.basename(filename)}:{node.lineno}')
 
