@@ -465,8 +465,7 @@ def main(argv=None):
         except ValueError as error:
             parser.error(str(error))
     results = {'date': today(), 'machine': f'{machine()}, {platform.python_implementation()} {platform.python_version()}',
-               'versions': versions(),
-               'quick': args.quick, 'training_steps': plan['training_steps']}
+               'versions': versions(), 'quick': args.quick, 'training_steps': plan['training_steps']}
     log.info('environment throughput')
     results['env'] = bench_env(plan['env_steps'])
     log.info('training throughput: stock keras-rl2 vs fixed')

@@ -32,8 +32,8 @@ from shared.files import save_figure, write_atomic, write_json
 from shared.scenario import question_scenario
 from shared.trace import episodes
 from stepsignal.catalogue import BUGS
-from stepsignal.experiments.machine import machine, today
 from stepsignal.experiments.child import run_module
+from stepsignal.experiments.machine import machine, today
 
 log = logging.getLogger(__name__)
 

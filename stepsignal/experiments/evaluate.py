@@ -232,10 +232,10 @@ def main(argv=None):
                else {'seed': seed, 'error': 'not run: interrupted'} for run, seed in zip(runs, args.seeds)]
     summary = summarise(results)
     world = ', '.join(f'{k}={v}' for k, v in env.items()) or 'default environment'
-    where = f'the Ray cluster at {args.address}' if args.address else machine()
-    text = f'Rounding world: {world}. Measured on {today()}, on {where}.\n\n' + table(results, summary)
+    where, date = f'the Ray cluster at {args.address}' if args.address else machine(), today()
+    text = f'Rounding world: {world}. Measured on {date}, on {where}.\n\n' + table(results, summary)
     draw_learning_curves(results, args.out / 'learning_curves.png', f'Fixed agent, {len(results)} seeds ({world})')
-    write_json(args.out / 'summary.json', {'environment': env, 'machine': where, 'date': today(), 'summary': summary,
+    write_json(args.out / 'summary.json', {'environment': env, 'machine': where, 'date': date, 'summary': summary,
                                            'seeds': results})
     write_atomic(args.out / 'summary.md', lambda f: f.write((text + '\n').encode()))
     print(text)
