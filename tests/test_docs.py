@@ -110,18 +110,70 @@ def test_every_relative_link_and_anchor_resolves():
     assert not broken, broken
 
 
-def test_the_throughput_the_docs_quote_is_the_benchmarks():
-    """docs/bugs.md and docs/index.md quote benchmarks/RESULTS.md's training throughput table."""
-    results = (ROOT / 'benchmarks' / 'RESULTS.md').read_text()
-    rounds = [tuple(map(int, row)) for row in re.findall(r'^\| \d+ \| (\d+) \| (\d+) \| [\d.]+x \|$', results, re.M)]
-    ratio = re.search(r'^\| \*\*median\*\* \| \| \| \*\*([\d.]+)x\*\* \|$', results, re.M).group(1)
+BENCHMARKS = {'AVX2': ROOT / 'benchmarks' / 'RESULTS.md', 'AVX-512': ROOT / 'benchmarks' / 'RESULTS_AVX512.md'}
+"""The full bench on each kind of machine the kit has met (2-core AMD EPYC)."""
+
+
+def training_throughput(results):
+    """(stock rates sorted, fixed rates sorted, median ratio) from a bench results file."""
+    text = results.read_text()
+    rounds = [tuple(map(int, row)) for row in re.findall(r'^\| \d+ \| (\d+) \| (\d+) \| [\d.]+x \|$', text, re.M)]
+    ratio = re.search(r'^\| \*\*median\*\* \| \| \| \*\*([\d.]+)x\*\* \|$', text, re.M).group(1)
     stock, fixed = [sorted(column) for column in zip(*rounds)]
+    return stock, fixed, ratio
+
+
+def scaling(results):
+    """{(samples, observation): (env step ms, fit step ms, agent MB)} from a bench results file."""
+    rows = re.findall(r'^\| (\d+) \| (compact|raw) \| \d+ \| ([\d.]+) \| [\d.]+ \| ([\d.]+) \| (\d+) \|$',
+                      results.read_text(), re.M)
+    return {(int(n), kind): (float(env), float(fit), int(memory)) for n, kind, env, fit, memory in rows}
+
+
+def own_audio_runs(results):
+    """{seconds of audio: whole run in s} from a bench results file's own-audio table."""
+    rows = re.findall(r'^\| (\d+) \| (?:all of it|excerpts) \| \d+ \| (\d+) \|', results.read_text(), re.M)
+    return {int(seconds): int(whole) for seconds, whole in rows}
+
+
+def span(values, digits=None):
+    low, high = min(values), max(values)
+    shown = [f'{v:.{digits}f}' if digits is not None else f'{v:g}' for v in (low, high)]
+    return shown[0] if shown[0] == shown[1] else f'{shown[0]} to {shown[1]}'
+
+
+def test_the_throughput_the_docs_quote_is_the_benchmarks():
+    """docs/bugs.md and docs/index.md quote each machine's training throughput table."""
     bugs = ' '.join((ROOT / 'docs' / 'bugs.md').read_text().split())
     index = ' '.join((ROOT / 'docs' / 'index.md').read_text().split())
-    assert (f'stock {stock[0]} to {stock[-1]} steps/s, fixed {fixed[0]} to {fixed[-1]}, median ratio {ratio}'
-            in bugs)
-    assert f'at {stock[0]} to {stock[-1]} steps per second' in index
-    assert f'at {fixed[0]} to {fixed[-1]}, {ratio} times as fast' in index
+    (s2, f2, r2), (s5, f5, r5) = [training_throughput(path) for path in BENCHMARKS.values()]
+    assert (f'with AVX2, stock {s2[0]} to {s2[-1]} steps/s, fixed {f2[0]} to {f2[-1]}, median ratio {r2}' in bugs
+            and f'with AVX-512, stock {s5[0]} to {s5[-1]} steps/s, fixed {f5[0]} to {f5[-1]}, median ratio {r5}' in bugs)
+    assert (f'at {s2[0]} to {s2[-1]} steps per second on a 2-core AMD EPYC with AVX2' in index
+            and f'at {f2[0]} to {f2[-1]}, {r2} times as fast' in index)
+    assert f'stock at {s5[0]} to {s5[-1]} steps per second, fixed at {f5[0]} to {f5[-1]}, {r5} times as fast' in index
+
+
+def test_the_costs_of_long_signals_the_docs_quote_are_the_benchmarks():
+    """docs/your_signal.md's step times and memory, and README's minute of audio, span both machines' tables."""
+    page = ' '.join((ROOT / 'docs' / 'your_signal.md').read_text().split())
+    readme = ' '.join((ROOT / 'README.md').read_text().split())
+    tables = [scaling(path) for path in BENCHMARKS.values()]
+    long, short, raw = [[table[key] for table in tables] for key in ((144000, 'compact'), (600, 'compact'),
+                                                                      (144000, 'raw'))]
+    assert (f'an env step takes {span([r[0] for r in long], 1)} ms, a step of `fit` {span([r[1] for r in long], 1)} '
+            f'ms and the agent {span([r[2] for r in long])} MB') in page
+    assert (f'against {span([r[0] for r in short], 2)} ms, {span([r[1] for r in short], 1)} ms and '
+            f'{span([r[2] for r in short])} MB at the question\'s 600 samples') in page
+    assert (f'would cost {span([r[1] for r in raw], 0)} ms per step of `fit` and '
+            f'{span([r[2] / 1000 for r in raw], 1)} GB') in page
+    assert f'5,000 steps of `fit` on 3 s of 48 kHz audio take {span([5 * r[1] for r in long], 0)} s' in page
+    # a minute of 48 kHz stereo is 40 times the 144,000 samples
+    minute = [40 * r[0] / 1000 for r in long]
+    assert (f'An env step on 144,000 samples takes {span([r[0] for r in long], 1)} ms' in page
+            and f'about {span(minute, 2)} s, and 5,000 steps on all of it {span([5000 * m / 60 for m in minute], 0)} '
+            'minutes' in page)
+    assert f'a minute of 48 kHz stereo in {span([own_audio_runs(path)[60] for path in BENCHMARKS.values()])} s' in readme
 
 
 def test_the_counts_in_readme_are_the_codes():
@@ -146,6 +198,18 @@ def test_the_main_jobs_time_in_readme_is_the_measured_one():
     assert f'{original[0]} to {original[-1]} seconds for the original' in readme
     assert f'{training[0]} to {training[-1]} seconds for the fixed agent' in readme
     assert f'({rate[0]} to {rate[-1]} steps per second' in readme
+
+
+def test_the_install_size_and_time_in_readme_are_the_measured_ones():
+    """README's install size and time are benchmarks/INSTALL.md's runs into a new environment."""
+    table = (ROOT / 'benchmarks' / 'INSTALL.md').read_text()
+    fresh = re.findall(r'^\| \d \| `[^`]+` (?:\(the main job\'s packages\) )?into a new environment \| (\d+) s \| \d+ s \| ([\d.]+) GB \|$',
+                       table, re.M)
+    assert len(fresh) >= 2
+    walls = sorted(int(wall) for wall, _ in fresh)
+    sizes = {size for _, size in fresh}
+    readme = ' '.join((ROOT / 'README.md').read_text().split())
+    assert len(sizes) == 1 and f'{sizes.pop()} GB in a new virtual environment, {walls[0]} to {walls[-1]} s' in readme
 
 
 def test_the_figures_run_is_the_one_index_quotes():
