@@ -4,6 +4,8 @@ The broken setups are the question's own (original/) or one change away from the
 the healthy twins are fixed/'s.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -107,6 +109,35 @@ def test_time_limit_as_terminal(question, healthy):
     assert 12 not in bugs(dg.check_time_limit(healthy))
 
 
+def test_an_env_without_an_action_space_skips_the_probes_in_one_warning(healthy):
+    """keras-rl needs no env.action_space (2018 scripts wrote plain classes); the probes need one to act."""
+    class Plain:
+        def __init__(self, env):
+            self.env = env
+
+        def reset(self):
+            return self.env.reset()
+
+        def step(self, action):
+            return self.env.step(action)
+
+    findings = dg.diagnose(healthy.agent, Plain(healthy.env), nb_steps=5000)
+    assert [f.check for f in findings] == ['env probes'], [str(f) for f in findings]
+    assert 'no action_space' in findings[0].measured and 'episode_end' in findings[0].message
+
+
+def test_an_actor_with_more_outputs_than_actions_is_an_error_that_names_the_shapes(question):
+    from types import SimpleNamespace
+
+    from tensorflow.keras.layers import Dense, Flatten
+    from tensorflow.keras.models import Sequential
+
+    actor = Sequential([Flatten(input_shape=(1, 4)), Dense(3)])
+    (finding,) = dg.check_output_shape(dg.Setup(SimpleNamespace(nb_actions=2, actor=actor), question.env))
+    assert finding.severity == dg.ERROR and finding.measured == 'output shape (None, 3), nb_actions=2'
+    assert dg.check_output_shape(question) == []  # the question's actor gives its 2 actions
+
+
 def test_a_check_that_crashes_becomes_a_warning(healthy):
     class Odd:
         pass
@@ -124,6 +155,14 @@ def test_cli_on_the_question_script_reports_errors_and_does_not_train(tmp_path):
     assert finished.returncode == 1, finished.stderr[-2000:]
     assert 'ERROR BUG-4 [warmups]' in finished.stdout and 'WARNING BUG-13 [discrete policy]' in finished.stdout
     assert not (tmp_path / 'run' / 'trace.json').exists()  # stopped before training
+    # docs/diagnose.md shows this output: the same findings, worded the same, in the same order
+    page = (Path(__file__).parents[1] / 'docs' / 'diagnose.md').read_text()
+    shown = page[page.index('## On the question\'s setup, as is'):].split('```text\n', 1)[1].split('```', 1)[0]
+
+    def headlines(text):
+        return [line for line in text.splitlines()
+                if line.startswith(('ERROR', 'WARNING')) or line.endswith(' warnings')]
+    assert headlines(shown) == headlines(finished.stdout)
 
 
 def test_cli_on_a_script_file_with_continue_trains_afterwards(tmp_path):

@@ -3,11 +3,15 @@
 Each script is the kit's own, written in a shape that fails on today's stack: standalone `keras`
 imports, a retired env id, `env.seed`, `Adam(lr=)`, `.h5f` weights, a DQN on a discrete space,
 a gym 0.26 env, a critic that joins the action late, a tanh actor on a [0, 10] space, a
-`gym.GoalEnv` flattened by `FlattenDictWrapper` as the question's script is. Asserted:
+`gym.GoalEnv` flattened by `FlattenDictWrapper` as the question's script is, an env module beside
+its script with a Keras `TensorBoard` callback and noise five times the action range, a Taxi-like
+`Embedding` input with arrays in `info`, a script that already does its own port. Asserted:
 no traceback, the exit status (0 no errors, 1 errors found, 2 not checked), the findings, and
 that the port reaches fit and trains.
 """
 import os
+import re
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -53,6 +57,7 @@ def test_a_2019_script_is_diagnosed_with_every_porting_failure_named(tmp_path):
 def test_the_port_runs_a_2019_script_to_its_end_and_lists_the_lines_to_change(tmp_path):
     import h5py
 
+    beside_before = sorted(SCRIPTS.rglob('*'))
     finished = diagnose_cli('--port', '--steps', 120, SCRIPTS / 'ddpg_pendulum_2019.py', cwd=tmp_path)
     out = finished.stdout
     assert finished.returncode == 1, finished.stderr[-2000:]  # it ran, and its errors are still errors
@@ -67,8 +72,7 @@ def test_the_port_runs_a_2019_script_to_its_end_and_lists_the_lines_to_change(tm
     written = sorted(os.listdir(tmp_path))
     assert written == ['ddpg_pendulum_weights_actor.h5f', 'ddpg_pendulum_weights_critic.h5f']
     assert all(h5py.is_hdf5(tmp_path / name) for name in written)
-    assert sorted(p.name for p in SCRIPTS.iterdir()) == ['ddpg_pendulum_2019.py', 'dqn_cartpole_2020.py',
-                                                        'goal_env_2019.py', 'gym026_tank.py']
+    assert sorted(SCRIPTS.rglob('*')) == beside_before
 
 
 def test_a_2019_goal_env_script_like_the_questions_reaches_fit_and_runs_to_its_end(tmp_path):
@@ -172,6 +176,16 @@ def test_a_script_that_fails_before_fit_cannot_be_checked_and_says_why(tmp_path)
     assert '--traceback' in finished.stderr
 
 
+def test_a_q_network_with_the_wrong_output_count_stops_on_one_line_that_names_the_shapes(tmp_path):
+    script = tmp_path / 'wrong_output.py'
+    script.write_text((SCRIPTS / 'dqn_cartpole_2020.py').read_text().replace(
+        "Dense(env.action_space.n, activation='linear')", "Dense(3, activation='linear')"))
+    finished = diagnose_cli(script, cwd=tmp_path)
+    assert finished.returncode == 2
+    (line,) = [line for line in finished.stderr.splitlines() if line.startswith('diagnose: the script failed')]
+    assert 'at wrong_output.py:' in line and 'shape=(None, 3)' in line and 'in this case 2' in line
+
+
 def test_findings_are_printed_before_a_training_that_fails(tmp_path):
     script = tmp_path / 'fails_in_training.py'
     script.write_text((SCRIPTS / 'gym026_tank.py').read_text().replace(
@@ -182,6 +196,68 @@ def test_findings_are_printed_before_a_training_that_fails(tmp_path):
     assert finished.returncode == 1
     assert out.index('ERROR [gym API]') < out.index('the script failed after the diagnosis')
     assert 'RuntimeError: the valve is stuck' in out
+
+
+def test_a_2019_boat_script_beside_its_env_module_gets_findings_that_fit_it(tmp_path):
+    """The env module beside the script, run from another folder; a Keras TensorBoard callback; noise
+    five times the action range; an env that ends only on failure, which random steps do not reach."""
+    finished = diagnose_cli(SCRIPTS / 'heading_2019' / 'ddpg_heading.py', cwd=tmp_path)
+    out = finished.stdout
+    assert finished.returncode == 1, finished.stderr[-2000:]
+    assert checks(out, 'error') == {
+        'porting: keras-rl2 import', 'porting: standalone keras', 'porting: optimizer',
+        'porting: Keras TensorBoard callback', 'porting: weights file', 'step counter'}
+    assert "TensorBoard(log_dir='./logs/heading')" in out
+    # bang-bang: the noise against the range, with the sigma that fits, in the action's units
+    assert 'most noisy actions fall beyond a bound' in out and "the action's half-range is 0.1;" in out
+    assert re.search(r'sigma about 0\.0\d+ with this theta and dt', out)
+    # what was measured, not a claim about the env
+    assert 'in 500 steps of random actions after a reset, the env ended no episode by itself' in out
+    assert 'the critic learns that the value ends at the time limit' in out
+    assert 'window length' not in out and 'could not run' not in out
+    assert sorted(os.listdir(tmp_path)) == []  # stopped before training: nothing written
+
+
+def test_the_port_trains_the_boat_script_from_another_folder_and_its_tensorboard_writes(tmp_path):
+    import tensorflow as tf
+
+    beside_before = sorted(SCRIPTS.rglob('*'))
+    # 600 steps: past the first episode's end (at the latest fit's nb_max_episode_steps=500), which the
+    # TensorBoard callback writes
+    finished = diagnose_cli('--port', '--steps', 600, SCRIPTS / 'heading_2019' / 'ddpg_heading.py', cwd=tmp_path)
+    out = finished.stdout
+    assert finished.returncode == 1, finished.stderr[-2000:]  # it ran; its errors are still errors
+    assert 'the script ran to its end under the port' in out
+    assert '[classic_control.rendering]' in out and 'heading_env.py:' in out  # the env's own line
+    events = list((tmp_path / 'logs' / 'heading').glob('events.out.tfevents.*'))
+    assert len(events) == 1, sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob('*'))
+    (events,) = events
+    tags = {value.tag for event in tf.compat.v1.train.summary_iterator(str(events)) for value in event.summary.value}
+    assert {'episode_reward', 'nb_episode_steps'} <= tags  # an episode ended (on failure) and was written
+    assert (tmp_path / 'heading_weights_actor.h5f').exists()
+    assert sorted(SCRIPTS.rglob('*')) == beside_before  # nothing beside the script and its module (no bytecode)
+
+
+def test_a_taxi_like_script_with_array_infos_and_an_embedding_trains_under_the_port(tmp_path):
+    finished = diagnose_cli(SCRIPTS / 'dqn_corridor_2021.py', cwd=tmp_path)
+    out = finished.stdout
+    assert finished.returncode == 1, finished.stderr[-2000:]
+    # the Embedding + Reshape input takes keras-rl's batches: no BUG-20
+    assert checks(out, 'error') == {'porting: keras-rl2 import', 'gym API', 'info values', 'porting: optimizer'}
+    assert "info['action_mask'] of shape (2,)" in out
+    assert 'the Q-network learns that the value ends at the time limit' in out and 'critic' not in out
+    finished = diagnose_cli('--port', '--steps', 300, SCRIPTS / 'dqn_corridor_2021.py', cwd=tmp_path)
+    out = finished.stdout
+    assert 'the script ran to its end under the port' in out, out[-2000:] + finished.stderr[-2000:]
+    assert "[arrays in info]" in out and "info['action_mask'], an array of shape (2,)" in out
+
+
+def test_a_script_that_ports_itself_needs_no_port_and_exits_0(tmp_path):
+    finished = diagnose_cli('--port', SCRIPTS / 'dqn_ported_2024.py', cwd=tmp_path)
+    out = finished.stdout
+    assert finished.returncode == 0, out[-2000:] + finished.stderr[-2000:]
+    assert 'porting' not in out and checks(out, 'error') == set()
+    assert 'the script ran to its end under the port' in out and 'the port:' not in out  # no shim was needed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,6 +278,24 @@ def test_noise_within_an_episode_matches_keras_rl_s_own_process():
                 end = float(process.sample()[0])
             moves.append(end - start)
         assert np.std(moves) == pytest.approx(dg.noise_within_episode(process, steps), rel=0.05)
+
+
+def test_the_share_of_clipped_noisy_actions_matches_keras_rl_s_own_process():
+    """The bang-bang measure (spread over the episode, share beyond the range), against the process itself."""
+    from rl.random import OrnsteinUhlenbeckProcess
+
+    np.random.seed(1)
+    process = OrnsteinUhlenbeckProcess(size=1, theta=.15, mu=0., sigma=.3)
+    steps, half_range = 100, 0.105
+    noise = np.empty((2000, steps))
+    for episode in noise:
+        process.reset_states()
+        episode[:] = [process.sample()[0] for _ in range(steps)]
+    spread = dg.noise_spread(process, steps + 1)[1:]  # sample() is the step after reset's draw
+    assert np.std(noise, axis=0) == pytest.approx(spread, rel=0.08)
+    measured = float(np.mean(np.abs(noise) > half_range))
+    assert dg.share_beyond(spread, 0.0, half_range) == pytest.approx(measured, abs=0.02)
+    assert measured > 0.7  # the boat scripts' setting: most noisy actions clipped
 
 
 def test_the_reach_of_a_rescaled_tanh_is_the_action_space(healthy_tf):
@@ -271,6 +365,7 @@ def test_the_shims_put_back_everything_they_patched(healthy_tf, tmp_path):
     import builtins
 
     import gym
+    import gym.envs.classic_control
     import rl.core
     import rl.util
     import tf_keras
@@ -282,7 +377,8 @@ def test_the_shims_put_back_everything_they_patched(healthy_tf, tmp_path):
         return (builtins.__import__, vars(np).get('__getattr__'), gym.make, gym.envs.registration.make,
                 'seed' in vars(gym.Env), hasattr(gym.wrappers, 'Monitor'), tf_keras.Model.save_weights, rl.core.np,
                 rl.util.clone_model, DDPGAgent.process_state_batch,
-                vars(tf_keras.optimizers.Adam)['__init__'])
+                vars(tf_keras.optimizers.Adam)['__init__'], hasattr(gym.envs.classic_control, 'rendering'),
+                'gym.envs.classic_control.rendering' in sys.modules)
 
     before = state()
     script = tmp_path / 'script.py'

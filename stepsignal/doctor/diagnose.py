@@ -20,7 +20,9 @@ import copy
 import functools
 import io
 import logging
+import os
 import random
+import traceback
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -156,6 +158,15 @@ def _processor_copy(agent):
     """The agent's Processor, copied: a probe must not feed its running statistics."""
     processor = getattr(agent, 'processor', None)
     return copy.deepcopy(processor) if processor is not None else None
+
+
+def _action_space(env):
+    """The env's action space, which a probe needs to choose actions; keras-rl itself does not need one."""
+    space = getattr(env, 'action_space', None)
+    if space is None:
+        raise CannotProbe('the env has no action_space (keras-rl does not need one), so no action could be chosen '
+                          'to step it')
+    return space
 
 
 def probe_actions(space):
@@ -334,18 +345,56 @@ def _how(low, high):
 
 
 def check_window_length(setup):
+    """BUG-20: the network must take the batch keras-rl will hand it, ``(1, window_length) + observation``.
+
+    Judged by a real call of the network on that batch, built as keras-rl builds it (the agent's
+    ``process_state_batch``, or CEM's own, with a copy of its Processor): an input layer that reshapes or embeds
+    (``Embedding`` + ``Reshape``) passes whatever its declared shape says, if it can take the batch.
+    """
     memory = getattr(setup.agent, 'memory', None)
     window = getattr(memory, 'window_length', None)
-    model = getattr(setup.agent, 'actor', None) or getattr(setup.agent, 'model', None)
-    if window is None or model is None:
+    model = setup.actor or getattr(setup.agent, 'model', None)
+    if window is None or model is None or not hasattr(model, 'predict_on_batch'):
         return []
-    shape = model.input_shape if not isinstance(model.input_shape, list) else model.input_shape[0]
-    if len(shape) >= 2 and shape[1] != window:
-        return [Finding(ERROR, 'window length', 'the network\'s input is not (window_length,) + observation shape: '
-                        'the first step will fail with a shape error.',
-                        f'input shape {shape}, memory window_length={window}',
-                        f'input shape (None, {window}, ...)', bug=20)]
+    try:
+        observation = first_observation(setup)
+    except CannotProbe:  # the env cannot be copied: an observation of the space's shape will do
+        observation = np.zeros(setup.env.observation_space.shape, dtype=np.float32)
+    processor = _processor_copy(setup.agent)
+    if hasattr(setup.agent, 'process_state_batch'):
+        probe = copy.copy(setup.agent)  # the same agent with a copy of its Processor
+        probe.processor = processor
+        batch = probe.process_state_batch([[observation] * window])
+    else:  # CEM builds its batch in select_action, the same way
+        batch = np.array([[observation] * window], dtype=object)
+        if processor is not None:
+            batch = processor.process_state_batch(batch)
+    try:
+        model.predict_on_batch(batch)
+    except Exception as error:  # noqa: BLE001  (any failure here is the one the first step would meet)
+        shape = model.input_shape if not isinstance(model.input_shape, list) else model.input_shape[0]
+        reason = (str(error).strip().splitlines() or [''])[0][:160]
+        return [Finding(ERROR, 'window length', 'the network cannot take the batch keras-rl hands it, (1, '
+                        'window_length) + observation shape: the first step will fail.',
+                        f'input shape {shape}, memory window_length={window}, a batch of shape '
+                        f'{np.shape(batch)} fails: {type(error).__name__}: {reason}',
+                        f'an input of shape (None, {window}) + {tuple(np.shape(observation))}', bug=20)]
     return []
+
+
+def check_output_shape(setup):
+    """The network that chooses the action must give one value per action (keras-rl's DQN checks this
+    itself when it is built; DDPG and NAF do not, and fail later, inside training)."""
+    nb_actions = getattr(setup.agent, 'nb_actions', None)
+    model = setup.actor or getattr(setup.agent, 'model', None)
+    if nb_actions is None or model is None or isinstance(model.output_shape, list):
+        return []
+    shape = tuple(model.output_shape)
+    if len(shape) == 2 and shape[1] == nb_actions:
+        return []
+    return [Finding(ERROR, 'output shape', 'the network that chooses the action does not give one value per '
+                    'action: the first step or the first update will fail with a shape error.',
+                    f'output shape {shape}, nb_actions={nb_actions}', f'output shape (None, {nb_actions})')]
 
 
 def check_step_api(setup):
@@ -361,6 +410,22 @@ def check_step_api(setup):
         f'reset() returned a tuple of 2: (observation, info={sorted(result[1])[:4]})',
         'an adapter between the env and fit: reset() -> obs, step -> (obs, reward, terminated or truncated, '
         'info), as shared/old_step_api.py does', see='docs/porting.md#porting-an-old-keras-rl-script')]
+
+
+def check_info_values(setup):
+    """keras-rl's fit adds up every info value of an episode, asking np.isreal of each: an array fails."""
+    env = _copy(setup.env, setup.agent)
+    probe_reset(env)
+    *_, info, _ = probe_step(env, probe_actions(_action_space(env))[1])
+    arrays = {key: np.shape(value) for key, value in (info or {}).items() if np.ndim(value) > 0}
+    if not arrays:
+        return []
+    shown = ', '.join(f'info[{key!r}] of shape {shape}' for key, shape in arrays.items())
+    return [Finding(
+        ERROR, 'info values', 'the env puts arrays in info; keras-rl2\'s fit adds up the info values of each '
+        'episode and asks np.isreal of each, which fails on an array at the first step ("The truth value of an '
+        'array ... is ambiguous").', shown, 'numbers only in the info that fit sees (a wrapper that leaves the '
+        'arrays out)', see='docs/porting.md#porting-an-old-keras-rl-script')]
 
 
 def check_actor_output(setup):
@@ -481,29 +546,48 @@ def check_float16(setup):
 
 
 def check_episode_end(setup, probe_steps=200):
-    """BUG-3: an env that never ends an episode by itself (no success, no time limit of its own)."""
+    """BUG-3: no episode ended by the env itself (no success, failure or time limit of its own) in random steps.
+
+    Says what was tried and seen, not what the env can do: an env that ends only on failure, which
+    random actions did not reach, is flagged too, and the finding says so.
+    """
     own_limit = setup.env_time_limit()
-    steps = min(own_limit + 1, 5000) if own_limit else probe_steps
+    # past the env's own limit, or as long as the caller's episodes, at least probe_steps
+    steps = min(own_limit + 1 if own_limit else max(setup.nb_max_episode_steps or 0, probe_steps), 5000)
     env = _copy(setup.env, setup.agent)
     probe_reset(env)
     rng = np.random.default_rng(0)
     for _ in range(steps):
-        *_, terminated, truncated, _, _ = probe_step(env, random_action(env.action_space, rng))
+        *_, terminated, truncated, _, _ = probe_step(env, random_action(_action_space(env), rng))
         if terminated or truncated:
             return []
     return [Finding(
-        WARNING, 'episode end', 'the env never ended an episode by itself in random steps: only the caller\'s '
-        'step limit stops it, and nothing marks success as terminal.',
-        f'no terminated/truncated in {steps} random steps', 'terminated on success, truncated at a time '
-        'limit of the env\'s own', bug=3)]
+        WARNING, 'episode end', f'in {steps} steps of random actions after a reset, the env ended no episode by '
+        'itself: if it ends only on success or failure that random actions do not reach, only the caller\'s step '
+        'limit (nb_max_episode_steps) stops an episode, and nothing marks success as terminal.',
+        f'{steps} random steps from one reset: terminated and truncated were False at every step',
+        'terminated on success (or failure), truncated at a time limit of the env\'s own (a TimeLimit wrapper, or '
+        'max_episode_steps in its registration)', bug=3)]
+
+
+def _value_network(agent):
+    """What learns the value in this agent, in the agent's own words, or None where nothing bootstraps (CEM)."""
+    if hasattr(agent, 'critic'):
+        return 'the critic'
+    if hasattr(agent, 'V_model'):
+        return 'its value network (NAF\'s V)'
+    if hasattr(agent, 'model') and hasattr(agent, 'policy'):
+        return 'the Q-network'
+    return None
 
 
 def check_time_limit(setup):
-    if setup.nb_max_episode_steps is None:
+    learner = _value_network(setup.agent)
+    if setup.nb_max_episode_steps is None or learner is None:
         return []
     return [Finding(
         WARNING, 'time limit as terminal', 'fit(nb_max_episode_steps=...) forces done=True and keras-rl stores '
-        'it as a terminal state: the critic learns that the value ends at the time limit.',
+        f'it as a terminal state: {learner} learns that the value ends at the time limit.',
         f'nb_max_episode_steps={setup.nb_max_episode_steps}', 'a time limit in the env (truncation), stored '
         'as non-terminal', bug=12)]
 
@@ -522,8 +606,38 @@ def noise_within_episode(process, steps):
     return sigma * np.sqrt((1 - decay) ** 2 + (1 - decay ** 2) / (2 * theta))
 
 
+def noise_spread(process, steps):
+    """The standard deviation of keras-rl's Ornstein-Uhlenbeck noise about ``mu`` at each step of an episode.
+
+    At the episode's start x ~ N(mu, sigma); each step multiplies its spread by a = 1 - theta dt and adds
+    sigma sqrt(dt) N(0, 1), so the variance goes v -> a**2 v + sigma**2 dt (the steady state is
+    sigma**2 dt / (1 - a**2), about sigma**2 / (2 theta)).
+    """
+    sigma, a, dt = float(process.current_sigma), 1 - float(process.theta) * float(process.dt), float(process.dt)
+    variance = np.empty(steps)
+    variance[0] = sigma ** 2
+    for t in range(1, steps):
+        variance[t] = a ** 2 * variance[t - 1] + sigma ** 2 * dt
+    return np.sqrt(variance)
+
+
+def share_beyond(spread, mu, half_range):
+    """The mean share of N(mu, spread**2) draws beyond +-half_range: noisy actions clipped to a bound,
+    were the actor's own output in the middle of its range."""
+    from math import erf, sqrt
+
+    def below(x, s):  # P(N(mu, s**2) < x)
+        return 0.5 * (1 + erf((x - mu) / (s * sqrt(2))))
+    return float(np.mean([1 - below(half_range, s) + below(-half_range, s) for s in spread]))
+
+
 def check_noise(setup):
-    """BUG-11: exploration noise that hardly moves within an episode, measured against its length."""
+    """BUG-11: Ornstein-Uhlenbeck noise sized against the action range, over the episode's length.
+
+    Too small (it hardly moves within an episode), too large (most noisy actions fall beyond the
+    range and are clipped to a bound: bang-bang exploration), or a theta x dt outside (0, 1], where
+    the noise does not settle about mu.
+    """
     process = getattr(setup.agent, 'random_process', None)
     if not setup.is_continuous or process is None or not all(hasattr(process, a) for a in ('dt', 'theta')):
         return []
@@ -533,18 +647,42 @@ def check_noise(setup):
     if reach is not None:  # the noise is added to the actor's output, in its units
         low, high = reach[0], reach[1]
     half_range = float(np.min((high - low) / 2)) if np.all(np.isfinite(high - low)) else 1.0
+    sigma, theta, dt = process.current_sigma, process.theta, process.dt
+    setting = f'sigma={sigma}, theta={theta}, dt={dt}'
+    findings = []
+    if not 0 < theta * dt <= 1:
+        behaviour = ('does not return to mu: a random walk whose spread grows with every step' if theta * dt <= 0 else
+                     'overshoots mu at every step and swings from side to side' if theta * dt < 2 else
+                     'grows without bound')
+        findings.append(Finding(
+            WARNING, 'exploration noise', f'theta x dt = {theta * dt:g}: the Ornstein-Uhlenbeck noise {behaviour}.',
+            setting, 'theta x dt in (0, 1] (keras-rl\'s examples: theta=0.15, dt=0.01)', bug=11))
     if steps is None:
-        moved, over = process.current_sigma * np.sqrt(process.dt), 'one step'
+        moved, over = sigma * np.sqrt(dt), 'one step'
     else:
         moved, over = noise_within_episode(process, steps), f'an episode of {steps} steps'
-    if moved >= 0.1 * half_range:
-        return []
-    return [Finding(
-        WARNING, 'exploration noise', 'the Ornstein-Uhlenbeck noise hardly moves within an episode: each episode '
-        'tries one action, nearly unchanged, so the agent explores few different actions.',
-        f'sigma={process.current_sigma}, theta={process.theta}, dt={process.dt}: it moves about {moved:.3f} over '
-        f'{over}, {100 * moved / half_range:.0f}% of the action\'s half-range {half_range:g}',
-        'at least 10% of the half-range within an episode (a larger sigma or dt, or Gaussian noise)', bug=11)]
+    if moved < 0.1 * half_range:
+        findings.append(Finding(
+            WARNING, 'exploration noise', 'the Ornstein-Uhlenbeck noise hardly moves within an episode: each '
+            'episode tries one action, nearly unchanged, so the agent explores few different actions.',
+            f'{setting}: it moves about {moved:.3f} over {over}, {100 * moved / half_range:.0f}% of the action\'s '
+            f'half-range {half_range:g}',
+            'at least 10% of the half-range within an episode (a larger sigma or dt, or Gaussian noise)', bug=11))
+    if 0 < theta * dt <= 1:
+        spread = noise_spread(process, min(steps or 200, 5000))
+        clipped = share_beyond(spread, float(np.mean(process.mu)), half_range)
+        if clipped > 0.5:
+            wanted = 0.5 * half_range / float(np.max(spread) / sigma)  # largest spread half the half-range
+            findings.append(Finding(
+                WARNING, 'exploration noise', 'the Ornstein-Uhlenbeck noise is large for the action range: most '
+                'noisy actions fall beyond a bound and are clipped to it, so the agent explores the two ends of '
+                'the range and little between them (bang-bang).',
+                f'{setting}: its spread grows from {spread[0]:.3g} to {spread.max():.3g} over {over}; the action\'s '
+                f'half-range is {half_range:g}; {100 * clipped:.0f}% of noisy actions clipped, with the actor in '
+                'the middle of its range',
+                f'sigma about {wanted:.2g} with this theta and dt (a largest spread of half the half-range)',
+                bug=11))
+    return findings
 
 
 def check_observation_space(setup):
@@ -573,7 +711,7 @@ def check_goal_contract(setup):
     if not hasattr(env, 'compute_reward'):
         return []
     probe_reset(env)
-    obs, reward, *_, info, _ = probe_step(env, probe_actions(env.action_space)[1])
+    obs, reward, *_, info, _ = probe_step(env, probe_actions(_action_space(env))[1])
     if not isinstance(obs, dict) or not {'achieved_goal', 'desired_goal'} <= set(obs):
         return []
     achieved, desired = obs['achieved_goal'], obs['desired_goal']
@@ -598,14 +736,14 @@ def check_env_step(setup):
     """What one step shows: printing, and the reward's scale."""
     env = _copy(setup.env, setup.agent)
     probe_reset(env)
-    _, reward, *_, printed = probe_step(env, probe_actions(env.action_space)[1])
+    _, reward, *_, printed = probe_step(env, probe_actions(_action_space(env))[1])
     findings = []
     if printed:
         findings.append(Finding(WARNING, 'print in step', 'the env prints on every step.',
                                 f'printed {printed.strip()[:60]!r}', 'logging, and values in info', bug=14))
     if abs(float(reward)) > 10:
         findings.append(Finding(
-            WARNING, 'reward scale', 'one step\'s reward is large: critic targets of that size train slowly and '
+            WARNING, 'reward scale', 'one step\'s reward is large: value targets of that size train slowly and '
             'unstably (and an L2 distance grows with the signal\'s length).',
             f'reward={float(reward):.1f}', '|reward| of order 1 (e.g. an RMS error)', bug=21))
     return findings
@@ -648,20 +786,25 @@ def check_keras_rl_internals(setup):
 
 
 def check_discount(setup):
+    """BUG-22: gamma > 0 where the next observation does not depend on the action (a contextual bandit).
+
+    Both actions are tried from one state: the env is reset once and copied after the reset, so a
+    random start (or an env's random generator made at its first reset) is the same for both.
+    """
     gamma = getattr(setup.agent, 'gamma', 0)
     if not gamma:
         return []
-    low, _, high = probe_actions(setup.env.action_space)
+    low, _, high = probe_actions(_action_space(setup.env))
     env = _copy(setup.env, setup.agent)
     probe_reset(env)
+    twin = _copy(env, setup.agent)
     after_low = np.asarray(probe_step(env, low / 2 if setup.is_continuous else low)[0])
-    env = _copy(setup.env, setup.agent)
-    probe_reset(env)
-    after_high = np.asarray(probe_step(env, high / 2 if setup.is_continuous else high)[0])
+    after_high = np.asarray(probe_step(twin, high / 2 if setup.is_continuous else high)[0])
     if after_low.shape == after_high.shape and np.array_equal(after_low, after_high):
+        learner = _value_network(setup.agent) or 'the agent'
         return [Finding(
             WARNING, 'discount', 'the next observation does not depend on the action (a contextual bandit), yet '
-            'gamma > 0 asks the critic to bootstrap a discounted sum it does not need.',
+            f'gamma > 0 asks {learner} to bootstrap a discounted sum it does not need.',
             f'gamma={gamma}', 'gamma=0', bug=22)]
     return []
 
@@ -705,10 +848,10 @@ def check_critic_inputs(setup):
     return []
 
 
-CHECKS = [check_warmups, check_memory, check_step_counter, check_window_length, check_step_api,
-          check_actor_output, check_actor_saturation, check_critic_inputs, check_noise, check_policy,
-          check_keras_rl_internals, check_discount, check_action_mapping, check_float16, check_episode_end,
-          check_time_limit, check_observation_space, check_goal_contract, check_env_step]
+CHECKS = [check_warmups, check_memory, check_step_counter, check_window_length, check_output_shape, check_step_api,
+          check_info_values, check_actor_output, check_actor_saturation, check_critic_inputs, check_noise,
+          check_policy, check_keras_rl_internals, check_discount, check_action_mapping, check_float16,
+          check_episode_end, check_time_limit, check_observation_space, check_goal_contract, check_env_step]
 
 
 def diagnose(agent, env, nb_steps=None, nb_max_episode_steps=None, namespace=None):
@@ -720,7 +863,7 @@ def diagnose(agent, env, nb_steps=None, nb_max_episode_steps=None, namespace=Non
     (Python's and numpy's, which keras-rl's noise draws from) are put back as they were.
     """
     setup = Setup(agent, env, nb_steps, nb_max_episode_steps, namespace or {})
-    findings, unprobed = [], []
+    findings, unprobed, crashed = [], [], {}  # crashed: {'Error: message': [checks it stopped]}
     python_state, numpy_state = random.getstate(), np.random.get_state()
     try:
         for check in CHECKS:
@@ -729,13 +872,29 @@ def diagnose(agent, env, nb_steps=None, nb_max_episode_steps=None, namespace=Non
             except CannotProbe as reason:
                 unprobed.append((check.__name__.removeprefix('check_'), str(reason)))
             except Exception as error:  # noqa: BLE001  (a diagnosis must survive what it diagnoses)
-                findings.append(Finding(WARNING, check.__name__.removeprefix('check_'), 'this check could not run '
-                                        'on this setup.', f'{type(error).__name__}: {error}', 'a setup it can inspect'))
+                where = _where_it_failed(error)
+                crashed.setdefault(f'{type(error).__name__}: {error}'[:300] + where, []).append(
+                    check.__name__.removeprefix('check_'))
     finally:
         random.setstate(python_state)
         np.random.set_state(numpy_state)
     if unprobed:
+        reason = unprobed[0][1]
+        wanted = ('env.action_space set (a gym.spaces Box or Discrete)' if 'action_space' in reason else
+                  'an env that copy.deepcopy can copy')
         findings.append(Finding(WARNING, 'env probes', 'the checks that step the env were skipped: '
-                                f'{", ".join(name for name, _ in unprobed)}.', unprobed[0][1],
-                                'an env that copy.deepcopy can copy'))
+                                f'{", ".join(name for name, _ in unprobed)}.', reason, wanted))
+    for failure, names in crashed.items():  # one finding per failure: an env that fails when probed stops many
+        findings.append(Finding(WARNING, ', '.join(names), f'{"this check" if len(names) == 1 else "these checks"} '
+                                'could not run on this setup.', failure, 'a setup it can inspect'))
     return sorted(findings, key=lambda f: (f.severity != ERROR, f.bug or 0))
+
+
+def _where_it_failed(error):
+    """' (at file.py:LINE)', the innermost frame outside this module and the libraries, or ''."""
+    where = ''
+    for frame, line in traceback.walk_tb(error.__traceback__):
+        filename = frame.f_code.co_filename
+        if filename != __file__ and 'site-packages' not in filename:
+            where = f' (at {os.path.basename(filename)}:{line})'
+    return where

@@ -107,6 +107,7 @@ def run_script(path=None, module=None, argv=(), train=False, max_steps=None,
     with open(files.main, encoding='utf-8', errors='replace') as source:
         shims = run.shims = Shims(files, source=source.read())
     stock = {name: getattr(Agent, name) for name in ('fit', 'test')}
+    capped = []  # what a fit capped by max_steps left out, for the hint of a failure after it
     stock_compile = {cls: vars(cls)['compile'] for cls in _agent_classes(Agent) if 'compile' in vars(cls)}
 
     def compile_with(original):
@@ -121,6 +122,8 @@ def run_script(path=None, module=None, argv=(), train=False, max_steps=None,
 
     def fit(agent, env, nb_steps, *args, **kwargs):
         where = files.caller()
+        if kwargs.get('callbacks'):  # before the diagnosis, which lists the shims needed so far
+            kwargs['callbacks'] = shims.tensorboard.adapt(kwargs['callbacks'])
         if run.reached_fit is None:
             run.reached_fit = where or run.script
             namespace = _namespace_of_callers(inspect.currentframe().f_back)
@@ -136,7 +139,11 @@ def run_script(path=None, module=None, argv=(), train=False, max_steps=None,
             shims.counter.record(f'fit(nb_steps={nb_steps}) counted in int64', where=where)
         log.info('training: fit(nb_steps=%d)%s', steps, f' (capped from {nb_steps} by --steps)' if steps < nb_steps
                  else '')
-        return stock['fit'](agent, shims.api.adapt(env), steps, *args, **kwargs)
+        history = stock['fit'](agent, shims.api.adapt(env), steps, *args, **kwargs)
+        if steps < nb_steps and not getattr(history, 'history', {}).get('episode_reward'):
+            capped.append(f'fit at {where} was capped at {steps} steps by --steps and no episode ended in them, so '
+                          'the history it returned is empty: give --steps more than one episode')
+        return history
 
     def test(agent, env, *args, **kwargs):
         return stock['test'](agent, shims.api.adapt(env), *args, **kwargs)
@@ -165,6 +172,8 @@ def run_script(path=None, module=None, argv=(), train=False, max_steps=None,
                     run.trained = run.reached_fit is not None
             except Exception as error:  # noqa: BLE001  (the user's script: any failure is reported, not raised)
                 run.failure, run.hint = describe_failure(error, files)
+                if capped and run.hint is None and isinstance(error, (KeyError, IndexError)):
+                    run.hint = capped[-1]  # the script read fit's history: hist.history['episode_reward']
                 run.details = ''.join(traceback.format_exception(error))
     finally:
         for name, method in stock.items():

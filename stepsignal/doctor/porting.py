@@ -137,6 +137,38 @@ class KerasRL2Import(Shim):
               'os.environ[\'TF_USE_LEGACY_KERAS\'] = \'1\'; then import tf_keras, tensorflow.keras as keras; '
               'keras.__version__ = tf_keras.__version__; and only then import rl (docs/porting.md, P1 and P2)')
 
+    ported_by_the_script = False
+    """The script does P1 and P2 itself (it sets TF_USE_LEGACY_KERAS and a Keras module's __version__): it runs
+    with ``python script.py`` as it is, so importing rl is no porting finding. Set by ``expect``."""
+
+    def expect(self, source):
+        self.ported_by_the_script = ports_keras_itself(source)
+
+
+def ports_keras_itself(source):
+    """Whether a script's source sets ``TF_USE_LEGACY_KERAS`` in its environment and a ``__version__`` on a
+    Keras module (``os.environ['TF_USE_LEGACY_KERAS'] = '1'`` or ``os.environ.setdefault(...)``, and
+    ``keras.__version__ = ...`` or ``setattr(keras, '__version__', ...)``), as keras-rl2 needs today."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+
+    def names_the_variable(node):
+        return isinstance(node, ast.Constant) and node.value == 'TF_USE_LEGACY_KERAS'
+
+    sets_legacy = sets_version = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            sets_legacy |= any(isinstance(t, ast.Subscript) and names_the_variable(t.slice) for t in node.targets)
+            sets_version |= any(isinstance(t, ast.Attribute) and t.attr == '__version__' for t in node.targets)
+        elif isinstance(node, ast.Call) and node.args:
+            called = getattr(node.func, 'attr', getattr(node.func, 'id', ''))
+            sets_legacy |= called in ('setdefault', 'putenv') and names_the_variable(node.args[0])
+            sets_version |= (called == 'setattr' and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)
+                             and node.args[1].value == '__version__')
+    return sets_legacy and sets_version
+
 
 class StandaloneKeras(Shim):
     name = 'standalone keras'
@@ -156,14 +188,23 @@ class StandaloneKeras(Shim):
 
     def _import(self, name, globals=None, locals=None, fromlist=(), level=0):
         from_script = level == 0 and globals and globals.get('__file__') in self.files
-        if from_script and (name == 'rl' or name.startswith('rl.')) and not self.keras_rl.uses:
+        if (from_script and (name == 'rl' or name.startswith('rl.')) and not self.keras_rl.uses
+                and not self.keras_rl.ported_by_the_script):
             self.keras_rl.record(f'import {name}')
         if from_script and (name == 'keras' or name.startswith('keras.')):
             module = self._tf_keras(name)
             if module is not None:
                 self.record(f'import {name} (served by tf_keras{name[len("keras"):]})')
+                for missing in [each for each in fromlist or () if not hasattr(module, each)]:
+                    self._submodule(module, name, missing)
                 return module if fromlist else importlib.import_module('tf_keras')
         return self._original(name, globals, locals, fromlist, level)
+
+    def _submodule(self, module, name, missing):
+        """``from keras.layers import core``: Keras 2.1's submodule, which tf-keras keeps only in its sources."""
+        submodule = self._tf_keras(f'{name}.{missing}')
+        if submodule is not None:
+            self.patch(module, missing, submodule)
 
     @staticmethod
     def _tf_keras(name):
@@ -265,9 +306,10 @@ class GymNewAPI(Shim):
     change = ('an adapter between the env and keras-rl that returns obs from reset and (obs, reward, '
               'terminated or truncated, info) from step, as shared/old_step_api.py does')
 
-    def __init__(self, files, render):
+    def __init__(self, files, render, infos):
         super().__init__(files)
         self.render = render
+        self.infos = infos
 
     def adapt(self, env):
         return env if isinstance(env, OldGymAPI) else OldGymAPI(env, self)
@@ -315,7 +357,7 @@ class OldGymAPI:
         setattr(self.env, name, value)
 
     def reset(self, **kwargs):
-        seed = self.env.unwrapped.__dict__.pop('_seed_of_next_reset', None)
+        seed = _unwrapped(self.env).__dict__.pop('_seed_of_next_reset', None)
         if seed is not None and _takes(self.env.reset, 'seed'):
             kwargs.setdefault('seed', seed)
         result = self.env.reset(**kwargs)
@@ -330,9 +372,13 @@ class OldGymAPI:
             return result
         self._shim.record('step returns 5 values: (obs, reward, terminated or truncated, info) passed on',
                           where=self._made_at)
-        return old_step(result)
+        observation, reward, done, info = old_step(result)
+        return observation, reward, done, self._shim.infos.numbers_only(info, where=self._made_at)
 
     def render(self, mode='human', **kwargs):
+        own = getattr(_unwrapped(self.env), 'render', None)
+        if own is not None and _takes(own, 'mode'):  # an env of the old API draws itself, as it did
+            return self.env.render(mode=mode, **kwargs)
         if getattr(self.env, 'render_mode', None) is None:
             self._shim.render.record('visualize=True: gym 0.26 draws only with render_mode given to gym.make')
             return None
@@ -342,6 +388,30 @@ class OldGymAPI:
         import copy
 
         return OldGymAPI(copy.deepcopy(self.env, memo), self._shim, self._made_at)
+
+
+class ArrayInfos(Shim):
+    name = 'arrays in info'
+    fails = ('keras-rl2\'s fit adds up each episode\'s info values and asks np.isreal of each; gym 0.26 envs put '
+             'arrays there (Taxi-v3\'s info[\'action_mask\']): `ValueError: The truth value of an array with more '
+             'than one element is ambiguous` in rl/core.py at the first step.')
+    change = ('a gym.Wrapper between the env and fit whose step leaves the array values out of info (keras-rl '
+              'adds up only numbers, so nothing it shows is lost)')
+
+    def numbers_only(self, info, where):
+        """``info`` without its array values, which keras-rl2's fit cannot add up."""
+        arrays = [key for key, value in info.items() if np.ndim(value) > 0]
+        if not arrays:
+            return info
+        for key in arrays:
+            self.record(f'info[{key!r}], an array of shape {np.shape(info[key])}, left out of what fit adds up',
+                        where=where)
+        return {key: value for key, value in info.items() if key not in arrays}
+
+
+def _unwrapped(env):
+    """The innermost env: gym's ``unwrapped``, or the env itself where it is not a gym.Env (a plain class)."""
+    return getattr(env, 'unwrapped', env)
 
 
 def _takes(method, parameter):
@@ -359,6 +429,101 @@ class Render(Shim):
              'only when gym.make was given render_mode, so nothing is drawn.')
     change = 'gym.make(ENV_NAME, render_mode=\'human\') where a window is wanted, or visualize=False'
 
+
+
+class ClassicControlRendering(Shim):
+    name = 'classic_control.rendering'
+    fails = ('gym 0.22 removed gym.envs.classic_control.rendering (the pyglet Viewer that 2018-2021 envs drew '
+             'themselves with): `ImportError: cannot import name \'rendering\'` the first time the env draws '
+             '(keras-rl\'s visualize=True, or test()).')
+    change = ('draw with pygame, as gym 0.26\'s classic-control envs do, or draw only when the env was made with a '
+              'render_mode (gym.make(..., render_mode=\'human\'))')
+
+    def install(self):
+        import types
+
+        import gym.envs.classic_control as classic_control
+
+        if hasattr(classic_control, 'rendering') or 'gym.envs.classic_control.rendering' in sys.modules:
+            return
+        shim = self
+
+        class Rendering(types.ModuleType):
+            def __getattr__(self, name):
+                if name.startswith('__'):
+                    raise AttributeError(name)
+                shim.record(f'rendering.{name} drew nothing (the module is gone; the env ran without a window)')
+                return _NoDrawing
+
+        self._module = Rendering('gym.envs.classic_control.rendering', 'gym 0.21\'s rendering module: draws nothing')
+        self.patch(classic_control, 'rendering', self._module)
+        sys.modules[self._module.__name__] = self._module
+
+    def uninstall(self):
+        if sys.modules.get('gym.envs.classic_control.rendering') is getattr(self, '_module', None):
+            del sys.modules['gym.envs.classic_control.rendering']
+        super().uninstall()
+
+
+class _NoDrawing:
+    """Whatever the old rendering module made (a Viewer, a polygon, a transform): takes every call, draws nothing."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __getattr__(self, name):
+        if name.startswith('__'):
+            raise AttributeError(name)
+        return _NoDrawing()
+
+    def __call__(self, *args, **kwargs):
+        return _NoDrawing()
+
+
+class KerasTensorBoard(Shim):
+    name = 'Keras TensorBoard callback'
+    fails = ('keras-rl2 drives the callbacks handed to fit through TensorFlow\'s old internal Keras; a tf-keras '
+             'TensorBoard then fails at the first step: `AttributeError: \'TensorBoard\' object has no attribute '
+             '\'_should_trace\'`.')
+    change = ('a keras-rl Callback whose on_episode_end writes the episode\'s numbers as TensorBoard scalars '
+              '(tf.summary), or keras-rl\'s FileLogger to a JSON file')
+
+    def adapt(self, callbacks):
+        """fit's ``callbacks`` with every Keras ``TensorBoard`` replaced by ``EpisodeScalars`` on its log_dir."""
+        from rl.callbacks import Callback
+
+        if not callbacks:
+            return callbacks
+        adapted = []
+        for callback in callbacks:
+            if type(callback).__name__ == 'TensorBoard' and not isinstance(callback, Callback):
+                log_dir = str(callback.log_dir)
+                self.record(f'TensorBoard(log_dir={log_dir!r}) written by keras-rl episode (reward, steps, ...)')
+                callback = EpisodeScalars(log_dir)
+            adapted.append(callback)
+        return adapted
+
+
+def EpisodeScalars(log_dir):
+    """A keras-rl callback that writes each episode's numbers into ``log_dir`` as TensorBoard scalars, by
+    episode, as Keras 2.2's TensorBoard did when keras-rl called its on_epoch_end once per episode."""
+    import tensorflow as tf
+    from rl.callbacks import Callback
+
+    class EpisodeScalars(Callback):
+        def on_train_begin(self, logs=None):
+            with tf.Graph().as_default():  # a v1 writer of Summary protos: no session, eager execution on or off
+                self.writer = tf.compat.v1.summary.FileWriter(log_dir)
+
+        def on_episode_end(self, episode, logs=None):
+            values = [tf.compat.v1.Summary.Value(tag=key, simple_value=float(value))
+                      for key, value in (logs or {}).items() if np.ndim(value) == 0 and np.isreal(value)]
+            self.writer.add_summary(tf.compat.v1.Summary(value=values), episode)
+
+        def on_train_end(self, logs=None):
+            self.writer.close()
+
+    return EpisodeScalars()
 
 
 class NumpyBool8(Shim):
@@ -379,6 +544,47 @@ class NumpyBool8(Shim):
         if self._numpy_getattr is None:
             raise AttributeError(f"module 'numpy' has no attribute {name!r}")
         return self._numpy_getattr(name)
+
+
+class RaggedArrays(Shim):
+    name = 'ragged arrays'
+    fails = ('numpy 1.24 refuses to build an array from parts of different shapes: `ValueError: setting an array '
+             'element with a sequence. The requested array has an inhomogeneous shape`. Older numpy took a '
+             'one-element array as the number it holds, and made an object array of sequences of different lengths.')
+    change = ('make the parts one shape (float(x) or x.item() of a one-element array, np.concatenate), or say '
+              'dtype=object for a ragged array')
+
+    def install(self):
+        self._array = np.array
+        self.patch(np, 'array', self._ragged_as_objects())
+
+    def _ragged_as_objects(self):
+        shim, array = self, self._array
+
+        def ragged_array(*args, **kwargs):
+            try:
+                return array(*args, **kwargs)
+            except ValueError as error:
+                caller = sys._getframe(1)
+                from_script = caller.f_code.co_filename in shim.files
+                if 'inhomogeneous' not in str(error) or 'dtype' in kwargs or not from_script:
+                    raise
+                where = f'{os.path.basename(caller.f_code.co_filename)}:{caller.f_lineno}'
+                parts = args[0] if args else None
+                if isinstance(parts, (list, tuple)):  # one-element arrays among numbers: their numbers
+                    numbers = [part.item() if isinstance(part, np.ndarray) and part.size == 1 else part
+                               for part in parts]
+                    try:
+                        made = array(numbers, *args[1:], **kwargs)
+                        shim.record('np.array of numbers and one-element arrays: each array taken as its number, '
+                                    'as numpy 1.23 did', where=where)
+                        return made
+                    except ValueError:
+                        pass
+                shim.record('np.array of sequences of different lengths made an object array, as numpy 1.23 did',
+                            where=where)
+                return array(*args, dtype=object, **kwargs)
+        return ragged_array
 
 
 class LegacyOptimizers(Shim):
@@ -686,7 +892,8 @@ class Shims:
     def __init__(self, files, source=None):
         self.files = files
         self.render = Render(files)
-        self.api = GymNewAPI(files, self.render)
+        self.infos = ArrayInfos(files)
+        self.api = GymNewAPI(files, self.render, self.infos)
         self.keras_rl = KerasRL2Import(files)
         self.keras = StandaloneKeras(files, self.keras_rl)
         self.old_api = OldAPITimeLimit(files)
@@ -694,17 +901,20 @@ class Shims:
         self.seed = EnvSeed(files)
         self.bool8 = NumpyBool8(files)
         self.optimizers = LegacyOptimizers(files)
+        self.ragged = RaggedArrays(files)
         self.weights = H5Weights(files)
         self.monitor = GymMonitor(files)
+        self.rendering = ClassicControlRendering(files)
+        self.tensorboard = KerasTensorBoard(files)
         self.goal_env = GoalEnvBase(files)
         self.flatten = FlattenDict(files)
         self.batches = ObjectBatches(files)
         self.naf = NafGradients(files)
         self.lambdas = LambdaClones(files)
         self.counter = WideStepCounter(files)
-        self.all = [self.keras_rl, self.keras, self.goal_env, self.env_ids, self.old_api, self.api, self.flatten,
-                    self.seed, self.bool8, self.monitor, self.optimizers, self.naf, self.lambdas, self.batches,
-                    self.weights, self.counter, self.render]
+        self.all = [self.keras_rl, self.keras, self.goal_env, self.env_ids, self.old_api, self.api, self.infos,
+                    self.flatten, self.seed, self.bool8, self.ragged, self.monitor, self.rendering, self.optimizers,
+                    self.naf, self.lambdas, self.batches, self.tensorboard, self.weights, self.counter, self.render]
         self._source = source
         self._installed = []
 
@@ -713,6 +923,7 @@ class Shims:
             shim.install()
             self._installed.append(shim)
         if self._source is not None:
+            self.keras_rl.expect(self._source)
             self.weights.expect(self._source, self.files.main)
         return self
 
