@@ -64,6 +64,20 @@ def test_a_policy_refuses_signals_it_was_not_trained_for(trained, tmp_path, rate
                          '--target-level', 0, '--out', tmp_path / 'out')
     assert finished.returncode == 2 and 'Traceback' not in finished.stderr
     assert message in finished.stderr and 'serves signals of' in finished.stderr
+    assert not (tmp_path / 'out').exists()  # refused before --out was made: the corrected command may use it
+
+
+def test_a_refused_policy_run_leaves_an_earlier_run_s_results_in_place(trained, tmp_path):
+    out = tmp_path / 'out'
+    out.mkdir()
+    (out / 'result.json').write_text('{}')
+    (out / '.stepsignal-run.json').write_text('{"writes": ["result.json"]}')  # an earlier run's
+    wavfile.write(tmp_path / 'other.wav', 16000, np.zeros(8000, dtype=np.float32) + 0.1)
+    finished = run_process('--policy', trained / 'run' / 'policy', '--input', tmp_path / 'other.wav',
+                           '--target-level', 0, '--out', out, '--overwrite')
+    assert finished.returncode == 2 and 'serves signals of' in finished.stderr
+    assert sorted(p.name for p in out.iterdir()) == ['.stepsignal-run.json', 'result.json']
+    assert (out / '.stepsignal-run.json').read_text() == '{"writes": ["result.json"]}'
 
 
 def test_a_folder_without_a_policy_is_refused(trained, tmp_path):

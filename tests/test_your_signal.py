@@ -168,6 +168,14 @@ def write_bad(folder, case):
         return ['--input', good_wav, '--sample-rate', 44100, '--target-level', 0]
     if case == 'cutoff range reaching Nyquist':
         return ['--input', good_wav, '--target-level', 0, '--cutoff-range', 10, RATE / 2]
+    if case == 'cutoff range from 0':
+        return ['--input', good_wav, '--target-level', 0, '--cutoff-range', 0, 3000]
+    if case == 'negative cutoff':
+        return ['--input', good_wav, '--target-level', 0, '--cutoff-range', -5, 3000]
+    if case == 'NaN cutoff':
+        return ['--input', good_wav, '--target-level', 0, '--cutoff-range', 'nan', 3000]
+    if case == 'cutoff below what the filter applies':
+        return ['--input', good_wav, '--target-level', 0, '--cutoff-range', 0.01, 3000]
     raise AssertionError(case)
 
 
@@ -182,7 +190,11 @@ BAD_INPUTS = {  # case -> what the message must contain (besides the file or val
     'lengths differ after resampling': ['long.wav', '8000 samples', '9600', 'after resampling from 16000 Hz'],
     'sample rate 0 given': ['--sample-rate', 'above 0'],
     'sample rate 0 in the WAV header': ['rate0.wav', '0 Hz', 'above 0'],
-    'cutoff range reaching Nyquist': ['cutoff_range', 'Nyquist = 4000'],
+    'cutoff range reaching Nyquist': ['--cutoff-range 10 4000 is not allowed', '0 < LOW_HZ < HIGH_HZ < 4000 Hz'],
+    'cutoff range from 0': ['--cutoff-range 0 3000 is not allowed', '0 < LOW_HZ < HIGH_HZ < 4000 Hz'],
+    'negative cutoff': ['--cutoff-range -5 3000 is not allowed', '0 < LOW_HZ'],
+    'NaN cutoff': ['--cutoff-range nan 3000 is not allowed', '0 < LOW_HZ'],
+    'cutoff below what the filter applies': ['--cutoff-range 0.01 3000 is not allowed', 'at least 0.08 Hz'],
     'truncated WAV': ['cut.wav', 'cut short', 'promises 32,000 bytes', 'holds 31,000'],
     'sample rate that contradicts the WAV': ['--sample-rate 44100', 'input.wav', '8000 Hz in its header'],
 }
@@ -318,6 +330,18 @@ def test_overwrite_lets_a_run_replace_earlier_results(files):
     job = prepare(files / 'input.wav', out, target_level=0.0, overwrite=True)
     assert job.scenario.input_signal.shape == (RATE,) and job.input.channels == 2
     assert sorted(p.name for p in out.iterdir()) == ['.stepsignal-run.json']  # nothing of the earlier run
+
+
+def test_a_target_one_sample_off_after_resampling_is_taken_and_said(tmp_path, caplog):
+    """sox exports 22,051 samples at 22.05 kHz as 16,001 at 16 kHz, which resample back to 22,052."""
+    from stepsignal.own_signal.your_signal import prepare
+
+    wavfile.write(tmp_path / 'input.wav', 22050, np.linspace(-0.5, 0.5, 22051).astype(np.float32))
+    wavfile.write(tmp_path / 'target.wav', 16000, np.zeros(16001, dtype=np.float32))
+    with caplog.at_level('INFO'):
+        job = prepare(tmp_path / 'input.wav', tmp_path / 'out', target_path=tmp_path / 'target.wav')
+    assert job.scenario.desired_signal.shape == job.scenario.input_signal.shape == (22051,)
+    assert '22052 samples after resampling from 16000 Hz, the input 22051: its last sample dropped' in caplog.text
 
 
 def test_overwrite_never_deletes_the_input_it_reads(files):

@@ -62,14 +62,8 @@ def main(argv=None):
         job = prepare(args.input, args.out, target_path=args.target, target_level=args.target_level,
                       sample_rate=args.sample_rate, target_sample_rate=args.target_sample_rate,
                       cutoff_range=args.cutoff_range, success_rms=args.success_rms, overwrite=args.overwrite,
-                      trains=args.policy is None, reads=[args.policy] if args.policy else [])
+                      policy=args.policy)
         log.info('input: %s; target: %s', job.input.describe(), job.target_text)
-        if args.policy is not None:
-            from fixed.policy import check_serves, load_about
-
-            about = load_about(args.policy)
-            check_serves(about, args.policy, job.input.sample_rate, len(job.input.samples))
-            job.cutoff_range, job.max_offset = tuple(about['actions']['cutoff_hz']), about['actions']['offset'][1]
         measure_baselines(job)
     except ValueError as error:  # bad input: said before any work, nothing written
         refuse(parser, error)

@@ -104,14 +104,15 @@ class Job:
 
 
 def prepare(input_path, out, target_path=None, target_level=None, sample_rate=None, target_sample_rate=None,
-            cutoff_range=None, success_rms=None, overwrite=False, trains=True, reads=()):
+            cutoff_range=None, success_rms=None, overwrite=False, policy=None):
     """Read and check every input; return a ``Job``.
 
-    ``trains``: the run will train (else a saved policy answers), which writes more files.
-    ``reads``: other paths the run reads (``--policy``), which ``overwrite`` must not remove.
+    ``policy``: the folder of a saved policy that answers instead of training (``--policy``): it is
+    read and checked against the input here too, and the run writes fewer files.
 
-    Raises ``ValueError`` on any bad input. Writes nothing; the output folder is checked last and
-    created (empty) if it is missing.
+    Raises ``ValueError`` on any bad input, before anything is written: the output folder is
+    checked last and only then created (empty) if it is missing, so a refused run leaves ``--out``
+    as it found it.
     """
     if (target_path is None) == (target_level is None):
         raise ValueError('give exactly one target: --target FILE or --target-level LEVEL')
@@ -130,6 +131,11 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
         target_text = target.describe()
         if target.sample_rate != rate:
             target_text += f', resampled to {rate:g} Hz'
+        if target.sample_rate != rate and abs(len(desired) - len(mono)) == 1:
+            # a target exported at another rate rounds its length its own way: one sample is rounding, not a mismatch
+            log.info('target: %d samples after resampling from %g Hz, the input %d: its last sample %s', len(desired),
+                     target.sample_rate, len(mono), 'repeated' if len(desired) < len(mono) else 'dropped')
+            desired = np.pad(desired, (0, 1), mode='edge') if len(desired) < len(mono) else desired[:len(mono)]
         if len(desired) != len(mono):
             after = f' after resampling from {target.sample_rate:g} Hz' if target.sample_rate != rate else ''
             raise ValueError(f'input {str(source.path)!r} has {len(mono)} samples at {rate:g} Hz but target '
@@ -144,7 +150,7 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
 
     env_kwargs = {}
     if cutoff_range is not None:
-        env_kwargs['cutoff_range'] = tuple(float(v) for v in cutoff_range)
+        env_kwargs['cutoff_range'] = cutoff_range_option(cutoff_range, rate)
     elif rate >= AUDIO_RATE:
         env_kwargs['cutoff_range'] = (AUDIBLE[0], min(AUDIBLE[1], 0.99 * rate / 2))
         log.info('audio at %g Hz: cutoffs from %g to %g Hz, the audible range (--cutoff-range LOW HIGH to change '
@@ -178,10 +184,32 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
                  'are applied to all of it (docs/your_signal.md)', len(mono), EXCERPTS, EXCERPT_SAMPLES)
     job = Job(input=source, scenario=scenario, target_text=target_text, env_kwargs=env_kwargs, out=Path(out),
               cutoff_range=env.cutoff_range, max_offset=float(env.physical_high[1]), excerpts=excerpts)
-    writes = (job.output_name,) + REPORT_FILES + (TRAINING_FILES + ('learning.png',) if trains else ())
+    if policy is not None:  # the policy's own ranges, for a signal of the kind it was trained on
+        from fixed.policy import check_serves, load_about
+
+        about = load_about(policy)
+        check_serves(about, policy, rate, len(mono))
+        job.cutoff_range, job.max_offset = tuple(about['actions']['cutoff_hz']), about['actions']['offset'][1]
+    writes = (job.output_name,) + REPORT_FILES + (TRAINING_FILES + ('learning.png',) if policy is None else ())
     check_output_folder(job.out, writes, overwrite,
-                        inside=[p for p in (input_path, target_path, *reads) if p is not None])
+                        inside=[p for p in (input_path, target_path, policy) if p is not None])
     return job
+
+
+def cutoff_range_option(values, rate):
+    """``--cutoff-range LOW_HZ HIGH_HZ`` as two floats, or a ``ValueError`` that names the option, the values
+    and what is allowed at the input's rate."""
+    low, high = (float(value) for value in values)
+    nyquist, floor = rate / 2, lowest_accurate_cutoff(rate)
+    given = f'--cutoff-range {low:g} {high:g}'
+    if not (np.isfinite(low) and np.isfinite(high) and 0 < low < high < nyquist):
+        raise ValueError(f'{given} is not allowed: it needs 0 < LOW_HZ < HIGH_HZ < {nyquist:g} Hz, the Nyquist '
+                         f'frequency of the input ({rate:g} samples per second)')
+    if low < floor * (1 - 1e-9):
+        raise ValueError(f'{given} is not allowed: at {rate:g} samples per second no 4th-order low-pass passes a '
+                         f'constant to within 1e-6 below {floor:.3g} Hz, so LOW_HZ must be at least {floor:.3g} Hz '
+                         f'(docs/your_signal.md)')
+    return low, high
 
 
 def lowpass_and_offset(samples, sample_rate, cutoff_hz, offset, dtype=np.float64):
