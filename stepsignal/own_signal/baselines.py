@@ -1,9 +1,12 @@
-"""What a result on your own signal should be compared with: three baselines and a verdict.
+"""What a result on your own signal should be compared with: four baselines and a verdict.
 
 The agent's result means little alone: an RMS error of 0.06 is an improvement over the input's
 0.21, and worse than an all-zero output's. So every own-signal result is set beside:
 
 - **the input unchanged**: what doing nothing scores;
+- **the mean removed**: the input minus its mean difference to the target, the simplest
+  processing there is (it removes a DC offset and nothing else); a filter that does not beat it
+  has added nothing to a subtraction;
 - **the best constant output**: the target's mean, whose RMS error is the target's spread. A
   filter at a very low cutoff turns any input into a near-constant, so an agent can always reach
   about this; a result no better than it has not processed the signal, it has flattened it;
@@ -57,21 +60,27 @@ def best_filter(input_signal, desired_signal, sample_rate, cutoff_range, max_off
 
 
 def baselines(input_signal, desired_signal, sample_rate, cutoff_range, max_offset):
-    """The three baselines of the module docstring, as ``result.json`` records them."""
+    """The four baselines of the module docstring, as ``result.json`` records them."""
     level = float(np.mean(desired_signal))
+    difference = input_signal - desired_signal
+    mean_difference = float(np.mean(difference))
+    difference -= mean_difference  # in place: the copy is ours
     return {
         'input_unchanged': {'rms': rms(input_signal - desired_signal)},
+        'mean_removed': {'offset': mean_difference, 'rms': rms(difference)},
         'best_constant': {'level': level, 'rms': rms(level - desired_signal)},
         'best_filter': best_filter(input_signal, desired_signal, sample_rate, cutoff_range, max_offset),
     }
 
 
-def verdict(achieved, desired_signal, found):
+def verdict(achieved, desired_signal, found, trains=True):
     """What the agent's result is, beside the baselines ``found``: a dict with a one-line ``text``.
 
     ``beaten_by_constant``: the best constant output does at least as well; ``nearly_constant``:
     the output barely moves while the target does. Either one means the signal was flattened,
-    not processed, and the run is no success whatever its threshold says. ``flat_target``: the
+    not processed, and the run is no success whatever its threshold says. ``beaten_by_mean_removed``:
+    subtracting the mean does at least as well, which the text says. ``trains``: the advice is for a
+    run that trains (else a saved policy answered, and the lever is to train). ``flat_target``: the
     target is itself a constant (``--target-level``), so a constant output is what was asked for;
     the text says so, so that nobody mistakes a silenced recording for a cleaned one.
     """
@@ -89,13 +98,22 @@ def verdict(achieved, desired_signal, found):
                          f'(an offset, hum, noise), give the clean signal as --target instead')}
     beaten = agent >= constant
     nearly_constant = float(np.std(achieved)) < NEARLY_CONSTANT * target_spread
+    mean_removed = found['mean_removed']['rms']
+    lever = ('try --cutoff-range (docs/your_signal.md)' if trains else
+             'this policy was trained on other signals: train on this one (process without --policy)')
     if beaten or nearly_constant:
         text = (f'NO BETTER THAN A CONSTANT: the output {"is nearly constant" if nearly_constant else "varies"} and its '
                 f'RMS error {agent:.4g} is {"not below" if beaten else "barely below"} that of the best constant '
-                f'output ({constant:.4g}); the best filter reaches {ceiling:.4g}. Try --cutoff-range (docs/your_signal.md)')
+                f'output ({constant:.4g}); the best filter reaches {ceiling:.4g}. {lever[0].upper()}{lever[1:]}')
+    elif agent >= mean_removed * (1 - 1e-6):  # equal up to rounding: nothing beyond the subtraction
+        text = (f'NO BETTER THAN REMOVING THE MEAN: RMS error {agent:.4g}, where subtracting the mean difference '
+                f'alone gives {mean_removed:.4g} (the input unchanged {found["input_unchanged"]["rms"]:.4g}); the best '
+                f'filter reaches {ceiling:.4g}. {lever[0].upper()}{lever[1:]}')
     else:
-        text = (f'RMS error {agent:.4g}: better than the best constant output ({constant:.4g}) and the input unchanged '
-                f'({found["input_unchanged"]["rms"]:.4g}); the best filter reaches {ceiling:.4g}'
+        text = (f'RMS error {agent:.4g}: better than the input unchanged ({found["input_unchanged"]["rms"]:.4g}), the '
+                f'mean removed ({mean_removed:.4g}) and the best constant output ({constant:.4g}); the best filter '
+                f'reaches {ceiling:.4g}'
                 + (f' (the agent\'s error is {100 * (agent / ceiling - 1):.0f}% above it)' if ceiling > 0 else ''))
     return {'rms': agent, 'flat_target': False, 'beaten_by_constant': bool(beaten), 'nearly_constant': bool(nearly_constant),
+            'beaten_by_mean_removed': bool(agent >= mean_removed * (1 - 1e-6)),
             'ratio_to_ceiling': agent / ceiling if ceiling > 0 else None, 'text': text}

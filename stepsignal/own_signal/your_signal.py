@@ -39,6 +39,7 @@ from stepsignal.own_signal.signal_files import mix_down, output_dtype, read_sign
 from shared.trace import episodes
 from fixed.filters import lowest_accurate_cutoff
 from stepsignal.own_signal.any_signal import EXCERPT_SAMPLES, EXCERPTS, AnySignal, ExcerptSignal, excerpts_fit, make_env
+from stepsignal.own_signal.bands import band_rows, bands, what_is_left
 from stepsignal.own_signal.baselines import baselines, rms, verdict
 
 log = logging.getLogger(__name__)
@@ -156,10 +157,10 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
         log.info('audio at %g Hz: cutoffs from %g to %g Hz, the audible range (--cutoff-range LOW HIGH to change '
                  'it; docs/your_signal.md)', rate, *env_kwargs['cutoff_range'])
     if success_rms is not None:
-        rms = float(success_rms)
-        if not (np.isfinite(rms) and rms > 0):
+        wanted = float(success_rms)
+        if not (np.isfinite(wanted) and wanted > 0):
             raise ValueError(f'--success-rms must be a positive number, got {success_rms!r}')
-        env_kwargs['distance_threshold'] = rms * np.sqrt(len(mono))  # the env counts success in L2
+        env_kwargs['distance_threshold'] = wanted * np.sqrt(len(mono))  # the env counts success in L2
     lowest = env_kwargs['cutoff_range'][0] if 'cutoff_range' in env_kwargs else max(1e-3, lowest_accurate_cutoff(rate))
     excerpts = len(mono) > LONG_SIGNAL and excerpts_fit(len(mono), rate, lowest)
     try:  # the env's own checks: length, cutoff range against Nyquist, threshold
@@ -269,9 +270,10 @@ def measure_baselines(job):
     s = job.scenario
     job.baselines = baselines(s.input_signal, s.desired_signal, s.sample_rate, job.cutoff_range, job.max_offset)
     found = job.baselines
-    log.info('baselines (RMS error to the target): the input unchanged %.4g, the best constant output %.4g, the best '
-             'filter %.4g (%.4g Hz, offset %.4g)', found['input_unchanged']['rms'], found['best_constant']['rms'],
-             found['best_filter']['rms'], found['best_filter']['cutoff_hz'], found['best_filter']['offset'])
+    log.info('baselines (RMS error to the target): the input unchanged %.4g, the mean removed %.4g, the best constant '
+             'output %.4g, the best filter %.4g (%.4g Hz, offset %.4g)', found['input_unchanged']['rms'],
+             found['mean_removed']['rms'], found['best_constant']['rms'], found['best_filter']['rms'],
+             found['best_filter']['cutoff_hz'], found['best_filter']['offset'])
 
 
 def judge(job, result):
@@ -287,8 +289,12 @@ def judge(job, result):
         result['l2_distance'] = float(np.linalg.norm(achieved - s.desired_signal))
         result['success_threshold'] = threshold
         result['success'] = result['l2_distance'] < threshold
-    judged = verdict(achieved, s.desired_signal, found)
+    judged = verdict(achieved, s.desired_signal, found, trains=not result.get('policy'))
     result['baselines'], result['verdict'] = found, judged
+    if s.sample_rate >= AUDIO_RATE and not judged['flat_target']:  # audio with a target that moves: band by band
+        result['bands'] = bands(s.input_signal, achieved, s.desired_signal, s.sample_rate)
+        for sentence in what_is_left(result['bands']):
+            log.warning('what is left: %s', sentence)
     result['success_by_threshold'] = result['success']
     result['success'] = bool(result['success'] and not (judged['beaten_by_constant'] or judged['nearly_constant']))
     (log.warning if judged['beaten_by_constant'] or judged['nearly_constant'] else log.info)('%s', judged['text'])
@@ -298,7 +304,6 @@ def finish(job, result):
     """Judge the answer (``judge``) and write ``result.json``, the processed file, ``report.md`` and
     the plots, for a finished (or interrupted) run or a saved policy's answer; the exit status."""
     judge(job, result)
-    status = write_result(job.out, result)
     lines = lines_to_draw(job, job.achieved)
     job.achieved = None  # a long signal's copy less while the output is made
     processed = lowpass_and_offset(job.input.samples, job.input.sample_rate, result['cutoff_hz'], result['offset'],
@@ -307,6 +312,11 @@ def finish(job, result):
     del processed
     if clipped:
         log.warning('%d processed samples were beyond full scale and were clipped in %s', clipped, job.output_name)
+    # the error of what the user gets: the file as written, clipped and rounded to its format
+    written = mix_down(read_signal(job.out / job.output_name, job.input.sample_rate, what='output').samples)
+    result['rms_in_file'] = rms(written - job.scenario.desired_signal)
+    del written
+    status = write_result(job.out, result)
     draw_figures(job, lines)  # matplotlib last: what it allocates stays
     write_report(job, result, clipped)
     log.info('wrote %s and %s', job.out / job.output_name, job.out / 'report.md')
@@ -372,7 +382,9 @@ def draw_figures(job, lines):
 def write_report(job, result, clipped):
     found, judged = result['baselines'], result['verdict']
     before, after = found['input_unchanged']['rms'], judged['rms']
-    flattened = judged and (judged['beaten_by_constant'] or judged['nearly_constant'] or judged['flat_target'])
+    left = what_is_left(result['bands']) if result.get('bands') else []
+    flattened = judged and (judged['beaten_by_constant'] or judged['nearly_constant'] or judged['flat_target']
+                            or judged.get('beaten_by_mean_removed'))
     lines = [
         '# The fixed setup on your signal',
         '',
@@ -384,17 +396,28 @@ def write_report(job, result, clipped):
          f"- Training: seed {result['seed']}, {result['steps_trained']} of {result['steps']} steps"
          + (' (**interrupted**: these are the results so far)' if result['interrupted'] else '') + '.'),
         '',
+        *([f"**What is left:** {'; '.join(left)}. A low-pass and an offset, the two knobs this kit sets, cannot "
+           'remove hum under a voice without the voice; a high-pass and notches at the mains frequency can '
+           '(docs/your_signal.md).', ''] if left else []),
         '## What the trained policy does',
         '',
-        '| cutoff (Hz) | offset | RMS error before | RMS error after | L2 after | success |',
-        '|---|---|---|---|---|---|',
+        '| cutoff (Hz) | offset | RMS error before | RMS error after | in the file as written | L2 after | success |',
+        '|---|---|---|---|---|---|---|',
         f"| {result['cutoff_hz']:.6g} | {result['offset']:.6g} | {before:.4g} | {after:.4g} | "
-        f"{result['l2_distance']:.4g} | {'yes' if result['success'] else 'no'} "
+        f"{result['rms_in_file']:.4g} | {result['l2_distance']:.4g} | {'yes' if result['success'] else 'no'} "
         f"(L2 < {result['success_threshold']:.4g}) |",
         '',
+        'The RMS error after is the processing\'s own; the one in the file is what you get, after clipping at '
+        'full scale and rounding to the file\'s format.',
+        '',
+        *(['## What is left, band by band', '',
+           'The error (output minus target) before and after, as power in each band (Welch, 1 Hz); "left" is '
+           'the error after against the target\'s own power in that band (docs/your_signal.md).', '',
+           *band_rows(result['bands']), ''] if result.get('bands') else []),
         *(['## Beside the baselines', '',
             '| output | cutoff (Hz) | offset | RMS error |', '|---|---|---|---|',
             f"| the input unchanged | | | {found['input_unchanged']['rms']:.4g} |",
+            f"| the mean removed | | {found['mean_removed']['offset']:.6g} | {found['mean_removed']['rms']:.4g} |",
             f"| the best constant ({round(found['best_constant']['level'], 10) + 0.0:.4g}) | | | "
             f"{found['best_constant']['rms']:.4g} |",
             f"| the best filter (scipy's bounded search, the ceiling) | {found['best_filter']['cutoff_hz']:.6g} | "
