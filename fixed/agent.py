@@ -23,6 +23,7 @@ from tensorflow.keras.optimizers.legacy import Adam
 import tensorflow as tf  # FIX-19
 
 from .hyperparameters import HYPERPARAMETERS
+from .observations import scale_observation  # FIX-17: the map, also used without TensorFlow (policy.py)
 from shared.checks import step_budget  # FIX-15
 from .graph import graph_function  # FIX-19: one graph call per update (speed only)
 from .replay import ReplayMemory  # FIX-19: float32 batches
@@ -85,7 +86,7 @@ class ScaleObservations(Processor):
         self.scale = float(reference.std()) or 1.0
 
     def process_observation(self, observation):
-        return ((np.asarray(observation, dtype=np.float32) - self.center) / self.scale).astype(np.float32)
+        return scale_observation(observation, self.center, self.scale)
 
 
 class FixedDDPGAgent(DDPGAgent):

@@ -1,4 +1,5 @@
-"""A compact observation for long signals: the agent sees block averages, the env works on every sample."""
+"""What the agent reads: a compact observation for long signals (the agent sees block averages,
+the env works on every sample), and the scaling of every observation (FIX-17)."""
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
@@ -6,6 +7,15 @@ from gymnasium import spaces
 MAX_OBSERVED_SAMPLES = 600
 """Longest signal the agent sees sample by sample (the question's 600); longer ones are shown to
 it as this many block averages (``DownsampleObservation``)."""
+
+
+def scale_observation(observation, center, scale):
+    """FIX-17: ``observation`` as the networks read it, float32 of order 1: ``(observation - center) / scale``.
+
+    ``fixed.agent.ScaleObservations`` applies it during training; ``fixed.policy`` when a saved
+    policy answers, without TensorFlow.
+    """
+    return ((np.asarray(observation, dtype=np.float32) - center) / scale).astype(np.float32)
 
 
 def float32_box(low, high, shape):

@@ -4,7 +4,8 @@ Every training run of the fixed setup (``python -m fixed`` on the question's sce
 -m stepsignal scenarios``, ``python -m stepsignal process``) writes ``OUT/policy/``, which holds
 everything needed to answer without training:
 
-- ``actor.h5``: the kept actor's weights (IMPROVEMENT-1's best noise-free policy), HDF5;
+- ``actor.h5``: the kept actor's weights (IMPROVEMENT-1's best noise-free policy), HDF5 (read back
+  with h5py alone: an answer needs no TensorFlow);
 - ``policy.json``: what the actor expects and what its answer means::
 
     format          "stepsignal-policy/1"
@@ -13,14 +14,16 @@ everything needed to answer without training:
     observation     what the actor reads: the keys and how many values of each (the compact view,
                     fixed/observations.py), window_length, and the scaling center and scale (FIX-17)
     actions         cutoff_hz [low, high] on a log scale, offset [low, high], linear: what -1 and
-                    +1 of its two outputs mean (FIX-1)
+                    +1 of its first two outputs mean (FIX-1); with a longer chain of stages (your
+                    own signal's high-pass, notches, gain), ``chain``: the stages in the order of
+                    the actor's outputs and each one's range and scale
     trained_on      what it was trained on, seed and steps
 
 ``python -m stepsignal process --policy DIR --input IN.wav --target T.wav --out OUT`` reads the input and the
 target, checks that the policy serves them (the same sample rate and number of samples: a
 policy reads its signals as a fixed number of block means, so another length or rate would be
-another input), builds the env with the policy's ranges, asks the actor once (one env step, no
-noise, no training) and writes what a training run writes for the signal: the processed file,
+another input), builds the env with the policy's ranges, asks the actor once (in numpy: one env
+step, no noise, no training) and writes what a training run writes for the signal: the processed file,
 the report beside its baselines, ``result.json``. Any number of channels is served: like
 training, the policy reads their mean and its answer is applied to each.
 """
@@ -69,7 +72,8 @@ def save_policy(folder, agent, env, trained_on, samples=None):
                         'window_length': int(agent.memory.window_length),
                         'center': agent.processor.center, 'scale': agent.processor.scale},
         'actions': {'cutoff_hz': [float(base.physical_low[0]), float(base.physical_high[0])], 'cutoff_scale': 'log',
-                    'offset': [float(base.physical_low[1]), float(base.physical_high[1])], 'offset_scale': 'linear'},
+                    'offset': [float(base.physical_low[1]), float(base.physical_high[1])], 'offset_scale': 'linear',
+                    **({'chain': base.chain.record()} if len(base.physical_low) > 2 else {})},
         'success': {'distance_threshold': float(base.distance_threshold)},
         'trained_on': trained_on,
     })
@@ -101,24 +105,55 @@ def check_serves(about, folder, sample_rate, samples):
                          f'Train a policy on signals like this one (python -m stepsignal process --input ...)')
 
 
+def actor_weights(path):
+    """The actor's weight arrays from its HDF5 file, in layer order, read with h5py alone.
+
+    Keras' HDF5 layout: the root's ``layer_names`` lists the layers in order, each layer's
+    ``weight_names`` its arrays (a Dense layer's kernel, then its bias).
+    """
+    import h5py
+
+    def text(name):
+        return name.decode() if isinstance(name, bytes) else str(name)
+
+    with h5py.File(path, 'r') as stored:
+        return [np.asarray(stored[text(layer)][text(name)]) for layer in stored.attrs['layer_names']
+                for name in stored[text(layer)].attrs['weight_names']]
+
+
+def actor_answer(weights, state):
+    """``fixed.agent.build_actor``'s forward pass in numpy: its layers, in float32, without TensorFlow.
+
+    Flatten, then Dense layers (``weights`` holds each one's kernel and bias), relu between them
+    and tanh after the last. Float32 as TensorFlow computes it; the sums may run in another order,
+    so the answer can differ from TensorFlow's in the last bits (about 1e-7).
+    """
+    values = np.asarray(state, dtype=np.float32).reshape(len(state), -1)
+    pairs = list(zip(weights[0::2], weights[1::2]))
+    for i, (kernel, bias) in enumerate(pairs):
+        values = values @ kernel + bias
+        values = np.tanh(values) if i == len(pairs) - 1 else np.maximum(values, 0.0)
+    return values
+
+
 def apply_policy(folder, make_env):
     """Answer with the saved policy in ``folder``, in one step of the env ``make_env(cutoff_range=...,
-    max_offset=...)`` builds with the policy's ranges (wrapped for keras-rl); return the result."""
-    from shared import keras_rl  # noqa: F401  (before TensorFlow)
-    from .agent import ScaleObservations, build_actor
-    from .graph import graph_function
+    max_offset=...)`` builds with the policy's ranges; return the result.
+
+    No TensorFlow: the actor's weights are read from ``actor.h5`` and its forward pass is
+    ``actor_answer``, so an answer costs the env's step, not TensorFlow's import.
+    """
+    from .observations import scale_observation
+
     about = load_about(folder)
     actions, seen = about['actions'], about['observation']
-    env = make_env(cutoff_range=tuple(actions['cutoff_hz']), max_offset=actions['offset'][1])
+    env = make_env(cutoff_range=tuple(actions['cutoff_hz']), max_offset=actions['offset'][1],
+                   **({'chain': tuple(actions['chain']['stages'])} if 'chain' in actions else {}))
     observation = env.reset()
-    actor = build_actor(env, seen['window_length'])
-    actor.load_weights(str(Path(folder) / ACTOR_FILE))
-    scaling = ScaleObservations(np.zeros(1))
-    scaling.center, scaling.scale = seen['center'], seen['scale']  # the training run's (FIX-17)
+    weights = actor_weights(Path(folder) / ACTOR_FILE)
     state = np.zeros((1, seen['window_length']) + env.observation_space.shape, dtype=np.float32)
-    state[0, -1] = scaling.process_observation(observation)  # as the agent's policy_action reads it
-    act = graph_function(actor.inputs, actor.outputs)  # the call training's policy checks make, to the bit
-    action = np.clip(act([state])[0][0], -1.0, 1.0)
+    state[0, -1] = scale_observation(observation, seen['center'], seen['scale'])  # the training run's (FIX-17)
+    action = np.clip(actor_answer(weights, state)[0], -1.0, 1.0)
     _, _, _, info = env.step(action)
     log.info('policy %s: cutoff %.4g Hz, offset %.4f, L2 %.3f', folder, info['cutoff_hz'], info['offset'],
              info['l2_distance'])

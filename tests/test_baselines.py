@@ -87,7 +87,7 @@ def test_default_settings_on_speech_report_the_baselines_first(tmp_path):
     assert result['success'] is False or not flattened
     # the error of the file as written, measured from the file
     assert result['rms_in_file'] == pytest.approx(np.sqrt(np.mean((processed - clean.astype(np.float32)) ** 2)), rel=1e-4)
-    assert set(result['bands']) == {'dc', 'hum', 'hiss', 'speech_band'}
+    assert set(result['bands']) == {'dc', 'hum', 'mains_line', 'hiss', 'speech_band'}
 
 
 def test_the_bands_say_the_hum_is_left_when_only_the_offset_went():

@@ -176,6 +176,35 @@ def test_the_costs_of_long_signals_the_docs_quote_are_the_benchmarks():
     assert f'a minute of 48 kHz stereo in {span([own_audio_runs(path)[60] for path in BENCHMARKS.values()])} s' in readme
 
 
+def test_the_real_speech_numbers_the_docs_quote_are_the_measured_ones():
+    """docs/your_signal.md's table and sentences on real speech are benchmarks/REAL_SPEECH.json's runs."""
+    import json
+
+    runs = json.loads((ROOT / 'benchmarks' / 'REAL_SPEECH.json').read_text())
+    page = ' '.join((ROOT / 'docs' / 'your_signal.md').read_text().split())
+
+    def between(key, digits, sign=''):
+        values = [run[key] for run in runs]
+        return f'{min(values):{sign}.{digits}f} to {max(values):{sign}.{digits}f}'
+
+    for label, key, digits in (('the input unchanged', 'input_unchanged', 3), ('the mean removed', 'mean_removed', 4),
+                               ("the question's low-pass and offset at their best", 'question_ceiling', 4),
+                               ("the chain's ceiling", 'ceiling', 4), ('the agent, 10,000 steps (the default)', 'rms', 4)):
+        assert f'| {label} | {between(key, digits)} |' in page, label
+    assert f'RMS error against the clean speech, {len(runs)} runs' in page
+    close = sum(run['ratio_to_ceiling'] <= 1.1 for run in runs)
+    above = [round(100 * (run['ratio_to_ceiling'] - 1)) for run in runs]
+    assert f'within 10% of the ceiling in {close} of {len(runs)} runs ({min(above)}% to {max(above)}% above it)' in page
+    cut = sum(run['mains_line_cut_db'] >= 20 for run in runs)
+    assert (f'by {between("mains_line_cut_db", 1)} dB (at least 20 dB in {cut} of {len(runs)}) and the hum with its '
+            f'harmonics by {between("hum_cut_db", 1)} dB') in page
+    assert f'within {max(abs(run["speech_band_db"]) for run in runs):.2f} dB of the clean speech' in page
+    slower = json.loads((ROOT / 'benchmarks' / 'REAL_SPEECH_5000.json').read_text())
+    above = [round(100 * (run['ratio_to_ceiling'] - 1)) for run in slower]
+    close = sum(run['ratio_to_ceiling'] <= 1.1 for run in slower)
+    assert f'ended {min(above)}% to {max(above)}% above the ceiling, within 10% in {close} of {len(slower)}' in page
+
+
 def test_the_counts_in_readme_are_the_codes():
     """README's "each of the 23 bugs" and "(four changes beyond the bugs)" against what the code has."""
     readme = ' '.join((ROOT / 'README.md').read_text().split())

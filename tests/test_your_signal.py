@@ -60,14 +60,16 @@ def test_wav_round_trip_keeps_format_rate_and_channels(tmp_path, form, dtype, to
 def test_a_float32_wav_is_kept_in_float32_and_processed_to_the_same_bits(tmp_path):
     """A 32-bit float WAV stays float32 in memory (half of a long file's float64 copy); the
     filter works in float64 from it, and the output equals the all-float64 path's, bit for bit."""
-    from stepsignal.own_signal.your_signal import lowpass_and_offset
+    from stepsignal.own_signal.chain import QUESTION_CHAIN, Chain
+    from stepsignal.own_signal.your_signal import process_channels
 
+    chain, settings = Chain(QUESTION_CHAIN, 44100.0, (20.0, 20000.0), 2.0), {'lowpass': 1000.0, 'offset': 0.25}
     samples = (tone(1.0, rate=44100) + 0.01 * np.random.default_rng(0).standard_normal((44100, 2))).astype(np.float32)
     wavfile.write(tmp_path / 'x.wav', 44100, samples)
     read = read_signal(tmp_path / 'x.wav')
     assert read.samples.dtype == np.float32 and np.array_equal(read.samples, samples)
-    as_float64 = lowpass_and_offset(samples.astype(np.float64), 44100.0, 1000.0, 0.25)
-    in_place = lowpass_and_offset(read.samples, 44100.0, 1000.0, 0.25, dtype=np.float32)
+    as_float64 = process_channels(samples.astype(np.float64), chain, settings)
+    in_place = process_channels(read.samples, chain, settings, dtype=np.float32)
     assert in_place.dtype == np.float32 and np.array_equal(in_place, as_float64.astype(np.float32))
     write_signal(tmp_path / 'y.wav', in_place, like=read)
     assert np.array_equal(wavfile.read(tmp_path / 'y.wav')[1], as_float64.astype(np.float32))
@@ -255,10 +257,15 @@ def test_a_stereo_wav_is_processed_into_the_same_format_and_the_run_repeats(file
 
     rate, processed = wavfile.read(files / 'first' / 'processed.wav')
     assert rate == RATE and processed.dtype == np.int16 and processed.shape == (RATE, 2)
-    # Each channel is the input's own channel, filtered and offset with the parameters found.
-    from stepsignal.own_signal.your_signal import lowpass_and_offset
+    # Each channel is the input's own channel through the chain (audio's default) with the settings found.
+    from stepsignal.own_signal.chain import AUDIO_CHAIN, Chain
+    from stepsignal.own_signal.your_signal import process_channels
 
-    expected = lowpass_and_offset(read_signal(files / 'input.wav').samples, RATE, result['cutoff_hz'], result['offset'])
+    chain = result['chain']
+    assert chain['stages'] == list(AUDIO_CHAIN) and chain['settings']['lowpass'] == result['cutoff_hz']
+    expected = process_channels(read_signal(files / 'input.wav').samples,
+                                Chain(AUDIO_CHAIN, RATE, chain['ranges']['lowpass'][:2], chain['ranges']['offset'][1],
+                                      chain['mains_hz']), chain['settings'])
     assert np.abs(processed / 32768 - expected).max() < 1e-4
     for name in ('report.md', 'signals.png', 'learning.png', 'trace.json', 'history.json'):
         assert (files / 'first' / name).is_file(), name

@@ -283,7 +283,7 @@ def bench_audio(durations=AUDIO_SECONDS, rate=48_000):
             measured = subprocess.run([sys.executable, '-m', 'stepsignal.experiments.peak_memory', sys.executable, '-m',
                                        'stepsignal', 'process', '--input',
                                        str(folder / 'in.wav'), '--target', str(folder / 'target.wav'),
-                                       '--out', str(folder / 'out')], capture_output=True, text=True)
+                                       '--chain', 'lowpass,offset', '--out', str(folder / 'out')], capture_output=True, text=True)
             wall = time.perf_counter() - started
             outcome = json.loads(measured.stdout.strip().splitlines()[-1]) if measured.returncode == 0 else {}
             if outcome.get('status') != 0:
@@ -299,7 +299,8 @@ def bench_audio(durations=AUDIO_SECONDS, rate=48_000):
 
 def audio_lines(rows):
     lines = ['## Your own audio: length against time and memory', '',
-             '`python -m stepsignal process --input IN.wav --target CLEAN.wav` with the default settings, on speech-like audio '
+             '`python -m stepsignal process --input IN.wav --target CLEAN.wav --chain lowpass,offset` (the question\'s two '
+             'knobs; otherwise the defaults), on speech-like audio '
              '(`shared.scenario.speech_with_hum`: a voice in syllables, plus an offset and 50 Hz hum), 48 kHz '
              'stereo, one fresh process per length. From 6 s up (288,000 samples at 48 kHz with the lowest cutoff '
              'of 20 Hz) the agent trains on 8 excerpts of the file with their margins '

@@ -8,11 +8,13 @@ for keras-rl as ``fixed.train.make_env`` does, with the compact observation for 
 """
 import numpy as np
 
-from fixed.env import FlattenDictWrapper, StepSignal, butter_lowpass_filter
+from fixed.env import FlattenDictWrapper, StepSignal
 from fixed import filters
+from gymnasium import spaces
 from shared.checks import positive_number
 from shared.old_step_api import OldStepAPI
-from fixed.observations import MAX_OBSERVED_SAMPLES, DownsampleObservation
+from fixed.observations import MAX_OBSERVED_SAMPLES, DownsampleObservation, float32_box
+from stepsignal.own_signal.chain import QUESTION_CHAIN, Chain, GAIN_RANGE, mains_of
 
 FLOAT32_LIMIT = 1e37
 """The largest magnitude a sample may have: float32 (the env's precision, FIX-10) stops at 3.4e38,
@@ -35,6 +37,10 @@ class AnySignal(StepSignal):
     - ``time_limit``: the steps of an episode before it is truncated, default the fixed env's (10).
     - ``max_offset``: the offset range is ``[-max_offset, max_offset]``; default the spread of
       both signals together.
+    - ``chain``: the stages the agent sets (``stepsignal.own_signal.chain``), default the question's
+      ``('lowpass', 'offset')``. The action has one value per stage, in this order; ``info`` has
+      each stage's setting (``highpass``, ``notch``, ``gain``) beside ``cutoff_hz`` and ``offset``.
+    - ``mains_hz``: 50 or 60, the hum the ``notch`` stage cuts; default read from the input.
 
     Gymnasium's and Stable-Baselines3's ``check_env`` pass on it without a warning.
     """
@@ -42,7 +48,7 @@ class AnySignal(StepSignal):
     metadata = {'render_modes': []}
 
     def __init__(self, input_signal, sample_rate, desired_signal, cutoff_range=None,
-                 distance_threshold=1.0, time_limit=None, max_offset=None):
+                 distance_threshold=1.0, time_limit=None, max_offset=None, chain=QUESTION_CHAIN, mains_hz=None):
         input_signal = _checked_signal('input_signal', input_signal)
         desired_signal = _checked_signal('desired_signal', desired_signal)
         if desired_signal.shape != input_signal.shape:
@@ -74,9 +80,41 @@ class AnySignal(StepSignal):
             if max_offset == 0:
                 raise ValueError(f'input_signal and desired_signal are both the constant {float(input_signal[0]):g}: '
                                  f'there is nothing to filter or offset')
-        self.physical_low = np.array([self.cutoff_range[0], -max_offset])
-        self.physical_high = np.array([self.cutoff_range[1], max_offset])
+        if 'notch' in chain and mains_hz is None:
+            mains_hz = mains_of(input_signal, sample_rate)
+        self.chain = Chain(chain, sample_rate, self.cutoff_range, max_offset, mains_hz)
+        self.physical_low, self.physical_high = self.chain.low, self.chain.high
+        self.action_space = spaces.Box(low=-1.0, high=1.0, shape=(len(self.chain.stages),), dtype=np.float32)
+        self.settings = None
         self.observation_space = self._observation_space()  # its bounds follow the offset range
+
+    def physical_action(self, action):
+        """The chain's settings for ``action`` (kept for ``_set_action`` and ``info``); returns the
+        question's two, which ``StepSignal.step`` reports. For the question's chain, the same numbers
+        as ``StepSignal.physical_action``."""
+        self.settings = self.chain.settings(action)
+        return self.settings['lowpass'], self.settings['offset']
+
+    def _set_action(self, actions):
+        self.signal = self.chain.apply(self.initial_signal, self.settings).astype(np.float32)
+
+    def step(self, action):
+        observation, reward, terminated, truncated, info = super().step(action)
+        info.update({name: float(value) for name, value in self.settings.items() if name not in QUESTION_CHAIN})
+        return observation, reward, terminated, truncated, info
+
+    def _observation_space(self):
+        found = super()._observation_space()
+        if getattr(self, 'chain', None) is None or self.chain.is_question:  # StepSignal.__init__ asks before the chain
+            return found
+        # A high-pass and notches move the signal's middle to 0 and can ring: each stage within the
+        # bound of output_range's, around 0, times the highest gain, minus any offset.
+        low, high = self._signal_ranges()['observation']
+        reach = (abs(low) + abs(high)) * filters.LARGEST_GAIN ** 2 * 3 * (1 + filters.LARGEST_GAIN) ** 4 * GAIN_RANGE[1]
+        reach += self.physical_high[1]
+        spaces_now = dict(found.spaces)
+        spaces_now['achieved_goal'] = float32_box(-reach, reach, self.initial_signal.shape)
+        return spaces.Dict(spaces_now)
 
 
 EXCERPTS = 8
@@ -90,15 +128,20 @@ tone at 48 kHz, 20 Hz: the scored part then differs from the whole signal filter
 the signal's spread (3 periods: 1.7e-4; 1 period: 3%)."""
 
 
-def excerpt_margin(sample_rate, lowest_cutoff):
-    """Samples filtered on each side of an excerpt: ``MARGIN_PERIODS`` periods of the lowest cutoff."""
-    return int(np.ceil(MARGIN_PERIODS * sample_rate / lowest_cutoff))
+def excerpt_margin(sample_rate, lowest_cutoff, chain=QUESTION_CHAIN):
+    """Samples filtered on each side of an excerpt: ``MARGIN_PERIODS`` periods of the lowest cutoff,
+    or longer if a stage of ``chain`` rings longer (``Chain.settle_seconds``)."""
+    margin = int(np.ceil(MARGIN_PERIODS * sample_rate / lowest_cutoff))
+    if tuple(chain) == QUESTION_CHAIN:
+        return margin
+    slowest = Chain(chain, sample_rate, (lowest_cutoff, sample_rate / 4), 1.0, 50.0 if 'notch' in chain else None)
+    return max(margin, int(np.ceil(slowest.settle_seconds() * sample_rate)))  # 50 Hz notches ring longest
 
 
-def excerpts_fit(samples, sample_rate, lowest_cutoff):
+def excerpts_fit(samples, sample_rate, lowest_cutoff, chain=QUESTION_CHAIN):
     """Whether ``EXCERPTS`` windows, margins included, hold fewer samples than a signal of ``samples``:
     only then is a step on the excerpts cheaper than a step on the whole signal."""
-    return EXCERPTS * (EXCERPT_SAMPLES + 2 * excerpt_margin(sample_rate, lowest_cutoff)) < samples
+    return EXCERPTS * (EXCERPT_SAMPLES + 2 * excerpt_margin(sample_rate, lowest_cutoff, chain)) < samples
 
 
 class ExcerptSignal(AnySignal):
@@ -118,11 +161,13 @@ class ExcerptSignal(AnySignal):
     """
 
     def __init__(self, input_signal, sample_rate, desired_signal, distance_threshold=1.0, cutoff_range=None,
-                 **kwargs):
+                 chain=QUESTION_CHAIN, mains_hz=None, **kwargs):
         x = np.asarray(input_signal, dtype=np.float64)
         y = np.asarray(desired_signal, dtype=np.float64)
         lowest = cutoff_range[0] if cutoff_range else max(1e-3, filters.lowest_accurate_cutoff(sample_rate))
-        self.margin = excerpt_margin(sample_rate, lowest)
+        if 'notch' in chain and mains_hz is None:
+            mains_hz = mains_of(x, sample_rate)  # from the whole signal, not its excerpts
+        self.margin = excerpt_margin(sample_rate, lowest, chain)
         window = EXCERPT_SAMPLES + 2 * self.margin
         if x.size < EXCERPTS * window:
             raise ValueError(f'input_signal has {x.size} samples; {EXCERPTS} excerpts with margins for a lowest '
@@ -136,12 +181,11 @@ class ExcerptSignal(AnySignal):
         super().__init__(self.windows[cores].T.ravel(), sample_rate,
                          np.stack([y[s:s + window] for s in starts], axis=1)[cores].T.ravel(),
                          distance_threshold=distance_threshold * np.sqrt(scored / x.size), cutoff_range=cutoff_range,
-                         **kwargs)
+                         chain=chain, mains_hz=mains_hz, **kwargs)
 
     def _set_action(self, actions):
-        cutoff, offset = actions[0], actions[1]
-        filtered = butter_lowpass_filter(self.windows, cutoff, self.sample_rate / 2)  # each excerpt on its own
-        self.signal = (filtered[self.margin:self.margin + EXCERPT_SAMPLES].T.ravel() - offset).astype(np.float32)
+        processed = self.chain.apply(self.windows, self.settings)  # each excerpt on its own
+        self.signal = processed[self.margin:self.margin + EXCERPT_SAMPLES].T.ravel().astype(np.float32)
 
 
 def make_env(scenario, seed=None, observed_samples=MAX_OBSERVED_SAMPLES, env_class=AnySignal, **env_kwargs):

@@ -8,7 +8,8 @@ target) in each band, from Welch's power spectra at 1 Hz resolution:
 
 - **DC**: the mean of the error;
 - **hum**: the mains frequency (50 or 60 Hz, whichever carries more of the error before) and its
-  harmonics up to the 5th, +-2 Hz each;
+  harmonics up to the 5th, +-2 Hz each; and the mains line alone (where a voice has nothing, so
+  what is cut there is hum, where the harmonics share their band with the voice's own);
 - **hiss**: everything above 4 kHz (where the Nyquist frequency allows);
 - **speech band**, 200 to 3,400 Hz: the output's level against the target's, which should stay
   within 1 dB of it (a cleaning that dulls the voice is no cleaning).
@@ -35,7 +36,7 @@ SHOWN_DB = 60.0
 """dB beyond which the table says "more than": the last bits of a float say nothing about a recording."""
 
 
-def _spectrum(values, rate):
+def spectrum(values, rate):
     """``(frequencies, power)`` of ``values`` by Welch's method, about 1 Hz apart."""
     length = int(min(len(values), max(256, round(rate))))
     return signal.welch(np.asarray(values, dtype=np.float64), fs=rate, nperseg=length)
@@ -51,10 +52,10 @@ def _db(numerator, denominator):
     return float(10 * np.log10(numerator / denominator))
 
 
-def hum_lines(frequencies, mains, nyquist):
+def hum_lines(frequencies, mains, nyquist, harmonics=HARMONICS):
     """A mask of the bins within ``HUM_WIDTH`` of ``mains`` and its harmonics below Nyquist."""
     mask = np.zeros(frequencies.shape, dtype=bool)
-    for k in range(1, HARMONICS + 1):
+    for k in range(1, harmonics + 1):
         if k * mains + HUM_WIDTH < nyquist:
             mask |= _in(frequencies, k * mains - HUM_WIDTH, k * mains + HUM_WIDTH)
     return mask
@@ -63,10 +64,10 @@ def hum_lines(frequencies, mains, nyquist):
 def bands(input_signal, output_signal, desired_signal, rate):
     """Each band's error before and after, in power (mean square) and in dB; see the module docstring."""
     before, after = input_signal - desired_signal, output_signal - desired_signal
-    frequencies, power_before = _spectrum(before, rate)
-    _, power_after = _spectrum(after, rate)
-    _, power_target = _spectrum(desired_signal, rate)
-    _, power_output = _spectrum(output_signal, rate)
+    frequencies, power_before = spectrum(before, rate)
+    _, power_after = spectrum(after, rate)
+    _, power_target = spectrum(desired_signal, rate)
+    _, power_output = spectrum(output_signal, rate)
     step = float(frequencies[1] - frequencies[0])
     nyquist = rate / 2
     mains = max(MAINS, key=lambda f: power_before[hum_lines(frequencies, f, nyquist)].sum())
@@ -84,6 +85,7 @@ def bands(input_signal, output_signal, desired_signal, rate):
     found = {
         'dc': {'error_before': float(np.mean(before)), 'error_after': float(np.mean(after))},
         'hum': {'mains_hz': mains, **band(hum_lines(frequencies, mains, nyquist))},
+        'mains_line': band(hum_lines(frequencies, mains, nyquist, harmonics=1)),
     }
     if HISS_FROM < nyquist:
         found['hiss'] = band(_in(frequencies, HISS_FROM, nyquist))
@@ -105,10 +107,16 @@ def band_rows(found):
     """The report's table: one row per band, what the error was, is, and what that means."""
     rows = ['| band | error before | error after | cut | left |', '|---|---|---|---|---|']
     dc = found['dc']
-    rows.append(f"| DC (the error's mean) | {dc['error_before']:+.4g} | {dc['error_after']:+.4g} | | |")
+    dc_before, dc_after = (value if abs(value) > 1e-12 else 0.0 for value in (dc['error_before'], dc['error_after']))
+    rows.append(f"| DC (the error's mean) | {dc_before:+.4g} | {dc_after:+.4g} | | |")
     hum = found['hum']
     rows.append(f"| hum, {hum['mains_hz']:g} Hz and harmonics | {hum['error_before']:.3g} | {hum['error_after']:.3g} | "
                 f"{_shown(hum['cut_db'])} | {_shown(hum['after_over_target_db'])} against the target there |")
+    line = found.get('mains_line')
+    if line:
+        rows.append(f"| the mains line alone, {hum['mains_hz']:g} Hz | {line['error_before']:.3g} | "
+                    f"{line['error_after']:.3g} | {_shown(line['cut_db'])} | {_shown(line['after_over_target_db'])} "
+                    f"against the target there |")
     if 'hiss' in found:
         hiss = found['hiss']
         rows.append(f"| hiss, above {HISS_FROM:g} Hz | {hiss['error_before']:.3g} | {hiss['error_after']:.3g} | "

@@ -14,12 +14,14 @@ The agent's result means little alone: an RMS error of 0.06 is an improvement ov
   objective (the RMS error of ``filter(input, cutoff) - offset`` against the target) within the
   same ranges: the ceiling for these two knobs. Given a cutoff the best offset is the mean
   difference, so the search is over the cutoff alone: a grid on a log scale, then Brent's method
-  between the best point's neighbours.
+  between the best point's neighbours. With a longer chain (high-pass, notches, gain), the
+  ceiling is the chain's: ``stepsignal.own_signal.chain.ceiling``.
 """
 import numpy as np
 from scipy import optimize
 
 from fixed.env import butter_lowpass_filter
+from stepsignal.own_signal.chain import ceiling
 
 GRID_POINTS = 24
 """Cutoffs on the log-scale grid that brackets the ceiling before Brent's method refines it."""
@@ -56,11 +58,21 @@ def best_filter(input_signal, desired_signal, sample_rate, cutoff_range, max_off
     log_cutoff = refined.x if refined.fun < errors[best] else grid[best]
     cutoff = float(np.exp(log_cutoff))
     value, offset = filter_error(input_signal, desired_signal, sample_rate, cutoff, max_offset)
-    return {'cutoff_hz': cutoff, 'offset': offset, 'rms': value}
+    return {'name': 'best filter', 'cutoff_hz': cutoff, 'offset': offset, 'rms': value,
+            'settings': {'lowpass': cutoff, 'offset': offset}}
 
 
-def baselines(input_signal, desired_signal, sample_rate, cutoff_range, max_offset):
-    """The four baselines of the module docstring, as ``result.json`` records them."""
+def best_chain(chain, input_signal, desired_signal):
+    """The ceiling of a chain longer than the question's: as ``best_filter`` returns it, and its settings."""
+    found = ceiling(chain, input_signal, desired_signal)
+    settings = found['settings']
+    return {'name': 'chain at its best', 'cutoff_hz': settings['lowpass'], 'offset': settings['offset'], 'rms': found['rms'],
+            'settings': settings}
+
+
+def baselines(input_signal, desired_signal, sample_rate, cutoff_range, max_offset, chain=None):
+    """The four baselines of the module docstring, as ``result.json`` records them; ``chain``: the
+    ``stepsignal.own_signal.chain.Chain`` the agent sets, if longer than the question's two."""
     level = float(np.mean(desired_signal))
     difference = input_signal - desired_signal
     mean_difference = float(np.mean(difference))
@@ -69,7 +81,8 @@ def baselines(input_signal, desired_signal, sample_rate, cutoff_range, max_offse
         'input_unchanged': {'rms': rms(input_signal - desired_signal)},
         'mean_removed': {'offset': mean_difference, 'rms': rms(difference)},
         'best_constant': {'level': level, 'rms': rms(level - desired_signal)},
-        'best_filter': best_filter(input_signal, desired_signal, sample_rate, cutoff_range, max_offset),
+        'best_filter': (best_filter(input_signal, desired_signal, sample_rate, cutoff_range, max_offset)
+                        if chain is None or chain.is_question else best_chain(chain, input_signal, desired_signal)),
     }
 
 
@@ -86,7 +99,7 @@ def verdict(achieved, desired_signal, found, trains=True):
     """
     agent = rms(achieved - desired_signal)
     constant = found['best_constant']['rms']
-    ceiling = found['best_filter']['rms']
+    ceiling, best = found['best_filter']['rms'], found['best_filter']['name']
     target_spread = float(np.std(desired_signal))
     level = found['best_constant']['level']
     if target_spread <= 1e-12 * max(1.0, abs(level)):  # flat (up to the mean's rounding): the question's own task
@@ -94,24 +107,28 @@ def verdict(achieved, desired_signal, found, trains=True):
                 'ratio_to_ceiling': agent / ceiling if ceiling > 0 else None,
                 'text': (f'The target is flat ({level:g}), so what it asks for is a constant '
                          f'output, which a low-pass gives by removing everything that moves (this result: RMS error '
-                         f'{agent:.4g}, the best filter {ceiling:.4g}). To keep the signal and remove only part of it '
+                         f'{agent:.4g}, the {best} {ceiling:.4g}). To keep the signal and remove only part of it '
                          f'(an offset, hum, noise), give the clean signal as --target instead')}
     beaten = agent >= constant
     nearly_constant = float(np.std(achieved)) < NEARLY_CONSTANT * target_spread
     mean_removed = found['mean_removed']['rms']
-    lever = ('try --cutoff-range (docs/your_signal.md)' if trains else
-             'this policy was trained on other signals: train on this one (process without --policy)')
+    if not trains:
+        lever = 'this policy was trained on other signals: train on this one (process without --policy)'
+    elif best == 'best filter':  # the question's two knobs: the cutoffs allowed are the lever
+        lever = 'try --cutoff-range (docs/your_signal.md)'
+    else:
+        lever = 'train longer (--steps) or with another --seed (docs/your_signal.md)'
     if beaten or nearly_constant:
         text = (f'NO BETTER THAN A CONSTANT: the output {"is nearly constant" if nearly_constant else "varies"} and its '
                 f'RMS error {agent:.4g} is {"not below" if beaten else "barely below"} that of the best constant '
-                f'output ({constant:.4g}); the best filter reaches {ceiling:.4g}. {lever[0].upper()}{lever[1:]}')
+                f'output ({constant:.4g}); the {best} reaches {ceiling:.4g}. {lever[0].upper()}{lever[1:]}')
     elif agent >= mean_removed * (1 - 1e-6):  # equal up to rounding: nothing beyond the subtraction
         text = (f'NO BETTER THAN REMOVING THE MEAN: RMS error {agent:.4g}, where subtracting the mean difference '
-                f'alone gives {mean_removed:.4g} (the input unchanged {found["input_unchanged"]["rms"]:.4g}); the best '
-                f'filter reaches {ceiling:.4g}. {lever[0].upper()}{lever[1:]}')
+                f'alone gives {mean_removed:.4g} (the input unchanged {found["input_unchanged"]["rms"]:.4g}); the {best} '
+                f'reaches {ceiling:.4g}. {lever[0].upper()}{lever[1:]}')
     else:
         text = (f'RMS error {agent:.4g}: better than the input unchanged ({found["input_unchanged"]["rms"]:.4g}), the '
-                f'mean removed ({mean_removed:.4g}) and the best constant output ({constant:.4g}); the best filter '
+                f'mean removed ({mean_removed:.4g}) and the best constant output ({constant:.4g}); the {best} '
                 f'reaches {ceiling:.4g}'
                 + (f' (the agent\'s error is {100 * (agent / ceiling - 1):.0f}% above it)' if ceiling > 0 else ''))
     return {'rms': agent, 'flat_target': False, 'beaten_by_constant': bool(beaten), 'nearly_constant': bool(nearly_constant),

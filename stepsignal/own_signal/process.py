@@ -12,8 +12,10 @@ the run (the details in OUT/error.log), 130 interrupted by Ctrl-C (results so fa
 import logging
 import sys
 
+from fixed.hyperparameters import HYPERPARAMETERS
 from fixed.options import add_training_options, check_training_options, run_hyperparameters, save_run, trained_on
 from shared.cli import add_output_options, command_parser, refuse, run_reporting_failures, setup_logging
+from stepsignal.own_signal.chain import CHAIN_STEPS, QUESTION_CHAIN
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +39,25 @@ def build_parser():
                           'question\'s 0.001 Hz (or the lowest the filter applies accurately, 2e-5 x Nyquist) to '
                           '0.99 x Nyquist. Choose the band where what you want to keep ends and what you want to '
                           'remove begins')
+    own.add_argument('--chain', metavar='STAGES',
+                     help='the stages the agent sets, comma-separated: lowpass,offset (the question\'s two) and any '
+                          'of highpass, notch (mains hum at 50 or 60 Hz and harmonics), gain. Default: '
+                          'lowpass,offset,highpass,notch,gain for audio (8 kHz and up), else lowpass,offset. With '
+                          '--policy, the policy\'s own (stepsignal/own_signal/chain.py)')
     own.add_argument('--success-rms', type=float,
-                     help='RMS error to the target counted as success (default: the question\'s L2 < 1.0)')
+                     help='RMS error to the target counted as success (default: for audio, within 10%% of the '
+                          'chain\'s ceiling; otherwise the question\'s L2 < 1.0)')
     own.add_argument('--policy', metavar='DIR',
                      help='apply a trained policy (the policy/ folder every training run writes) to --input instead '
                           'of training: one step, the same files out (fixed/policy.py)')
     training = parser.add_argument_group('training (without --policy)')
     add_training_options(training)
+    # More knobs, more steps: the budget's default follows the chain (chain.CHAIN_STEPS)
+    parser.set_defaults(steps=None)
+    next(action for action in training._group_actions if action.dest == 'steps').help = (
+        f'environment steps in all: training and the checks of the noise-free policy (default '
+        f'{CHAIN_STEPS} for a chain longer than lowpass,offset, such as audio\'s; else {HYPERPARAMETERS.nb_steps}; '
+        f'at most 32767)')
     return parser
 
 
@@ -62,7 +76,9 @@ def main(argv=None):
         job = prepare(args.input, args.out, target_path=args.target, target_level=args.target_level,
                       sample_rate=args.sample_rate, target_sample_rate=args.target_sample_rate,
                       cutoff_range=args.cutoff_range, success_rms=args.success_rms, overwrite=args.overwrite,
-                      policy=args.policy)
+                      policy=args.policy, chain=args.chain)
+        if args.steps is None:
+            args.steps = HYPERPARAMETERS.nb_steps if job.stages == QUESTION_CHAIN else CHAIN_STEPS
         log.info('input: %s; target: %s', job.input.describe(), job.target_text)
         measure_baselines(job)
     except ValueError as error:  # bad input: said before any work, nothing written

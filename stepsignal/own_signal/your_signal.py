@@ -28,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 
-from fixed.env import butter_lowpass_filter
 from fixed.options import write_result
 from shared.checks import positive_number
 from shared.cli import TRAINING_FILES, check_output_folder
@@ -39,7 +38,8 @@ from stepsignal.own_signal.signal_files import mix_down, output_dtype, read_sign
 from shared.trace import episodes
 from fixed.filters import lowest_accurate_cutoff
 from stepsignal.own_signal.any_signal import EXCERPT_SAMPLES, EXCERPTS, AnySignal, ExcerptSignal, excerpts_fit, make_env
-from stepsignal.own_signal.bands import band_rows, bands, what_is_left
+from stepsignal.own_signal.bands import band_rows, bands, spectrum, what_is_left
+from stepsignal.own_signal.chain import AUDIO_CHAIN, QUESTION_CHAIN, Chain, checked_stages, describe, mains_of
 from stepsignal.own_signal.baselines import baselines, rms, verdict
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,10 @@ LONG_SIGNAL = 2 * EXCERPTS * EXCERPT_SAMPLES
 """Longer signals than this (192,000 samples: 4 s at 48 kHz) are trained on excerpts."""
 REPORT_FILES = ('result.json', 'report.md', 'signals.png')
 """What every run on your own signal writes beside the processed signal (training adds more)."""
+CLOSE_TO_CEILING = 0.1
+"""On audio, success is an RMS error at most this share above the ceiling's (and every other
+baseline beaten): the question's L2 < 1 is an RMS error of 0.0007 on 10 s at 22 kHz, which no
+recording with hiss reaches."""
 AUDIO_RATE = 8000
 """From this many samples per second up, a signal is taken for audio (telephone speech is 8 kHz)."""
 AUDIBLE = (20.0, 20000.0)
@@ -74,6 +78,10 @@ class Job:
     """The offsets it may choose lie in ``[-max_offset, max_offset]``."""
     excerpts: bool = False
     """Train on excerpts of the signal (``ExcerptSignal``): it is too long to filter at every step."""
+    stages: tuple = QUESTION_CHAIN
+    """The chain's stages the agent sets (``stepsignal.own_signal.chain``)."""
+    mains_hz: float = None
+    """The hum's frequency the notches cut, read from the input (with a ``notch`` stage)."""
     baselines: dict = None
     """What the result is compared with (``measure_baselines``), measured before training."""
     achieved: np.ndarray = None
@@ -83,6 +91,10 @@ class Job:
         """The env the agent trains on (and a saved policy answers on), wrapped for keras-rl."""
         kwargs = {**self.env_kwargs, 'cutoff_range': self.cutoff_range, 'max_offset': self.max_offset, **overrides}
         return make_env(self.scenario, env_class=ExcerptSignal if self.excerpts else AnySignal, **kwargs)
+
+    def chain(self):
+        """The chain the agent sets, with the env's ranges."""
+        return Chain(self.stages, self.scenario.sample_rate, self.cutoff_range, self.max_offset, self.mains_hz)
 
     @property
     def output_name(self):
@@ -105,8 +117,11 @@ class Job:
 
 
 def prepare(input_path, out, target_path=None, target_level=None, sample_rate=None, target_sample_rate=None,
-            cutoff_range=None, success_rms=None, overwrite=False, policy=None):
+            cutoff_range=None, success_rms=None, overwrite=False, policy=None, chain=None):
     """Read and check every input; return a ``Job``.
+
+    ``chain``: the stages, as ``--chain`` gives them (``'lowpass,offset,highpass'``); default
+    ``AUDIO_CHAIN`` at audio rates, else the question's two (a saved policy's own, with ``policy``).
 
     ``policy``: the folder of a saved policy that answers instead of training (``--policy``): it is
     read and checked against the input here too, and the run writes fewer files.
@@ -149,7 +164,29 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
         desired = np.full(len(mono), level)
         target_text = f'a flat level of {level:g}'
 
+    about_policy = None
+    if policy is not None:  # read first: the policy's chain is the one it answers with
+        from fixed.policy import check_serves, load_about
+
+        about_policy = load_about(policy)
+        check_serves(about_policy, policy, rate, len(mono))
+        trained = tuple(about_policy['actions'].get('chain', {}).get('stages', QUESTION_CHAIN))
+        if chain is not None and tuple(chain.split(',')) != trained:
+            raise ValueError(f'--chain {chain} is not the chain --policy {str(policy)!r} was trained to set '
+                             f'({",".join(trained)}): leave --chain out with --policy')
+        stages = trained
+    elif chain is not None:
+        stages = checked_stages(name.strip() for name in chain.split(','))
+    else:
+        stages = AUDIO_CHAIN if rate >= AUDIO_RATE else QUESTION_CHAIN
     env_kwargs = {}
+    if stages != QUESTION_CHAIN:
+        env_kwargs['chain'] = stages
+        if 'notch' in stages:
+            env_kwargs['mains_hz'] = mains_of(mono, rate)
+        log.info('the chain the agent sets: %s%s (--chain to change it; docs/your_signal.md)', ', '.join(stages),
+                 f'; the hum\'s mains frequency, read from the input: {env_kwargs["mains_hz"]:g} Hz'
+                 if 'notch' in stages else '')
     if cutoff_range is not None:
         env_kwargs['cutoff_range'] = cutoff_range_option(cutoff_range, rate)
     elif rate >= AUDIO_RATE:
@@ -162,7 +199,7 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
             raise ValueError(f'--success-rms must be a positive number, got {success_rms!r}')
         env_kwargs['distance_threshold'] = wanted * np.sqrt(len(mono))  # the env counts success in L2
     lowest = env_kwargs['cutoff_range'][0] if 'cutoff_range' in env_kwargs else max(1e-3, lowest_accurate_cutoff(rate))
-    excerpts = len(mono) > LONG_SIGNAL and excerpts_fit(len(mono), rate, lowest)
+    excerpts = len(mono) > LONG_SIGNAL and excerpts_fit(len(mono), rate, lowest, stages)
     try:  # the env's own checks: length, cutoff range against Nyquist, threshold
         if excerpts:  # the env it trains on; the offset range from the whole signals, as for a short one
             spread = max(mono.max(), desired.max()) - min(mono.min(), desired.min())
@@ -184,13 +221,11 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
         log.info('%d samples: training on %d excerpts of %d samples spread through the signal; the parameters found '
                  'are applied to all of it (docs/your_signal.md)', len(mono), EXCERPTS, EXCERPT_SAMPLES)
     job = Job(input=source, scenario=scenario, target_text=target_text, env_kwargs=env_kwargs, out=Path(out),
-              cutoff_range=env.cutoff_range, max_offset=float(env.physical_high[1]), excerpts=excerpts)
-    if policy is not None:  # the policy's own ranges, for a signal of the kind it was trained on
-        from fixed.policy import check_serves, load_about
-
-        about = load_about(policy)
-        check_serves(about, policy, rate, len(mono))
-        job.cutoff_range, job.max_offset = tuple(about['actions']['cutoff_hz']), about['actions']['offset'][1]
+              cutoff_range=env.cutoff_range, max_offset=float(env.physical_high[1]), excerpts=excerpts,
+              stages=stages, mains_hz=env_kwargs.get('mains_hz'))
+    if about_policy is not None:  # the policy's own ranges, for a signal of the kind it was trained on
+        actions = about_policy['actions']
+        job.cutoff_range, job.max_offset = tuple(actions['cutoff_hz']), actions['offset'][1]
     writes = (job.output_name,) + REPORT_FILES + (TRAINING_FILES + ('learning.png',) if policy is None else ())
     check_output_folder(job.out, writes, overwrite,
                         inside=[p for p in (input_path, target_path, policy) if p is not None])
@@ -213,20 +248,17 @@ def cutoff_range_option(values, rate):
     return low, high
 
 
-def lowpass_and_offset(samples, sample_rate, cutoff_hz, offset, dtype=np.float64):
-    """What the env does to its input, ``filter(x, cutoff) - offset``, on every channel of ``samples``.
+def process_channels(samples, chain, settings, dtype=np.float64):
+    """What the env does to its input (``chain.apply`` with ``settings``), on every channel of ``samples``.
 
-    The fixed env's own filter (``fixed.env.butter_lowpass_filter``), in float64, one channel at a
-    time, each written into the result in ``dtype`` (the output file's precision: a long stereo
-    file is never held twice in float64).
+    In float64, one channel at a time, each written into the result in ``dtype`` (the output file's
+    precision: a long stereo file is never held twice in float64).
     """
     if samples.ndim == 1:
-        processed = butter_lowpass_filter(np.asarray(samples, dtype=np.float64), cutoff_hz, sample_rate / 2)
-        processed -= offset  # in place: a long file is not copied once more
-        return processed.astype(dtype, copy=False)
+        return chain.apply(np.asarray(samples, dtype=np.float64), settings).astype(dtype, copy=False)
     processed = np.empty(samples.shape, dtype=dtype)
     for channel in range(samples.shape[1]):
-        processed[:, channel] = lowpass_and_offset(samples[:, channel], sample_rate, cutoff_hz, offset)
+        processed[:, channel] = process_channels(samples[:, channel], chain, settings)
     return processed
 
 
@@ -268,12 +300,14 @@ def measure_baselines(job):
     of a long signal happens before TensorFlow takes its share of the memory.
     """
     s = job.scenario
-    job.baselines = baselines(s.input_signal, s.desired_signal, s.sample_rate, job.cutoff_range, job.max_offset)
+    chain = job.chain()
+    job.baselines = baselines(s.input_signal, s.desired_signal, s.sample_rate, job.cutoff_range, job.max_offset,
+                              chain=chain)
     found = job.baselines
     log.info('baselines (RMS error to the target): the input unchanged %.4g, the mean removed %.4g, the best constant '
-             'output %.4g, the best filter %.4g (%.4g Hz, offset %.4g)', found['input_unchanged']['rms'],
-             found['mean_removed']['rms'], found['best_constant']['rms'], found['best_filter']['rms'],
-             found['best_filter']['cutoff_hz'], found['best_filter']['offset'])
+             'output %.4g, the %s %.4g (%s)', found['input_unchanged']['rms'],
+             found['mean_removed']['rms'], found['best_constant']['rms'], found['best_filter']['name'],
+             found['best_filter']['rms'], describe(found['best_filter']['settings'], chain.mains_hz))
 
 
 def judge(job, result):
@@ -282,7 +316,11 @@ def judge(job, result):
     if job.baselines is None:
         measure_baselines(job)
     found = job.baselines
-    achieved = job.achieved = lowpass_and_offset(s.input_signal, s.sample_rate, result['cutoff_hz'], result['offset'])
+    chain = job.chain()
+    settings = chain.settings(result['action'])
+    if not job.stages == QUESTION_CHAIN:
+        result['chain'] = {**chain.record(), 'settings': settings}
+    achieved = job.achieved = process_channels(s.input_signal, chain, settings)
     if job.excerpts:  # what the agent's answer does to the whole signal, not only to the excerpts
         threshold = job.env_kwargs.get('distance_threshold', 1.0)
         result['l2_distance_on_excerpts'] = result['l2_distance']
@@ -297,6 +335,13 @@ def judge(job, result):
             log.warning('what is left: %s', sentence)
     result['success_by_threshold'] = result['success']
     result['success'] = bool(result['success'] and not (judged['beaten_by_constant'] or judged['nearly_constant']))
+    if 'bands' in result and 'distance_threshold' not in job.env_kwargs:
+        # audio: no recording reaches the question's L2 < 1, so it is judged against what the chain can do
+        result['success_rule'] = 'ceiling'
+        result['success'] = bool(judged['ratio_to_ceiling'] is not None and
+                                 judged['ratio_to_ceiling'] <= 1 + CLOSE_TO_CEILING and
+                                 not (judged['beaten_by_mean_removed'] or judged['beaten_by_constant']
+                                      or judged['nearly_constant']))
     (log.warning if judged['beaten_by_constant'] or judged['nearly_constant'] else log.info)('%s', judged['text'])
 
 
@@ -306,7 +351,8 @@ def finish(job, result):
     judge(job, result)
     lines = lines_to_draw(job, job.achieved)
     job.achieved = None  # a long signal's copy less while the output is made
-    processed = lowpass_and_offset(job.input.samples, job.input.sample_rate, result['cutoff_hz'], result['offset'],
+    chain = job.chain()
+    processed = process_channels(job.input.samples, chain, chain.settings(result['action']),
                                    dtype=output_dtype(job.input))
     clipped = write_signal(job.out / job.output_name, processed, like=job.input)
     del processed
@@ -317,7 +363,8 @@ def finish(job, result):
     result['rms_in_file'] = rms(written - job.scenario.desired_signal)
     del written
     status = write_result(job.out, result)
-    draw_figures(job, lines)  # matplotlib last: what it allocates stays
+    draw_figures(job, lines, EXCERPTS * EXCERPT_SAMPLES if job.excerpts else len(job.scenario.input_signal))
+    # matplotlib last: what it allocates stays
     write_report(job, result, clipped)
     log.info('wrote %s and %s', job.out / job.output_name, job.out / 'report.md')
     return status
@@ -341,26 +388,65 @@ def envelope(times, values, points=PLOTTED_POINTS):
     return np.repeat(centres, 2), np.column_stack([blocks.min(axis=1), blocks.max(axis=1)]).ravel()
 
 
+ZOOM_SECONDS = 0.05
+"""The zoomed window of audio's signals figure: 50 ms, a few periods of a voice and of the hum."""
+
+
 def lines_to_draw(job, achieved):
-    """The signals figure's three lines, as envelopes: small, so the long arrays need not wait for the plot."""
+    """What the signals figure draws, small, so the long arrays need not wait for the plot: the three
+    lines as envelopes; at audio rates also a zoomed window (where the target is loudest) and the
+    three spectra (Welch, as the band table measures them)."""
     s = job.scenario
-    return [envelope(s.time, s.input_signal), envelope(s.time, s.desired_signal), envelope(s.time, achieved)]
+    drawn = {'whole': [envelope(s.time, s.input_signal), envelope(s.time, s.desired_signal), envelope(s.time, achieved)]}
+    if s.sample_rate >= AUDIO_RATE:
+        width = min(len(achieved), int(ZOOM_SECONDS * s.sample_rate))
+        energy = np.convolve(np.square(s.desired_signal - np.mean(s.desired_signal)), np.ones(width), mode='valid')
+        start = int(np.argmax(energy[::max(1, width // 4)]) * max(1, width // 4))
+        window = slice(start, start + width)
+        drawn['zoom'] = [(s.time[window], np.array(values[window])) for values in (s.input_signal, s.desired_signal,
+                                                                                   achieved)]
+        drawn['spectra'] = [spectrum(values, s.sample_rate) for values in (s.input_signal, s.desired_signal, achieved)]
+    return drawn
 
 
-def draw_figures(job, lines):
+def draw_figures(job, drawn, signal_length):
+    """``signals.png`` from ``lines_to_draw``'s ``drawn``; ``learning.png`` from the trace, in RMS error
+    (the L2 distance over the square root of the ``signal_length`` the env scored)."""
     import matplotlib
 
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    figure, axis = plt.subplots(figsize=(9, 3.6))
     mixed = ' (mean of channels)' if job.input.channels > 1 else ''
-    axis.plot(*lines[0], color='0.6', label='input' + mixed)
-    axis.plot(*lines[1], 'k--', label='target')
-    axis.plot(*lines[2], label='processed by the trained policy')
+    labels = ('input' + mixed, 'target', 'processed by the trained policy')
+    styles = ({'color': '0.6'}, {'color': 'k', 'linestyle': '--'}, {'color': 'C0'})
+    audio = 'spectra' in drawn
+    figure, axes = plt.subplots(3 if audio else 1, 1, figsize=(9, 9.6 if audio else 3.6), squeeze=False)
+    axis = axes[0, 0]
+    for line, label, style in zip(drawn['whole'], labels, styles):
+        axis.plot(*line, label=label, **style)
     axis.set(xlabel='time (s)', ylabel='value', title='Your signal: input, target and result')
     axis.legend(loc='best')
     axis.grid(alpha=0.3)
+    if audio:
+        axis = axes[1, 0]
+        for (times, values), label, style in zip(drawn['zoom'], labels, styles):
+            axis.plot(times, values, label=label, **style)
+        axis.set(xlabel='time (s)', ylabel='value',
+                 title=f'{1000 * ZOOM_SECONDS:.0f} ms where the target is loudest')
+        axis.grid(alpha=0.3)
+        axis = axes[2, 0]
+        for (frequencies, power), label, style in zip(drawn['spectra'], labels, styles):
+            keep = frequencies >= 10
+            axis.loglog(frequencies[keep], power[keep], label=label, linewidth=0.8, **style)
+        shown = np.concatenate([power[frequencies >= 10] for frequencies, power in drawn['spectra'][:2]])
+        shown = shown[shown > 0]  # input and target; a flat target has no spectrum to draw
+        if len(shown):  # down to the floors, but not to a filter's 1e-30 stop band
+            axis.set_ylim(max(float(shown.min()) / 100, float(shown.max()) * 1e-12), float(shown.max()) * 10)
+        axis.set(xlabel='frequency (Hz)', ylabel='power spectral density', title='Spectra (Welch, 1 Hz): hum, '
+                 'hiss and the voice, before and after')
+        axis.legend(loc='lower left')
+        axis.grid(alpha=0.3, which='both')
     figure.tight_layout()
     save_figure(figure, job.out / 'signals.png')
     plt.close(figure)
@@ -369,10 +455,16 @@ def draw_figures(job, lines):
         return
     rows = episodes(json.loads((job.out / 'trace.json').read_text()))
     figure, axis = plt.subplots(figsize=(9, 3.2))
-    axis.plot([r['first_step'] for r in rows], [r['l2_distance'] for r in rows], '.', alpha=0.4,
-              label='L2 at episode end')
-    axis.set(yscale='log', xlabel='training step (episode start)', ylabel='L2 distance to the target',
-             title='Learning curve')
+    axis.plot([r['first_step'] for r in rows], [r['l2_distance'] / np.sqrt(signal_length) for r in rows], '.',
+              alpha=0.4, label='RMS error at episode end')
+    axis.set(yscale='log', xlabel='training step (episode start)',
+             ylabel='RMS error to the target' + (' (excerpts)' if job.excerpts else ''),
+             title='Learning curve: each episode\'s last action, with exploration noise')
+    if not job.excerpts:  # the baselines are measured on the whole signal, as the env scores it here
+        for key, label, style in (('input_unchanged', 'the input unchanged', ':'), ('mean_removed', 'the mean removed', '-.'),
+                                  ('best_filter', 'the ceiling', '--')):
+            axis.axhline(job.baselines[key]['rms'], color='k', linestyle=style, linewidth=0.8, label=label)
+        axis.legend(loc='upper right', fontsize='small')
     axis.grid(alpha=0.3)
     figure.tight_layout()
     save_figure(figure, job.out / 'learning.png')
@@ -383,6 +475,41 @@ def write_report(job, result, clipped):
     found, judged = result['baselines'], result['verdict']
     before, after = found['input_unchanged']['rms'], judged['rms']
     left = what_is_left(result['bands']) if result.get('bands') else []
+    chain = job.chain()
+    if chain.is_question:
+        knobs = 'A low-pass and an offset, the two knobs set here, cannot remove hum under a voice without the voice'
+        can_do = 'a chain with a high-pass and notches at the mains frequency can (--chain; docs/your_signal.md).'
+    else:
+        knobs = f"The chain at its best leaves an RMS error of {found['best_filter']['rms']:.4g}"
+        can_do = 'the band table below says where the error is (docs/your_signal.md).'
+    success_rule = (f"within {100 * CLOSE_TO_CEILING:.0f}% of the ceiling" if result.get('success_rule') == 'ceiling'
+                    else f"L2 < {result['success_threshold']:.4g}")
+    if chain.is_question:
+        settings_header, settings_rule = '| cutoff (Hz) | offset |', '|---|---|'
+        answer = f"| {result['cutoff_hz']:.6g} | {result['offset']:.6g} |"
+        baseline_rows = ['| output | cutoff (Hz) | offset | RMS error |', '|---|---|---|---|',
+                         f"| the input unchanged | | | {found['input_unchanged']['rms']:.4g} |",
+                         f"| the mean removed | | {found['mean_removed']['offset']:.6g} | {found['mean_removed']['rms']:.4g} |",
+                         f"| the best constant ({round(found['best_constant']['level'], 10) + 0.0:.4g}) | | | "
+                         f"{found['best_constant']['rms']:.4g} |",
+                         f"| the best filter (scipy's bounded search, the ceiling) | {found['best_filter']['cutoff_hz']:.6g} | "
+                         f"{found['best_filter']['offset']:.6g} | {found['best_filter']['rms']:.4g} |",
+                         f"| **the trained policy** | {result['cutoff_hz']:.6g} | {result['offset']:.6g} | {judged['rms']:.4g} |"]
+        output_is = 'filtered at that cutoff minus that offset'
+    else:
+        settings_header, settings_rule = '| settings |', '|---|'
+        answer = f"| {describe(result['chain']['settings'], chain.mains_hz)} |"
+        baseline_rows = ['| output | settings | RMS error |', '|---|---|---|',
+                         f"| the input unchanged | | {found['input_unchanged']['rms']:.4g} |",
+                         f"| the mean removed | offset {found['mean_removed']['offset']:.6g} | "
+                         f"{found['mean_removed']['rms']:.4g} |",
+                         f"| the best constant ({round(found['best_constant']['level'], 10) + 0.0:.4g}) | | "
+                         f"{found['best_constant']['rms']:.4g} |",
+                         f"| the chain at its best (scipy's search, the ceiling) | "
+                         f"{describe(found['best_filter']['settings'], chain.mains_hz)} | {found['best_filter']['rms']:.4g} |",
+                         f"| **the trained policy** | {describe(result['chain']['settings'], chain.mains_hz)} | "
+                         f"{judged['rms']:.4g} |"]
+        output_is = 'through the chain with those settings'
     flattened = judged and (judged['beaten_by_constant'] or judged['nearly_constant'] or judged['flat_target']
                             or judged.get('beaten_by_mean_removed'))
     lines = [
@@ -396,16 +523,14 @@ def write_report(job, result, clipped):
          f"- Training: seed {result['seed']}, {result['steps_trained']} of {result['steps']} steps"
          + (' (**interrupted**: these are the results so far)' if result['interrupted'] else '') + '.'),
         '',
-        *([f"**What is left:** {'; '.join(left)}. A low-pass and an offset, the two knobs this kit sets, cannot "
-           'remove hum under a voice without the voice; a high-pass and notches at the mains frequency can '
-           '(docs/your_signal.md).', ''] if left else []),
+        *([f"**What is left:** {'; '.join(left)}. {knobs}; {can_do}", ''] if left else []),
         '## What the trained policy does',
         '',
-        '| cutoff (Hz) | offset | RMS error before | RMS error after | in the file as written | L2 after | success |',
-        '|---|---|---|---|---|---|---|',
-        f"| {result['cutoff_hz']:.6g} | {result['offset']:.6g} | {before:.4g} | {after:.4g} | "
+        f'{settings_header} RMS error before | RMS error after | in the file as written | L2 after | success |',
+        f'{settings_rule}---|---|---|---|---|',
+        f"{answer} {before:.4g} | {after:.4g} | "
         f"{result['rms_in_file']:.4g} | {result['l2_distance']:.4g} | {'yes' if result['success'] else 'no'} "
-        f"(L2 < {result['success_threshold']:.4g}) |",
+        f"(success: {success_rule}) |",
         '',
         'The RMS error after is the processing\'s own; the one in the file is what you get, after clipping at '
         'full scale and rounding to the file\'s format.',
@@ -414,18 +539,14 @@ def write_report(job, result, clipped):
            'The error (output minus target) before and after, as power in each band (Welch, 1 Hz); "left" is '
            'the error after against the target\'s own power in that band (docs/your_signal.md).', '',
            *band_rows(result['bands']), ''] if result.get('bands') else []),
-        *(['## Beside the baselines', '',
-            '| output | cutoff (Hz) | offset | RMS error |', '|---|---|---|---|',
-            f"| the input unchanged | | | {found['input_unchanged']['rms']:.4g} |",
-            f"| the mean removed | | {found['mean_removed']['offset']:.6g} | {found['mean_removed']['rms']:.4g} |",
-            f"| the best constant ({round(found['best_constant']['level'], 10) + 0.0:.4g}) | | | "
-            f"{found['best_constant']['rms']:.4g} |",
-            f"| the best filter (scipy's bounded search, the ceiling) | {found['best_filter']['cutoff_hz']:.6g} | "
-            f"{found['best_filter']['offset']:.6g} | {found['best_filter']['rms']:.4g} |",
-            f"| **the trained policy** | {result['cutoff_hz']:.6g} | {result['offset']:.6g} | {judged['rms']:.4g} |",
-            '', 'Success needs both the threshold and a result better than the best constant output '
-            '(docs/your_signal.md).', '']),
-        f'`{job.output_name}` is every channel of the input filtered at that cutoff minus that offset, in the '
+        '## Beside the baselines', '',
+        *baseline_rows,
+        '', (f'Success on audio is a result within {100 * CLOSE_TO_CEILING:.0f}% of the ceiling that beats every other '
+             'baseline'
+             if result.get('success_rule') == 'ceiling' else
+             'Success needs both the threshold and a result better than the best constant output')
+        + ' (docs/your_signal.md).', '',
+        f'`{job.output_name}` is every channel of the input {output_is}, in the '
         'input\'s format and sample rate' + (f'; {clipped} samples were clipped at full scale.' if clipped else '.'),
         '',
         '![signals](signals.png)',

@@ -1,0 +1,269 @@
+"""A processing chain of named stages, all set by the agent in one action.
+
+The question's env has two knobs: a low-pass cutoff and an offset. On a recording with mains hum
+they reach almost nothing: a low-pass cannot take 50 Hz out from under a voice without the voice,
+and an offset removes the DC and no more (docs/your_signal.md measures it on real speech). So on
+your own signal the agent sets a chain of stages, each a knob it learns:
+
+====================  =======================================================================
+stage                 what it does, and its knob (the action's value in [-1, 1] maps onto it)
+====================  =======================================================================
+``lowpass``           the question's low-pass, 4th-order Butterworth, zero-phase: its cutoff,
+                      on a log scale over the cutoff range (the env's, ``--cutoff-range``)
+``offset``            the question's offset, subtracted last: linearly over +-max_offset
+``highpass``          a 4th-order Butterworth high-pass, zero-phase: DC, drift and rumble out;
+                      its cutoff on a log scale over ``HIGHPASS_RANGE``
+``notch``             notches (Q ``NOTCH_Q``) at the mains frequency and its harmonics: hum
+                      out; its depth, linearly from 0 (off) to 1 (the full notch). The mains
+                      frequency, 50 or 60 Hz, is read from the input (``mains_of``)
+``gain``              a gain on a log scale over ``GAIN_RANGE``: a level to match
+====================  =======================================================================
+
+Whatever order the stages are named in, they are applied in one order: high-pass, notches,
+low-pass, gain, then the offset subtracted. The action lists the knobs in the order the chain
+names them; every chain starts with the question's two (``lowpass``, ``offset``), so an action's
+first two values mean what they mean in the question's env. With those two alone the chain is the
+question's, computed with the same operations in the same order as ``fixed.env.StepSignal``.
+
+``ceiling(chain, input, target)`` is the best the chain can do: scipy's optimum of the same
+objective over the same ranges (see its docstring).
+"""
+import numpy as np
+from scipy import optimize, signal
+
+from fixed import filters
+from fixed.env import butter_lowpass_filter
+from stepsignal.own_signal.bands import HARMONICS, MAINS, spectrum
+
+QUESTION_CHAIN = ('lowpass', 'offset')
+"""The question's two knobs."""
+AUDIO_CHAIN = ('lowpass', 'offset', 'highpass', 'notch', 'gain')
+"""The default chain at audio rates: enough to clean speech with DC, hum, drift and hiss."""
+STAGES = ('lowpass', 'offset', 'highpass', 'notch', 'gain')
+"""Every stage there is."""
+CHAIN_STEPS = 10_000
+"""The default budget of ``process`` for a chain longer than the question's (``--steps`` overrides
+it): more knobs, more steps. On real speech with hum, 5,000 steps ended within 10% of the ceiling
+in 8 of 12 runs, 10,000 in 12 of 12 (benchmarks/REAL_SPEECH_5000.md, REAL_SPEECH.md)."""
+HIGHPASS_RANGE = (20.0, 500.0)
+"""Hz: from the bottom of hearing (DC and drift out, every voice kept) to above a voice's
+fundamental (rumble and hum's lower harmonics out, at the voice's expense)."""
+GAIN_RANGE = (0.5, 2.0)
+"""The gain's range: 6 dB either way."""
+NOTCH_Q = 30.0
+"""The notches' quality factor: each is mains / Q wide (1.7 Hz at 50 Hz), narrow enough to leave
+the voice's harmonics that sit beside the hum's."""
+SETTLE_TIME_CONSTANTS = 7
+"""Time constants a notch needs before a cut signal's edge no longer shows (e^-7 < 1e-3)."""
+
+
+def mains_of(samples, sample_rate):
+    """50 or 60: the mains frequency whose lines (the frequency and its harmonics) carry more power
+    above their neighbourhood in ``samples`` (Welch's spectrum at 1 Hz; each line's peak less the
+    median of 3 to 15 Hz around it). Power, not a ratio: a voice's quiet gaps would make a ratio
+    of nothing to nothing count as much as the hum."""
+    frequencies, power = spectrum(samples, sample_rate)
+    nyquist = sample_rate / 2
+
+    def excess(mains):
+        total = 0.0
+        for line in (k * mains for k in range(1, HARMONICS + 1) if k * mains + 15 < nyquist):
+            distance = np.abs(frequencies - line)
+            total += max(power[distance <= 1].max() - np.median(power[(distance >= 3) & (distance <= 15)]), 0.0)
+        return total
+
+    return max(MAINS, key=excess)
+
+
+class Chain:
+    """The stages ``stages`` (their action order) at ``sample_rate``: the ranges of their knobs,
+    what an action sets, and what the settings do to a signal.
+
+    ``cutoff_range`` and ``max_offset`` are the question's two knobs' ranges, as the env has them;
+    ``mains_hz`` is the hum's frequency for the notches (``mains_of`` reads it from the input).
+    """
+
+    def __init__(self, stages, sample_rate, cutoff_range, max_offset, mains_hz=None):
+        self.stages = checked_stages(stages)
+        self.sample_rate = float(sample_rate)
+        self.nyquist = self.sample_rate / 2
+        ranges = {'lowpass': (*cutoff_range, 'log'), 'offset': (-max_offset, max_offset, 'linear'),
+                  'highpass': (*highpass_range(self.sample_rate), 'log'), 'notch': (0.0, 1.0, 'linear'),
+                  'gain': (*GAIN_RANGE, 'log')}
+        self.low = np.array([float(ranges[name][0]) for name in self.stages])
+        self.high = np.array([float(ranges[name][1]) for name in self.stages])
+        self.scales = tuple(ranges[name][2] for name in self.stages)
+        self.mains_hz = None
+        if 'notch' in self.stages:
+            if mains_hz not in MAINS:
+                raise ValueError(f'the notch stage needs a mains frequency of 50 or 60 Hz, got {mains_hz!r}')
+            self.mains_hz = float(mains_hz)
+            lines = [k * self.mains_hz for k in range(1, HARMONICS + 1) if k * self.mains_hz < 0.95 * self.nyquist]
+            self.notch_sos = np.concatenate([signal.tf2sos(*signal.iirnotch(line, NOTCH_Q, fs=self.sample_rate))
+                                             for line in lines])
+            self.notch_lines = lines
+
+    @property
+    def is_question(self):
+        return self.stages == QUESTION_CHAIN
+
+    def settings(self, action):
+        """``{stage: value}``: what ``action`` (one value in [-1, 1] per stage, clipped) sets.
+
+        Each knob maps as the question's env maps its two (FIX-1): -1 to the lowest value, +1 to
+        the highest, on a log scale (``low * (high / low) ** fraction``) or linearly.
+        """
+        action = np.clip(np.asarray(action, dtype=np.float64).reshape(len(self.stages)), -1.0, 1.0)
+        fraction = (action + 1.0) / 2.0
+        found = {}
+        for i, name in enumerate(self.stages):
+            low, high = self.low[i], self.high[i]
+            if self.scales[i] == 'log':
+                found[name] = min(max(low * (high / low) ** fraction[i], low), high)
+            else:
+                found[name] = low + fraction[i] * (high - low)
+        return found
+
+    def apply(self, samples, settings):
+        """``samples`` (1-D, or 2-D with one signal per column) through the chain, in float64."""
+        processed = samples
+        if 'highpass' in settings:
+            sos = signal.butter(4, settings['highpass'] / self.nyquist, 'highpass', output='sos')
+            processed = filters.sosfiltfilt(sos, processed)
+        if settings.get('notch', 0.0) > 0:  # depth 0 is the signal unchanged
+            notched = filters.sosfiltfilt(self.notch_sos, processed)
+            processed = (1.0 - settings['notch']) * np.asarray(processed, dtype=np.float64) + settings['notch'] * notched
+        processed = butter_lowpass_filter(processed, settings['lowpass'], self.nyquist)
+        if 'gain' in settings:
+            processed *= settings['gain']
+        return processed - settings['offset']
+
+    def settle_seconds(self):
+        """How long the chain's slowest stage rings after an edge (for the excerpts' margins)."""
+        seconds = 5 / float(self.low[self.stages.index('highpass')]) if 'highpass' in self.stages else 0.0
+        if self.mains_hz:
+            seconds = max(seconds, SETTLE_TIME_CONSTANTS * NOTCH_Q / (np.pi * self.mains_hz))
+        return seconds
+
+    def record(self):
+        """What ``policy.json`` and ``result.json`` keep: the stages, their ranges and the mains."""
+        return {'stages': list(self.stages), 'mains_hz': self.mains_hz,
+                'ranges': {name: [float(self.low[i]), float(self.high[i]), self.scales[i]]
+                           for i, name in enumerate(self.stages)}}
+
+
+def describe(settings, mains_hz=None):
+    """The settings in words, in the order the chain applies them."""
+    said = []
+    if 'highpass' in settings:
+        said.append(f"high-pass {settings['highpass']:.4g} Hz")
+    if 'notch' in settings:
+        said.append(f"notches at {mains_hz:g} Hz and harmonics, depth {settings['notch']:.2f}")
+    said.append(f"low-pass {settings['lowpass']:.6g} Hz")
+    if 'gain' in settings:
+        said.append(f"gain {settings['gain']:.3f}")
+    said.append(f"offset {settings['offset']:.6g}")
+    return ', '.join(said)
+
+
+def checked_stages(stages):
+    """``stages`` as a tuple, or a ``ValueError`` naming what is wrong and what is allowed."""
+    stages = tuple(stages)
+    unknown = [name for name in stages if name not in STAGES]
+    if unknown or len(set(stages)) != len(stages) or stages[:2] != QUESTION_CHAIN:
+        raise ValueError(f'--chain {",".join(stages)} is not allowed: it starts with the question\'s lowpass,offset '
+                         f'and may add, once each, any of highpass, notch, gain (default at audio rates: '
+                         f'{",".join(AUDIO_CHAIN)})')
+    return stages
+
+
+def highpass_range(sample_rate):
+    """``HIGHPASS_RANGE``, its top capped below a quarter of the Nyquist frequency."""
+    return HIGHPASS_RANGE[0], min(HIGHPASS_RANGE[1], sample_rate / 8)
+
+
+CEILING_GRID = (8, 6, 3)
+"""Points of the ceiling's first grid: low-pass cutoffs, high-pass cutoffs, notch depths."""
+
+
+def ceiling(chain, input_signal, desired_signal):
+    """The chain's best settings for ``input_signal`` against ``desired_signal``: ``{'settings', 'rms'}``.
+
+    The same objective as the agent's (the RMS error of the chain's output), over the same ranges.
+    Gain and offset enter linearly, so for given filters their best values are a least-squares fit
+    (clipped to their ranges). The filters' cutoffs and the notch depth are searched on the
+    signals' spectra, where the zero-phase chain is a product of its stages' squared magnitude
+    responses (a Butterworth's is closed-form; the notches' is computed once): a grid, then
+    scipy's bounded L-BFGS-B from its best point. The settings found are then measured in the time
+    domain, exactly as the env applies them: that is the ``rms`` returned.
+    """
+    x = np.asarray(input_signal, dtype=np.float64)
+    y = np.asarray(desired_signal, dtype=np.float64)
+    n = len(x)
+    spectrum_in, spectrum_target = np.fft.rfft(x), np.fft.rfft(y)
+    frequencies = np.fft.rfftfreq(n, 1 / chain.sample_rate)
+    warped = np.tan(np.pi * np.minimum(frequencies, chain.nyquist * (1 - 1e-9)) / chain.sample_rate)
+    weights = np.full(len(frequencies), 2.0)  # each bin but DC (and Nyquist) stands for two
+    weights[0] = 1.0
+    if n % 2 == 0:
+        weights[-1] = 1.0
+    notch_power = None
+    if 'notch' in chain.stages:
+        _, response = signal.sosfreqz(chain.notch_sos, worN=frequencies, fs=chain.sample_rate)
+        notch_power = np.abs(response) ** 2
+    with np.errstate(divide='ignore'):
+        inverse = np.where(warped > 0, 1 / np.where(warped > 0, warped, 1), np.inf)
+    free = [name for name in ('lowpass', 'highpass', 'notch') if name in chain.stages]
+    index = {name: chain.stages.index(name) for name in chain.stages}
+
+    def settings_of(point):
+        found = {}
+        for value, name in zip(point, free):
+            found[name] = float(np.exp(value)) if chain.scales[index[name]] == 'log' else float(value)
+        return found
+
+    def shaped(found):
+        response = 1 / (1 + (warped / np.tan(np.pi * found['lowpass'] / chain.sample_rate)) ** 8)
+        if 'highpass' in found:
+            response = response / (1 + (np.tan(np.pi * found['highpass'] / chain.sample_rate) * inverse) ** 8)
+        if 'notch' in found:
+            response = response * (1 - found['notch'] * (1 - notch_power))
+        return spectrum_in * response
+
+    def linear_fit(output):  # the best gain and offset for this output, in their ranges
+        gain = 1.0
+        if 'gain' in chain.stages:
+            energy = np.sum(weights[1:] * np.abs(output[1:]) ** 2)
+            gain = np.sum(weights[1:] * np.real(np.conj(output[1:]) * spectrum_target[1:])) / max(energy, 1e-300)
+            gain = float(np.clip(gain, chain.low[index['gain']], chain.high[index['gain']]))
+        offset = float(np.real(gain * output[0] - spectrum_target[0]) / n)
+        return gain, float(np.clip(offset, chain.low[index['offset']], chain.high[index['offset']]))
+
+    def error(point):
+        found = settings_of(point)
+        output = shaped(found)
+        gain, offset = linear_fit(output)
+        difference = gain * output - spectrum_target
+        difference[0] -= offset * n
+        return float(np.sqrt(np.sum(weights * np.abs(difference) ** 2)) / n)
+
+    bounds = []
+    for name in free:
+        low, high = chain.low[index[name]], chain.high[index[name]]
+        bounds.append((np.log(low), np.log(high)) if chain.scales[index[name]] == 'log' else (low, high))
+    axes = [np.linspace(low, high, points) for (low, high), points in
+            zip(bounds, [CEILING_GRID[('lowpass', 'highpass', 'notch').index(name)] for name in free])]
+    grid = np.stack(np.meshgrid(*axes, indexing='ij'), axis=-1).reshape(-1, len(free))
+    start = min(grid, key=error)
+    refined = optimize.minimize(error, start, method='L-BFGS-B', bounds=bounds)
+    best = refined.x if refined.fun < error(start) else start
+    found = settings_of(best)
+    gain, offset = linear_fit(shaped(found))
+    if 'gain' in chain.stages:
+        found['gain'] = gain
+    found['offset'] = 0.0
+    output = chain.apply(x, found)
+    output -= y
+    found['offset'] = float(np.clip(np.mean(output), chain.low[index['offset']], chain.high[index['offset']]))
+    output -= found['offset']  # the time domain's own best offset, given the rest
+    return {'settings': {name: found[name] for name in chain.stages}, 'rms': float(np.sqrt(np.dot(output, output) / n))}
