@@ -32,7 +32,7 @@ from scipy.io import wavfile
 from shared.cli import setup_logging
 from shared.files import write_atomic, write_json
 from stepsignal.experiments.machine import machine, today
-from stepsignal.own_signal.chain import CHAIN_STEPS
+from stepsignal.own_signal.chain import CHAIN_STEPS, QUESTION_CHAIN, Chain, ceiling
 from stepsignal.rates import success_rate
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,8 @@ def dirty(clean, rate, mains, dc, noise_seed):
 
 
 def make_clips(folder):
-    """Speak every sentence and write its clean and dirty WAVs (32-bit float) into ``folder``: the cases."""
+    """Speak every sentence and write its clean and dirty WAVs (32-bit float) into ``folder``: the
+    cases, each with what the question's two knobs reach on it at best."""
     if shutil.which('espeak-ng') is None:
         raise SystemExit('real_speech: espeak-ng is not installed (apt-get install espeak-ng): it speaks the clips')
     cases = []
@@ -74,19 +75,18 @@ def make_clips(folder):
         clean = samples.astype(np.float64) / 32768  # espeak-ng writes 16-bit PCM
         wavfile.write(folder / f'{name}_clean.wav', rate, clean.astype(np.float32))
         for mains, recording in RECORDINGS.items():
-            wavfile.write(folder / f'{name}_{mains}hz.wav', rate, dirty(clean, rate, mains, **recording).astype(np.float32))
+            noisy = dirty(clean, rate, mains, **recording)
+            wavfile.write(folder / f'{name}_{mains}hz.wav', rate, noisy.astype(np.float32))
             cases.append({'sentence': name, 'mains': mains, 'rate': rate, 'seconds': len(clean) / rate,
-                          'input': folder / f'{name}_{mains}hz.wav', 'target': folder / f'{name}_clean.wav'})
+                          'input': folder / f'{name}_{mains}hz.wav', 'target': folder / f'{name}_clean.wav',
+                          'question_ceiling': question_ceiling(noisy, clean, rate)})
     return cases
 
 
-def question_ceiling(case):
-    """What the question's two knobs reach at best on ``case`` (the chain lowpass,offset's ceiling)."""
-    from stepsignal.own_signal.chain import QUESTION_CHAIN, Chain, ceiling
-
-    rate, noisy = wavfile.read(case['input'])
-    _, clean = wavfile.read(case['target'])
-    noisy, clean = noisy.astype(np.float64), clean.astype(np.float64)
+def question_ceiling(noisy, clean, rate):
+    """What the question's two knobs reach at best (the chain lowpass,offset's ceiling), on the
+    float32 samples the WAVs hold."""
+    noisy, clean = (np.asarray(values, dtype=np.float32).astype(np.float64) for values in (noisy, clean))
     spread = max(noisy.max(), clean.max()) - min(noisy.min(), clean.min())
     return ceiling(Chain(QUESTION_CHAIN, rate, (20.0, 0.99 * rate / 2), spread), noisy, clean)['rms']
 
@@ -158,8 +158,6 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         cases = make_clips(folder)
-        for case in cases:
-            case['question_ceiling'] = question_ceiling(case)
         work = [(case, seed) for case in cases for seed in args.seeds]
         log.info('%d runs of %d steps, %d at a time', len(work), args.steps, args.jobs)
         with ThreadPoolExecutor(args.jobs) as pool:

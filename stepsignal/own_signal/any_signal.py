@@ -14,7 +14,7 @@ from gymnasium import spaces
 from shared.checks import positive_number
 from shared.old_step_api import OldStepAPI
 from fixed.observations import MAX_OBSERVED_SAMPLES, DownsampleObservation, float32_box
-from stepsignal.own_signal.chain import QUESTION_CHAIN, Chain, GAIN_RANGE, mains_of
+from stepsignal.own_signal.chain import QUESTION_CHAIN, Chain, GAIN_RANGE, mains_of, settle_seconds
 
 FLOAT32_LIMIT = 1e37
 """The largest magnitude a sample may have: float32 (the env's precision, FIX-10) stops at 3.4e38,
@@ -130,12 +130,9 @@ the signal's spread (3 periods: 1.7e-4; 1 period: 3%)."""
 
 def excerpt_margin(sample_rate, lowest_cutoff, chain=QUESTION_CHAIN):
     """Samples filtered on each side of an excerpt: ``MARGIN_PERIODS`` periods of the lowest cutoff,
-    or longer if a stage of ``chain`` rings longer (``Chain.settle_seconds``)."""
+    or longer if a stage of ``chain`` rings longer (``chain.settle_seconds``)."""
     margin = int(np.ceil(MARGIN_PERIODS * sample_rate / lowest_cutoff))
-    if tuple(chain) == QUESTION_CHAIN:
-        return margin
-    slowest = Chain(chain, sample_rate, (lowest_cutoff, sample_rate / 4), 1.0, 50.0 if 'notch' in chain else None)
-    return max(margin, int(np.ceil(slowest.settle_seconds() * sample_rate)))  # 50 Hz notches ring longest
+    return max(margin, int(np.ceil(settle_seconds(chain) * sample_rate)))
 
 
 def excerpts_fit(samples, sample_rate, lowest_cutoff, chain=QUESTION_CHAIN):

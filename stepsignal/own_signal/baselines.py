@@ -114,7 +114,7 @@ def verdict(achieved, desired_signal, found, trains=True):
     mean_removed = found['mean_removed']['rms']
     if not trains:
         lever = 'this policy was trained on other signals: train on this one (process without --policy)'
-    elif best == 'best filter':  # the question's two knobs: the cutoffs allowed are the lever
+    elif len(found['best_filter']['settings']) == 2:  # the question's two knobs: the cutoffs allowed are the lever
         lever = 'try --cutoff-range (docs/your_signal.md)'
     else:
         lever = 'train longer (--steps) or with another --seed (docs/your_signal.md)'

@@ -138,13 +138,6 @@ class Chain:
             processed *= settings['gain']
         return processed - settings['offset']
 
-    def settle_seconds(self):
-        """How long the chain's slowest stage rings after an edge (for the excerpts' margins)."""
-        seconds = 5 / float(self.low[self.stages.index('highpass')]) if 'highpass' in self.stages else 0.0
-        if self.mains_hz:
-            seconds = max(seconds, SETTLE_TIME_CONSTANTS * NOTCH_Q / (np.pi * self.mains_hz))
-        return seconds
-
     def record(self):
         """What ``policy.json`` and ``result.json`` keep: the stages, their ranges and the mains."""
         return {'stages': list(self.stages), 'mains_hz': self.mains_hz,
@@ -164,6 +157,15 @@ def describe(settings, mains_hz=None):
         said.append(f"gain {settings['gain']:.3f}")
     said.append(f"offset {settings['offset']:.6g}")
     return ', '.join(said)
+
+
+def settle_seconds(stages):
+    """How long the slowest of ``stages`` rings after an edge, at its slowest setting (for the
+    excerpts' margins): 5 periods of the lowest high-pass, ``SETTLE_TIME_CONSTANTS`` of a 50 Hz notch."""
+    seconds = 5 / HIGHPASS_RANGE[0] if 'highpass' in stages else 0.0
+    if 'notch' in stages:
+        seconds = max(seconds, SETTLE_TIME_CONSTANTS * NOTCH_Q / (np.pi * min(MAINS)))
+    return seconds
 
 
 def checked_stages(stages):
