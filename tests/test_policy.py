@@ -148,22 +148,31 @@ def test_a_random_scenarios_policy_answers_a_scenario_it_never_saw(tmp_path):
     assert result['policy_trained_on']['mode'] == 'random-scenarios'
 
 
-def test_excerpts_score_what_the_filter_does_inside_the_whole_signal():
+@pytest.mark.parametrize('chain, actions', [
+    (('lowpass', 'offset'), [[-1.0, 0.0]]),  # 20 Hz, offset 0: the longest ringing
+    # the audio chain, applied in the frequency domain with the notches taken from the whole signal:
+    # the lowest high- and low-pass, full notches, then a high cutoff with a gain of 2 (1.4e-4 of
+    # the spread at worst, where the whole signal's own notched edge is 0.9 s away)
+    (('lowpass', 'offset', 'highpass', 'notch', 'gain'), [[-1, 0, -1, 1, 0], [1, 0, -1, 1, 0], [0.3, 0.1, -0.5, 1, 1],
+                                                          [-1, 0, 1, 0.5, 0]])])
+def test_excerpts_score_what_the_filter_does_inside_the_whole_signal(chain, actions):
     """A long signal trains on excerpts; each is filtered with a margin of the signal around it, so
     the scored part matches the whole signal filtered, even at the lowest audio cutoff."""
-    from fixed.env import butter_lowpass_filter
     from stepsignal.own_signal.any_signal import EXCERPT_SAMPLES, EXCERPTS, ExcerptSignal
 
     rate = 48_000
     rng = np.random.default_rng(0)
-    signal = np.cumsum(rng.standard_normal(20 * rate)) * 1e-3 + np.sin(np.arange(20 * rate) / 30)
-    env = ExcerptSignal(signal, rate, np.zeros_like(signal), cutoff_range=(20.0, 20_000.0), max_offset=5.0)
+    t = np.arange(20 * rate) / rate
+    signal = np.cumsum(rng.standard_normal(t.size)) * 1e-3 + np.sin(t * rate / 30) + 0.1 * np.sin(2 * np.pi * 50 * t)
+    env = ExcerptSignal(signal, rate, np.zeros_like(signal), cutoff_range=(20.0, 20_000.0), max_offset=5.0,
+                        chain=chain, mains_hz=50)
     env.reset(seed=0)
-    observation, *_ = env.step(np.array([-1.0, 0.0], dtype=np.float32))  # 20 Hz, offset 0
-    whole = butter_lowpass_filter(signal.astype(np.float32), 20.0, rate / 2)
-    expected = np.concatenate([whole[start:start + EXCERPT_SAMPLES] for start in env.excerpt_starts])
-    assert observation['achieved_goal'].shape == (EXCERPTS * EXCERPT_SAMPLES,)
-    assert np.max(np.abs(observation['achieved_goal'] - expected)) < 1e-3 * np.std(signal)
+    for action in actions:
+        observation, *_ = env.step(np.array(action, dtype=np.float32))
+        whole = env.chain.apply(signal.astype(np.float32), env.settings)
+        expected = np.concatenate([whole[start:start + EXCERPT_SAMPLES] for start in env.excerpt_starts])
+        assert observation['achieved_goal'].shape == (EXCERPTS * EXCERPT_SAMPLES,)
+        assert np.max(np.abs(observation['achieved_goal'] - expected)) < 1e-3 * np.std(signal), action
 
 
 def test_a_long_signal_trains_on_excerpts_and_is_judged_on_all_of_it(tmp_path):

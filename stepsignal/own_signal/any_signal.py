@@ -14,7 +14,8 @@ from gymnasium import spaces
 from shared.checks import positive_number
 from shared.old_step_api import OldStepAPI
 from fixed.observations import MAX_OBSERVED_SAMPLES, DownsampleObservation, float32_box
-from stepsignal.own_signal.chain import QUESTION_CHAIN, Chain, GAIN_RANGE, mains_of, settle_seconds
+from stepsignal.own_signal.chain import (QUESTION_CHAIN, Chain, GAIN_RANGE, ZeroPhaseResponse, mains_of,
+                                         settle_seconds)
 
 FLOAT32_LIMIT = 1e37
 """The largest magnitude a sample may have: float32 (the env's precision, FIX-10) stops at 3.4e38,
@@ -145,12 +146,20 @@ class ExcerptSignal(AnySignal):
     """``AnySignal`` on excerpts of a long signal: what the agent trains on when a file is long.
 
     Filtering a minute of 48 kHz audio takes about 0.2 s, so 5,000 steps on the whole of it would
-    take a quarter of an hour. One cutoff and one offset serve the whole file, and what suits the
+    take a quarter of an hour. One setting of the chain serves the whole file, and what suits the
     file suits its parts, so this env holds ``EXCERPTS`` excerpts of ``EXCERPT_SAMPLES`` samples,
     spread evenly through the signal. Each step filters every excerpt together with a margin of
     the signal on each side (``excerpt_margin``), and scores the excerpt alone: the
     reward is what the filter does inside the recording, not at the edges of a cut. The input,
     the goal and the processed signal the agent sees are the excerpts one after another.
+
+    The question's two knobs are applied as ``StepSignal`` applies them (``sosfiltfilt``). A longer
+    chain is applied in the frequency domain, where its zero-phase filters are one product
+    (``chain.ZeroPhaseResponse``): each window's spectrum is computed once, so a step costs one
+    inverse FFT per excerpt instead of every filter's two passes. The notches ring for seconds,
+    longer than any margin worth filtering at every step, so the whole signal is notched once
+    here and each window blends its plain and notched spectra by the notches' depth (the notch
+    stage is that blend).
 
     ## Arguments
     As ``AnySignal``, with the whole signals; ``distance_threshold`` is the L2 distance over the
@@ -165,7 +174,7 @@ class ExcerptSignal(AnySignal):
         if 'notch' in chain and mains_hz is None:
             mains_hz = mains_of(x, sample_rate)  # from the whole signal, not its excerpts
         self.margin = excerpt_margin(sample_rate, lowest, chain)
-        window = EXCERPT_SAMPLES + 2 * self.margin
+        self.window = window = EXCERPT_SAMPLES + 2 * self.margin
         if x.size < EXCERPTS * window:
             raise ValueError(f'input_signal has {x.size} samples; {EXCERPTS} excerpts with margins for a lowest '
                              f'cutoff of {lowest:g} Hz need at least {EXCERPTS * window}')
@@ -179,10 +188,28 @@ class ExcerptSignal(AnySignal):
                          np.stack([y[s:s + window] for s in starts], axis=1)[cores].T.ravel(),
                          distance_threshold=distance_threshold * np.sqrt(scored / x.size), cutoff_range=cutoff_range,
                          chain=chain, mains_hz=mains_hz, **kwargs)
+        self.spectra = self.notch_change = None
+        if not self.chain.is_question:
+            self.response = ZeroPhaseResponse(self.chain, np.fft.rfftfreq(window, 1 / sample_rate))
+            self.spectra = np.fft.rfft(self.windows.T.astype(np.float64), axis=-1)  # (excerpts, frequencies)
+            if 'notch' in self.chain.stages:
+                notched = filters.sosfiltfilt(self.chain.notch_sos, np.asarray(input_signal, dtype=np.float32))
+                windows = np.stack([notched[s:s + window] for s in starts])
+                self.notch_change = np.fft.rfft(windows, axis=-1) - self.spectra
 
     def _set_action(self, actions):
-        processed = self.chain.apply(self.windows, self.settings)  # each excerpt on its own
-        self.signal = processed[self.margin:self.margin + EXCERPT_SAMPLES].T.ravel().astype(np.float32)
+        if self.spectra is None:  # the question's two knobs, each excerpt on its own
+            processed = self.chain.apply(self.windows, self.settings)
+            self.signal = processed[self.margin:self.margin + EXCERPT_SAMPLES].T.ravel().astype(np.float32)
+            return
+        spectra = self.spectra
+        if self.notch_change is not None:
+            spectra = spectra + self.settings['notch'] * self.notch_change
+        processed = np.fft.irfft(spectra * self.response(self.chain.without_notch(self.settings)), n=self.window)
+        scored = processed[:, self.margin:self.margin + EXCERPT_SAMPLES]
+        if 'gain' in self.settings:
+            scored *= self.settings['gain']
+        self.signal = (scored - self.settings['offset']).ravel().astype(np.float32)
 
 
 def make_env(scenario, seed=None, observed_samples=MAX_OBSERVED_SAMPLES, env_class=AnySignal, **env_kwargs):

@@ -61,13 +61,18 @@ def hum_lines(frequencies, mains, nyquist, harmonics=HARMONICS):
     return mask
 
 
-def bands(input_signal, output_signal, desired_signal, rate):
-    """Each band's error before and after, in power (mean square) and in dB; see the module docstring."""
-    before, after = input_signal - desired_signal, output_signal - desired_signal
-    frequencies, power_before = spectrum(before, rate)
-    _, power_after = spectrum(after, rate)
-    _, power_target = spectrum(desired_signal, rate)
-    _, power_output = spectrum(output_signal, rate)
+def bands(input_signal, output_signal, desired_signal, rate, spectra=None):
+    """Each band's error before and after, in power (mean square) and in dB; see the module docstring.
+
+    ``spectra``: a dict that receives the target's and the output's spectra (``target``, ``output``),
+    for a caller that draws them.
+    """
+    spectra = {} if spectra is None else spectra
+    frequencies, power_before = spectrum(input_signal - desired_signal, rate)
+    _, power_after = spectrum(output_signal - desired_signal, rate)
+    spectra['target'] = spectrum(desired_signal, rate)
+    spectra['output'] = spectrum(output_signal, rate)
+    power_target, power_output = spectra['target'][1], spectra['output'][1]
     step = float(frequencies[1] - frequencies[0])
     nyquist = rate / 2
     mains = max(MAINS, key=lambda f: power_before[hum_lines(frequencies, f, nyquist)].sum())
@@ -83,7 +88,8 @@ def bands(input_signal, output_signal, desired_signal, rate):
                 'after_over_target_db': _db(error_after, target)}
 
     found = {
-        'dc': {'error_before': float(np.mean(before)), 'error_after': float(np.mean(after))},
+        'dc': {'error_before': float(np.mean(input_signal - desired_signal)),
+               'error_after': float(np.mean(output_signal - desired_signal))},
         'hum': {'mains_hz': mains, **band(hum_lines(frequencies, mains, nyquist))},
         'mains_line': band(hum_lines(frequencies, mains, nyquist, harmonics=1)),
     }

@@ -53,8 +53,6 @@ GAIN_RANGE = (0.5, 2.0)
 NOTCH_Q = 30.0
 """The notches' quality factor: each is mains / Q wide (1.7 Hz at 50 Hz), narrow enough to leave
 the voice's harmonics that sit beside the hum's."""
-SETTLE_TIME_CONSTANTS = 7
-"""Time constants a notch needs before a cut signal's edge no longer shows (e^-7 < 1e-3)."""
 
 
 def mains_of(samples, sample_rate):
@@ -98,10 +96,7 @@ class Chain:
             if mains_hz not in MAINS:
                 raise ValueError(f'the notch stage needs a mains frequency of 50 or 60 Hz, got {mains_hz!r}')
             self.mains_hz = float(mains_hz)
-            lines = [k * self.mains_hz for k in range(1, HARMONICS + 1) if k * self.mains_hz < 0.95 * self.nyquist]
-            self.notch_sos = np.concatenate([signal.tf2sos(*signal.iirnotch(line, NOTCH_Q, fs=self.sample_rate))
-                                             for line in lines])
-            self.notch_lines = lines
+            self.notch_sos = notch_sos(self.mains_hz, self.sample_rate)
 
     @property
     def is_question(self):
@@ -138,6 +133,12 @@ class Chain:
             processed *= settings['gain']
         return processed - settings['offset']
 
+    def without_notch(self, settings):
+        """``settings`` without the notches' depth, for a caller that blends in a signal notched
+        beforehand: the filters are linear and zero-phase, so inside a signal their order does not
+        matter."""
+        return {name: value for name, value in settings.items() if name != 'notch'}
+
     def record(self):
         """What ``policy.json`` and ``result.json`` keep: the stages, their ranges and the mains."""
         return {'stages': list(self.stages), 'mains_hz': self.mains_hz,
@@ -159,13 +160,45 @@ def describe(settings, mains_hz=None):
     return ', '.join(said)
 
 
+def notch_sos(mains_hz, sample_rate):
+    """The notches' second-order sections: one at ``mains_hz`` and at each harmonic up to the
+    ``HARMONICS``-th that lies below 0.95 x Nyquist, each of quality ``NOTCH_Q``."""
+    lines = [k * mains_hz for k in range(1, HARMONICS + 1) if k * mains_hz < 0.95 * sample_rate / 2]
+    return np.concatenate([signal.tf2sos(*signal.iirnotch(line, NOTCH_Q, fs=sample_rate)) for line in lines])
+
+
+class ZeroPhaseResponse:
+    """What the chain's low- and high-pass do to each of ``frequencies`` (Hz), for any settings.
+
+    A zero-phase filter (``sosfiltfilt``) multiplies each frequency by its squared magnitude
+    response, and a chain of them by the product of theirs; a Butterworth's is closed-form (its
+    bilinear transform's warping, ``tan``, included). The notches, the gain and the offset are the
+    caller's: the notches at depth ``d`` blend the signal with the signal notched, ``(1 - d) x +
+    d notch(x)``, which the ceiling's search and the excerpts of a long signal
+    (``any_signal.ExcerptSignal``) each compute their own way (``Chain.without_notch``).
+    """
+
+    def __init__(self, chain, frequencies):
+        self.sample_rate = chain.sample_rate
+        self.warped = np.tan(np.pi * np.minimum(frequencies, chain.nyquist * (1 - 1e-9)) / chain.sample_rate)
+        with np.errstate(divide='ignore'):
+            self.inverse = np.where(self.warped > 0, 1 / np.where(self.warped > 0, self.warped, 1), np.inf)
+
+    def __call__(self, settings):
+        if 'notch' in settings:
+            raise ValueError('ZeroPhaseResponse leaves the notches to its caller: pass Chain.without_notch(settings)')
+        response = 1 / (1 + (self.warped / np.tan(np.pi * settings['lowpass'] / self.sample_rate)) ** 8)
+        if 'highpass' in settings:
+            response = response / (1 + (np.tan(np.pi * settings['highpass'] / self.sample_rate) * self.inverse) ** 8)
+        return response
+
+
 def settle_seconds(stages):
-    """How long the slowest of ``stages`` rings after an edge, at its slowest setting (for the
-    excerpts' margins): 5 periods of the lowest high-pass, ``SETTLE_TIME_CONSTANTS`` of a 50 Hz notch."""
-    seconds = 5 / HIGHPASS_RANGE[0] if 'highpass' in stages else 0.0
-    if 'notch' in stages:
-        seconds = max(seconds, SETTLE_TIME_CONSTANTS * NOTCH_Q / (np.pi * min(MAINS)))
-    return seconds
+    """How long the slowest filter of ``stages`` that an excerpt applies rings after an edge, at its
+    slowest setting (for the excerpts' margins): 5 periods of the lowest high-pass. The notches ring
+    far longer (Q 30 at 50 Hz: a time constant of 0.19 s), so excerpts take them from the whole
+    signal notched once (``any_signal.ExcerptSignal``) and need no margin for them."""
+    return 5 / HIGHPASS_RANGE[0] if 'highpass' in stages else 0.0
 
 
 def checked_stages(stages):
@@ -186,6 +219,11 @@ def highpass_range(sample_rate):
 
 CEILING_GRID = (8, 6, 3)
 """Points of the ceiling's first grid: low-pass cutoffs, high-pass cutoffs, notch depths."""
+CEILING_BAND = 1e-3
+"""The ceiling's search sums the spectra's bins in bands this wide on a log scale (0.1%: a
+minute at 48 kHz has 1.44 million bins and about 14,000 such bands) and evaluates the filters once
+per band: across 0.1% a Butterworth's response moves by 0.8% at most, at its steepest. The
+notches' response, which changes faster, is summed bin by bin."""
 
 
 def ceiling(chain, input_signal, desired_signal):
@@ -194,27 +232,45 @@ def ceiling(chain, input_signal, desired_signal):
     The same objective as the agent's (the RMS error of the chain's output), over the same ranges.
     Gain and offset enter linearly, so for given filters their best values are a least-squares fit
     (clipped to their ranges). The filters' cutoffs and the notch depth are searched on the
-    signals' spectra, where the zero-phase chain is a product of its stages' squared magnitude
-    responses (a Butterworth's is closed-form; the notches' is computed once): a grid, then
-    scipy's bounded L-BFGS-B from its best point. The settings found are then measured in the time
-    domain, exactly as the env applies them: that is the ``rms`` returned.
+    signals' spectra (Parseval), where the zero-phase chain multiplies each frequency by its
+    stages' squared magnitude responses (``ZeroPhaseResponse``, and the notches' computed once): a
+    grid, then scipy's bounded
+    L-BFGS-B from its best point. The squared error at a gain ``g`` is a few sums over the bins,
+    which do not change during the search and are summed once, in ``CEILING_BAND`` bands; so each
+    point of the search costs one response per band, not one per bin. The settings found are then
+    measured in the time domain, exactly as the env applies them: that is the ``rms`` returned.
     """
     x = np.asarray(input_signal, dtype=np.float64)
     y = np.asarray(desired_signal, dtype=np.float64)
     n = len(x)
     spectrum_in, spectrum_target = np.fft.rfft(x), np.fft.rfft(y)
-    frequencies = np.fft.rfftfreq(n, 1 / chain.sample_rate)
-    warped = np.tan(np.pi * np.minimum(frequencies, chain.nyquist * (1 - 1e-9)) / chain.sample_rate)
-    weights = np.full(len(frequencies), 2.0)  # each bin but DC (and Nyquist) stands for two
-    weights[0] = 1.0
+    dc_in, dc_target = spectrum_in[0].real, spectrum_target[0].real
+    # Per bin above DC, with q = 1 - d (1 - p) the notches at depth d (p their squared response)
+    # and F the filters' response: |g F q X - Y|^2 summed is g^2 sum(F^2 q^2 |X|^2) - 2 g sum(F q
+    # Re(conj(X) Y)) + sum(|Y|^2); q^2 and q expand into the sums below, each summed over a band.
+    # Each bin above DC stands for two (its negative twin), but the Nyquist bin of an even length.
+    twice = np.full(len(spectrum_in) - 1, 2.0)
     if n % 2 == 0:
-        weights[-1] = 1.0
-    notch_power = None
-    if 'notch' in chain.stages:
-        _, response = signal.sosfreqz(chain.notch_sos, worN=frequencies, fs=chain.sample_rate)
-        notch_power = np.abs(response) ** 2
-    with np.errstate(divide='ignore'):
-        inverse = np.where(warped > 0, 1 / np.where(warped > 0, warped, 1), np.inf)
+        twice[-1] = 1.0
+    cross = twice * np.real(np.conj(spectrum_in[1:]) * spectrum_target[1:])
+    target_energy = float(np.dot(twice, np.abs(spectrum_target[1:]) ** 2))
+    del spectrum_target
+    power = twice * np.abs(spectrum_in[1:]) ** 2
+    del spectrum_in, twice
+    frequencies = np.fft.rfftfreq(n, 1 / chain.sample_rate)[1:]
+    notch = np.ones(len(frequencies))
+    if 'notch' in chain.stages:  # in pieces: a minute at 48 kHz would need 3 complex copies at once
+        for piece in range(0, len(frequencies), 2 ** 16):
+            part = slice(piece, piece + 2 ** 16)
+            notch[part] = np.abs(signal.sosfreqz(chain.notch_sos, worN=frequencies[part], fs=chain.sample_rate)[1]) ** 2
+    band = np.unique(np.floor(np.log(frequencies) / CEILING_BAND), return_inverse=True)[1]
+
+    sums = {name: np.bincount(band, weights=values) for name, values in (
+        ('power', power), ('notched_power', notch * power), ('twice_notched_power', notch ** 2 * power),
+        ('cross', cross), ('notched_cross', notch * cross), ('frequency', frequencies))}
+    centres = np.concatenate([[0.0], sums.pop('frequency') / np.bincount(band)])  # DC, then each band's mean
+    del frequencies, notch, power, cross, band
+    response = ZeroPhaseResponse(chain, centres)
     free = [name for name in ('lowpass', 'highpass', 'notch') if name in chain.stages]
     index = {name: chain.stages.index(name) for name in chain.stages}
 
@@ -224,30 +280,24 @@ def ceiling(chain, input_signal, desired_signal):
             found[name] = float(np.exp(value)) if chain.scales[index[name]] == 'log' else float(value)
         return found
 
-    def shaped(found):
-        response = 1 / (1 + (warped / np.tan(np.pi * found['lowpass'] / chain.sample_rate)) ** 8)
-        if 'highpass' in found:
-            response = response / (1 + (np.tan(np.pi * found['highpass'] / chain.sample_rate) * inverse) ** 8)
-        if 'notch' in found:
-            response = response * (1 - found['notch'] * (1 - notch_power))
-        return spectrum_in * response
-
-    def linear_fit(output):  # the best gain and offset for this output, in their ranges
+    def fit(found):
+        """The squared error's terms for these filters, and the best gain and offset for them."""
+        filters_only = response(chain.without_notch(found))
+        at_dc, shape = filters_only[0], filters_only[1:]
+        depth = found.get('notch', 0.0)
+        output_power = shape ** 2 @ ((1 - depth) ** 2 * sums['power'] + 2 * depth * (1 - depth) * sums['notched_power']
+                                     + depth ** 2 * sums['twice_notched_power'])
+        output_cross = shape @ ((1 - depth) * sums['cross'] + depth * sums['notched_cross'])
         gain = 1.0
         if 'gain' in chain.stages:
-            energy = np.sum(weights[1:] * np.abs(output[1:]) ** 2)
-            gain = np.sum(weights[1:] * np.real(np.conj(output[1:]) * spectrum_target[1:])) / max(energy, 1e-300)
-            gain = float(np.clip(gain, chain.low[index['gain']], chain.high[index['gain']]))
-        offset = float(np.real(gain * output[0] - spectrum_target[0]) / n)
-        return gain, float(np.clip(offset, chain.low[index['offset']], chain.high[index['offset']]))
+            gain = float(np.clip(output_cross / max(output_power, 1e-300), chain.low[index['gain']],
+                                 chain.high[index['gain']]))
+        dc = gain * at_dc * dc_in - dc_target  # the notches pass DC unchanged
+        offset = float(np.clip(dc / n, chain.low[index['offset']], chain.high[index['offset']]))
+        return gain, offset, gain ** 2 * output_power - 2 * gain * output_cross + target_energy + (dc - offset * n) ** 2
 
     def error(point):
-        found = settings_of(point)
-        output = shaped(found)
-        gain, offset = linear_fit(output)
-        difference = gain * output - spectrum_target
-        difference[0] -= offset * n
-        return float(np.sqrt(np.sum(weights * np.abs(difference) ** 2)) / n)
+        return float(np.sqrt(max(fit(settings_of(point))[2], 0.0)) / n)
 
     bounds = []
     for name in free:
@@ -260,7 +310,7 @@ def ceiling(chain, input_signal, desired_signal):
     refined = optimize.minimize(error, start, method='L-BFGS-B', bounds=bounds)
     best = refined.x if refined.fun < error(start) else start
     found = settings_of(best)
-    gain, offset = linear_fit(shaped(found))
+    gain, _, _ = fit(found)
     if 'gain' in chain.stages:
         found['gain'] = gain
     found['offset'] = 0.0

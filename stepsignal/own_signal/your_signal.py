@@ -86,6 +86,9 @@ class Job:
     """What the result is compared with (``measure_baselines``), measured before training."""
     achieved: np.ndarray = None
     """The mono training signal processed with the answer found (``judge``)."""
+    spectra: dict = field(default_factory=dict)
+    """Welch spectra already computed, by name (``target``, ``output``): the band table's, which the
+    signals figure draws again (each is a pass over the whole signal)."""
 
     def make_training_env(self, **overrides):
         """The env the agent trains on (and a saved policy answers on), wrapped for keras-rl."""
@@ -277,9 +280,12 @@ def train_on_signal(job, seed, hp, tensorboard=None):
     return agent, result
 
 
-UPDATE_SECONDS = 0.003
-"""What one environment step of training costs the agent on 2 cores (two updates of batch 64;
-benchmarks/RESULTS.md), used with the env's own step time, measured, for the estimate."""
+UPDATE_SECONDS = 0.011
+"""What one environment step of training costs the agent on your signal, on 2 cores: 10.5 to 12 ms
+on the AVX2 machine (2,000 steps on 1 s at 8 kHz, 93 steps/s with an env step under 1 ms; a
+minute at 48 kHz, benchmarks/MINUTE_CHAIN.md: 154 s for 10,000 steps of 3.3 ms each). The
+observation of a long signal is larger than the question's, so this is more than the question's
+4 ms (benchmarks/RESULTS.md). Used with the env's own step time, measured, for the estimate."""
 
 
 def expected_seconds(job, steps):
@@ -330,7 +336,7 @@ def judge(job, result):
     judged = verdict(achieved, s.desired_signal, found, trains=not result.get('policy'))
     result['baselines'], result['verdict'] = found, judged
     if s.sample_rate >= AUDIO_RATE and not judged['flat_target']:  # audio with a target that moves: band by band
-        result['bands'] = bands(s.input_signal, achieved, s.desired_signal, s.sample_rate)
+        result['bands'] = bands(s.input_signal, achieved, s.desired_signal, s.sample_rate, spectra=job.spectra)
         for sentence in what_is_left(result['bands']):
             log.warning('what is left: %s', sentence)
     result['success_by_threshold'] = result['success']
@@ -405,8 +411,24 @@ def lines_to_draw(job, achieved):
         window = slice(start, start + width)
         drawn['zoom'] = [(s.time[window], np.array(values[window])) for values in (s.input_signal, s.desired_signal,
                                                                                    achieved)]
-        drawn['spectra'] = [spectrum(values, s.sample_rate) for values in (s.input_signal, s.desired_signal, achieved)]
+        known = job.spectra
+        drawn['spectra'] = [known[name] if name in known else spectrum(values, s.sample_rate)
+                            for name, values in (('input', s.input_signal), ('target', s.desired_signal),
+                                                 ('output', achieved))]
+        drawn['spectra'] = [thinned(*line) for line in drawn['spectra']]
     return drawn
+
+
+def thinned(frequencies, power, points=PLOTTED_POINTS // 2):
+    """A spectrum to draw on a log frequency axis from 10 Hz: every bin where bins are sparser than
+    ``points`` per decade band, else the highest power of each band (hum lines keep their peaks)."""
+    keep = frequencies >= 10
+    frequencies, power = frequencies[keep], power[keep]
+    if len(frequencies) <= points:
+        return frequencies, power
+    edges = np.unique(np.searchsorted(frequencies, np.geomspace(frequencies[0], frequencies[-1], points)))
+    starts = edges[edges < len(frequencies)]
+    return frequencies[starts], np.maximum.reduceat(power, starts)
 
 
 def draw_figures(job, drawn, signal_length):
@@ -437,9 +459,8 @@ def draw_figures(job, drawn, signal_length):
         axis.grid(alpha=0.3)
         axis = axes[2, 0]
         for (frequencies, power), label, style in zip(drawn['spectra'], labels, styles):
-            keep = frequencies >= 10
-            axis.loglog(frequencies[keep], power[keep], label=label, linewidth=0.8, **style)
-        shown = np.concatenate([power[frequencies >= 10] for frequencies, power in drawn['spectra'][:2]])
+            axis.loglog(frequencies, power, label=label, linewidth=0.8, **style)
+        shown = np.concatenate([power for frequencies, power in drawn['spectra'][:2]])
         shown = shown[shown > 0]  # input and target; a flat target has no spectrum to draw
         if len(shown):  # down to the floors, but not to a filter's 1e-30 stop band
             axis.set_ylim(max(float(shown.min()) / 100, float(shown.max()) * 1e-12), float(shown.max()) * 10)
@@ -447,7 +468,9 @@ def draw_figures(job, drawn, signal_length):
                  'hiss and the voice, before and after')
         axis.legend(loc='lower left')
         axis.grid(alpha=0.3, which='both')
-    figure.tight_layout()
+    # margins set, not measured: tight_layout measures every log-axis label, a second on a long file
+    figure.subplots_adjust(left=0.09, right=0.98, top=0.96 if audio else 0.9, bottom=0.06 if audio else 0.16,
+                           hspace=0.32)
     save_figure(figure, job.out / 'signals.png')
     plt.close(figure)
 
