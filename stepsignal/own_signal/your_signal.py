@@ -412,16 +412,16 @@ def lines_to_draw(job, achieved):
         drawn['zoom'] = [(s.time[window], np.array(values[window])) for values in (s.input_signal, s.desired_signal,
                                                                                    achieved)]
         known = job.spectra
-        drawn['spectra'] = [known[name] if name in known else spectrum(values, s.sample_rate)
+        drawn['spectra'] = [thinned(*(known[name] if name in known else spectrum(values, s.sample_rate)))
                             for name, values in (('input', s.input_signal), ('target', s.desired_signal),
                                                  ('output', achieved))]
-        drawn['spectra'] = [thinned(*line) for line in drawn['spectra']]
     return drawn
 
 
 def thinned(frequencies, power, points=PLOTTED_POINTS // 2):
-    """A spectrum to draw on a log frequency axis from 10 Hz: every bin where bins are sparser than
-    ``points`` per decade band, else the highest power of each band (hum lines keep their peaks)."""
+    """A spectrum to draw on a log frequency axis from 10 Hz, in at most ``points`` points: the axis
+    is cut into ``points`` equal steps on the log scale, and each step shows its first frequency and
+    the highest power among its bins (so hum lines keep their peaks); a short spectrum is drawn whole."""
     keep = frequencies >= 10
     frequencies, power = frequencies[keep], power[keep]
     if len(frequencies) <= points:
