@@ -62,11 +62,12 @@ def trained_on(args, mode, **more):
     return {'mode': mode, 'seed': args.seed, 'steps': args.steps, 'reverted': list(args.revert), **more}
 
 
-def save_run(out, agent, env, result, trained_on, samples=None):
-    """Save the kept policy (``env``: one env of the run) into ``OUT/policy``; return ``result``."""
+def save_run(out, agent, env, result, trained_on, samples=None, family=None):
+    """Save the kept policy (``env``: one env of the run) into ``OUT/policy``; return ``result``.
+    ``samples``, ``family``: as ``fixed.policy.save_policy`` takes them."""
     from .policy import save_policy
 
-    save_policy(Path(out) / 'policy', agent, env, trained_on, samples=samples)
+    save_policy(Path(out) / 'policy', agent, env, trained_on, samples=samples, family=family)
     result['reverted'] = trained_on['reverted']  # the table in result.json is the one the run read
     return result
 

@@ -50,12 +50,14 @@ def kit_version():
         return 'unknown'
 
 
-def save_policy(folder, agent, env, trained_on, samples=None):
+def save_policy(folder, agent, env, trained_on, samples=None, family=None):
     """Write ``folder/actor.h5`` and ``folder/policy.json`` for ``agent`` trained on ``env``.
 
     ``env``: one env of the run (keras-rl's wrappers around the fixed env): its spaces and ranges
     are what the policy serves. ``trained_on``: a dict for the record (seed, steps, signals).
     ``samples``: the length of the signals it serves, when the env holds excerpts of them.
+    ``family``: for a policy trained on many clips (``stepsignal.own_signal.clip_family``), what
+    they were, recorded as given; such a policy serves signals of any length at its rate.
     """
     from shared.files import write_weights
 
@@ -66,7 +68,8 @@ def save_policy(folder, agent, env, trained_on, samples=None):
     write_json(folder / ABOUT_FILE, {
         'format': FORMAT,
         'kit_version': kit_version(),
-        'signal': {'sample_rate': float(base.sample_rate), 'samples': int(samples or base.initial_signal.shape[0]),
+        'signal': {'sample_rate': float(base.sample_rate),
+                   'samples': None if family else int(samples or base.initial_signal.shape[0]),
                    'excerpts': type(base).__name__ == 'ExcerptSignal'},
         'observation': {'keys': ['observation', 'desired_goal'], 'values_per_key': observed,
                         'window_length': int(agent.memory.window_length),
@@ -76,6 +79,7 @@ def save_policy(folder, agent, env, trained_on, samples=None):
                     **({'chain': base.chain.record()} if len(base.physical_low) > 2 else {})},
         'success': {'distance_threshold': float(base.distance_threshold)},
         'trained_on': trained_on,
+        **({'family': family} if family else {}),
     })
     log.info('saved the policy in %s (python -m stepsignal process --policy %s --input ... to use it again)', folder, folder)
 
@@ -97,12 +101,20 @@ def load_about(folder):
 
 
 def check_serves(about, folder, sample_rate, samples):
-    """Refuse signals the policy was not trained for, naming both."""
+    """Refuse signals the policy was not trained for, naming both. A policy trained on a family of
+    clips (``samples`` null in its record) serves any length at its rate."""
     wanted = about['signal']
+    if wanted['samples'] is None:
+        if float(sample_rate) != wanted['sample_rate']:
+            raise ValueError(f'--policy {str(folder)!r} serves signals at {wanted["sample_rate"]:g} Hz; the input '
+                             f'is at {sample_rate:g} Hz. Resample it (sox IN -r {wanted["sample_rate"]:g} OUT), or '
+                             f'train a policy on clips at its rate (python -m stepsignal clips ...)')
+        return
     if float(sample_rate) != wanted['sample_rate'] or int(samples) != wanted['samples']:
         raise ValueError(f'--policy {str(folder)!r} serves signals of {wanted["samples"]} samples at '
                          f'{wanted["sample_rate"]:g} Hz; the input has {samples} samples at {sample_rate:g} Hz. '
-                         f'Train a policy on signals like this one (python -m stepsignal process --input ...)')
+                         f'Train a policy on signals like this one (python -m stepsignal process --input ...), '
+                         f'or on a folder of them (python -m stepsignal clips, docs/your_signal.md)')
 
 
 def actor_weights(path):

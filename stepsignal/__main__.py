@@ -8,6 +8,7 @@ Experiments on the two variants (stepsignal/experiments/):
 
 Your own signal (stepsignal/own_signal/):
   process     the fixed setup on your signal file (or a saved policy answering it)
+  clips       one policy for a folder of clips, each dirtied anew at every episode
   scenarios   train on a new step scenario every episode, then measure never-seen ones
 
 The keras-rl doctor (stepsignal/doctor/):
@@ -24,6 +25,7 @@ VERBS = {
     'ablate': 'stepsignal.experiments.ablation',
     'bench': 'stepsignal.experiments.bench',
     'process': 'stepsignal.own_signal.process',
+    'clips': 'stepsignal.own_signal.clips',
     'scenarios': 'stepsignal.own_signal.scenarios',
     'diagnose': 'stepsignal.doctor.command',
 }

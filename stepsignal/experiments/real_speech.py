@@ -33,6 +33,7 @@ from shared.cli import setup_logging
 from shared.files import write_atomic, write_json
 from stepsignal.experiments.machine import machine, today
 from stepsignal.own_signal.chain import CHAIN_STEPS, QUESTION_CHAIN, Chain, ceiling
+from stepsignal.own_signal.clip_family import HUM_HARMONICS, mains_hum
 from stepsignal.rates import success_rate
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,9 @@ SENTENCES = {
 """The clean speech: what espeak-ng says, in its default English voice."""
 RECORDINGS = {50: {'dc': 0.1, 'noise_seed': 0}, 60: {'dc': -0.15, 'noise_seed': 1}}
 """Per mains frequency: the DC offset and the hiss's seed."""
-HUM, HARMONICS, HISS, DRIFT = 0.05, (1, 2, 3, 5), 0.02, 0.02
-"""The hum's amplitude at the mains frequency (1/k of it at harmonic k), the hiss's RMS, the drift's amplitude."""
+HUM, HISS, DRIFT = 0.05, 0.02, 0.02
+"""The hum's amplitude at the mains frequency (1/k of it at each of ``HUM_HARMONICS``), the hiss's RMS, the
+drift's amplitude."""
 CLOSE_TO_CEILING = 0.10
 """The issue's goal: each result within 10% of its chain's ceiling."""
 
@@ -57,7 +59,7 @@ CLOSE_TO_CEILING = 0.10
 def dirty(clean, rate, mains, dc, noise_seed):
     """``clean`` as a recording on ``mains`` Hz would carry it: DC, drift, hum and harmonics, hiss."""
     t = np.arange(len(clean)) / rate
-    hum = sum(HUM / k * np.sin(2 * np.pi * k * mains * t + k) for k in HARMONICS)
+    hum = mains_hum(t, mains, HUM, phases=HUM_HARMONICS)  # harmonic k at phase k
     hiss = HISS * np.random.default_rng(noise_seed).standard_normal(len(clean))
     return clean + dc + DRIFT * np.sin(2 * np.pi * 0.2 * t) + hum + hiss
 

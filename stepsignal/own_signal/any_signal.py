@@ -108,20 +108,28 @@ class AnySignal(StepSignal):
         found = super()._observation_space()
         if getattr(self, 'chain', None) is None or self.chain.is_question:  # StepSignal.__init__ asks before the chain
             return found
-        # A high-pass and notches move the signal's middle to 0 and can ring: each stage within the
-        # bound of output_range's, around 0, times the highest gain, minus any offset.
-        low, high = self._signal_ranges()['observation']
-        reach = (abs(low) + abs(high)) * filters.LARGEST_GAIN ** 2 * 3 * (1 + filters.LARGEST_GAIN) ** 4 * GAIN_RANGE[1]
-        reach += self.physical_high[1]
+        reach = processed_reach(*self._signal_ranges()['observation'], self.physical_high[1])
         spaces_now = dict(found.spaces)
         spaces_now['achieved_goal'] = float32_box(-reach, reach, self.initial_signal.shape)
         return spaces.Dict(spaces_now)
+
+
+def processed_reach(low, high, max_offset):
+    """A bound on what a chain longer than the question's makes of an input within ``[low, high]``.
+
+    A high-pass and notches move the signal's middle to 0 and can ring: each stage within the
+    bound of ``fixed.filters.output_range``'s, around 0, times the highest gain, minus any offset.
+    """
+    reach = (abs(low) + abs(high)) * filters.LARGEST_GAIN ** 2 * 3 * (1 + filters.LARGEST_GAIN) ** 4 * GAIN_RANGE[1]
+    return reach + max_offset
 
 
 EXCERPTS = 8
 """How many excerpts of a long signal ``ExcerptSignal`` trains on."""
 EXCERPT_SAMPLES = 12_000
 """The samples of each excerpt that are scored (0.25 s at 48 kHz)."""
+LONG_SIGNAL = 2 * EXCERPTS * EXCERPT_SAMPLES
+"""Longer signals than this (192,000 samples: 4 s at 48 kHz) are trained on excerpts."""
 MARGIN_PERIODS = 5
 """Periods of the lowest cutoff filtered on each side of an excerpt and not scored, so that the
 filter's start-up at a window's edge stays out of the reward. Measured on a random walk plus a

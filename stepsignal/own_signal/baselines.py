@@ -111,17 +111,27 @@ def verdict(achieved, desired_signal, found, trains=True):
                          f'(an offset, hum, noise), give the clean signal as --target instead')}
     beaten = agent >= constant
     nearly_constant = float(np.std(achieved)) < NEARLY_CONSTANT * target_spread
-    mean_removed = found['mean_removed']['rms']
+    mean_removed, unchanged = found['mean_removed']['rms'], found['input_unchanged']['rms']
     if not trains:
-        lever = 'this policy was trained on other signals: train on this one (process without --policy)'
+        lever = ('this policy was trained on other signals: train on this one (process without --policy), or a '
+                 'policy on a folder of clips like it (python -m stepsignal clips)')
     elif len(found['best_filter']['settings']) == 2:  # the question's two knobs: the cutoffs allowed are the lever
         lever = 'try --cutoff-range (docs/your_signal.md)'
     else:
         lever = 'train longer (--steps) or with another --seed (docs/your_signal.md)'
-    if beaten or nearly_constant:
-        text = (f'NO BETTER THAN A CONSTANT: the output {"is nearly constant" if nearly_constant else "varies"} and its '
-                f'RMS error {agent:.4g} is {"not below" if beaten else "barely below"} that of the best constant '
-                f'output ({constant:.4g}); the {best} reaches {ceiling:.4g}. {lever[0].upper()}{lever[1:]}')
+    no_better_than_constant = (
+        f'NO BETTER THAN A CONSTANT: the output {"is nearly constant" if nearly_constant else "varies"} and its '
+        f'RMS error {agent:.4g} is {"not below" if beaten else "barely below"} that of the best constant '
+        f'output ({constant:.4g}); the {best} reaches {ceiling:.4g}. {lever[0].upper()}{lever[1:]}')
+    # A flat output is the question's own symptom: said first. Then an output worse than the input.
+    if nearly_constant:
+        text = no_better_than_constant
+    elif agent > unchanged:
+        text = (f'WORSE THAN THE INPUT UNCHANGED: RMS error {agent:.4g}, where the input as it is gives {unchanged:.4g} '
+                f'(the mean removed {mean_removed:.4g}); the {best} reaches {ceiling:.4g}. The output is further from '
+                f'the target than the input: {lever}')
+    elif beaten:
+        text = no_better_than_constant
     elif agent >= mean_removed * (1 - 1e-6):  # equal up to rounding: nothing beyond the subtraction
         text = (f'NO BETTER THAN REMOVING THE MEAN: RMS error {agent:.4g}, where subtracting the mean difference '
                 f'alone gives {mean_removed:.4g} (the input unchanged {found["input_unchanged"]["rms"]:.4g}); the {best} '
@@ -132,5 +142,5 @@ def verdict(achieved, desired_signal, found, trains=True):
                 f'reaches {ceiling:.4g}'
                 + (f' (the agent\'s error is {100 * (agent / ceiling - 1):.0f}% above it)' if ceiling > 0 else ''))
     return {'rms': agent, 'flat_target': False, 'beaten_by_constant': bool(beaten), 'nearly_constant': bool(nearly_constant),
-            'beaten_by_mean_removed': bool(agent >= mean_removed * (1 - 1e-6)),
+            'beaten_by_mean_removed': bool(agent >= mean_removed * (1 - 1e-6)), 'worse_than_input': bool(agent > unchanged),
             'ratio_to_ceiling': agent / ceiling if ceiling > 0 else None, 'text': text}

@@ -37,15 +37,15 @@ from shared.scenario import Scenario
 from stepsignal.own_signal.signal_files import mix_down, output_dtype, read_signal, resample, write_signal
 from shared.trace import episodes
 from fixed.filters import lowest_accurate_cutoff
-from stepsignal.own_signal.any_signal import EXCERPT_SAMPLES, EXCERPTS, AnySignal, ExcerptSignal, excerpts_fit, make_env
+from stepsignal.own_signal.any_signal import (EXCERPT_SAMPLES, EXCERPTS, LONG_SIGNAL, AnySignal, ExcerptSignal,
+                                              excerpts_fit, make_env)
 from stepsignal.own_signal.bands import band_rows, bands, spectrum, what_is_left
 from stepsignal.own_signal.chain import AUDIO_CHAIN, QUESTION_CHAIN, Chain, checked_stages, describe, mains_of
+from stepsignal.own_signal.clip_family import clip_env, clip_features, outside_training, wrapped
 from stepsignal.own_signal.baselines import baselines, rms, verdict
 
 log = logging.getLogger(__name__)
 
-LONG_SIGNAL = 2 * EXCERPTS * EXCERPT_SAMPLES
-"""Longer signals than this (192,000 samples: 4 s at 48 kHz) are trained on excerpts."""
 REPORT_FILES = ('result.json', 'report.md', 'signals.png')
 """What every run on your own signal writes beside the processed signal (training adds more)."""
 CLOSE_TO_CEILING = 0.1
@@ -86,6 +86,11 @@ class Job:
     """What the result is compared with (``measure_baselines``), measured before training."""
     achieved: np.ndarray = None
     """The mono training signal processed with the answer found (``judge``)."""
+    family_view: str = None
+    """With a family's ``--policy``: the view of the signals it was trained with (``clip_family.VIEWS``)."""
+    outside_training: list = field(default_factory=list)
+    """With a family's ``--policy``: how the input lies outside what the policy was trained on
+    (``clip_family.outside_training``), one sentence each."""
     spectra: dict = field(default_factory=dict)
     """Welch spectra already computed, by name (``target``, ``output``): the band table's, which the
     signals figure draws again (each is a pass over the whole signal)."""
@@ -93,6 +98,10 @@ class Job:
     def make_training_env(self, **overrides):
         """The env the agent trains on (and a saved policy answers on), wrapped for keras-rl."""
         kwargs = {**self.env_kwargs, 'cutoff_range': self.cutoff_range, 'max_offset': self.max_offset, **overrides}
+        if self.family_view is not None:  # a family's policy answers the whole signal as it saw its clips
+            s = self.scenario
+            return wrapped(clip_env(s.input_signal, s.sample_rate, s.desired_signal, kwargs['cutoff_range'],
+                                    kwargs['max_offset'], kwargs.get('chain', self.stages), view=self.family_view))
         return make_env(self.scenario, env_class=ExcerptSignal if self.excerpts else AnySignal, **kwargs)
 
     def chain(self):
@@ -139,27 +148,15 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
         sample_rate = positive_number(sample_rate, '--sample-rate', 'samples per second')
     if target_sample_rate is not None:
         target_sample_rate = positive_number(target_sample_rate, '--target-sample-rate', 'samples per second')
+    if Path(input_path).is_dir():
+        raise ValueError(f'--input {str(input_path)!r} is a folder; process takes one file (for one policy over a '
+                         f'folder of clips: python -m stepsignal clips --input DIR --target DIR)')
     source = read_signal(input_path, sample_rate, what='input')
     rate = source.sample_rate
     mono = mix_down(source.samples)
 
     if target_path is not None:
-        target = read_signal(target_path, target_sample_rate, what='target', option='--target-sample-rate',
-                             default_rate=rate)
-        desired = resample(mix_down(target.samples)[:, None], target.sample_rate, rate)[:, 0]
-        target_text = target.describe()
-        if target.sample_rate != rate:
-            target_text += f', resampled to {rate:g} Hz'
-        if target.sample_rate != rate and abs(len(desired) - len(mono)) == 1:
-            # a target exported at another rate rounds its length its own way: one sample is rounding, not a mismatch
-            log.info('target: %d samples after resampling from %g Hz, the input %d: its last sample %s', len(desired),
-                     target.sample_rate, len(mono), 'repeated' if len(desired) < len(mono) else 'dropped')
-            desired = np.pad(desired, (0, 1), mode='edge') if len(desired) < len(mono) else desired[:len(mono)]
-        if len(desired) != len(mono):
-            after = f' after resampling from {target.sample_rate:g} Hz' if target.sample_rate != rate else ''
-            raise ValueError(f'input {str(source.path)!r} has {len(mono)} samples at {rate:g} Hz but target '
-                             f'{str(target.path)!r} has {len(desired)}{after}: they must cover the same '
-                             f'duration (the same number of samples at the input\'s rate)')
+        desired, target_text = read_target(target_path, target_sample_rate, source.path, rate, len(mono))
     else:
         level = float(target_level)
         if not np.isfinite(level):
@@ -226,6 +223,12 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
     job = Job(input=source, scenario=scenario, target_text=target_text, env_kwargs=env_kwargs, out=Path(out),
               cutoff_range=env.cutoff_range, max_offset=float(env.physical_high[1]), excerpts=excerpts,
               stages=stages, mains_hz=env_kwargs.get('mains_hz'))
+    if about_policy is not None and 'family' in about_policy:
+        job.family_view = about_policy['family'].get('view', 'blocks')
+    if about_policy is not None and 'family' in about_policy and target_path is not None:
+        job.outside_training = outside_training(clip_features(mono, desired, rate), about_policy['family']['features'])
+        for sentence in job.outside_training:
+            log.warning('--policy %s: this input is not like the clips it was trained on: %s', policy, sentence)
     if about_policy is not None:  # the policy's own ranges, for a signal of the kind it was trained on
         actions = about_policy['actions']
         job.cutoff_range, job.max_offset = tuple(actions['cutoff_hz']), actions['offset'][1]
@@ -233,6 +236,28 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
     check_output_folder(job.out, writes, overwrite,
                         inside=[p for p in (input_path, target_path, policy) if p is not None])
     return job
+
+
+def read_target(target_path, target_sample_rate, input_path, rate, samples):
+    """The target at ``target_path`` as a mono array of ``samples`` at the input's ``rate`` (resampled
+    if need be), and how it was given, for the report; a ``ValueError`` if it does not match the input."""
+    target = read_signal(target_path, target_sample_rate, what='target', option='--target-sample-rate',
+                         default_rate=rate)
+    desired = resample(mix_down(target.samples)[:, None], target.sample_rate, rate)[:, 0]
+    target_text = target.describe()
+    if target.sample_rate != rate:
+        target_text += f', resampled to {rate:g} Hz'
+    if target.sample_rate != rate and abs(len(desired) - samples) == 1:
+        # a target exported at another rate rounds its length its own way: one sample is rounding, not a mismatch
+        log.info('target: %d samples after resampling from %g Hz, the input %d: its last sample %s', len(desired),
+                 target.sample_rate, samples, 'repeated' if len(desired) < samples else 'dropped')
+        desired = np.pad(desired, (0, 1), mode='edge') if len(desired) < samples else desired[:samples]
+    if len(desired) != samples:
+        after = f' after resampling from {target.sample_rate:g} Hz' if target.sample_rate != rate else ''
+        raise ValueError(f'input {str(input_path)!r} has {samples} samples at {rate:g} Hz but target '
+                         f'{str(target.path)!r} has {len(desired)}{after}: they must cover the same '
+                         f'duration (the same number of samples at the input\'s rate)')
+    return desired, target_text
 
 
 def cutoff_range_option(values, rate):
@@ -348,7 +373,10 @@ def judge(job, result):
                                  judged['ratio_to_ceiling'] <= 1 + CLOSE_TO_CEILING and
                                  not (judged['beaten_by_mean_removed'] or judged['beaten_by_constant']
                                       or judged['nearly_constant']))
-    (log.warning if judged['beaten_by_constant'] or judged['nearly_constant'] else log.info)('%s', judged['text'])
+    if job.outside_training:
+        result['outside_training'] = job.outside_training
+    (log.warning if judged['beaten_by_constant'] or judged['nearly_constant'] or judged.get('worse_than_input')
+     else log.info)('%s', judged['text'])
 
 
 def finish(job, result):
@@ -534,12 +562,16 @@ def write_report(job, result, clipped):
                          f"{judged['rms']:.4g} |"]
         output_is = 'through the chain with those settings'
     flattened = judged and (judged['beaten_by_constant'] or judged['nearly_constant'] or judged['flat_target']
-                            or judged.get('beaten_by_mean_removed'))
+                            or judged.get('beaten_by_mean_removed') or judged.get('worse_than_input'))
+    outside = result.get('outside_training', [])
     lines = [
         '# The fixed setup on your signal',
         '',
         f"**{judged['text']}.**" if flattened else judged['text'] + '.',
         '',
+        *([f"**This input is not like the clips the policy was trained on:** {'; '.join(outside)}. Its answer is "
+           f"a guess outside what it learned; train on clips like this one (python -m stepsignal clips).", '']
+          if outside else []),
         f'- Input: {job.input.describe()}; trained on {job.about()["trained_on"]}.',
         f'- Target: {job.target_text}.',
         (f"- No training: the saved policy in `{result['policy']}` answered in one step." if result.get('policy') else

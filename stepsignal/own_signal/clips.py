@@ -1,0 +1,245 @@
+"""python -m stepsignal clips: one policy for a folder of clips (docs/your_signal.md#many-clips).
+
+  python -m stepsignal clips --input NOISY/ --target CLEAN/ --out DIR     train on every pair
+  python -m stepsignal process --input NEW --target NEW_CLEAN --policy DIR/policy --out NEW_OUT
+                                                                         answer a new clip with it
+
+Each file in --input pairs with the file of the same name (any extension) in --target. At every
+episode the agent gets one clip, dirtied anew with a DC offset, mains hum, hiss and a gain
+(stepsignal/own_signal/clip_family.py; --no-augment: the clips as they are), so the policy learns
+to read its input instead of remembering one answer. The run writes the policy, result.json and
+report.md: each clip with the policy beside its baselines and its own ceiling.
+
+Every input is read and checked before TensorFlow loads: a bad one is refused in one line, exit 2,
+nothing written. Exit status otherwise: 0 done, 1 a failure inside the run (OUT/error.log), 130
+interrupted by Ctrl-C.
+"""
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from fixed.options import add_training_options, check_training_options, run_hyperparameters, save_run, trained_on
+from fixed.options import write_result
+from shared.cli import (TRAINING_FILES, add_output_options, check_output_folder, command_parser, refuse,
+                        run_reporting_failures, setup_logging)
+from shared.files import write_atomic
+from stepsignal.own_signal.chain import AUDIO_CHAIN, CHAIN_STEPS, QUESTION_CHAIN, checked_stages, describe
+from stepsignal.own_signal.clip_family import VIEWS, Augmentation, ClipFamily, clip_env, pieces, wrapped
+from stepsignal.own_signal.signal_files import EXTENSIONS, mix_down, read_signal
+
+log = logging.getLogger(__name__)
+
+CHECK_VARIANTS = 8
+"""How many dirtied clips, drawn once, each check of the noise-free policy scores (IMPROVEMENT-1)."""
+CHECK_SEED = 2_000_000
+"""The seed of those draws: not one a training run uses (seeds below 2**32 draw from their own generator)."""
+CHECK_EVERY = 500
+"""Training steps between two checks."""
+REPORT = 'report.md'
+
+
+def build_parser():
+    parser = command_parser('python -m stepsignal clips', __doc__)
+    add_output_options(parser)
+    own = parser.add_argument_group('your clips')
+    own.add_argument('--input', required=True, metavar='DIR',
+                     help=f'a folder of clips to process ({", ".join(EXTENSIONS)}), all at one sample rate')
+    own.add_argument('--target', required=True, metavar='DIR',
+                     help='a folder with the clean version of each clip, under the same name')
+    own.add_argument('--sample-rate', type=float, help='samples per second of .npy or .csv clips')
+    own.add_argument('--cutoff-range', type=float, nargs=2, metavar=('LOW_HZ', 'HIGH_HZ'),
+                     help='the low-pass\'s range, as for process (default: 20 Hz to 20 kHz for audio)')
+    own.add_argument('--chain', metavar='STAGES', help='the stages the agent sets, as for process (default: '
+                                                       f'{",".join(AUDIO_CHAIN)} for audio)')
+    own.add_argument('--no-augment', action='store_true',
+                     help='train on the clips as they are, without adding DC, hum, hiss and gain')
+    own.add_argument('--view', choices=VIEWS, default='spectrum',
+                     help='what the agent sees of each signal: its spectrum in bands (default), or block averages as '
+                          'process shows one file (kept to compare: on held-out speech it reads level and hum '
+                          'poorly, benchmarks/CLIP_FAMILY.md)')
+    training = parser.add_argument_group('training')
+    add_training_options(training)
+    parser.set_defaults(steps=CHAIN_STEPS)
+    return parser
+
+
+def read_clips(input_dir, target_dir, sample_rate=None):
+    """``(names, rate, [(input, target), ...])``: every supported file of ``input_dir`` mixed to mono,
+    with the file of the same stem in ``target_dir``. A ``ValueError`` names what does not fit."""
+    from stepsignal.own_signal.your_signal import read_target
+
+    folders = {}
+    for option, folder in (('--input', input_dir), ('--target', target_dir)):
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise ValueError(f'{option} {str(folder)!r} is not a folder; clips takes a folder of clips (for one '
+                             f'file: python -m stepsignal process)')
+        files = sorted(path for path in folder.iterdir() if path.suffix.lower() in EXTENSIONS)
+        if not files:
+            raise ValueError(f'{option} {str(folder)!r} holds no {", ".join(EXTENSIONS)} file')
+        folders[option] = files
+    targets = {}
+    for path in folders['--target']:
+        if path.stem in targets:
+            raise ValueError(f'--target holds two files named {path.stem!r} ({targets[path.stem].name}, {path.name}): '
+                             f'keep one')
+        targets[path.stem] = path
+    names, pairs, rate = [], [], None
+    for path in folders['--input']:
+        if path.stem not in targets:
+            raise ValueError(f'clip {str(path)!r} has no target: --target {str(target_dir)!r} holds no file named '
+                             f'{path.stem!r} (with any of {", ".join(EXTENSIONS)})')
+        source = read_signal(path, sample_rate, what='input')
+        if rate is None:
+            rate, first = source.sample_rate, path
+        elif source.sample_rate != rate:
+            raise ValueError(f'clip {str(path)!r} is at {source.sample_rate:g} Hz and {str(first)!r} at {rate:g} Hz: '
+                             f'a family is at one rate (resample with sox IN -r {rate:g} OUT)')
+        mono = mix_down(source.samples)
+        desired, _ = read_target(targets[path.stem], sample_rate, path, rate, len(mono))
+        for i, (x, y) in enumerate(zip(pieces(mono), pieces(desired))):
+            names.append(path.stem if i == 0 and len(x) == len(mono) else f'{path.stem} (part {i + 1})')
+            pairs.append((x.astype(np.float32), y.astype(np.float32)))
+    return names, rate, pairs
+
+
+def prepare(args):
+    """Read and check everything; return the family's arguments. Writes nothing but the empty ``--out``."""
+    from stepsignal.own_signal.your_signal import AUDIBLE, AUDIO_RATE, cutoff_range_option
+    from fixed.filters import lowest_accurate_cutoff
+
+    names, rate, pairs = read_clips(args.input, args.target, args.sample_rate)
+    if args.cutoff_range is not None:
+        cutoff_range = cutoff_range_option(args.cutoff_range, rate)
+    elif rate >= AUDIO_RATE:
+        cutoff_range = (AUDIBLE[0], min(AUDIBLE[1], 0.99 * rate / 2))
+    else:
+        cutoff_range = (max(1e-3, lowest_accurate_cutoff(rate)), 0.99 * rate / 2)
+    stages = (checked_stages(name.strip() for name in args.chain.split(',')) if args.chain else
+              AUDIO_CHAIN if rate >= AUDIO_RATE else QUESTION_CHAIN)
+    augmentation = Augmentation.none() if args.no_augment else Augmentation()
+    view = args.view
+    family = ClipFamily(pairs, rate, cutoff_range, chain=stages, augmentation=augmentation, view=view)  # its checks, now
+    log.info('%d clips at %g Hz (%s); the chain: %s; %s', len(pairs), rate, ', '.join(names), ', '.join(stages),
+             'no augmentation' if args.no_augment else f'each dirtied anew at every episode ({augmentation.record()})')
+    out = check_output_folder(args.out, TRAINING_FILES + (REPORT,), args.overwrite, inside=[args.input, args.target])
+    return {'names': names, 'rate': rate, 'pairs': pairs, 'cutoff_range': cutoff_range, 'stages': stages,
+            'augmentation': augmentation, 'max_offset': family.max_offset, 'view': view, 'out': out}
+
+
+def check_envs(family, time_limit):
+    """``CHECK_VARIANTS`` dirtied clips drawn once from ``CHECK_SEED``, each in its own env."""
+    from stepsignal.own_signal.clip_family import augment
+
+    rng = np.random.default_rng(CHECK_SEED)
+    envs = []
+    for i in range(CHECK_VARIANTS):
+        clip, target = family.clips[i % len(family.clips)]
+        dirty = augment(clip, family.sample_rate, family.augmentation.draw(rng))
+        envs.append(wrapped(clip_env(dirty, family.sample_rate, target, family.cutoff_range, family.max_offset,
+                                     family.chain.stages, time_limit, view=family.view)))
+    return envs
+
+
+def each_clip(agent, job):
+    """The kept policy on every clip as it is, beside the clip's baselines and ceiling."""
+    from fixed.keep_best import policy_outcome
+    from stepsignal.own_signal.baselines import baselines
+
+    rows = []
+    for name, (x, y) in zip(job['names'], job['pairs']):
+        env = wrapped(clip_env(x, job['rate'], y, job['cutoff_range'], job['max_offset'], job['stages'], view=job['view']))
+        outcome = policy_outcome(agent, env)
+        chain = env.unwrapped.chain
+        found = baselines(x.astype(np.float64), y.astype(np.float64), job['rate'], job['cutoff_range'],
+                          job['max_offset'], chain=chain)
+        rows.append({'clip': name, 'samples': len(x), 'mains_hz': chain.mains_hz,
+                     'settings': chain.settings(outcome['action']),
+                     'rms': outcome['l2_distance'] / np.sqrt(len(x)),
+                     'input_unchanged': found['input_unchanged']['rms'], 'mean_removed': found['mean_removed']['rms'],
+                     'ceiling': found['best_filter']['rms'], 'ceiling_settings': found['best_filter']['settings']})
+        log.info('%s: RMS error %.4g with the policy, %.4g at the ceiling, %.4g unchanged', name, rows[-1]['rms'],
+                 rows[-1]['ceiling'], rows[-1]['input_unchanged'])
+    return rows
+
+
+def train(args, job):
+    from fixed.switches import reverted
+    from fixed.train import train as train_fixed
+    from fixed.keep_best import PolicyCheck
+
+    made = []
+
+    def make_family_env(time_limit):
+        family = ClipFamily(job['pairs'], job['rate'], job['cutoff_range'], chain=job['stages'],
+                            augmentation=job['augmentation'], time_limit=time_limit, view=job['view'])
+        made.append(family)
+        return wrapped(family, seed=args.seed)
+
+    hyperparameters = run_hyperparameters(args)
+    with reverted(args.revert):
+        envs = check_envs(ClipFamily(job['pairs'], job['rate'], job['cutoff_range'], chain=job['stages'],
+                                     augmentation=job['augmentation'], view=job['view']), hyperparameters.max_episode_steps)
+        check = PolicyCheck(envs, every=CHECK_EVERY)
+        agent, result = train_fixed(job['out'], seed=args.seed, make_env=make_family_env, hp=hyperparameters,
+                                    check=check)
+        seen = made[0].features_seen  # the training env: every input it drew
+        family = {'clips': job['names'], 'view': job['view'], 'augmentation': job['augmentation'].record(),
+                  'features': {name: [float(low), float(high)] for name, (low, high) in seen.items()}}
+        about = trained_on(args, 'clips', input=str(args.input), target=str(args.target))
+        save_run(job['out'], agent, make_family_env(hyperparameters.max_episode_steps), result, about, family=family)
+        result['clips'] = each_clip(agent, job)
+    result['family'] = family
+    status = write_result(job['out'], result)
+    write_report(job, result)
+    return status
+
+
+def write_report(job, result):
+    """``report.md``: every clip with the policy beside its baselines and its own ceiling."""
+    rows = result['clips']
+    mains = {row['clip']: row['mains_hz'] for row in rows}
+    ranges = result['family']['features']
+    lines = [
+        '# One policy for a folder of clips', '',
+        f"{len(rows)} clips at {job['rate']:g} Hz, trained {result['steps_trained']} steps (seed {result['seed']}), "
+        f"the chain {', '.join(job['stages'])}, the agent seeing each signal's {job['view']}. "
+        + ('Each clip was dirtied anew at every episode: ' + ', '.join(f'{k} {v[0]:g} to {v[1]:g}' for k, v in
+                                                                          result['family']['augmentation'].items())
+           + ' (hum at 50 or 60 Hz).' if job['augmentation'] != Augmentation.none() else 'No augmentation.'), '',
+        '## Each clip as it is, answered by the policy', '',
+        'RMS error to the clean clip. The ceiling is the chain at its best on that clip (scipy\'s search).', '',
+        '| clip | input unchanged | mean removed | the policy | the ceiling | policy against ceiling | settings |',
+        '|---|---|---|---|---|---|---|',
+        *(f"| {row['clip']} | {row['input_unchanged']:.4g} | {row['mean_removed']:.4g} | {row['rms']:.4g} | "
+          f"{row['ceiling']:.4g} | {100 * (row['rms'] / row['ceiling'] - 1):+.0f}% | "
+          f"{describe(row['settings'], mains[row['clip']])} |" for row in rows), '',
+        '## What it was trained on', '',
+        'The span of each feature over every input drawn in training (stepsignal/own_signal/clip_family.py). '
+        'Applied to a clip outside these spans, the policy says so.', '',
+        '| feature | lowest | highest |', '|---|---|---|',
+        *(f'| {name} | {low:.4g} | {high:.4g} |' for name, (low, high) in ranges.items()), '',
+        '## Use it on a new clip', '',
+        f"    python -m stepsignal process --input NEW.wav --target NEW_CLEAN.wav --policy {job['out'] / 'policy'} "
+        '--out NEW_OUT', '',
+        'The answer costs no training and no TensorFlow; its report sets it beside that clip\'s own ceiling.', '']
+    text = '\n'.join(lines)
+    write_atomic(job['out'] / REPORT, lambda handle: handle.write(text.encode('utf-8')))
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging()
+    try:
+        check_training_options(args)
+        job = prepare(args)
+    except ValueError as error:
+        refuse(parser, error)
+    return run_reporting_failures(parser, args.out, lambda: train(args, job))
+
+
+if __name__ == '__main__':
+    sys.exit(main())
