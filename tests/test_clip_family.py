@@ -152,6 +152,7 @@ def write_pair(folder, name, noisy, clean, rate=RATE):
     ('not a folder', 'is not a folder; clips takes a folder'),
     ('no target', "holds no file named 'b'"),
     ('two rates', 'a family is at one rate'),
+    ('too short', "has 300 samples; each clip needs more than"),
 ])
 def test_bad_clip_folders_are_refused_in_one_line_and_nothing_is_written(tmp_path, case, message):
     noisy, clean = clip(0.5)
@@ -161,6 +162,8 @@ def test_bad_clip_folders_are_refused_in_one_line_and_nothing_is_written(tmp_pat
         given = tmp_path / 'noisy' / 'a.wav'
     elif case == 'no target':
         wavfile.write(tmp_path / 'noisy' / 'b.wav', RATE, noisy)
+    elif case == 'too short':
+        write_pair(tmp_path, 'b', noisy[:300], clean[:300])
     else:
         write_pair(tmp_path, 'b', noisy, clean, rate=16000)
     finished = run_command('stepsignal', 'clips', '--input', given, '--target', tmp_path / 'clean',

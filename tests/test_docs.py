@@ -205,6 +205,65 @@ def test_the_real_speech_numbers_the_docs_quote_are_the_measured_ones():
     assert f'ended {min(above)}% to {max(above)}% above the ceiling, within 10% in {close} of {len(slower)}' in page
 
 
+def clip_family_numbers(runs):
+    """What docs/your_signal.md#many-clips quotes of benchmarks/CLIP_FAMILY*.json, by placeholder name."""
+    from stepsignal.rates import success_rate
+
+    answers = runs['held_out']
+    inside = [row for row in answers if not row['outside_training']]
+    far = [row for row in answers if row['why'] == 'outside training']
+
+    def rate(count, total):
+        return str(success_rate(count, total))
+
+    def above(rows, key='ratio_to_ceiling'):
+        values = [round(100 * (row[key] - 1)) for row in rows]
+        return f'{min(values)}% to {max(values)}%'
+
+    def kind(*whys):
+        return [row for row in answers if row['why'] in whys]
+
+    seconds = sorted({round(family['train_seconds']) for family in runs['families']})
+    seeds = {family['seed']: [{'ratio': row['rms'] / row['ceiling']} for row in family['clips']]
+             for family in runs['families']}
+    return {
+        'half': rate(sum(row['rms'] <= 0.5 * row['mean_removed'] for row in answers), len(answers)),
+        'hum': rate(sum(row['mains_line_cut_db'] >= 20 for row in answers), len(answers)),
+        'close': rate(sum(row['ratio_to_ceiling'] <= 1.1 for row in inside), len(inside)),
+        'silent': f"{sum(row['worse_than_input'] and not row['outside_training'] for row in answers)} of {len(answers)}",
+        'warned': f"{sum(bool(row['outside_training']) for row in far)} of {len(far)}",
+        'above': above(answers),
+        'seed0': above(seeds[0], 'ratio'), 'seed1': above(seeds[1], 'ratio'),
+        'seconds': ' to '.join(map(str, seconds)),
+        'voices': above(kind('other voice')), 'family': above(kind('other mains', 'other sentence')),
+    }
+
+
+def test_the_clip_family_numbers_the_docs_quote_are_the_measured_ones():
+    """docs/your_signal.md#many-clips: its table and sentences are benchmarks/CLIP_FAMILY.json's runs."""
+    import json
+
+    found = clip_family_numbers(json.loads((ROOT / 'benchmarks' / 'CLIP_FAMILY.json').read_text()))
+    page = ' '.join((ROOT / 'docs' / 'your_signal.md').read_text().split())
+    assert f"(10,000 steps, {found['seconds']} s each," in page
+    for label, key in (('RMS error at most half the mean-removed one', 'half'),
+                       ('the mains line cut by at least 20 dB', 'hum'),
+                       ("within 10% of that clip's ceiling (clips not warned about)", 'close'),
+                       ('worse than the input unchanged without a warning', 'silent'),
+                       ('outside training and warned about', 'warned')):
+        assert f'| {label} | {found[key]} |' in page, label
+    assert f"The answers ended {found['above']} above their clip's ceiling" in page
+    assert f"seed 0's kept policy ended {found['seed0']} above the ceiling, seed 1's {found['seed1']}." in page
+    warned = json.loads((ROOT / 'benchmarks' / 'CLIP_FAMILY.json').read_text())['held_out']
+    quoted = re.search(r'its DC offset \(0\.5\) is outside the [^"*]+ trained on', page).group(0)
+    assert any(quoted in row['outside_training'] for row in warned), quoted
+    longer = clip_family_numbers(json.loads((ROOT / 'benchmarks' / 'CLIP_FAMILY_20000.json').read_text()))
+    assert f"With 20,000 steps (`--steps 20000`, {longer['seconds']} s each)" in page
+    assert (f"within 10% of their ceiling were {longer['close']}, and those at most half the mean-removed error "
+            f"{longer['half']}") in page
+    assert f"({longer['voices']} above it, against {longer['family']} for its own voice" in page
+
+
 def test_the_counts_in_readme_are_the_codes():
     """README's "each of the 23 bugs" and "(four changes beyond the bugs)" against what the code has."""
     readme = ' '.join((ROOT / 'README.md').read_text().split())

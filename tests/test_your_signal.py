@@ -133,7 +133,7 @@ def write_bad(folder, case):
     good_wav = folder / 'input.wav'
     if case == 'missing file':
         return ['--input', folder / 'nowhere.wav', '--target-level', 0]
-    if case == 'unreadable file':
+    if case == 'a folder':
         (folder / 'folder.wav').mkdir()
         return ['--input', folder / 'folder.wav', '--target-level', 0]
     if case == 'not a WAV':
@@ -183,7 +183,7 @@ def write_bad(folder, case):
 
 BAD_INPUTS = {  # case -> what the message must contain (besides the file or value)
     'missing file': ['nowhere.wav', 'cannot read'],
-    'unreadable file': ['folder.wav', 'cannot read'],
+    'a folder': ['folder.wav', 'is a folder; process takes one file', 'python -m stepsignal clips'],
     'not a WAV': ['noise.wav', 'not a WAV'],
     'unknown extension': ['input.mp3', '.wav, .npy, .csv'],
     'empty signal': ['empty.npy', 'no samples'],

@@ -189,8 +189,7 @@ def main(argv=None):
     if args.out is not None:
         write_atomic(args.out, lambda handle: handle.write(text.encode('utf-8')))
         write_json(args.out.with_suffix('.json'),
-                   {'families': [{k: (str(v) if isinstance(v, Path) else v) for k, v in family.items()}
-                                 for family in families],
+                   {'families': [{k: v for k, v in family.items() if k != 'policy'} for family in families],  # a temporary folder
                     'held_out': [{'seed': seed, **{k: str(v) if isinstance(v, Path) else v for k, v in case.items()
                                                    if k not in ('input', 'target')}, **row} for seed, case, row in rows]})
     return 0

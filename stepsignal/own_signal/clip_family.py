@@ -5,7 +5,9 @@ another DC offset or another hum, it answers as if it were the first (issue 27: 
 clip whose input unchanged scored 0.155). To learn to *read* its input, it has to see inputs that
 differ. ``ClipFamily`` is the fixed env (``AnySignal``, the chain for audio) on a new input at
 every reset: one of the clips, with a DC offset, mains hum (50 or 60 Hz with harmonics), hiss and
-a gain drawn from ``Augmentation``, while the target stays the clip's clean one.
+a gain drawn from ``Augmentation``, while the target stays the clip's clean one. The agent sees
+each signal's spectrum in bands (``SpectrumView``): block averages of a long clip, as one file is
+shown, keep neither the voice's level nor the hum, which such a policy has to read.
 
 What a clip carries is summed up by ``clip_features`` (its DC, gain, hum and the rest of what is
 not the target); the family records the range of each over every input it trained on, and a saved
@@ -61,7 +63,8 @@ class Augmentation:
     def draw(self, rng):
         """One draw: the numbers ``augment`` adds to a clip."""
         return {'dc': float(rng.uniform(*self.dc)), 'hum': float(rng.uniform(*self.hum)),
-                'mains': int(MAINS[rng.integers(len(MAINS))]), 'phases': [float(p) for p in rng.uniform(0, 2 * np.pi, 4)],
+                'mains': int(MAINS[rng.integers(len(MAINS))]),
+                'phases': [float(p) for p in rng.uniform(0, 2 * np.pi, len(HUM_HARMONICS))],
                 'hiss': float(rng.uniform(*self.hiss)), 'gain': float(rng.uniform(*self.gain)),
                 'noise_seed': int(rng.integers(2 ** 31))}
 

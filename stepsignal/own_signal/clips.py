@@ -16,11 +16,14 @@ interrupted by Ctrl-C.
 """
 import logging
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
 from fixed.options import add_training_options, check_training_options, run_hyperparameters, save_run, trained_on
+from fixed.filters import min_signal_length
+from fixed.observations import MAX_OBSERVED_SAMPLES
 from fixed.options import write_result
 from shared.cli import (TRAINING_FILES, add_output_options, check_output_folder, command_parser, refuse,
                         run_reporting_failures, setup_logging)
@@ -38,6 +41,8 @@ CHECK_SEED = 2_000_000
 CHECK_EVERY = 500
 """Training steps between two checks."""
 REPORT = 'report.md'
+SHORTEST = max(MAX_OBSERVED_SAMPLES, min_signal_length())
+"""A clip must be longer than this: the filters' own minimum, and more samples than the agent's view of a file."""
 
 
 def build_parser():
@@ -98,6 +103,8 @@ def read_clips(input_dir, target_dir, sample_rate=None):
             raise ValueError(f'clip {str(path)!r} is at {source.sample_rate:g} Hz and {str(first)!r} at {rate:g} Hz: '
                              f'a family is at one rate (resample with sox IN -r {rate:g} OUT)')
         mono = mix_down(source.samples)
+        if len(mono) <= SHORTEST:
+            raise ValueError(f'clip {str(path)!r} has {len(mono)} samples; each clip needs more than {SHORTEST}')
         desired, _ = read_target(targets[path.stem], sample_rate, path, rate, len(mono))
         for i, (x, y) in enumerate(zip(pieces(mono), pieces(desired))):
             names.append(path.stem if i == 0 and len(x) == len(mono) else f'{path.stem} (part {i + 1})')
@@ -165,7 +172,25 @@ def each_clip(agent, job):
     return rows
 
 
+def expected_seconds(job, hp):
+    """Training time: an episode of the family's env (a draw, then its steps), timed now on this
+    machine, plus the agent's update at each step (``your_signal.UPDATE_SECONDS``)."""
+    from stepsignal.own_signal.your_signal import UPDATE_SECONDS
+
+    env = ClipFamily(job['pairs'], job['rate'], job['cutoff_range'], chain=job['stages'],
+                     augmentation=job['augmentation'], view=job['view'])
+    action = np.zeros(env.action_space.shape, dtype=np.float32)
+    started = time.perf_counter()
+    env.reset(seed=0)
+    drawn = time.perf_counter()
+    for _ in range(3):
+        env.step(action)
+    step = (time.perf_counter() - drawn) / 3
+    return hp.nb_steps * ((drawn - started) / hp.max_episode_steps + step + UPDATE_SECONDS)
+
+
 def train(args, job):
+    from fixed.progress import duration
     from fixed.switches import reverted
     from fixed.train import train as train_fixed
     from fixed.keep_best import PolicyCheck
@@ -179,6 +204,7 @@ def train(args, job):
         return wrapped(family, seed=args.seed)
 
     hyperparameters = run_hyperparameters(args)
+    log.info('expect about %s of training', duration(expected_seconds(job, hyperparameters)))
     with reverted(args.revert):
         envs = check_envs(ClipFamily(job['pairs'], job['rate'], job['cutoff_range'], chain=job['stages'],
                                      augmentation=job['augmentation'], view=job['view']), hyperparameters.max_episode_steps)
