@@ -18,6 +18,7 @@ tracked run.
 import argparse
 import json
 import logging
+import os
 import subprocess
 import sys
 import tempfile
@@ -119,9 +120,16 @@ def answer(case, family, folder):
             'settings': result['chain']['settings'], 'wall_seconds': wall}
 
 
+def world():
+    """The rounding world the runs inherit, as the command's prefix: ``TF_ENABLE_ONEDNN_OPTS=0 `` or nothing
+    (docs/glossary.md#rounding-world)."""
+    value = os.environ.get('TF_ENABLE_ONEDNN_OPTS')
+    return f'TF_ENABLE_ONEDNN_OPTS={value} ' if value is not None else ''
+
+
 def page(families, rows, seeds, steps, view, out):
     lines = ['# One policy for many clips, on clips it never saw', '',
-             f'Measured {today()} on {machine()} with `python -m stepsignal.experiments.held_out_clips '
+             f'Measured {today()} on {machine()} with `{world()}python -m stepsignal.experiments.held_out_clips '
              f'--seeds {" ".join(map(str, seeds))} --steps {steps} --view {view}{f" --out {out}" if out else ""}` '
              '(stepsignal/experiments/held_out_clips.py says what the clips are). The family is two espeak-ng '
              'sentences recorded on 50 Hz mains, trained with `python -m stepsignal clips` and its defaults '

@@ -197,19 +197,28 @@ class ExcerptSignal(AnySignal):
                          distance_threshold=distance_threshold * np.sqrt(scored / x.size), cutoff_range=cutoff_range,
                          chain=chain, mains_hz=mains_hz, **kwargs)
         self.spectra = self.notch_change = None
-        if not self.chain.is_question:
-            self.response = ZeroPhaseResponse(self.chain, np.fft.rfftfreq(window, 1 / sample_rate))
-            self.spectra = np.fft.rfft(self.windows.T.astype(np.float64), axis=-1)  # (excerpts, frequencies)
-            if 'notch' in self.chain.stages:
-                notched = filters.sosfiltfilt(self.chain.notch_sos, np.asarray(input_signal, dtype=np.float32))
-                windows = np.stack([notched[s:s + window] for s in starts])
-                self.notch_change = np.fft.rfft(windows, axis=-1) - self.spectra
+        # A longer chain's spectra are computed at the first step, not here: an env built only to
+        # check the arguments (your_signal.prepare) never pays for them.
+        self._whole_input, self._starts = (None, None) if self.chain.is_question else (input_signal, starts)
+
+    def _compute_spectra(self):
+        """Each window's spectrum and, with notches, what notching the whole signal changes in it."""
+        window, starts = self.window, self._starts
+        self.response = ZeroPhaseResponse(self.chain, np.fft.rfftfreq(window, 1 / self.sample_rate))
+        self.spectra = np.fft.rfft(self.windows.T.astype(np.float64), axis=-1)  # (excerpts, frequencies)
+        if 'notch' in self.chain.stages:
+            notched = filters.sosfiltfilt(self.chain.notch_sos, np.asarray(self._whole_input, dtype=np.float32))
+            windows = np.stack([notched[s:s + window] for s in starts])
+            self.notch_change = np.fft.rfft(windows, axis=-1) - self.spectra
+        self._whole_input = None
 
     def _set_action(self, actions):
-        if self.spectra is None:  # the question's two knobs, each excerpt on its own
+        if self.chain.is_question:  # the question's two knobs, each excerpt on its own
             processed = self.chain.apply(self.windows, self.settings)
             self.signal = processed[self.margin:self.margin + EXCERPT_SAMPLES].T.ravel().astype(np.float32)
             return
+        if self.spectra is None:
+            self._compute_spectra()
         spectra = self.spectra
         if self.notch_change is not None:
             spectra = spectra + self.settings['notch'] * self.notch_change
