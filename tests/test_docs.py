@@ -257,6 +257,10 @@ def test_the_clip_family_numbers_the_docs_quote_are_the_measured_ones():
     warned = json.loads((ROOT / 'benchmarks' / 'CLIP_FAMILY.json').read_text())['held_out']
     quoted = re.search(r'its DC offset \(0\.5\) is outside the [^"*]+ trained on', page).group(0)
     assert any(quoted in row['outside_training'] for row in warned), quoted
+    other = clip_family_numbers(json.loads((ROOT / 'benchmarks' / 'CLIP_FAMILY_ONEDNN_OFF.json').read_text()))
+    assert (f"at most half the mean-removed error {other['half']}, the mains line cut by 20 dB or more {other['hum']}, "
+            f"within 10% of the ceiling {other['close']}, worse than the input without a warning {other['silent']}, "
+            f"outside training and warned about {other['warned']}; the answers ended {other['above']} above") in page
     longer = clip_family_numbers(json.loads((ROOT / 'benchmarks' / 'CLIP_FAMILY_20000.json').read_text()))
     assert f"With 20,000 steps (`--steps 20000`, {longer['seconds']} s each)" in page
     assert (f"within 10% of their ceiling were {longer['close']}, and those at most half the mean-removed error "

@@ -18,7 +18,6 @@ tracked run.
 import argparse
 import json
 import logging
-import os
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from scipy.io import wavfile
 
 from shared.cli import setup_logging
 from shared.files import write_atomic, write_json
-from stepsignal.experiments.machine import machine, today
+from stepsignal.experiments.machine import machine, today, world
 from stepsignal.experiments.real_speech import dirty, make_clips
 from stepsignal.own_signal.chain import CHAIN_STEPS
 from stepsignal.own_signal.clip_family import VIEWS
@@ -118,13 +117,6 @@ def answer(case, family, folder):
             'mains_line_cut_db': result['bands']['mains_line']['cut_db'],
             'worse_than_input': judged['worse_than_input'], 'outside_training': result.get('outside_training', []),
             'settings': result['chain']['settings'], 'wall_seconds': wall}
-
-
-def world():
-    """The rounding world the runs inherit, as the command's prefix: ``TF_ENABLE_ONEDNN_OPTS=0 `` or nothing
-    (docs/glossary.md#rounding-world)."""
-    value = os.environ.get('TF_ENABLE_ONEDNN_OPTS')
-    return f'TF_ENABLE_ONEDNN_OPTS={value} ' if value is not None else ''
 
 
 def page(families, rows, seeds, steps, view, out):

@@ -42,3 +42,10 @@ def machine():
 def today():
     """The date a measurement is taken, as ISO text (2026-12-01)."""
     return datetime.date.today().isoformat()
+
+
+def world():
+    """The rounding world a measurement's child processes inherit, as its command's prefix:
+    ``TF_ENABLE_ONEDNN_OPTS=0 `` or nothing (docs/glossary.md#rounding-world)."""
+    value = os.environ.get('TF_ENABLE_ONEDNN_OPTS')
+    return f'TF_ENABLE_ONEDNN_OPTS={value} ' if value is not None else ''

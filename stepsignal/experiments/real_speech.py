@@ -31,7 +31,7 @@ from scipy.io import wavfile
 
 from shared.cli import setup_logging
 from shared.files import write_atomic, write_json
-from stepsignal.experiments.machine import machine, today
+from stepsignal.experiments.machine import machine, today, world
 from stepsignal.own_signal.chain import CHAIN_STEPS, QUESTION_CHAIN, Chain, ceiling
 from stepsignal.own_signal.clip_family import HUM_HARMONICS, mains_hum
 from stepsignal.rates import success_rate
@@ -116,7 +116,7 @@ def run_case(case, seed, steps, folder):
 def table(rows, seeds, steps, out):
     """The Markdown page: how it was measured, one row per case and seed, then the rates."""
     lines = ['# The default chain on real speech with hum', '',
-             f'Measured {today()} on {machine()} with `python -m stepsignal.experiments.real_speech '
+             f'Measured {today()} on {machine()} with `{world()}python -m stepsignal.experiments.real_speech '
              f'--seeds {" ".join(map(str, seeds))} --steps {steps}{f" --out {out}" if out else ""}` '
              '(stepsignal/experiments/real_speech.py says how the clips are made: espeak-ng sentences with DC, '
              'drift, mains hum and harmonics, hiss). Each run is `python -m stepsignal process` with its defaults '

@@ -234,6 +234,15 @@ class ClipFamily(gymnasium.Env):
 
     After every reset ``features_seen`` holds, for each of ``clip_features``, the lowest and the
     highest value among the inputs drawn so far.
+
+    ::
+
+        from stepsignal.own_signal.clip_family import ClipFamily
+        env = ClipFamily([(noisy, clean), (noisy_2, clean_2)], 22050, (20.0, 10_000.0))
+        observation, info = env.reset(seed=3)  # info['drawn']: the clip and the dirt drawn; same seed, same draws
+
+    ## Version History
+    - v0: the family's first version (issue 27), on ``AnySignal`` with ``AUDIO_CHAIN``.
     """
 
     metadata = {'render_modes': []}
