@@ -207,6 +207,8 @@ def test_a_family_run_writes_a_policy_for_any_length_and_a_row_per_clip(trained_
         assert row['ceiling'] <= row['rms'] * (1 + 1e-6)  # nothing beats the chain's own optimum
     report = (run / 'report.md').read_text()
     assert '| one |' in report and '| two |' in report and '--policy' in report
+    close = sum(row['rms'] <= 1.1 * row['ceiling'] for row in result['clips'])
+    assert f"within 10% of each clip's ceiling on {close} of 2" in report.splitlines()[2]
 
 
 def test_a_family_policy_answers_a_new_clip_and_warns_when_it_is_unlike_its_training(trained_family, tmp_path):

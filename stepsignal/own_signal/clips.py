@@ -22,15 +22,18 @@ from pathlib import Path
 import numpy as np
 
 from fixed.options import add_training_options, check_training_options, run_hyperparameters, save_run, trained_on
-from fixed.filters import min_signal_length
+from fixed.filters import lowest_accurate_cutoff, min_signal_length
 from fixed.observations import MAX_OBSERVED_SAMPLES
 from fixed.options import write_result
 from shared.cli import (TRAINING_FILES, add_output_options, check_output_folder, command_parser, refuse,
                         run_reporting_failures, setup_logging)
 from shared.files import write_atomic
 from stepsignal.own_signal.chain import AUDIO_CHAIN, CHAIN_STEPS, QUESTION_CHAIN, checked_stages, describe
-from stepsignal.own_signal.clip_family import VIEWS, Augmentation, ClipFamily, clip_env, pieces, wrapped
+from stepsignal.own_signal.clip_family import (FEATURE_TEXT, VIEWS, Augmentation, ClipFamily, clip_env, pieces,
+                                               wrapped)
 from stepsignal.own_signal.signal_files import EXTENSIONS, mix_down, read_signal
+from stepsignal.own_signal.your_signal import (AUDIBLE, AUDIO_RATE, CLOSE_TO_CEILING, UPDATE_SECONDS, cutoff_range_option,
+                                              read_target)
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +76,6 @@ def build_parser():
 def read_clips(input_dir, target_dir, sample_rate=None):
     """``(names, rate, [(input, target), ...])``: every supported file of ``input_dir`` mixed to mono,
     with the file of the same stem in ``target_dir``. A ``ValueError`` names what does not fit."""
-    from stepsignal.own_signal.your_signal import read_target
-
     folders = {}
     for option, folder in (('--input', input_dir), ('--target', target_dir)):
         folder = Path(folder)
@@ -114,9 +115,6 @@ def read_clips(input_dir, target_dir, sample_rate=None):
 
 def prepare(args):
     """Read and check everything; return the family's arguments. Writes nothing but the empty ``--out``."""
-    from stepsignal.own_signal.your_signal import AUDIBLE, AUDIO_RATE, cutoff_range_option
-    from fixed.filters import lowest_accurate_cutoff
-
     names, rate, pairs = read_clips(args.input, args.target, args.sample_rate)
     if args.cutoff_range is not None:
         cutoff_range = cutoff_range_option(args.cutoff_range, rate)
@@ -175,8 +173,6 @@ def each_clip(agent, job):
 def expected_seconds(job, hp):
     """Training time: an episode of the family's env (a draw, then its steps), timed now on this
     machine, plus the agent's update at each step (``your_signal.UPDATE_SECONDS``)."""
-    from stepsignal.own_signal.your_signal import UPDATE_SECONDS
-
     env = ClipFamily(job['pairs'], job['rate'], job['cutoff_range'], chain=job['stages'],
                      augmentation=job['augmentation'], view=job['view'])
     action = np.zeros(env.action_space.shape, dtype=np.float32)
@@ -228,8 +224,13 @@ def write_report(job, result):
     rows = result['clips']
     mains = {row['clip']: row['mains_hz'] for row in rows}
     ranges = result['family']['features']
+    close = sum(row['rms'] <= (1 + CLOSE_TO_CEILING) * row['ceiling'] for row in rows)
+    beaten = [row['clip'] for row in rows if row['rms'] >= row['mean_removed']]
+    headline = (f"On the clips as they are, the policy is within {100 * CLOSE_TO_CEILING:.0f}% of each clip's ceiling on "
+                f"{close} of {len(rows)}" + (f"; **no better than removing the mean on {', '.join(beaten)}**: train "
+                                             f"longer (--steps) or with another --seed" if beaten else '') + '.')
     lines = [
-        '# One policy for a folder of clips', '',
+        '# One policy for a folder of clips', '', headline, '',
         f"{len(rows)} clips at {job['rate']:g} Hz, trained {result['steps_trained']} steps (seed {result['seed']}), "
         f"the chain {', '.join(job['stages'])}, the agent seeing each signal's {job['view']}. "
         + ('Each clip was dirtied anew at every episode: ' + ', '.join(f'{k} {v[0]:g} to {v[1]:g}' for k, v in
@@ -246,7 +247,7 @@ def write_report(job, result):
         'The span of each feature over every input drawn in training (stepsignal/own_signal/clip_family.py). '
         'Applied to a clip outside these spans, the policy says so.', '',
         '| feature | lowest | highest |', '|---|---|---|',
-        *(f'| {name} | {low:.4g} | {high:.4g} |' for name, (low, high) in ranges.items()), '',
+        *(f'| {FEATURE_TEXT.get(name, name)} | {low:.4g} | {high:.4g} |' for name, (low, high) in ranges.items()), '',
         '## Use it on a new clip', '',
         f"    python -m stepsignal process --input NEW.wav --target NEW_CLEAN.wav --policy {job['out'] / 'policy'} "
         '--out NEW_OUT', '',
