@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-from command_line import run_command
+from command_line import assert_the_kit_wrote_only_what_it_listed, run_command
 from fixed.policy import check_serves
 from shared.scenario import speech_with_hum
 from stepsignal.own_signal.baselines import baselines, verdict
@@ -207,6 +207,7 @@ def test_a_family_run_writes_a_policy_for_any_length_and_a_row_per_clip(trained_
         assert row['ceiling'] <= row['rms'] * (1 + 1e-6)  # nothing beats the chain's own optimum
     report = (run / 'report.md').read_text()
     assert '| one |' in report and '| two |' in report and '--policy' in report
+    assert_the_kit_wrote_only_what_it_listed(run)  # so --overwrite may remove it, and only it
     close = sum(row['rms'] <= 1.1 * row['ceiling'] for row in result['clips'])
     assert f"within 10% of each clip's ceiling on {close} of 2" in report.splitlines()[2]
 
