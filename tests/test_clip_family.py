@@ -134,6 +134,25 @@ def test_a_policy_that_does_worse_than_the_input_says_so():
     assert not verdict(clean + 0.01, clean, found)['worse_than_input']
 
 
+def test_a_saved_policy_far_above_the_clips_ceiling_says_so_first(tmp_path):
+    """A saved policy's answer that beats every baseline but ends more than 10% above this clip's own
+    ceiling is called that in the first line; the same settings from a training run are not."""
+    from stepsignal.own_signal.your_signal import judge, prepare
+
+    noisy, clean = clip(0.7)
+    wavfile.write(tmp_path / 'noisy.wav', RATE, noisy)
+    wavfile.write(tmp_path / 'clean.wav', RATE, clean)
+    job = prepare(tmp_path / 'noisy.wav', tmp_path / 'out', target_path=tmp_path / 'clean.wav')
+    answered, trained = ({'action': [0.5, 0.0, -0.5, 0.5, 0.0], 'l2_distance': 1.0, 'success': False, **more}
+                         for more in ({'policy': 'a/policy'}, {}))
+    for result in (answered, trained):
+        judge(job, result)
+    judged = answered['verdict']
+    assert judged['ratio_to_ceiling'] > 1.1 and not judged['beaten_by_mean_removed'] and judged['far_from_ceiling']
+    assert judged['text'].startswith(f"{100 * (judged['ratio_to_ceiling'] - 1):.0f}% ABOVE THIS CLIP'S CEILING")
+    assert not trained['verdict']['far_from_ceiling'] and not trained['verdict']['text'].endswith('stepsignal clips)')
+
+
 def test_a_family_policy_serves_any_length_at_its_rate():
     about = {'signal': {'sample_rate': 22050.0, 'samples': None}}
     check_serves(about, 'policy', 22050, 12345)

@@ -359,6 +359,15 @@ def judge(job, result):
         result['success_threshold'] = threshold
         result['success'] = result['l2_distance'] < threshold
     judged = verdict(achieved, s.desired_signal, found, trains=not result.get('policy'))
+    ratio = judged.get('ratio_to_ceiling')
+    judged['far_from_ceiling'] = bool(result.get('policy') and ratio is not None and ratio > 1 + CLOSE_TO_CEILING
+                                      and not (judged['flat_target'] or judged.get('worse_than_input')
+                                               or judged.get('beaten_by_mean_removed') or judged['beaten_by_constant']
+                                               or judged['nearly_constant']))
+    if judged['far_from_ceiling']:  # a saved policy's answer: the ceiling of this very clip says how far it is
+        judged['text'] = (f"{100 * (ratio - 1):.0f}% ABOVE THIS CLIP'S CEILING: {judged['text']}. The policy was "
+                          f"trained on other clips; train on this one (process without --policy) to come within "
+                          f"{100 * CLOSE_TO_CEILING:.0f}% of it, or put clips like it in the family (python -m stepsignal clips)")
     result['baselines'], result['verdict'] = found, judged
     if s.sample_rate >= AUDIO_RATE and not judged['flat_target']:  # audio with a target that moves: band by band
         result['bands'] = bands(s.input_signal, achieved, s.desired_signal, s.sample_rate, spectra=job.spectra)
@@ -376,7 +385,7 @@ def judge(job, result):
     if job.outside_training:
         result['outside_training'] = job.outside_training
     (log.warning if judged['beaten_by_constant'] or judged['nearly_constant'] or judged.get('worse_than_input')
-     else log.info)('%s', judged['text'])
+     or judged['far_from_ceiling'] else log.info)('%s', judged['text'])
 
 
 def finish(job, result):
@@ -570,7 +579,8 @@ def write_report(job, result, clipped):
                          f"{judged['rms']:.4g} |"]
         output_is = 'through the chain with those settings'
     flattened = judged and (judged['beaten_by_constant'] or judged['nearly_constant'] or judged['flat_target']
-                            or judged.get('beaten_by_mean_removed') or judged.get('worse_than_input'))
+                            or judged.get('beaten_by_mean_removed') or judged.get('worse_than_input')
+                            or judged.get('far_from_ceiling'))
     outside = result.get('outside_training', [])
     lines = [
         '# The fixed setup on your signal',
