@@ -86,7 +86,7 @@ def baselines(input_signal, desired_signal, sample_rate, cutoff_range, max_offse
     }
 
 
-def verdict(achieved, desired_signal, found, trains=True):
+def verdict(achieved, desired_signal, found, trains=True, close_to_ceiling=None):
     """What the agent's result is, beside the baselines ``found``: a dict with a one-line ``text``.
 
     ``beaten_by_constant``: the best constant output does at least as well; ``nearly_constant``:
@@ -112,6 +112,10 @@ def verdict(achieved, desired_signal, found, trains=True):
     beaten = agent >= constant
     nearly_constant = float(np.std(achieved)) < NEARLY_CONSTANT * target_spread
     mean_removed, unchanged = found['mean_removed']['rms'], found['input_unchanged']['rms']
+    beaten_by_mean_removed = agent >= mean_removed * (1 - 1e-6)
+    far_from_ceiling = bool(not trains and close_to_ceiling is not None and ceiling > 0
+                            and agent > (1 + close_to_ceiling) * ceiling
+                            and not (beaten or nearly_constant or agent > unchanged or beaten_by_mean_removed))
     if not trains:
         lever = ('this policy was trained on other signals: train on this one (process without --policy), or a '
                  'policy on a folder of clips like it (python -m stepsignal clips)')
@@ -132,7 +136,7 @@ def verdict(achieved, desired_signal, found, trains=True):
                 f'the target than the input: {lever}')
     elif beaten:
         text = no_better_than_constant
-    elif agent >= mean_removed * (1 - 1e-6):  # equal up to rounding: nothing beyond the subtraction
+    elif beaten_by_mean_removed:  # equal up to rounding: nothing beyond the subtraction
         text = (f'NO BETTER THAN REMOVING THE MEAN: RMS error {agent:.4g}, where subtracting the mean difference '
                 f'alone gives {mean_removed:.4g} (the input unchanged {found["input_unchanged"]["rms"]:.4g}); the {best} '
                 f'reaches {ceiling:.4g}. {lever[0].upper()}{lever[1:]}')
@@ -141,6 +145,11 @@ def verdict(achieved, desired_signal, found, trains=True):
                 f'mean removed ({mean_removed:.4g}) and the best constant output ({constant:.4g}); the {best} '
                 f'reaches {ceiling:.4g}'
                 + (f' (the agent\'s error is {100 * (agent / ceiling - 1):.0f}% above it)' if ceiling > 0 else ''))
+        if far_from_ceiling:  # a saved policy's answer: the ceiling of this very signal says how far it is
+            text = (f"{100 * (agent / ceiling - 1):.0f}% ABOVE THIS CLIP'S CEILING: {text}. The policy was trained on "
+                    f"other clips; train on this one (process without --policy) to come within "
+                    f"{100 * close_to_ceiling:.0f}% of it, or put clips like it in the family (python -m stepsignal clips)")
     return {'rms': agent, 'flat_target': False, 'beaten_by_constant': bool(beaten), 'nearly_constant': bool(nearly_constant),
-            'beaten_by_mean_removed': bool(agent >= mean_removed * (1 - 1e-6)), 'worse_than_input': bool(agent > unchanged),
+            'beaten_by_mean_removed': bool(beaten_by_mean_removed), 'worse_than_input': bool(agent > unchanged),
+            'far_from_ceiling': far_from_ceiling,
             'ratio_to_ceiling': agent / ceiling if ceiling > 0 else None, 'text': text}

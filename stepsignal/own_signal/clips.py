@@ -28,12 +28,12 @@ from fixed.options import write_result
 from shared.cli import (TRAINING_FILES, add_output_options, check_output_folder, command_parser, refuse,
                         run_reporting_failures, setup_logging)
 from shared.files import write_atomic
-from stepsignal.own_signal.chain import AUDIO_CHAIN, CHAIN_STEPS, QUESTION_CHAIN, checked_stages, describe
+from stepsignal.own_signal.chain import AUDIO_CHAIN, CHAIN_STEPS, describe
 from stepsignal.own_signal.clip_family import (FEATURE_TEXT, VIEWS, Augmentation, ClipFamily, clip_env, pieces,
                                                wrapped)
 from stepsignal.own_signal.signal_files import EXTENSIONS, mix_down, read_signal
 from stepsignal.own_signal.your_signal import (AUDIBLE, AUDIO_RATE, CLOSE_TO_CEILING, UPDATE_SECONDS, cutoff_range_option,
-                                              read_target)
+                                              read_target, stages_option)
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +122,7 @@ def prepare(args):
         cutoff_range = (AUDIBLE[0], min(AUDIBLE[1], 0.99 * rate / 2))
     else:
         cutoff_range = (max(1e-3, lowest_accurate_cutoff(rate)), 0.99 * rate / 2)
-    stages = (checked_stages(name.strip() for name in args.chain.split(',')) if args.chain else
-              AUDIO_CHAIN if rate >= AUDIO_RATE else QUESTION_CHAIN)
+    stages = stages_option(args.chain, rate)
     augmentation = Augmentation.none() if args.no_augment else Augmentation()
     view = args.view
     family = ClipFamily(pairs, rate, cutoff_range, chain=stages, augmentation=augmentation, view=view)  # its checks, now
@@ -131,7 +130,7 @@ def prepare(args):
              'no augmentation' if args.no_augment else f'each dirtied anew at every episode ({augmentation.record()})')
     out = check_output_folder(args.out, TRAINING_FILES + (REPORT,), args.overwrite, inside=[args.input, args.target])
     return {'names': names, 'rate': rate, 'pairs': pairs, 'cutoff_range': cutoff_range, 'stages': stages,
-            'augmentation': augmentation, 'max_offset': family.max_offset, 'view': view, 'out': out}
+            'augmentation': augmentation, 'max_offset': family.max_offset, 'view': view, 'out': out, 'family': family}
 
 
 def check_envs(family, time_limit):
@@ -173,8 +172,7 @@ def each_clip(agent, job):
 def expected_seconds(job, hp):
     """Training time: an episode of the family's env (a draw, then its steps), timed now on this
     machine, plus the agent's update at each step (``your_signal.UPDATE_SECONDS``)."""
-    env = ClipFamily(job['pairs'], job['rate'], job['cutoff_range'], chain=job['stages'],
-                     augmentation=job['augmentation'], view=job['view'])
+    env = job['family']  # prepare's: training draws from a family of its own
     action = np.zeros(env.action_space.shape, dtype=np.float32)
     started = time.perf_counter()
     env.reset(seed=0)
@@ -202,8 +200,7 @@ def train(args, job):
     hyperparameters = run_hyperparameters(args)
     log.info('expect about %s of training', duration(expected_seconds(job, hyperparameters)))
     with reverted(args.revert):
-        envs = check_envs(ClipFamily(job['pairs'], job['rate'], job['cutoff_range'], chain=job['stages'],
-                                     augmentation=job['augmentation'], view=job['view']), hyperparameters.max_episode_steps)
+        envs = check_envs(job['family'], hyperparameters.max_episode_steps)
         check = PolicyCheck(envs, every=CHECK_EVERY)
         agent, result = train_fixed(job['out'], seed=args.seed, make_env=make_family_env, hp=hyperparameters,
                                     check=check)

@@ -175,10 +175,8 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
             raise ValueError(f'--chain {chain} is not the chain --policy {str(policy)!r} was trained to set '
                              f'({",".join(trained)}): leave --chain out with --policy')
         stages = trained
-    elif chain is not None:
-        stages = checked_stages(name.strip() for name in chain.split(','))
     else:
-        stages = AUDIO_CHAIN if rate >= AUDIO_RATE else QUESTION_CHAIN
+        stages = stages_option(chain, rate)
     env_kwargs = {}
     if stages != QUESTION_CHAIN:
         env_kwargs['chain'] = stages
@@ -223,10 +221,11 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
     job = Job(input=source, scenario=scenario, target_text=target_text, env_kwargs=env_kwargs, out=Path(out),
               cutoff_range=env.cutoff_range, max_offset=float(env.physical_high[1]), excerpts=excerpts,
               stages=stages, mains_hz=env_kwargs.get('mains_hz'))
-    if about_policy is not None and 'family' in about_policy:
-        job.family_view = about_policy['family'].get('view', 'blocks')
-    if about_policy is not None and 'family' in about_policy and target_path is not None:
-        job.outside_training = outside_training(clip_features(mono, desired, rate), about_policy['family']['features'])
+    if about_policy is not None and 'family' in about_policy:  # a policy for many clips: its view, its span
+        job.family_view = about_policy['family']['view']
+        if target_path is not None:
+            job.outside_training = outside_training(clip_features(mono, desired, rate),
+                                                    about_policy['family']['features'])
         for sentence in job.outside_training:
             log.warning('--policy %s: this input is not like the clips it was trained on: %s', policy, sentence)
     if about_policy is not None:  # the policy's own ranges, for a signal of the kind it was trained on
@@ -236,6 +235,14 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
     check_output_folder(job.out, writes, overwrite,
                         inside=[p for p in (input_path, target_path, policy) if p is not None])
     return job
+
+
+def stages_option(chain, rate):
+    """``--chain STAGES`` as checked stages, or the default at ``rate``: ``AUDIO_CHAIN`` for audio, else
+    the question's two."""
+    if chain is not None:
+        return checked_stages(name.strip() for name in chain.split(','))
+    return AUDIO_CHAIN if rate >= AUDIO_RATE else QUESTION_CHAIN
 
 
 def read_target(target_path, target_sample_rate, input_path, rate, samples):
@@ -358,16 +365,8 @@ def judge(job, result):
         result['l2_distance'] = float(np.linalg.norm(achieved - s.desired_signal))
         result['success_threshold'] = threshold
         result['success'] = result['l2_distance'] < threshold
-    judged = verdict(achieved, s.desired_signal, found, trains=not result.get('policy'))
-    ratio = judged.get('ratio_to_ceiling')
-    judged['far_from_ceiling'] = bool(result.get('policy') and ratio is not None and ratio > 1 + CLOSE_TO_CEILING
-                                      and not (judged['flat_target'] or judged.get('worse_than_input')
-                                               or judged.get('beaten_by_mean_removed') or judged['beaten_by_constant']
-                                               or judged['nearly_constant']))
-    if judged['far_from_ceiling']:  # a saved policy's answer: the ceiling of this very clip says how far it is
-        judged['text'] = (f"{100 * (ratio - 1):.0f}% ABOVE THIS CLIP'S CEILING: {judged['text']}. The policy was "
-                          f"trained on other clips; train on this one (process without --policy) to come within "
-                          f"{100 * CLOSE_TO_CEILING:.0f}% of it, or put clips like it in the family (python -m stepsignal clips)")
+    judged = verdict(achieved, s.desired_signal, found, trains=not result.get('policy'),
+                     close_to_ceiling=CLOSE_TO_CEILING if s.sample_rate >= AUDIO_RATE else None)
     result['baselines'], result['verdict'] = found, judged
     if s.sample_rate >= AUDIO_RATE and not judged['flat_target']:  # audio with a target that moves: band by band
         result['bands'] = bands(s.input_signal, achieved, s.desired_signal, s.sample_rate, spectra=job.spectra)
@@ -385,7 +384,7 @@ def judge(job, result):
     if job.outside_training:
         result['outside_training'] = job.outside_training
     (log.warning if judged['beaten_by_constant'] or judged['nearly_constant'] or judged.get('worse_than_input')
-     or judged['far_from_ceiling'] else log.info)('%s', judged['text'])
+     or judged.get('far_from_ceiling') else log.info)('%s', judged['text'])
 
 
 def finish(job, result):
