@@ -17,7 +17,7 @@ import pytest
 from scipy.io import wavfile
 
 from command_line import run_command, start_command
-from stepsignal.own_signal.signal_files import SignalFile, read_signal, write_signal
+from stepsignal.own_signal.signal_files import SignalFile, read_signal, write_encoded, write_signal
 
 RATE = 8000
 
@@ -57,22 +57,38 @@ def test_wav_round_trip_keeps_format_rate_and_channels(tmp_path, form, dtype, to
     assert wavfile.read(tmp_path / 'x.wav')[1].dtype == dtype  # what another program reads back
 
 
-def test_a_float32_wav_is_kept_in_float32_and_processed_to_the_same_bits(tmp_path):
-    """A 32-bit float WAV stays float32 in memory (half of a long file's float64 copy); the
-    filter works in float64 from it, and the output equals the all-float64 path's, bit for bit."""
-    from stepsignal.own_signal.chain import QUESTION_CHAIN, Chain
-    from stepsignal.own_signal.your_signal import process_channels
+@pytest.mark.parametrize('dtype, bits', [(np.float32, 32), (np.int16, 16)])
+def test_a_wav_is_kept_in_float32_and_processed_to_the_same_bits(tmp_path, dtype, bits):
+    """A 32-bit float or 16-bit PCM WAV stays float32 in memory (exact; half of a long file's
+    float64 copy); the chain works in float64 from it, one channel at a time, and the file written
+    equals the all-float64 path's, bit for bit."""
+    from stepsignal.own_signal.chain import AUDIO_CHAIN, Chain
+    from stepsignal.own_signal.your_signal import process_channels, processed_file
 
-    chain, settings = Chain(QUESTION_CHAIN, 44100.0, (20.0, 20000.0), 2.0), {'lowpass': 1000.0, 'offset': 0.25}
-    samples = (tone(1.0, rate=44100) + 0.01 * np.random.default_rng(0).standard_normal((44100, 2))).astype(np.float32)
+    chain = Chain(AUDIO_CHAIN, 44100.0, (20.0, 20000.0), 2.0, 50.0)
+    settings = {'lowpass': 1000.0, 'offset': -1.0, 'highpass': 40.0, 'notch': 0.7, 'gain': 1.3}  # some clipped
+    samples = 0.5 * tone(1.0, rate=44100) + 0.01 * np.random.default_rng(0).standard_normal((44100, 2))
+    if dtype == np.int16:
+        samples = np.round(samples * 32768).astype(np.int16)
+        as_float64 = samples / 32768.0
+    else:
+        samples = samples.astype(np.float32)
+        as_float64 = samples.astype(np.float64)
     wavfile.write(tmp_path / 'x.wav', 44100, samples)
     read = read_signal(tmp_path / 'x.wav')
-    assert read.samples.dtype == np.float32 and np.array_equal(read.samples, samples)
-    as_float64 = process_channels(samples.astype(np.float64), chain, settings)
-    in_place = process_channels(read.samples, chain, settings, dtype=np.float32)
-    assert in_place.dtype == np.float32 and np.array_equal(in_place, as_float64.astype(np.float32))
-    write_signal(tmp_path / 'y.wav', in_place, like=read)
-    assert np.array_equal(wavfile.read(tmp_path / 'y.wav')[1], as_float64.astype(np.float32))
+    assert read.wav_format == (1 if bits == 16 else 3, bits)
+    assert read.samples.dtype == np.float32 and np.array_equal(read.samples, as_float64)
+    expected = process_channels(as_float64, chain, settings)
+    values, clipped = processed_file(read.samples, chain, settings, like=read)
+    write_encoded(tmp_path / 'y.wav', values, like=read)
+    write_signal(tmp_path / 'z.wav', expected, like=read)
+    assert (tmp_path / 'y.wav').read_bytes() == (tmp_path / 'z.wav').read_bytes()
+    beyond_full_scale = int(np.count_nonzero((expected < -1) | (expected >= 1)))
+    assert beyond_full_scale > 0
+    if bits == 16:  # PCM is clipped at full scale, and says how often
+        assert clipped == beyond_full_scale
+    else:  # a float WAV holds values beyond full scale as they are
+        assert clipped == 0 and np.array_equal(wavfile.read(tmp_path / 'y.wav')[1], expected.astype(np.float32))
 
 
 def riff_to_rifx(riff):

@@ -75,11 +75,14 @@ def baselines(input_signal, desired_signal, sample_rate, cutoff_range, max_offse
     ``stepsignal.own_signal.chain.Chain`` the agent sets, if longer than the question's two."""
     level = float(np.mean(desired_signal))
     difference = input_signal - desired_signal
+    unchanged = rms(difference)
     mean_difference = float(np.mean(difference))
     difference -= mean_difference  # in place: the copy is ours
+    mean_removed = rms(difference)
+    del difference  # before the ceiling's search: a long signal's copy less at its peak
     return {
-        'input_unchanged': {'rms': rms(input_signal - desired_signal)},
-        'mean_removed': {'offset': mean_difference, 'rms': rms(difference)},
+        'input_unchanged': {'rms': unchanged},
+        'mean_removed': {'offset': mean_difference, 'rms': mean_removed},
         'best_constant': {'level': level, 'rms': rms(level - desired_signal)},
         'best_filter': (best_filter(input_signal, desired_signal, sample_rate, cutoff_range, max_offset)
                         if chain is None or chain.is_question else best_chain(chain, input_signal, desired_signal)),
@@ -146,9 +149,10 @@ def verdict(achieved, desired_signal, found, trains=True, close_to_ceiling=None)
                 f'reaches {ceiling:.4g}'
                 + (f' (the agent\'s error is {100 * (agent / ceiling - 1):.0f}% above it)' if ceiling > 0 else ''))
         if far_from_ceiling:  # a saved policy's answer: the ceiling of this very signal says how far it is
-            text = (f"{100 * (agent / ceiling - 1):.0f}% ABOVE THIS CLIP'S CEILING: {text}. The policy was trained on "
-                    f"other clips; train on this one (process without --policy) to come within "
-                    f"{100 * close_to_ceiling:.0f}% of it, or put clips like it in the family (python -m stepsignal clips)")
+            text = (f"{100 * (agent / ceiling - 1):.0f}% ABOVE THIS CLIP'S CEILING: {text}. A saved policy answers "
+                    f"what it learned elsewhere, or in a training run that ended short of the ceiling; train on this "
+                    f"signal (process without --policy, more --steps) to come closer, or put clips like it in the "
+                    f"family (python -m stepsignal clips)")
     return {'rms': agent, 'flat_target': False, 'beaten_by_constant': bool(beaten), 'nearly_constant': bool(nearly_constant),
             'beaten_by_mean_removed': bool(beaten_by_mean_removed), 'worse_than_input': bool(agent > unchanged),
             'far_from_ceiling': far_from_ceiling,

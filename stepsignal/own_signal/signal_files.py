@@ -8,6 +8,7 @@ and says what is allowed, raised while reading, before any training starts. Writ
 Samples are handed around as float64 arrays of shape ``(samples, channels)``. WAV integer samples
 are scaled to [-1, 1) (full scale); float WAV, ``.npy`` and ``.csv`` values are taken as they are.
 """
+import ctypes
 import io
 import struct
 import warnings
@@ -48,8 +49,8 @@ class SignalFile:
 
     path: Path
     samples: np.ndarray
-    """Shape ``(samples, channels)``: float64, or float32 for a 32-bit float WAV (exact as it is, and
-    half the memory of a long file)."""
+    """Shape ``(samples, channels)``: float64, or float32 for a WAV whose every sample float32 holds
+    exactly (8-, 16-, 24-bit PCM and 32-bit float: half the memory of a long file)."""
     sample_rate: float
     """Samples per second (Hz): the WAV header's, or the one given for ``.npy`` / ``.csv``."""
     kind: str
@@ -159,12 +160,17 @@ def _read_wav(path, raw, what):
     if data.size == 0:
         raise _no_samples(path, what)
     data = data.reshape(len(data), -1)
+    # Computations take each channel to float64 as they need it; kept here is the narrowest float
+    # that holds every sample exactly: float32 for 8-, 16- and 24-bit PCM (24 bits of mantissa;
+    # scipy hands 24-bit samples over as int32 multiples of 256) and 32-bit float, half the memory
+    # of a long file in float64.
     if data.dtype == np.uint8:
-        samples = (data.astype(np.float64) - 128.0) / 128.0
+        samples = (data.astype(np.float32) - 128.0) / 128.0
     elif data.dtype.kind == 'i':
-        samples = data.astype(np.float64) / -float(np.iinfo(data.dtype).min)
+        exact = np.float32 if form[1] <= 24 else np.float64
+        samples = data.astype(exact) / exact(-float(np.iinfo(data.dtype).min))
     elif data.dtype == np.float32:
-        samples = data  # exact already: computations take each channel to float64 as they need it
+        samples = data
     else:
         samples = data.astype(np.float64)
     return SignalFile(path=path, samples=samples, sample_rate=float(rate), kind='wav', wav_format=form)
@@ -225,6 +231,20 @@ def _check_samples(samples, path, what):
                               f'all samples must be finite')
 
 
+def give_back_freed_memory():
+    """Return the heap's free pages to the system (glibc's ``malloc_trim``), between the stages
+    of processing a long signal.
+
+    A long signal's copies of tens of MiB each come and go; glibc keeps the heap pages they
+    freed, so the next stage's peak adds to them: 15 MiB more at the peak of answering a minute
+    of 48 kHz stereo (benchmarks/MINUTE_CHAIN.md). Elsewhere than glibc, nothing is done.
+    """
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: its own allocator's rules apply
+        pass
+
+
 def mix_down(samples):
     """The mean of the channels, in float64: one channel, shape ``(samples,)``."""
     return samples.mean(axis=1, dtype=np.float64)
@@ -238,54 +258,75 @@ def resample(samples, from_rate, to_rate):
     return signal.resample_poly(samples, ratio.numerator, ratio.denominator, axis=0)
 
 
-def output_dtype(like):
-    """The precision to compute a signal to be written like ``like`` in: a float WAV's own (rounding
-    there once, as writing would), float64 for every other format."""
-    if like.kind == 'wav' and like.wav_format[0] == 3:
-        return np.dtype(WAV_FORMATS[like.wav_format][1])
+def stored_dtype(like):
+    """The dtype of the values a file written like ``like`` holds (``encode``'s output)."""
+    if like.kind == 'wav':
+        tag, bits = like.wav_format
+        return np.dtype(WAV_FORMATS[like.wav_format][1] if tag == 3 else STORED_PCM[bits])
+    if like.kind == 'npy':
+        return np.dtype(like.npy_dtype)
     return np.dtype(np.float64)
 
 
-def write_signal(path, samples, like):
-    """Write ``samples`` (``(samples, channels)``) to ``path`` in ``like``'s format and rate.
+STORED_PCM = {8: np.uint8, 16: np.int16, 24: np.int32, 32: np.int32}
+"""The integer each PCM width is held in before writing: 24-bit as int32, of which 3 bytes are written."""
 
-    ``samples`` are float64, or already in a float WAV's own precision (``output_dtype(like)``).
-    Integer samples (integer WAV, integer .npy) are rounded and clipped to the format's range, never
-    wrapped around; returns how many samples were clipped.
+
+def encode(samples, like):
+    """float64 ``samples`` (any shape) as the values a file written like ``like`` holds: a float
+    format's precision; integer samples (integer WAV, integer .npy) rounded and clipped to the
+    format's range, never wrapped around. Returns ``(values, how many samples were clipped)``.
+
+    Elementwise, so a long multichannel signal can be encoded one channel at a time.
     """
+    samples = np.asarray(samples, dtype=np.float64)
+    dtype = stored_dtype(like)
+    if like.kind == 'wav' and like.wav_format[0] == 1:
+        clipped = int(np.count_nonzero((samples < -1.0) | (samples >= 1.0)))
+        full_scale = 2 ** (like.wav_format[1] - 1)
+        integers = samples * full_scale  # rounded and clipped in place: a long channel is not copied thrice
+        np.round(integers, out=integers)
+        np.clip(integers, -full_scale, full_scale - 1, out=integers)
+        if like.wav_format[1] == 8:
+            integers += 128  # 8-bit WAV is unsigned
+        return integers.astype(dtype), clipped
+    if dtype.kind in 'iu':  # an integer .npy holds raw counts: round (not truncate), clip (not wrap)
+        low, high = np.iinfo(dtype).min, np.iinfo(dtype).max
+        return np.clip(np.round(samples), low, high).astype(dtype), int(np.count_nonzero((samples < low) | (samples > high)))
+    return samples.astype(dtype), 0
+
+
+def write_signal(path, samples, like):
+    """Write float64 ``samples`` (``(samples, channels)``) to ``path`` in ``like``'s format and rate
+    (``encode``, then ``write_encoded``); returns how many samples were clipped."""
     samples = np.asarray(samples)
-    samples = samples.reshape(len(samples), -1) if samples.dtype == output_dtype(like) else \
-        np.asarray(samples, dtype=np.float64).reshape(len(samples), -1)
-    clipped = 0
+    values, clipped = encode(samples.reshape(len(samples), -1), like)
+    write_encoded(path, values, like)
+    return clipped
+
+
+def write_encoded(path, values, like):
+    """Write ``values`` (``(samples, channels)``, already ``encode``d for ``like``) to ``path``,
+    whole or not at all."""
+    values = np.asarray(values)
+    assert values.dtype == stored_dtype(like), (values.dtype, stored_dtype(like))
     buffer = io.BytesIO()
     if like.kind == 'wav':
         tag, bits = like.wav_format
         rate = int(round(like.sample_rate))
         if tag == 3:
-            wavfile.write(buffer, rate, np.asarray(samples, dtype=WAV_FORMATS[like.wav_format][1]))
+            wavfile.write(buffer, rate, values)
         else:
-            clipped = int(np.count_nonzero((samples < -1.0) | (samples >= 1.0)))
-            full_scale = 2 ** (bits - 1)
-            integers = np.clip(np.round(samples * full_scale), -full_scale, full_scale - 1).astype(np.int64)
-            if bits == 8:
-                integers += 128  # 8-bit WAV is unsigned
-            little_endian = np.ascontiguousarray(integers, dtype='<i8').view(np.uint8).reshape(integers.shape + (8,))
-            frames = little_endian[..., :bits // 8]  # the low bytes of each sample: 1, 2, 3 or 4 of them
+            little_endian = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder('<'))
+            frames = little_endian.view(np.uint8).reshape(values.shape + (values.dtype.itemsize,))[..., :bits // 8]
             with wave.open(buffer, 'wb') as out:  # the standard library writes any integer width, 24 too
-                out.setnchannels(samples.shape[1])
+                out.setnchannels(values.shape[1])
                 out.setsampwidth(bits // 8)
                 out.setframerate(rate)
                 out.writeframes(frames.tobytes())
     elif like.kind == 'npy':
-        array = samples[:, 0] if like.npy_one_dimensional and samples.shape[1] == 1 else samples
-        dtype = np.dtype(like.npy_dtype)
-        if dtype.kind in 'iu':  # an integer array holds raw counts: round (not truncate), clip (not wrap)
-            low, high = np.iinfo(dtype).min, np.iinfo(dtype).max
-            clipped = int(np.count_nonzero((array < low) | (array > high)))
-            array = np.clip(np.round(array), low, high)
-        np.save(buffer, array.astype(dtype))
+        np.save(buffer, values[:, 0] if like.npy_one_dimensional and values.shape[1] == 1 else values)
     else:
-        text = ((like.csv_header + '\n') if like.csv_header else '') + ''.join(f'{v:.10g}\n' for v in samples[:, 0])
+        text = ((like.csv_header + '\n') if like.csv_header else '') + ''.join(f'{v:.10g}\n' for v in values[:, 0])
         buffer.write(text.encode('utf-8'))
     write_atomic(path, lambda handle: handle.write(buffer.getbuffer()))  # a view: no copy of a long file
-    return clipped

@@ -34,7 +34,7 @@ from shared.cli import TRAINING_FILES, check_output_folder
 from shared.files import save_figure, write_atomic
 from fixed.observations import MAX_OBSERVED_SAMPLES
 from shared.scenario import Scenario
-from stepsignal.own_signal.signal_files import mix_down, output_dtype, read_signal, resample, write_signal
+from stepsignal.own_signal.signal_files import encode, give_back_freed_memory, mix_down, read_signal, resample, stored_dtype, write_encoded
 from shared.trace import episodes
 from fixed.filters import lowest_accurate_cutoff
 from stepsignal.own_signal.any_signal import (EXCERPT_SAMPLES, EXCERPTS, LONG_SIGNAL, AnySignal, ExcerptSignal,
@@ -213,8 +213,7 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
         log.info('cutoffs from %.3g Hz: below that, at %g samples per second, the filter cannot pass a constant '
                  'to within 1e-6 (docs/your_signal.md)', env.cutoff_range[0], rate)
 
-    times = (np.arange(len(mono)) / rate).astype(np.float32)  # for the plots only: half the memory of float64
-    scenario = Scenario(time=times, input_signal=mono, desired_signal=desired, sample_rate=rate)
+    scenario = Scenario(time=SampleTimes(len(mono), rate), input_signal=mono, desired_signal=desired, sample_rate=rate)
     if excerpts:
         log.info('%d samples: training on %d excerpts of %d samples spread through the signal; the parameters found '
                  'are applied to all of it (docs/your_signal.md)', len(mono), EXCERPTS, EXCERPT_SAMPLES)
@@ -283,18 +282,28 @@ def cutoff_range_option(values, rate):
     return low, high
 
 
-def process_channels(samples, chain, settings, dtype=np.float64):
-    """What the env does to its input (``chain.apply`` with ``settings``), on every channel of ``samples``.
-
-    In float64, one channel at a time, each written into the result in ``dtype`` (the output file's
-    precision: a long stereo file is never held twice in float64).
-    """
+def process_channels(samples, chain, settings):
+    """What the env does to its input (``chain.apply`` with ``settings``), on every channel of
+    ``samples``, in float64."""
     if samples.ndim == 1:
-        return chain.apply(np.asarray(samples, dtype=np.float64), settings).astype(dtype, copy=False)
-    processed = np.empty(samples.shape, dtype=dtype)
+        return chain.apply(samples, settings)
+    processed = np.empty(samples.shape)
     for channel in range(samples.shape[1]):
-        processed[:, channel] = process_channels(samples[:, channel], chain, settings)
+        processed[:, channel] = chain.apply(samples[:, channel], settings)
     return processed
+
+
+def processed_file(samples, chain, settings, like):
+    """What the output file holds: every channel of ``samples`` through the chain, encoded for a
+    file like ``like`` (``signal_files.encode``) one channel at a time, so a long multichannel
+    signal is never held whole in float64; and how many samples were clipped."""
+    give_back_freed_memory()  # what judging and the figure's lines freed
+    values = np.empty(samples.shape, dtype=stored_dtype(like))
+    clipped = 0
+    for channel in range(samples.shape[1]):
+        values[:, channel], count = encode(chain.apply(samples[:, channel], settings), like)
+        clipped += count
+    return values, clipped
 
 
 def train_on_signal(job, seed, hp, tensorboard=None):
@@ -339,6 +348,7 @@ def measure_baselines(job):
     """
     s = job.scenario
     chain = job.chain()
+    give_back_freed_memory()  # what reading the files freed, before the ceiling's search
     job.baselines = baselines(s.input_signal, s.desired_signal, s.sample_rate, job.cutoff_range, job.max_offset,
                               chain=chain)
     found = job.baselines
@@ -394,10 +404,9 @@ def finish(job, result):
     lines = lines_to_draw(job, job.achieved)
     job.achieved = None  # a long signal's copy less while the output is made
     chain = job.chain()
-    processed = process_channels(job.input.samples, chain, chain.settings(result['action']),
-                                   dtype=output_dtype(job.input))
-    clipped = write_signal(job.out / job.output_name, processed, like=job.input)
-    del processed
+    values, clipped = processed_file(job.input.samples, chain, chain.settings(result['action']), like=job.input)
+    write_encoded(job.out / job.output_name, values, like=job.input)
+    del values
     if clipped:
         log.warning('%d processed samples were beyond full scale and were clipped in %s', clipped, job.output_name)
     # the error of what the user gets: the file as written, clipped and rounded to its format
@@ -417,16 +426,31 @@ PLOTTED_POINTS = 4000
 """A line with more samples than this is drawn as its envelope: what a dense plot shows anyway."""
 
 
+class SampleTimes:
+    """The times of a signal's samples in seconds, as the plots take them (float32), made when
+    sliced (``times[a:b]``): a long file's time axis is never held whole."""
+
+    def __init__(self, samples, sample_rate):
+        self.samples, self.sample_rate = samples, sample_rate
+
+    def __len__(self):
+        return self.samples
+
+    def __getitem__(self, part):
+        return (np.arange(*part.indices(self.samples)) / self.sample_rate).astype(np.float32)
+
+
 def envelope(times, values, points=PLOTTED_POINTS):
     """``(times, values)`` to draw: every sample of a short signal; of a long one, the lowest and the
     highest value of each of ``points // 2`` stretches, in turn, so that the line covers the same
     band as the full signal would, at a fraction of the memory and time."""
     if len(values) <= points:
-        return times, values
+        return times[:len(values)], values
     bins = points // 2
     usable = len(values) // bins * bins
     blocks = np.asarray(values[:usable]).reshape(bins, -1)
-    centres = np.asarray(times[:usable]).reshape(bins, -1).mean(axis=1)
+    width = usable // bins
+    centres = np.array([times[i * width:(i + 1) * width].mean() for i in range(bins)])
     return np.repeat(centres, 2), np.column_stack([blocks.min(axis=1), blocks.max(axis=1)]).ravel()
 
 
