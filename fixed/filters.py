@@ -47,24 +47,30 @@ def _steady_state(sos_bytes, sections):
     return signal.sosfilt_zi(sos)
 
 
-def sosfiltfilt(sos, data):
+def sosfiltfilt(sos, data, in_float64=False):
     """``scipy.signal.sosfiltfilt(sos, data)`` along the first axis, to the last bit.
 
     The same steps as scipy's (an odd extension of 3 x (2 x sections + 1) samples at each end,
     then a forward and a backward ``sosfilt``, each started in steady state). The steady state
     depends only on the filter, so it is solved once per filter and remembered. A 2-D ``data``
-    is filtered column by column (one column per channel).
+    is filtered column by column (one column per channel). ``in_float64``: filter float32 ``data``
+    as ``np.asarray(data, dtype=np.float64)`` would be, without making that copy (scipy extends
+    float32 data in float32).
     """
     sos = np.ascontiguousarray(sos, dtype=np.float64)
     data = np.asarray(data)
     if data.ndim == 2:  # each column into its place: a long multichannel signal is not copied twice more
         out = np.empty(data.shape)
         for channel in range(data.shape[1]):
-            out[:, channel] = sosfiltfilt(sos, data[:, channel])
+            out[:, channel] = sosfiltfilt(sos, data[:, channel], in_float64)
         return out
     zi = _steady_state(sos.tobytes(), len(sos))
     edge = 3 * (2 * len(sos) + 1)
-    extended = np.concatenate((2 * data[0] - data[edge:0:-1], data, 2 * data[-1] - data[-2:-(edge + 2):-1]))
+    head, tail = data[:edge + 1], data[-(edge + 1):]
+    if in_float64:  # the ends too, so the extension is what a float64 copy's would be
+        head, tail = head.astype(np.float64), tail.astype(np.float64)
+    extended = np.concatenate((2 * head[0] - head[edge:0:-1], data, 2 * tail[-1] - tail[-2::-1]),
+                              dtype=np.float64 if in_float64 else None)
     forward, _ = signal.sosfilt(sos, extended, zi=zi * extended[0])
     del extended  # a long signal: one float64 copy less while the backward pass runs
     backward, _ = signal.sosfilt(sos, forward[::-1], zi=zi * forward[-1])

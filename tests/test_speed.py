@@ -87,11 +87,15 @@ def test_fast_update_gives_stock_keras_rl_weights(gamma, updates):
                                              (24000.0, 100.0), (24000.0, 23760.0)])
 @pytest.mark.parametrize('dtype', [np.float32, np.float64])
 def test_env_filter_equals_scipys_sosfiltfilt_bit_for_bit(nyquist, cutoff, dtype):
+    from fixed import filters
     from fixed.env import butter_lowpass, butter_lowpass_filter
 
     data = (np.random.default_rng(0).normal(size=3000) + 4).astype(dtype)
     sos = butter_lowpass(cutoff, nyquist)
     np.testing.assert_array_equal(butter_lowpass_filter(data, cutoff, nyquist), signal.sosfiltfilt(sos, data))
+    # A long float32 channel of your own audio is filtered as its float64 copy would be, without the copy
+    np.testing.assert_array_equal(filters.sosfiltfilt(sos, data, in_float64=True),
+                                  signal.sosfiltfilt(sos, data.astype(np.float64)))
     channels = np.column_stack([data, data[::-1]])  # several channels: each as if alone (your own signal)
     np.testing.assert_array_equal(butter_lowpass_filter(channels, cutoff, nyquist),
                                   signal.sosfiltfilt(sos, channels, axis=0))

@@ -123,14 +123,16 @@ class Chain:
         """``samples`` (1-D, or 2-D with one signal per column; float32 or float64) through the
         chain, in float64; ``samples`` are left as they are.
 
-        A long signal's memory: each stage keeps only what the next needs and the notches' blend
-        is summed in place, so at most three float64 copies of a channel are alive at once (a
-        filter's input, its forward and its backward pass: ``fixed.filters.sosfiltfilt``).
+        A long signal's memory: the high-pass reads float32 samples without a float64 copy of
+        them, each stage keeps only what the next needs and the notches' blend is summed in place,
+        so at most three float64 copies of a channel are alive at once (a filter's input, its
+        forward and its backward pass: ``fixed.filters.sosfiltfilt``).
         """
-        processed = np.asarray(samples, dtype=np.float64)
+        processed = samples
         if 'highpass' in settings:
             sos = signal.butter(4, settings['highpass'] / self.nyquist, 'highpass', output='sos')
-            processed = filters.sosfiltfilt(sos, processed)
+            processed = filters.sosfiltfilt(sos, processed, in_float64=True)
+        processed = np.asarray(processed, dtype=np.float64)
         if settings.get('notch', 0.0) > 0:  # depth 0 is the signal unchanged
             notched = filters.sosfiltfilt(self.notch_sos, processed)
             notched *= settings['notch']
