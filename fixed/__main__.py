@@ -1,5 +1,5 @@
-"""``python -m fixed --out DIR [--seed N] [--steps N] [--revert 4,6] [--tensorboard TB]``: train the
-fixed setup on the question's scenario.
+"""``python -m fixed --out DIR [--seed N] [--steps N] [--revert 4,6] [--tensorboard TB] [--her]``: train
+the fixed setup on the question's scenario.
 
 Writes ``result.json`` (what the kept policy does), ``trace.json``, ``history.json``,
 ``weights/`` and ``policy/`` into DIR. Exit status: 0 done, 2 bad input (nothing written), 1 a
@@ -13,8 +13,8 @@ from shared.cli import (TRAINING_FILES, add_output_options, check_output_folder,
 from shared.table import help_text
 
 from .hyperparameters import HYPERPARAMETERS
-from .options import add_training_options, check_training_options, run_hyperparameters, save_run, trained_on
-from .options import write_result
+from .options import add_her_options, add_training_options, check_training_options, hindsight_option
+from .options import run_hyperparameters, save_run, trained_on, write_result
 
 MOVED = {'--input': 'process', '--target': 'process', '--target-level': 'process', '--sample-rate': 'process',
          '--target-sample-rate': 'process', '--cutoff-range': 'process', '--success-rms': 'process',
@@ -37,11 +37,13 @@ def main(argv=None):
                             'results into DIR.', help_text(HYPERPARAMETERS, 'hyperparameters (fixed/hyperparameters.py):'))
     add_output_options(parser)
     add_training_options(parser)
+    add_her_options(parser)  # IMPROVEMENT-5
     answer_a_moved_option(parser, argv)
     args = parser.parse_args(argv)
     setup_logging()
     try:
         check_training_options(args)
+        args.hindsight = hindsight_option(args)  # IMPROVEMENT-5
         check_output_folder(args.out, TRAINING_FILES, overwrite=args.overwrite)
     except ValueError as error:  # bad input: said before any work, nothing written
         refuse(parser, error)
@@ -54,7 +56,8 @@ def run(args):
 
     hyperparameters = run_hyperparameters(args)
     with reverted(args.revert):
-        agent, result = train(args.out, seed=args.seed, hp=hyperparameters, tensorboard=args.tensorboard)
+        agent, result = train(args.out, seed=args.seed, hp=hyperparameters, tensorboard=args.tensorboard,
+                              hindsight=args.hindsight)
         save_run(args.out, agent, make_env(), result, trained_on(args, 'question'))
     return write_result(args.out, result)
 

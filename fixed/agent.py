@@ -27,6 +27,7 @@ from .observations import scale_observation  # FIX-17: the map, also used withou
 from shared.checks import step_budget  # FIX-15
 from .graph import graph_function  # FIX-19: one graph call per update (speed only)
 from .replay import ReplayMemory  # FIX-19: float32 batches
+from .hindsight import HindsightMemory  # IMPROVEMENT-5
 
 # Beyond FIX-6: tanh(2) = 0.964: past this pre-activation the actor's gradient all but vanishes.
 TANH_USEFUL_RANGE = 2.0
@@ -287,22 +288,30 @@ class _TruncationSeen:
         return observation, reward, done, info
 
 
-def build_agent(env, hp=HYPERPARAMETERS, training_steps=None, reference_observation=None):
+def build_agent(env, hp=HYPERPARAMETERS, training_steps=None, reference_observation=None,
+                hindsight=None):  # IMPROVEMENT-5
     """Return the compiled agent (FIX-13: and no policy object), sized for ``training_steps``.
 
     FIX-5: the memory, the warmups and the noise's annealing are sized for the run:
     ``training_steps`` (default ``hp.nb_steps``). FIX-17: ``reference_observation`` (the env's
-    first) sets the observation scaling.
+    first) sets the observation scaling. IMPROVEMENT-5: ``hindsight``, a
+    ``fixed.hindsight.Hindsight``: the memory relabels goals (None: it does not).
     """
     nb_actions = env.action_space.shape[0]
     nb_steps = training_steps or hp.nb_steps  # FIX-5
     actor = build_actor(env, hp.window_length)  # FIX-20
     critic, action_input = build_critic(env, hp.window_length)  # FIX-20
+    processor = ScaleObservations(reference_observation)  # FIX-17
     # Building Keras agent
     # FIX-5: the memory holds the whole run, so nothing is forgotten before it is learnt from.
     # FIX-19: as float32 arrays (fixed/replay.py), not keras-rl's object arrays.
-    memory = ReplayMemory(limit=hp.memory_limit or max(nb_steps, 1000), window_length=hp.window_length,
-                          observation_shape=env.observation_space.shape, nb_actions=nb_actions)
+    memory_size = dict(limit=hp.memory_limit or max(nb_steps, 1000), window_length=hp.window_length,
+                       observation_shape=env.observation_space.shape, nb_actions=nb_actions)
+    if hindsight is None:
+        memory = ReplayMemory(**memory_size)
+    else:  # IMPROVEMENT-5: hindsight experience replay (fixed/hindsight.py)
+        memory = HindsightMemory(**memory_size, goals=flat_goal_env(env), compute_reward=env.unwrapped.compute_reward,
+                                 hindsight=hindsight)
     # FIX-13: no BoltzmannQPolicy: DDPG's policy is its actor plus exploration noise.
     # FIX-11: independent Gaussian noise, broad at first (sigma 0.6 of the [-1, 1] range) and
     # annealed to 0.05 over 60% of the run: the agent tries far-apart actions, then refines.
@@ -320,12 +329,27 @@ def build_agent(env, hp=HYPERPARAMETERS, training_steps=None, reference_observat
                            memory=memory, nb_steps_warmup_critic=warmup_critic,
                            nb_steps_warmup_actor=warmup_actor, random_process=random_process,
                            gamma=hp.gamma, target_model_update=hp.target_model_update, batch_size=hp.batch_size,
-                           processor=ScaleObservations(reference_observation),
+                           processor=processor,
                            saturation_penalty=hp.saturation_penalty, gradient_steps=hp.gradient_steps,
                            time_limit_is_terminal=hp.time_limit_is_terminal)
+    if hindsight is not None:  # IMPROVEMENT-5: a new goal is scaled as the agent's processor scales observations
+        memory.goal_to_state = lambda goals: agent.processor.process_observation(goals)
     # Beyond FIX-6, IMPROVEMENT-2: the actor learns slower than the critic, so that it does not
     # outrun the critic's estimate into a corner of the action space (the DDPG paper: 10 times
     # slower; here 100 times, for an actor with 1,200 inputs; hyperparameters.py).
     agent.compile([Adam(learning_rate=hp.actor_learning_rate, clipnorm=hp.clipnorm),
                    Adam(learning_rate=hp.critic_learning_rate, clipnorm=hp.clipnorm)], metrics=['mae'])
     return agent
+
+
+def flat_goal_env(env):
+    """IMPROVEMENT-5: the ``FlattenDictWrapper`` among ``env``'s wrappers, which keeps the goals."""
+    from .env import FlattenDictWrapper
+
+    layer = env
+    while not isinstance(layer, FlattenDictWrapper):
+        if not hasattr(layer, 'env'):
+            raise ValueError('--her needs a goal env flattened with fixed.env.FlattenDictWrapper, which keeps each '
+                             "step's achieved goal; this env has none among its wrappers")
+        layer = layer.env
+    return layer

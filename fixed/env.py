@@ -230,11 +230,30 @@ class FlattenDictWrapper(gym.ObservationWrapper, gym.utils.RecordConstructorArgs
         boxes = [self.env.observation_space.spaces[key] for key in dict_keys]  # FIX-10: their bounds
         self.observation_space = spaces.Box(np.concatenate([box.low.ravel() for box in boxes]),  # FIX-10
                                             np.concatenate([box.high.ravel() for box in boxes]), dtype=np.float32)
+        # IMPROVEMENT-5: what hindsight replay needs of the goal env, which the flat observation drops
+        self.achieved_goal_size = int(np.prod(self.env.observation_space.spaces['achieved_goal'].shape))
+        self.achieved_goal = None  # of the last observation: after a step, the step's
+        self.resets = 0
+
+    def slice_of(self, key):
+        """IMPROVEMENT-5: where ``key``'s values sit in the flat observation."""
+        start = 0
+        for name in self.dict_keys:
+            size = int(np.prod(self.env.observation_space.spaces[name].shape))
+            if name == key:
+                return slice(start, start + size)
+            start += size
+        raise KeyError(f'{key!r} is not one of the flattened keys {self.dict_keys}')
+
+    def reset(self, **kwargs):
+        self.resets += 1  # IMPROVEMENT-5: a new episode
+        return super().reset(**kwargs)
 
     # PORT: Gymnasium's ObservationWrapper applies observation() in reset and step itself.
 
     def observation(self, observation):
         assert isinstance(observation, dict)
+        self.achieved_goal = observation['achieved_goal']  # IMPROVEMENT-5
         obs = []
         for key in self.dict_keys:
             obs.append(observation[key].ravel())

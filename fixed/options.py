@@ -32,6 +32,49 @@ def add_training_options(parser):
                              'tensorboard --logdir DIR; docs/ecosystem.md)')
 
 
+def add_her_options(parser):
+    """IMPROVEMENT-5: ``--her``, ``--her-strategy``, ``--her-k`` (fixed/hindsight.py, docs/her.md)."""
+    from .hindsight import MAX_K, STRATEGIES, Hindsight
+
+    group = parser.add_argument_group('hindsight experience replay (IMPROVEMENT-5, docs/her.md)')
+    group.add_argument('--her', action='store_true',
+                       help='replay stored transitions with goals their episodes reached, rewards recomputed by the '
+                            'env\'s compute_reward (off by default)')
+    group.add_argument('--her-strategy', choices=STRATEGIES,
+                       help=f'where a new goal comes from, within its episode: this step or a later one, the last '
+                            f'step, any step (default {Hindsight.strategy})')
+    group.add_argument('--her-k', type=her_k_argument, metavar='K',
+                       help=f'goals drawn per real one, 1 to {MAX_K}: K/(K+1) of each batch is relabelled '
+                            f'(default {Hindsight.k})')
+
+
+def her_k_argument(text):
+    from .hindsight import MAX_K
+
+    try:
+        k = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not a whole number; allowed: 1 to {MAX_K}') from None
+    if not 1 <= k <= MAX_K:
+        raise argparse.ArgumentTypeError(f'{k} is not allowed: 1 to {MAX_K}')
+    return k
+
+
+def hindsight_option(args):
+    """The run's ``fixed.hindsight.Hindsight``, or None without ``--her``; a ``ValueError`` for
+    ``--her-strategy`` or ``--her-k`` without ``--her``."""
+    from .hindsight import Hindsight
+
+    if not args.her:
+        given = [name for name, value in (('--her-strategy', args.her_strategy), ('--her-k', args.her_k))
+                 if value is not None]
+        if given:
+            raise ValueError(f'{" and ".join(given)} set(s) hindsight replay, which is off: add --her')
+        return None
+    defaults = Hindsight()
+    return Hindsight(strategy=args.her_strategy or defaults.strategy, k=args.her_k or defaults.k)
+
+
 def revert_argument(text):
     from .switches import parse_fix_list
 
@@ -59,6 +102,8 @@ def run_hyperparameters(args):
 
 def trained_on(args, mode, **more):
     """What a saved policy records of its training run (``policy.json``'s ``trained_on``)."""
+    if getattr(args, 'her', False):  # IMPROVEMENT-5, recorded only when on
+        more = {'her': hindsight_option(args).record(), **more}
     return {'mode': mode, 'seed': args.seed, 'steps': args.steps, 'reverted': list(args.revert), **more}
 
 

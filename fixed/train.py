@@ -64,7 +64,8 @@ def save_weights(agent, filepath):
 
 
 def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None,  # IMPROVEMENT-1: check
-          tensorboard=None):  # IMPROVEMENT-4: TensorBoard event files
+          tensorboard=None,  # IMPROVEMENT-4: TensorBoard event files
+          hindsight=None):  # IMPROVEMENT-5: hindsight experience replay
     """Run the question's script with everything written into ``out_dir``.
 
     ``make_env``: makes the env to train on, wrapped for keras-rl (default: this module's, the
@@ -76,6 +77,8 @@ def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None,  #
     out of ``hp.nb_steps``.
     IMPROVEMENT-4: ``tensorboard``, a folder: TensorBoard event files of the run go into its
     subfolder named after ``out_dir`` (``fixed.tensorboard_log``); None: none.
+    IMPROVEMENT-5: ``hindsight``, a ``fixed.hindsight.Hindsight``: the replay memory relabels
+    goals (HER, docs/her.md); None: it does not, and the run is the one it always was.
 
     Returns ``(agent, result)``: the trained agent and, IMPROVEMENT-1, what its kept policy does:
     the dictionary the command writes to ``result.json`` when the run is over (``fixed.options``).
@@ -91,7 +94,8 @@ def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None,  #
     check = check or PolicyCheck([make_env(time_limit=hp.max_episode_steps)], every=hp.check_every)
     training_steps, _ = split_budget(hp.nb_steps, check.every, check.steps_per_check)
     # FIX-13: no policy object. FIX-17: the first observation sets the observation scaling.
-    agent = build_agent(env, hp, training_steps, reference_observation=env.reset())
+    agent = build_agent(env, hp, training_steps, reference_observation=env.reset(),
+                        hindsight=hindsight)  # IMPROVEMENT-5
     keep_best = KeepBestPolicy(agent, check)
     # FIX-14: no model summaries on stdout; the table of numbers is in result.json.
 
@@ -134,6 +138,8 @@ def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None,  #
         'checks': keep_best.checks,
         'hyperparameters': as_record(hp),
     }
+    if hindsight is not None:  # IMPROVEMENT-5: only then, so a run without it is the one it always was
+        result['her'] = hindsight.record()
 
     trace = {
         'variant': __package__,

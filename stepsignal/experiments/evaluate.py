@@ -69,13 +69,16 @@ WRITES = ('summary.md', 'summary.json', 'learning_curves.png')
 """What ``evaluate`` writes into ``--out`` besides each seed's folder."""
 
 
-def seed_runs(seeds, steps=None, random_scenarios=False, env=None, revert=(), prefix='', tensorboard=False):
+def seed_runs(seeds, steps=None, random_scenarios=False, env=None, revert=(), prefix='', tensorboard=False,
+              her=False):
     """One ``python -m fixed`` run per seed, into ``PREFIX/seed-N`` (``stepsignal.experiments.runner``);
-    ``tensorboard``: each also writes TensorBoard event files, which ``run_all`` sends on."""
+    ``tensorboard``: each also writes TensorBoard event files, which ``run_all`` sends on; ``her``:
+    each trains with hindsight experience replay (IMPROVEMENT-5, its defaults)."""
     runs = []
     for seed in seeds:
         arguments = ['--seed', str(seed)] + ([] if steps is None else ['--steps', str(steps)])
         arguments += ['--revert', ','.join(revert)] if revert else []
+        arguments += ['--her'] if her else []
         arguments += ['--tensorboard', f'{SCRATCH}/{TENSORBOARD}'] if tensorboard else []
         command = ('stepsignal', 'scenarios') if random_scenarios else ('fixed',)
         runs.append(Run(f'{prefix}seed-{seed}', command, tuple(arguments), tuple((env or {}).items())))
@@ -202,6 +205,8 @@ def main(argv=None):
     parser.add_argument('--address', metavar='HOST:PORT', help='run on this Ray cluster instead of this machine')
     parser.add_argument('--random-scenarios', action='store_true',
                         help='train each seed on random step scenarios and measure it on never-seen ones')
+    parser.add_argument('--her', action='store_true',
+                        help='train each seed with hindsight experience replay (IMPROVEMENT-5, docs/her.md)')
     parser.add_argument('--env', type=parse_env, action='append', default=[], metavar='NAME=VALUE',
                         help='an environment variable for every seed, such as TF_ENABLE_ONEDNN_OPTS=0 (repeatable)')
     parser.add_argument('--overwrite', action='store_true',
@@ -213,7 +218,8 @@ def main(argv=None):
     if args.jobs < 1:
         parser.error(f'--jobs must be at least 1, got {args.jobs}')
     env = dict(args.env)
-    runs = seed_runs(args.seeds, args.steps, args.random_scenarios, env, tensorboard=args.tensorboard is not None)
+    runs = seed_runs(args.seeds, args.steps, args.random_scenarios, env, tensorboard=args.tensorboard is not None,
+                     her=args.her)
     try:
         if args.address is not None:
             check_address(args.address)
@@ -233,9 +239,11 @@ def main(argv=None):
     summary = summarise(results)
     world = ', '.join(f'{k}={v}' for k, v in env.items()) or 'default environment'
     where, date = f'the Ray cluster at {args.address}' if args.address else machine(), today()
-    text = f'Rounding world: {world}. Measured on {date}, on {where}.\n\n' + table(results, summary)
+    her = ' With hindsight experience replay (--her).' if args.her else ''
+    text = f'Rounding world: {world}. Measured on {date}, on {where}.{her}\n\n' + table(results, summary)
     draw_learning_curves(results, args.out / 'learning_curves.png', f'Fixed agent, {len(results)} seeds ({world})')
-    write_json(args.out / 'summary.json', {'environment': env, 'machine': where, 'date': date, 'summary': summary,
+    write_json(args.out / 'summary.json', {'environment': env, 'machine': where, 'date': date, 'her': args.her,
+                                           'summary': summary,
                                            'seeds': results})
     write_atomic(args.out / 'summary.md', lambda f: f.write((text + '\n').encode()))
     print(text)

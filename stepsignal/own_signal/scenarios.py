@@ -1,6 +1,7 @@
 """Train on a new step scenario at every episode, then measure success on scenarios never seen.
 
-``python -m stepsignal scenarios --out DIR [--seed N] [--steps N]`` (docs/generalisation.md). Not
+``python -m stepsignal scenarios --out DIR [--seed N] [--steps N] [--her]`` (docs/generalisation.md,
+docs/her.md). Not
 a fix of the question's setup: an extension of it, built from the fixed variant's parts.
 Importing this module registers ``stepsignal-random-v0`` with Gymnasium.
 """
@@ -11,8 +12,8 @@ import gymnasium
 import numpy as np
 
 from fixed.keep_best import PolicyCheck, policy_outcome
-from fixed.options import add_training_options, check_training_options, run_hyperparameters, save_run, trained_on
-from fixed.options import write_result
+from fixed.options import add_her_options, add_training_options, check_training_options, hindsight_option
+from fixed.options import run_hyperparameters, save_run, trained_on, write_result
 from shared.cli import (TRAINING_FILES, add_output_options, check_output_folder, command_parser, refuse,
                         run_reporting_failures, setup_logging)
 from shared.scenario import StepRanges, question_scenario, random_step_scenario
@@ -118,10 +119,10 @@ def evaluate_unseen(agent, ranges, count=UNSEEN_SCENARIOS, first_seed=UNSEEN_SEE
     }
 
 
-def train_random(out_dir, seed, hp, ranges=None, tensorboard=None):
+def train_random(out_dir, seed, hp, ranges=None, tensorboard=None, hindsight=None):
     """Train the fixed agent on the family ``ranges`` (default ``StepRanges()``) and measure it.
 
-    ``tensorboard``: a folder for TensorBoard event files, as ``fixed.train.train`` takes it.
+    ``tensorboard``, ``hindsight``: as ``fixed.train.train`` takes them.
 
     The result is the fixed variant's, plus ``unseen``: success on never-seen scenarios.
     """
@@ -132,7 +133,8 @@ def train_random(out_dir, seed, hp, ranges=None, tensorboard=None):
         return family_env(seed, ranges, time_limit)
 
     agent, result = train(out_dir, seed=seed, make_env=make_family_env, hp=hp,
-                          check=family_check(ranges, hp.max_episode_steps), tensorboard=tensorboard)
+                          check=family_check(ranges, hp.max_episode_steps), tensorboard=tensorboard,
+                          hindsight=hindsight)
     result['unseen'] = evaluate_unseen(agent, ranges)
     log.info('seed %d: success on never-seen scenarios: %s', seed, result['unseen']['success_text'])
     return agent, result
@@ -143,10 +145,12 @@ def main(argv=None):
     parser = command_parser('python -m stepsignal scenarios', __doc__.split('\n\n')[0])
     add_output_options(parser)
     add_training_options(parser)
+    add_her_options(parser)
     args = parser.parse_args(argv)
     setup_logging()
     try:
         check_training_options(args)
+        args.hindsight = hindsight_option(args)
         check_output_folder(args.out, TRAINING_FILES, overwrite=args.overwrite)
     except ValueError as error:
         refuse(parser, error)
@@ -158,7 +162,8 @@ def run(args):
 
     hyperparameters = run_hyperparameters(args)
     with reverted(args.revert):
-        agent, result = train_random(args.out, args.seed, hyperparameters, tensorboard=args.tensorboard)
+        agent, result = train_random(args.out, args.seed, hyperparameters, tensorboard=args.tensorboard,
+                                     hindsight=args.hindsight)
         save_run(args.out, agent, family_env(args.seed), result, trained_on(args, 'random-scenarios'))
     return write_result(args.out, result)
 

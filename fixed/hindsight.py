@@ -1,0 +1,139 @@
+"""IMPROVEMENT-5: hindsight experience replay (HER) for the fixed agent's replay memory (docs/her.md).
+
+The question's env is a goal env: every step reports the signal it achieved (``achieved_goal``)
+beside the one it wanted (``desired_goal``), and ``compute_reward`` scores any pair of them, on
+batches. That contract exists so that a stored transition can be replayed as if it had wanted
+another goal: the goal it, or a later step of its episode, actually reached. keras-rl and
+keras-rl2 have no HER; this is the smallest piece that adds it to the kit's ``ReplayMemory``.
+
+On at ``--her`` (off by default: a run without it is the run it always was). What it does at
+each ``sample``:
+
+1. Draw the batch as ``ReplayMemory`` does (the same call of numpy's global generator).
+2. Pick the transitions to relabel: each with probability ``k / (k + 1)``, so a ``k`` of 4
+   relabels 80% of a batch (Stable-Baselines3's ``n_sampled_goal``).
+3. Draw each one's new goal from its own episode, by ``strategy``: ``future`` an achieved goal of
+   this step or a later one, ``final`` the episode's last, ``episode`` any step of it. Never from
+   another episode, and ``future`` never from the past.
+4. Write the new goal (scaled as the agent sees observations, FIX-17) into the desired-goal part
+   of both states, and recompute the reward with the env's own batched ``compute_reward``.
+   Terminal flags stay as stored: a time limit was never stored as terminal (FIX-12).
+
+Where the goals come from: ``fixed.env.FlattenDictWrapper`` keeps the last dict observation's
+``achieved_goal`` (the flat observation leaves it out, as the question's wrapper did) and counts
+resets. The fixed agent stores a transition after its step and before the next reset, so the
+wrapper's achieved goal at that moment is the transition's own, and a new reset count starts a
+new episode.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .replay import ReplayMemory
+
+STRATEGIES = ('future', 'final', 'episode')
+"""Where a relabelled transition's goal is drawn from, within its own episode."""
+MAX_K = 16
+"""The largest ``k`` accepted: beyond it nearly every transition is relabelled anyway (16/17)."""
+
+
+@dataclass(frozen=True)
+class Hindsight:
+    """HER's two settings, as ``--her-strategy`` and ``--her-k`` give them."""
+
+    strategy: str = 'future'
+    """One of ``STRATEGIES``."""
+    k: int = 4
+    """Goals drawn per real one: ``k / (k + 1)`` of each batch is relabelled."""
+
+    def __post_init__(self):
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f'--her-strategy {self.strategy!r} is not one of {", ".join(STRATEGIES)}')
+        if not (isinstance(self.k, int) and 1 <= self.k <= MAX_K):
+            raise ValueError(f'--her-k {self.k!r} is not allowed: a whole number from 1 to {MAX_K} '
+                             f'(k / (k + 1) of each batch is relabelled)')
+
+    @property
+    def relabelled_share(self):
+        return self.k / (self.k + 1)
+
+    def record(self):
+        return {'strategy': self.strategy, 'k': self.k, 'relabelled_share': self.relabelled_share}
+
+
+class HindsightMemory(ReplayMemory):
+    """``ReplayMemory`` that keeps each transition's achieved goal and episode, and relabels at sampling.
+
+    Args:
+        limit, window_length, observation_shape, nb_actions: as ``ReplayMemory``'s.
+        goals: the env's ``fixed.env.FlattenDictWrapper``: where the desired goal sits in the flat
+            observation (``slice_of``), each step's achieved goal, the count of resets.
+        compute_reward: the env's ``compute_reward(achieved, desired, info)``, on batches.
+        goal_to_state: how an observation becomes what the networks read (the agent's processor,
+            FIX-17); applied to the goal alone, so it must act value by value.
+        hindsight: a ``Hindsight``.
+    """
+
+    def __init__(self, limit, window_length, observation_shape, nb_actions, goals, compute_reward,
+                 goal_to_state=None, hindsight=Hindsight()):
+        if window_length != 1:
+            raise ValueError(f'--her relabels states of one observation; window_length is {window_length}')
+        super().__init__(limit, window_length, observation_shape, nb_actions)
+        self.goal_slice = goals.slice_of('desired_goal')
+        if goals.achieved_goal_size != self.goal_slice.stop - self.goal_slice.start:
+            raise ValueError('--her needs the desired goal in the observation as the env reports it; this one is '
+                             'shown to the agent in block averages (a signal longer than the observation)')
+        self.goals, self.compute_reward = goals, compute_reward
+        self.goal_to_state = goal_to_state or (lambda goal: np.asarray(goal, dtype=np.float32))
+        self.hindsight = hindsight
+        self.achieved_goals1 = np.zeros((self.limit, self.goal_slice.stop - self.goal_slice.start), dtype=np.float32)
+        self.positions = np.zeros(self.limit, dtype=np.int64)  # each slot's transition, counted from the run's first
+        self.episode_firsts = np.zeros(self.limit, dtype=np.int64)
+        self.episode_ends = np.zeros(self.limit, dtype=np.int64)  # one past its last; OPEN while it runs
+        self.appended = 0
+        self._episode = None  # the wrapper's reset count when the current episode's first transition came
+
+    OPEN = np.iinfo(np.int64).max
+
+    def append(self, state0, action, reward, terminal1, state1):
+        """Store one transition with the achieved goal of its step and its episode."""
+        if self.goals.resets != self._episode:  # a reset since the last transition: a new episode
+            self._close_episode()
+            self._episode, self._first = self.goals.resets, self.appended
+        slot = self._next
+        super().append(state0, action, reward, terminal1, state1)
+        self.achieved_goals1[slot] = self.goals.achieved_goal
+        self.positions[slot], self.episode_firsts[slot], self.episode_ends[slot] = self.appended, self._first, self.OPEN
+        self.appended += 1
+
+    def _close_episode(self):
+        if self._episode is None:
+            return
+        for position in range(max(self._first, self.appended - self.limit), self.appended):
+            self.episode_ends[position % self.limit] = self.appended
+
+    def sample(self, batch_size):
+        # 1. The batch, as ReplayMemory draws it.
+        i = np.random.randint(0, self.nb_entries, size=batch_size)
+        states0, actions, rewards, terminals1, states1 = (
+            self.states0[i], self.actions[i], self.rewards[i], self.terminals1[i], self.states1[i])
+        # 2. Which to relabel.
+        relabel = np.flatnonzero(np.random.uniform(size=batch_size) < self.hindsight.relabelled_share)
+        if relabel.size == 0:
+            return states0, actions, rewards, terminals1, states1
+        slots = i[relabel]
+        # 3. Their new goals, from their own episodes (the running one ends at the last stored step).
+        position, end = self.positions[slots], np.minimum(self.episode_ends[slots], self.appended)
+        oldest = max(self.appended - self.limit, 0)  # older transitions have been overwritten
+        if self.hindsight.strategy == 'future':
+            drawn = np.random.randint(position, end)
+        elif self.hindsight.strategy == 'final':
+            drawn = end - 1
+        else:
+            drawn = np.random.randint(np.maximum(self.episode_firsts[slots], oldest), end)
+        goals = self.achieved_goals1[drawn % self.limit]
+        # 4. The states want the new goal; the reward says how near the step came to it.
+        states0[relabel, :, self.goal_slice] = self.goal_to_state(goals)[:, None, :]
+        states1[relabel, :, self.goal_slice] = self.goal_to_state(goals)[:, None, :]
+        rewards[relabel] = self.compute_reward(self.achieved_goals1[slots], goals, None)
+        return states0, actions, rewards, terminals1, states1

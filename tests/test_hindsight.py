@@ -1,0 +1,138 @@
+"""IMPROVEMENT-5: hindsight experience replay (fixed/hindsight.py), on the kit's own goal env.
+
+The memory is filled as the fixed agent fills it (each transition stored after its step and
+before the next reset) from real episodes of the question's env, then sampled many times; each
+sampled row is traced back to its stored transition by its action, which is unique.
+"""
+import numpy as np
+import pytest
+
+from fixed.hindsight import Hindsight, HindsightMemory
+from shared.scenario import question_scenario
+from stepsignal.own_signal.any_signal import make_env
+
+EPISODES = 12
+BATCHES = 100
+BATCH = 64
+
+
+def flat_wrapper(env):
+    from fixed.agent import flat_goal_env
+
+    return flat_goal_env(env)
+
+
+def filled_memory(hindsight, limit=1000, seed=0):
+    """A memory holding ``EPISODES`` real episodes of random actions, and what each transition was."""
+    env = make_env(question_scenario(), seed=seed, time_limit=10)
+    goals = flat_wrapper(env)
+    unwrapped = env.unwrapped
+    memory = HindsightMemory(limit, 1, env.observation_space.shape, env.action_space.shape[0], goals=goals,
+                             compute_reward=unwrapped.compute_reward, goal_to_state=lambda g: np.asarray(g) / 2.0,
+                             hindsight=hindsight)
+    rng = np.random.default_rng(seed)
+    stored = []  # per transition, in order: its episode, its step, its action and achieved goal
+    for episode in range(EPISODES):
+        observation = env.reset()
+        for step in range(10):
+            action = rng.uniform(-1, 1, size=env.action_space.shape).astype(np.float32)
+            next_observation, reward, done, info = env.step(action)
+            memory.append(observation[None], action, reward, False, next_observation[None])
+            stored.append({'episode': episode, 'step': step, 'action': action, 'reward': reward,
+                           'achieved': unwrapped.signal.copy(), 'observation': observation.copy()})
+            observation = next_observation
+            if done:
+                break
+    return memory, stored, goals.slice_of('desired_goal'), unwrapped
+
+
+def sampled(memory, stored):
+    """``BATCHES`` batches stacked: the stored transition of each row, its states and reward."""
+    np.random.seed(1)
+    actions = np.array([s['action'] for s in stored])
+    batches = [memory.sample(BATCH) for _ in range(BATCHES)]
+    states0, batch_actions, rewards, _, states1 = (np.concatenate(parts) for parts in zip(*batches))
+    index = (batch_actions[:, None, :] == actions[None]).all(axis=2).argmax(axis=1)
+    return index, states0[:, 0], rewards, states1[:, 0]
+
+
+@pytest.mark.parametrize('strategy', ['future', 'final', 'episode'])
+def test_relabelled_goals_come_from_the_own_episode_and_rewards_from_compute_reward(strategy):
+    memory, stored, goal, env = filled_memory(Hindsight(strategy=strategy, k=4))
+    index, states0, rewards, states1 = sampled(memory, stored)
+    observations = np.array([s['observation'] for s in stored])[index]
+    achieved = np.array([s['achieved'] for s in stored])
+    episode = np.array([s['episode'] for s in stored])
+    step = np.array([s['step'] for s in stored])
+    # Only the goal part of the flat observation ever changes, in both states alike.
+    outside = np.ones(states0.shape[1], dtype=bool)
+    outside[goal] = False
+    assert np.array_equal(states0[:, outside], observations[:, outside])
+    assert np.array_equal(states1[:, goal], states0[:, goal])
+    relabelled = ~(states0[:, goal] == observations[:, goal]).all(axis=1)
+    # k = 4 relabels 4/5 of the rows: 6,400 draws, a binomial's 4 sigma is 0.02
+    assert abs(relabelled.mean() - 0.8) < 0.02
+    new_goals = states0[relabelled][:, goal] * 2.0  # goal_to_state halves it
+    mine = index[relabelled]
+    # The new goal is an achieved goal of the same episode, from where the strategy allows.
+    matches = np.abs(new_goals[:, None, :] - achieved[None]).max(axis=2) < 1e-6  # row x stored transition
+    assert matches.any(axis=1).all(), 'a goal no step achieved'
+    assert not (matches & (episode[None] != episode[mine][:, None])).any(), 'a goal from another episode'
+    if strategy == 'future':
+        assert (matches & (step[None] >= step[mine][:, None])).any(axis=1).all(), 'a goal from the past'
+    if strategy == 'final':
+        last = np.array([step[episode == e].max() for e in episode[mine]])
+        assert (matches & (step[None] == last[:, None])).any(axis=1).all()
+    # Its reward is the env's own compute_reward for the step's achieved goal and the new goal.
+    expected = env.compute_reward(achieved[mine], new_goals, None)
+    np.testing.assert_allclose(rewards[relabelled], expected, rtol=1e-5, atol=1e-6)
+    # The rest keep their stored rewards.
+    stored_rewards = np.array([s['reward'] for s in stored])[index]
+    np.testing.assert_array_equal(rewards[~relabelled], stored_rewards[~relabelled].astype(np.float32))
+
+
+@pytest.mark.parametrize('k', [1, 8])
+def test_the_share_of_relabelled_transitions_follows_k(k):
+    memory, stored, goal, _ = filled_memory(Hindsight(k=k))
+    index, states0, _, _ = sampled(memory, stored)
+    observations = np.array([s['observation'] for s in stored])[index]
+    relabelled = ~(states0[:, goal] == observations[:, goal]).all(axis=1)
+    sigma = np.sqrt(k / (k + 1) / (k + 1) / len(index))
+    assert abs(relabelled.mean() - k / (k + 1)) < 4 * sigma
+
+
+def test_the_running_episode_relabels_only_from_what_is_stored():
+    """Sampling in the middle of an episode: 'final' is the last step stored so far, never a later one."""
+    memory, stored, goal, _ = filled_memory(Hindsight(strategy='final', k=16))
+    last = stored[-1]
+    np.random.seed(2)
+    states0, actions, _, _, _ = memory.sample(256)
+    for row in np.flatnonzero((actions == last['action']).all(axis=1)):
+        assert np.allclose(states0[row, 0][goal] * 2.0, last['achieved'], atol=1e-6)
+
+
+def test_bad_settings_are_refused_with_what_is_allowed():
+    with pytest.raises(ValueError, match="--her-strategy 'past' is not one of future, final, episode"):
+        Hindsight(strategy='past')
+    with pytest.raises(ValueError, match='--her-k 0 is not allowed: a whole number from 1 to 16'):
+        Hindsight(k=0)
+    env = make_env(question_scenario(), time_limit=10)
+    with pytest.raises(ValueError, match='window_length is 2'):
+        HindsightMemory(100, 2, env.observation_space.shape, 2, goals=flat_wrapper(env),
+                        compute_reward=env.unwrapped.compute_reward)
+
+
+@pytest.mark.parametrize('command', [('fixed',), ('stepsignal', 'scenarios')])
+@pytest.mark.parametrize('bad, message', [
+    (['--her', '--her-k', '0'], 'argument --her-k: 0 is not allowed: 1 to 16'),
+    (['--her', '--her-k', 'four'], "argument --her-k: 'four' is not a whole number; allowed: 1 to 16"),
+    (['--her', '--her-strategy', 'past'], "argument --her-strategy: invalid choice: 'past'"),
+    (['--her-k', '8'], '--her-k set(s) hindsight replay, which is off: add --her'),
+])
+def test_bad_her_options_are_refused_in_one_line_before_any_work(tmp_path, command, bad, message):
+    from command_line import run_command
+
+    module, *verb = command
+    finished = run_command(module, *verb, '--out', str(tmp_path / 'f'), *bad)
+    assert finished.returncode == 2 and 'Traceback' not in finished.stderr
+    assert message in finished.stderr and not (tmp_path / 'f').exists()
