@@ -231,7 +231,8 @@ class FlattenDictWrapper(gym.ObservationWrapper, gym.utils.RecordConstructorArgs
         self.observation_space = spaces.Box(np.concatenate([box.low.ravel() for box in boxes]),  # FIX-10
                                             np.concatenate([box.high.ravel() for box in boxes]), dtype=np.float32)
         # IMPROVEMENT-5: what hindsight replay needs of the goal env, which the flat observation drops
-        self.achieved_goal_size = int(np.prod(self.env.observation_space.spaces['achieved_goal'].shape))
+        achieved = self.env.observation_space.spaces.get('achieved_goal')  # a view of many clips has none
+        self.achieved_goal_size = None if achieved is None else int(np.prod(achieved.shape))
         self.achieved_goal = None  # of the last observation: after a step, the step's
         self.resets = 0
 
@@ -253,7 +254,7 @@ class FlattenDictWrapper(gym.ObservationWrapper, gym.utils.RecordConstructorArgs
 
     def observation(self, observation):
         assert isinstance(observation, dict)
-        self.achieved_goal = observation['achieved_goal']  # IMPROVEMENT-5
+        self.achieved_goal = observation.get('achieved_goal')  # IMPROVEMENT-5
         obs = []
         for key in self.dict_keys:
             obs.append(observation[key].ravel())

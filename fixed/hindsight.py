@@ -80,6 +80,8 @@ class HindsightMemory(ReplayMemory):
             raise ValueError(f'--her relabels states of one observation; window_length is {window_length}')
         super().__init__(limit, window_length, observation_shape, nb_actions)
         self.goal_slice = goals.slice_of('desired_goal')
+        if goals.achieved_goal_size is None:
+            raise ValueError('--her needs a goal env: this env\'s observation has no achieved_goal')
         if goals.achieved_goal_size != self.goal_slice.stop - self.goal_slice.start:
             raise ValueError('--her needs the desired goal in the observation as the env reports it; this one is '
                              'shown to the agent in block averages (a signal longer than the observation)')

@@ -98,7 +98,8 @@ def verdict(achieved, desired_signal, found, trains=True, close_to_ceiling=None)
     subtracting the mean does at least as well, which the text says. ``trains``: the advice is for a
     run that trains (else a saved policy answered, and the lever is to train). ``flat_target``: the
     target is itself a constant (``--target-level``), so a constant output is what was asked for;
-    the text says so, so that nobody mistakes a silenced recording for a cleaned one.
+    the text says so, so that nobody mistakes a silenced recording for a cleaned one. ``headline``:
+    the text is one of these cases (or far above the ceiling), which a report opens with in bold.
     """
     agent = rms(achieved - desired_signal)
     constant = found['best_constant']['rms']
@@ -106,7 +107,7 @@ def verdict(achieved, desired_signal, found, trains=True, close_to_ceiling=None)
     target_spread = float(np.std(desired_signal))
     level = found['best_constant']['level']
     if target_spread <= 1e-12 * max(1.0, abs(level)):  # flat (up to the mean's rounding): the question's own task
-        return {'rms': agent, 'flat_target': True, 'beaten_by_constant': False, 'nearly_constant': False,
+        return {'rms': agent, 'flat_target': True, 'headline': True, 'beaten_by_constant': False, 'nearly_constant': False,
                 'ratio_to_ceiling': agent / ceiling if ceiling > 0 else None,
                 'text': (f'The target is flat ({level:g}), so what it asks for is a constant '
                          f'output, which a low-pass gives by removing everything that moves (this result: RMS error '
@@ -120,8 +121,8 @@ def verdict(achieved, desired_signal, found, trains=True, close_to_ceiling=None)
                             and agent > (1 + close_to_ceiling) * ceiling
                             and not (beaten or nearly_constant or agent > unchanged or beaten_by_mean_removed))
     if not trains:
-        lever = ('this policy was trained on other signals: train on this one (process without --policy), or a '
-                 'policy on a folder of clips like it (python -m stepsignal clips)')
+        lever = ('a saved policy answered without training on this signal: train on it (process without --policy), '
+                 'or a policy on a folder of clips like it (python -m stepsignal clips)')
     elif len(found['best_filter']['settings']) == 2:  # the question's two knobs: the cutoffs allowed are the lever
         lever = 'try --cutoff-range (docs/your_signal.md)'
     else:
@@ -153,7 +154,9 @@ def verdict(achieved, desired_signal, found, trains=True, close_to_ceiling=None)
                     f"what it learned elsewhere, or in a training run that ended short of the ceiling; train on this "
                     f"signal (process without --policy, more --steps) to come closer, or put clips like it in the "
                     f"family (python -m stepsignal clips)")
-    return {'rms': agent, 'flat_target': False, 'beaten_by_constant': bool(beaten), 'nearly_constant': bool(nearly_constant),
+    headline = bool(nearly_constant or agent > unchanged or beaten or beaten_by_mean_removed or far_from_ceiling)
+    return {'rms': agent, 'flat_target': False, 'headline': headline,
+            'beaten_by_constant': bool(beaten), 'nearly_constant': bool(nearly_constant),
             'beaten_by_mean_removed': bool(beaten_by_mean_removed), 'worse_than_input': bool(agent > unchanged),
             'far_from_ceiling': far_from_ceiling,
             'ratio_to_ceiling': agent / ceiling if ceiling > 0 else None, 'text': text}

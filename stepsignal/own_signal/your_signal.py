@@ -393,8 +393,8 @@ def judge(job, result):
                                       or judged['nearly_constant']))
     if job.outside_training:
         result['outside_training'] = job.outside_training
-    (log.warning if judged['beaten_by_constant'] or judged['nearly_constant'] or judged.get('worse_than_input')
-     or judged.get('far_from_ceiling') else log.info)('%s', judged['text'])
+    # a flat target's note is what was asked for; every other headline is a warning
+    (log.warning if judged['headline'] and not judged['flat_target'] else log.info)('%s', judged['text'])
 
 
 def finish(job, result):
@@ -601,14 +601,12 @@ def write_report(job, result, clipped):
                          f"| **the trained policy** | {describe(result['chain']['settings'], chain.mains_hz)} | "
                          f"{judged['rms']:.4g} |"]
         output_is = 'through the chain with those settings'
-    flattened = judged and (judged['beaten_by_constant'] or judged['nearly_constant'] or judged['flat_target']
-                            or judged.get('beaten_by_mean_removed') or judged.get('worse_than_input')
-                            or judged.get('far_from_ceiling'))
+    headline = judged and judged['headline']
     outside = result.get('outside_training', [])
     lines = [
         '# The fixed setup on your signal',
         '',
-        f"**{judged['text']}.**" if flattened else judged['text'] + '.',
+        f"**{judged['text']}.**" if headline else judged['text'] + '.',
         '',
         *([f"**This input is not like the clips the policy was trained on:** {'; '.join(outside)}. Its answer is "
            f"a guess outside what it learned; train on clips like this one (python -m stepsignal clips).", '']

@@ -1,0 +1,180 @@
+"""``python -m stepsignal.experiments.hindsight``: what hindsight experience replay (IMPROVEMENT-5) buys.
+
+Trains the fixed agent with and without ``--her`` on the same seeds: on the random step scenarios
+at each of ``--budgets`` (success on 100 never-seen scenarios per seed), and on the question's own
+scenario at ``--question-steps`` over ``--question-seeds`` (HER must not cost it success). Each
+set is one ``python -m stepsignal evaluate`` run into ``OUT/<her|plain>-<scenarios|question>-<steps>``;
+a set whose ``summary.json`` is already there is read, not trained again, so an interrupted
+measurement goes on where it stopped. Written into OUT: ``HER.md`` (the tables), ``HER.json``
+(every number), ``her.png`` (unseen success against the budget, and the learning curves).
+
+``--env NAME=VALUE`` measures in another rounding world (``TF_ENABLE_ONEDNN_OPTS=0``).
+"""
+import argparse
+import json
+import logging
+import statistics
+import sys
+from pathlib import Path
+
+from shared.cli import setup_logging
+from shared.files import save_figure, write_atomic, write_json
+from stepsignal.experiments.evaluate import main as evaluate, parse_env, parse_seeds
+from stepsignal.rates import success_rate
+
+log = logging.getLogger(__name__)
+
+BAR = 0.95
+"""The share of never-seen scenarios each seed should solve (issue 26's bar, at 5,000 steps with HER)."""
+
+
+def set_folder(out, her, kind, steps):
+    return Path(out) / f"{'her' if her else 'plain'}-{kind}-{steps}"
+
+
+def measured_set(out, her, kind, steps, seeds, env, jobs):
+    """The seeds' results of one set, trained now unless its summary is already there."""
+    folder = set_folder(out, her, kind, steps)
+    if not (folder / 'summary.json').is_file():
+        arguments = ['--seeds', ','.join(map(str, seeds)), '--steps', str(steps), '--out', str(folder),
+                     '--jobs', str(jobs), '--overwrite'] + (['--random-scenarios'] if kind == 'scenarios' else [])
+        arguments += ['--her'] if her else []
+        for name, value in env.items():
+            arguments += ['--env', f'{name}={value}']
+        log.info('training: %s', ' '.join(arguments))
+        evaluate(arguments)
+    summary = json.loads((folder / 'summary.json').read_text())
+    found = {r['seed']: r for r in summary['seeds']}
+    missing = [seed for seed in seeds if seed not in found or 'error' in found[seed]]
+    if missing:
+        raise RuntimeError(f'{folder}: seeds {missing} did not finish; run again to retry them')
+    return [found[seed] for seed in seeds]
+
+
+def unseen_row(results):
+    rates = [r['unseen']['success_rate'] for r in results]
+    at_bar = sum(rate >= BAR for rate in rates)
+    return {'rates': rates, 'lowest': min(rates), 'median': statistics.median(rates), 'highest': max(rates),
+            'seeds_at_bar': at_bar, 'seeds_at_bar_text': str(success_rate(at_bar, len(rates))),
+            'pooled_text': str(success_rate(round(sum(rates) * 100), 100 * len(rates))),
+            'train_seconds_median': statistics.median(r['train_seconds'] for r in results)}
+
+
+def percent(value):
+    return f'{100 * value:.0f}%'
+
+
+def tables(measured, seeds, question):
+    lines = ['## Never-seen scenarios', '',
+             'Per seed, the share of the 100 never-seen scenarios (seeds 1,000,000 to 1,000,099) that its kept '
+             'policy solves (L2 < 1.0); "seeds at 95%": how many seeds solve at least 95 of them, with the 95% '
+             'interval of that count; "pooled": all scenarios of all seeds together.', '',
+             '| steps | HER | lowest | median | highest | seeds at 95% | pooled | training (median s) |',
+             '|---|---|---|---|---|---|---|---|']
+    for steps, pair in measured['scenarios'].items():
+        for her in (False, True):
+            row = pair['her' if her else 'plain']
+            lines.append(f"| {int(steps):,} | {'yes' if her else 'no'} | {percent(row['lowest'])} | "
+                         f"{percent(row['median'])} | {percent(row['highest'])} | {row['seeds_at_bar_text']} | "
+                         f"{row['pooled_text']} | {row['train_seconds_median']:.0f} |")
+    lines += ['', 'Each seed (share of never-seen scenarios solved, without HER / with HER):', '',
+              '| seed | ' + ' | '.join(f'{int(steps):,} steps' for steps in measured['scenarios']) + ' |',
+              '|---|' + '---|' * len(measured['scenarios'])]
+    for i, seed in enumerate(seeds):
+        cells = [f"{percent(pair['plain']['rates'][i])} / {percent(pair['her']['rates'][i])}"
+                 for pair in measured['scenarios'].values()]
+        lines.append(f'| {seed} | ' + ' | '.join(cells) + ' |')
+    if question:
+        lines += ['', "## The question's own scenario", '',
+                  '| steps | HER | seeds solved (L2 < 1.0) | median L2 |', '|---|---|---|---|']
+        for her in (False, True):
+            q = question['her' if her else 'plain']
+            lines.append(f"| {question['steps']:,} | {'yes' if her else 'no'} | {q['success_text']} | "
+                         f"{q['median_l2']:.3f} |")
+    return lines
+
+
+def draw(measured, folders, path, world):
+    """Unseen success against the budget (each seed a dot, the median a line), and the learning
+    curves (median check L2 against env steps) of the largest budget, with and without HER."""
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    budgets = [int(steps) for steps in measured['scenarios']]
+    for her, colour, shift in ((False, 'C0', -0.04), (True, 'C1', 0.04)):
+        key, label = ('her', 'with HER (k 4, future)') if her else ('plain', 'without HER')
+        rates = np.array([measured['scenarios'][str(b)][key]['rates'] for b in budgets]) * 100
+        for i, budget in enumerate(budgets):
+            left.scatter(np.full(rates.shape[1], budget * (1 + shift)), rates[i], color=colour, alpha=0.5, s=14)
+        left.plot(budgets, np.median(rates, axis=1), color=colour, marker='o', label=f'{label}: median of the seeds')
+        results = json.loads((folders[key] / 'summary.json').read_text())['seeds']
+        curves = [r['checks'] for r in results if r.get('checks')]
+        length = min(len(c) for c in curves)
+        steps = [c['env_steps'] for c in curves[0][:length]]
+        distances = np.array([[c['l2_distance'] for c in curve[:length]] for curve in curves])
+        right.fill_between(steps, distances.min(axis=0), distances.max(axis=0), color=colour, alpha=0.15)
+        right.plot(steps, np.median(distances, axis=0), color=colour, label=f'{label}: median, and best to worst')
+    left.axhline(100 * BAR, color='r', linestyle='--', label='95%')
+    left.set(xscale='log', xticks=budgets, xticklabels=[f'{b:,}' for b in budgets], xlabel='environment steps',
+             ylabel='never-seen scenarios solved (%)', title=f'Each seed, 100 never-seen scenarios ({world})')
+    left.legend(fontsize='small', loc='lower right')
+    right.axhline(1.0, color='r', linestyle='--', label='success: L2 < 1.0')
+    right.set(yscale='log', xlabel='environment steps', ylabel='median L2 over the 30 check scenarios',
+              title=f'Learning curves at {budgets[-1]:,} steps')
+    right.legend(fontsize='small')
+    for axis in (left, right):
+        axis.grid(True, alpha=0.3)
+    figure.tight_layout()
+    save_figure(figure, path)
+    plt.close(figure)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='python -m stepsignal.experiments.hindsight', description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--seeds', type=parse_seeds, default=parse_seeds('0-9'))
+    parser.add_argument('--budgets', type=int, nargs='+', default=[2000, 5000, 15000])
+    parser.add_argument('--question-seeds', type=parse_seeds, default=parse_seeds('0-19'))
+    parser.add_argument('--question-steps', type=int, default=5000, help='0: leave the question\'s scenario out')
+    parser.add_argument('--env', type=parse_env, action='append', default=[], metavar='NAME=VALUE')
+    parser.add_argument('--jobs', type=int, default=2)
+    parser.add_argument('--out', type=Path, required=True)
+    args = parser.parse_args(argv)
+    setup_logging()
+    env = dict(args.env)
+    measured = {'seeds': args.seeds, 'environment': env, 'scenarios': {}}
+    for steps in args.budgets:
+        measured['scenarios'][str(steps)] = {
+            ('her' if her else 'plain'): unseen_row(measured_set(args.out, her, 'scenarios', steps, args.seeds, env, args.jobs))
+            for her in (False, True)}
+    question = None
+    if args.question_steps:
+        question = {'steps': args.question_steps, 'seeds': args.question_seeds}
+        for her in (False, True):
+            results = measured_set(args.out, her, 'question', args.question_steps, args.question_seeds, env, args.jobs)
+            rate = success_rate(sum(r['success'] for r in results), len(results))
+            question['her' if her else 'plain'] = {'success': rate.as_dict(), 'success_text': str(rate),
+                                                   'median_l2': statistics.median(r['l2_distance'] for r in results)}
+        measured['question'] = question
+    first = json.loads((set_folder(args.out, False, 'scenarios', args.budgets[0]) / 'summary.json').read_text())
+    world = ', '.join(f'{k}={v}' for k, v in env.items()) or 'default rounding world'
+    command = 'python -m stepsignal.experiments.hindsight ' + ' '.join(sys.argv[1:] if argv is None else argv)
+    text = '\n'.join([f'# Hindsight experience replay on the random scenarios ({world})', '',
+                      f"Measured with `{command}` on {first['date']}, on {first['machine']}. HER: "
+                      f"`--her`, strategy future, k 4 (80% of each batch relabelled).", ''] +
+                     tables(measured, args.seeds, question) + ['', '![unseen success and learning curves](her.png)', ''])
+    largest = str(args.budgets[-1])
+    draw(measured, {key: set_folder(args.out, key == 'her', 'scenarios', largest) for key in ('her', 'plain')},
+         args.out / 'her.png', world)
+    write_json(args.out / 'HER.json', measured)
+    write_atomic(args.out / 'HER.md', lambda f: f.write(text.encode()))
+    log.info('wrote %s', args.out / 'HER.md')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
