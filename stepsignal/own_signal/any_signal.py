@@ -128,6 +128,25 @@ EXCERPTS = 8
 """How many excerpts of a long signal ``ExcerptSignal`` trains on."""
 EXCERPT_SAMPLES = 12_000
 """The samples of each excerpt that are scored (0.25 s at 48 kHz)."""
+AUDIO_RATE = 8000
+"""From this many samples per second up, a signal is taken for audio (telephone speech is 8 kHz)."""
+AUDIBLE = (20.0, 20000.0)
+"""The default cutoff range at audio rates, in Hz: the range of human hearing, capped at 0.99 x
+Nyquist. A low-pass below 20 Hz leaves nothing audible, only a slowly moving level, so on audio the
+question's range (from 0.001 Hz) invites the agent into an output that is nearly constant; at
+lower rates (sensors, the question's 30 Hz) the question's range stays."""
+
+
+def default_cutoff_range(sample_rate):
+    """The cutoffs the agent may choose when ``--cutoff-range`` is not given: ``AUDIBLE`` (capped at
+    0.99 x Nyquist) at audio rates; below them the fixed env's own, from the question's 0.001 Hz (or
+    the lowest the filter applies accurately, ``fixed.filters.lowest_accurate_cutoff``) to 0.99 x
+    Nyquist."""
+    if sample_rate >= AUDIO_RATE:
+        return AUDIBLE[0], min(AUDIBLE[1], 0.99 * sample_rate / 2)
+    return max(1e-3, filters.lowest_accurate_cutoff(sample_rate)), 0.99 * sample_rate / 2
+
+
 LONG_SIGNAL = 2 * EXCERPTS * EXCERPT_SAMPLES
 """Longer signals than this (192,000 samples: 4 s at 48 kHz) are trained on excerpts."""
 MARGIN_PERIODS = 5
@@ -178,7 +197,7 @@ class ExcerptSignal(AnySignal):
                  chain=QUESTION_CHAIN, mains_hz=None, **kwargs):
         x = np.asarray(input_signal, dtype=np.float64)
         y = np.asarray(desired_signal, dtype=np.float64)
-        lowest = cutoff_range[0] if cutoff_range else max(1e-3, filters.lowest_accurate_cutoff(sample_rate))
+        lowest = cutoff_range[0] if cutoff_range else default_cutoff_range(sample_rate)[0]
         if 'notch' in chain and mains_hz is None:
             mains_hz = mains_of(x, sample_rate)  # from the whole signal, not its excerpts
         self.margin = excerpt_margin(sample_rate, lowest, chain)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from fixed.options import add_training_options, check_training_options, run_hyperparameters, save_run, trained_on
-from fixed.filters import lowest_accurate_cutoff, min_signal_length
+from fixed.filters import min_signal_length
 from fixed.observations import MAX_OBSERVED_SAMPLES
 from fixed.options import write_result
 from shared.cli import (TRAINING_FILES, add_output_options, check_output_folder, command_parser, refuse,
@@ -32,8 +32,9 @@ from stepsignal.own_signal.chain import AUDIO_CHAIN, CHAIN_STEPS, describe
 from stepsignal.own_signal.clip_family import (FEATURE_TEXT, VIEWS, Augmentation, ClipFamily, clip_env, pieces,
                                                wrapped)
 from stepsignal.own_signal.signal_files import EXTENSIONS, mix_down, read_signal
-from stepsignal.own_signal.your_signal import (AUDIBLE, AUDIO_RATE, CLOSE_TO_CEILING, UPDATE_SECONDS, cutoff_range_option,
-                                              read_target, stages_option)
+from stepsignal.own_signal.any_signal import default_cutoff_range
+from stepsignal.own_signal.your_signal import (CLOSE_TO_CEILING, UPDATE_SECONDS, cutoff_range_option, read_target,
+                                              stages_option)
 
 log = logging.getLogger(__name__)
 
@@ -116,12 +117,7 @@ def read_clips(input_dir, target_dir, sample_rate=None):
 def prepare(args):
     """Read and check everything; return the family's arguments. Writes nothing but the empty ``--out``."""
     names, rate, pairs = read_clips(args.input, args.target, args.sample_rate)
-    if args.cutoff_range is not None:
-        cutoff_range = cutoff_range_option(args.cutoff_range, rate)
-    elif rate >= AUDIO_RATE:
-        cutoff_range = (AUDIBLE[0], min(AUDIBLE[1], 0.99 * rate / 2))
-    else:
-        cutoff_range = (max(1e-3, lowest_accurate_cutoff(rate)), 0.99 * rate / 2)
+    cutoff_range = default_cutoff_range(rate) if args.cutoff_range is None else cutoff_range_option(args.cutoff_range, rate)
     stages = stages_option(args.chain, rate)
     augmentation = Augmentation.none() if args.no_augment else Augmentation()
     view = args.view

@@ -37,8 +37,8 @@ from shared.scenario import Scenario
 from stepsignal.own_signal.signal_files import encode, give_back_freed_memory, mix_down, read_signal, resample, stored_dtype, write_encoded
 from shared.trace import episodes
 from fixed.filters import lowest_accurate_cutoff
-from stepsignal.own_signal.any_signal import (EXCERPT_SAMPLES, EXCERPTS, LONG_SIGNAL, AnySignal, ExcerptSignal,
-                                              excerpts_fit, make_env)
+from stepsignal.own_signal.any_signal import (AUDIO_RATE, EXCERPT_SAMPLES, EXCERPTS, LONG_SIGNAL, AnySignal,
+                                              ExcerptSignal, default_cutoff_range, excerpts_fit, make_env)
 from stepsignal.own_signal.bands import band_rows, bands, spectrum, what_is_left
 from stepsignal.own_signal.chain import AUDIO_CHAIN, QUESTION_CHAIN, Chain, checked_stages, describe, mains_of
 from stepsignal.own_signal.clip_family import clip_env, clip_features, outside_training, wrapped
@@ -52,13 +52,6 @@ CLOSE_TO_CEILING = 0.1
 """On audio, success is an RMS error at most this share above the ceiling's (and every other
 baseline beaten): the question's L2 < 1 is an RMS error of 0.0007 on 10 s at 22 kHz, which no
 recording with hiss reaches."""
-AUDIO_RATE = 8000
-"""From this many samples per second up, a signal is taken for audio (telephone speech is 8 kHz)."""
-AUDIBLE = (20.0, 20000.0)
-"""The default cutoff range at audio rates, in Hz: the range of human hearing, capped at 0.99 x
-Nyquist. A low-pass below 20 Hz leaves nothing audible, only a slowly moving level, so on audio the
-question's range (from 0.001 Hz) invites the agent into an output that is nearly constant; at
-lower rates (sensors, the question's 30 Hz) the question's range stays."""
 
 @dataclass
 class Job:
@@ -188,7 +181,7 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
     if cutoff_range is not None:
         env_kwargs['cutoff_range'] = cutoff_range_option(cutoff_range, rate)
     elif rate >= AUDIO_RATE:
-        env_kwargs['cutoff_range'] = (AUDIBLE[0], min(AUDIBLE[1], 0.99 * rate / 2))
+        env_kwargs['cutoff_range'] = default_cutoff_range(rate)
         log.info('audio at %g Hz: cutoffs from %g to %g Hz, the audible range (--cutoff-range LOW HIGH to change '
                  'it; docs/your_signal.md)', rate, *env_kwargs['cutoff_range'])
     if success_rms is not None:
@@ -196,7 +189,7 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
         if not (np.isfinite(wanted) and wanted > 0):
             raise ValueError(f'--success-rms must be a positive number, got {success_rms!r}')
         env_kwargs['distance_threshold'] = wanted * np.sqrt(len(mono))  # the env counts success in L2
-    lowest = env_kwargs['cutoff_range'][0] if 'cutoff_range' in env_kwargs else max(1e-3, lowest_accurate_cutoff(rate))
+    lowest = env_kwargs.get('cutoff_range', default_cutoff_range(rate))[0]
     excerpts = len(mono) > LONG_SIGNAL and excerpts_fit(len(mono), rate, lowest, stages)
     try:  # the env's own checks: length, cutoff range against Nyquist, threshold
         if excerpts:  # the env it trains on; the offset range from the whole signals, as for a short one
