@@ -89,12 +89,13 @@ class Job:
     signals figure draws again (each is a pass over the whole signal)."""
 
     def make_training_env(self, **overrides):
-        """The env the agent trains on (and a saved policy answers on), wrapped for keras-rl."""
-        kwargs = {**self.env_kwargs, 'cutoff_range': self.cutoff_range, 'max_offset': self.max_offset, **overrides}
-        if self.family_view is not None:  # a family's policy answers the whole signal as it saw its clips
+        """The env the agent trains on (and a saved policy answers on), wrapped for keras-rl;
+        ``overrides``: more of the env's arguments (training passes its ``time_limit``)."""
+        if self.family_view is not None:  # a family's policy answers (one step) the whole signal as it saw its clips
             s = self.scenario
-            return wrapped(clip_env(s.input_signal, s.sample_rate, s.desired_signal, kwargs['cutoff_range'],
-                                    kwargs['max_offset'], kwargs.get('chain', self.stages), view=self.family_view))
+            return wrapped(clip_env(s.input_signal, s.sample_rate, s.desired_signal, self.cutoff_range,
+                                    self.max_offset, self.stages, view=self.family_view))
+        kwargs = {**self.env_kwargs, 'cutoff_range': self.cutoff_range, 'max_offset': self.max_offset, **overrides}
         return make_env(self.scenario, env_class=ExcerptSignal if self.excerpts else AnySignal, **kwargs)
 
     def chain(self):
