@@ -136,3 +136,11 @@ def test_bad_her_options_are_refused_in_one_line_before_any_work(tmp_path, comma
     finished = run_command(module, *verb, '--out', str(tmp_path / 'f'), *bad)
     assert finished.returncode == 2 and 'Traceback' not in finished.stderr
     assert message in finished.stderr and not (tmp_path / 'f').exists()
+
+
+def test_evaluate_refuses_her_k_without_her(tmp_path):
+    from command_line import run_command
+
+    finished = run_command('stepsignal', 'evaluate', '--random-scenarios', '--her-k', '2', '--out', str(tmp_path / 'e'))
+    assert finished.returncode == 2 and 'Traceback' not in finished.stderr
+    assert '--her-k sets hindsight replay, which is off: add --her' in finished.stderr and not (tmp_path / 'e').exists()

@@ -21,6 +21,7 @@ import statistics
 import sys
 from pathlib import Path
 
+from fixed.hindsight import Hindsight
 from shared.checks import seed_number
 from shared.cli import check_output_folder, output_folder_argument, setup_logging, steps_argument, writable_folder
 from shared.files import save_figure, write_atomic, write_json
@@ -70,15 +71,17 @@ WRITES = ('summary.md', 'summary.json', 'learning_curves.png')
 
 
 def seed_runs(seeds, steps=None, random_scenarios=False, env=None, revert=(), prefix='', tensorboard=False,
-              her=False):
+              her=False, her_k=None):
     """One ``python -m fixed`` run per seed, into ``PREFIX/seed-N`` (``stepsignal.experiments.runner``);
     ``tensorboard``: each also writes TensorBoard event files, which ``run_all`` sends on; ``her``:
-    each trains with hindsight experience replay (IMPROVEMENT-5, its defaults)."""
+    each trains with hindsight experience replay (IMPROVEMENT-5), ``her_k`` goals per real one
+    (None: its default)."""
     runs = []
     for seed in seeds:
         arguments = ['--seed', str(seed)] + ([] if steps is None else ['--steps', str(steps)])
         arguments += ['--revert', ','.join(revert)] if revert else []
         arguments += ['--her'] if her else []
+        arguments += ['--her-k', str(her_k)] if her and her_k is not None else []
         arguments += ['--tensorboard', f'{SCRATCH}/{TENSORBOARD}'] if tensorboard else []
         command = ('stepsignal', 'scenarios') if random_scenarios else ('fixed',)
         runs.append(Run(f'{prefix}seed-{seed}', command, tuple(arguments), tuple((env or {}).items())))
@@ -207,6 +210,8 @@ def main(argv=None):
                         help='train each seed on random step scenarios and measure it on never-seen ones')
     parser.add_argument('--her', action='store_true',
                         help='train each seed with hindsight experience replay (IMPROVEMENT-5, docs/her.md)')
+    parser.add_argument('--her-k', type=int, metavar='K',
+                        help=f'with --her: goals drawn per real one (default {Hindsight.k})')
     parser.add_argument('--env', type=parse_env, action='append', default=[], metavar='NAME=VALUE',
                         help='an environment variable for every seed, such as TF_ENABLE_ONEDNN_OPTS=0 (repeatable)')
     parser.add_argument('--overwrite', action='store_true',
@@ -217,9 +222,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f'--jobs must be at least 1, got {args.jobs}')
+    if args.her_k is not None and not args.her:
+        parser.error('--her-k sets hindsight replay, which is off: add --her')
     env = dict(args.env)
     runs = seed_runs(args.seeds, args.steps, args.random_scenarios, env, tensorboard=args.tensorboard is not None,
-                     her=args.her)
+                     her=args.her, her_k=args.her_k)
     try:
         if args.address is not None:
             check_address(args.address)
@@ -239,10 +246,12 @@ def main(argv=None):
     summary = summarise(results)
     world = ', '.join(f'{k}={v}' for k, v in env.items()) or 'default environment'
     where, date = f'the Ray cluster at {args.address}' if args.address else machine(), today()
-    her = ' With hindsight experience replay (--her).' if args.her else ''
+    her = (f" With hindsight experience replay (--her{f' --her-k {args.her_k}' if args.her_k else ''})."
+           if args.her else '')
     text = f'Rounding world: {world}. Measured on {date}, on {where}.{her}\n\n' + table(results, summary)
     draw_learning_curves(results, args.out / 'learning_curves.png', f'Fixed agent, {len(results)} seeds ({world})')
-    write_json(args.out / 'summary.json', {'environment': env, 'machine': where, 'date': date, 'her': args.her,
+    write_json(args.out / 'summary.json', {'environment': env, 'machine': where, 'date': date,
+                                           'her': {'k': args.her_k or Hindsight.k} if args.her else None,
                                            'summary': summary,
                                            'seeds': results})
     write_atomic(args.out / 'summary.md', lambda f: f.write((text + '\n').encode()))
