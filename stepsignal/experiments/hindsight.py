@@ -105,12 +105,14 @@ def draw(measured, folders, path, world):
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     budgets = [int(steps) for steps in measured['scenarios']]
-    for her, colour, shift in ((False, 'C0', -0.04), (True, 'C1', 0.04)):
+    places = np.arange(len(budgets))  # the budgets side by side, evenly
+    for her, colour, shift in ((False, 'C0', -0.08), (True, 'C1', 0.08)):
         key, label = ('her', 'with HER (k 4, future)') if her else ('plain', 'without HER')
         rates = np.array([measured['scenarios'][str(b)][key]['rates'] for b in budgets]) * 100
-        for i, budget in enumerate(budgets):
-            left.scatter(np.full(rates.shape[1], budget * (1 + shift)), rates[i], color=colour, alpha=0.5, s=14)
-        left.plot(budgets, np.median(rates, axis=1), color=colour, marker='o', label=f'{label}: median of the seeds')
+        for i in places:
+            left.scatter(np.full(rates.shape[1], i + shift), rates[i], color=colour, alpha=0.5, s=14)
+        left.plot(places + shift, np.median(rates, axis=1), color=colour, marker='o',
+                  label=f'{label}: each seed, and their median')
         results = json.loads((folders[key] / 'summary.json').read_text())['seeds']
         curves = [r['checks'] for r in results if r.get('checks')]
         length = min(len(c) for c in curves)
@@ -119,7 +121,8 @@ def draw(measured, folders, path, world):
         right.fill_between(steps, distances.min(axis=0), distances.max(axis=0), color=colour, alpha=0.15)
         right.plot(steps, np.median(distances, axis=0), color=colour, label=f'{label}: median, and best to worst')
     left.axhline(100 * BAR, color='r', linestyle='--', label='95%')
-    left.set(xscale='log', xticks=budgets, xticklabels=[f'{b:,}' for b in budgets], xlabel='environment steps',
+    left.set(xticks=places, xticklabels=[f'{b:,}' for b in budgets], xlim=(-0.5, len(budgets) - 0.5),
+             xlabel='environment steps (a run per seed at each budget)',
              ylabel='never-seen scenarios solved (%)', title=f'Each seed, 100 never-seen scenarios ({world})')
     left.legend(fontsize='small', loc='lower right')
     right.axhline(1.0, color='r', linestyle='--', label='success: L2 < 1.0')
