@@ -244,6 +244,8 @@ NOT_SWITCHABLE = {
         'only five times slower',
     'FIX-20': 'with a window of 1 the hand-typed (1,) and window_length agree',
     'IMPROVEMENT-4': 'TensorBoard event files, written only when asked, change no number of a run',
+    'IMPROVEMENT-5': 'hindsight replay is off unless --her asks for it: --her is its switch, and a run without it '
+                     'is the run it always was',
 }
 """Every fix (and improvement) without a switch, and why, in one line."""
 

@@ -346,3 +346,16 @@ def test_each_reverted_alone_line_quotes_the_ablation_table():
         assert text.endswith(f'with every fix, {fixed[0]} of 10, L2 {fixed[2]}, first success after {fixed[3]}.'), number
         quoted += 1
     assert quoted >= 10
+
+
+def test_the_her_tables_the_docs_quote_are_the_measured_ones():
+    """docs/her.md: every row of its tables is benchmarks/HER.json's, as the experiment writes them."""
+    import json
+
+    from stepsignal.experiments.hindsight import tables
+
+    measured = json.loads((ROOT / 'benchmarks' / 'HER.json').read_text())
+    rows = [line for line in tables(measured, measured['seeds'], measured.get('question')) if line.startswith('|')]
+    page = (ROOT / 'docs' / 'her.md').read_text().splitlines()
+    missing = [row for row in rows if row not in page]
+    assert rows and not missing, missing

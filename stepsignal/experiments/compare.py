@@ -251,7 +251,9 @@ def write_report(out, numbers, wall):
         '',
         f"Each is marked `# BUG-n` in `original/` and `# FIX-n` in `fixed/`; [docs/bugs.md]({docs_link(out)}) "
         'has its symptom, cause, fix and tests. Which of them matter for learning, measured over seeds with '
-        f"each fix reverted alone and the fixes added back one at a time: [docs/ablation.md]({docs_link(out, page='ablation.md')}).",
+        f"each fix reverted alone and the fixes added back one at a time: [docs/ablation.md]({docs_link(out, page='ablation.md')}). "
+        "The question's GoalEnv was built for hindsight experience replay, which keras-rl never had; what it buys "
+        f"on this task, measured with and without it: [docs/her.md]({docs_link(out, page='her.md')}).",
         '',
         '| n | where | effect in the original |',
         '|---|---|---|',
