@@ -144,3 +144,21 @@ def test_evaluate_refuses_her_k_without_her(tmp_path):
     finished = run_command('stepsignal', 'evaluate', '--random-scenarios', '--her-k', '2', '--out', str(tmp_path / 'e'))
     assert finished.returncode == 2 and 'Traceback' not in finished.stderr
     assert '--her-k sets hindsight replay, which is off: add --her' in finished.stderr and not (tmp_path / 'e').exists()
+
+
+def test_her_trains_on_the_random_scenarios(tmp_path):
+    """A short run with --her learns the family: at 2,000 steps seeds 0-9 solved 75% to 86% of the
+    never-seen scenarios (benchmarks/HER.json); an untrained policy solves next to none. The margin:
+    at least 60%, on a seed the measurement did not use."""
+    import json
+
+    from command_line import run_command
+
+    finished = run_command('stepsignal', 'scenarios', '--her', '--steps', '2000', '--seed', '11',
+                           '--out', str(tmp_path / 'run'))
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    result = json.loads((tmp_path / 'run' / 'result.json').read_text())
+    assert result['her'] == {'strategy': 'future', 'k': 4, 'relabelled_share': 0.8}
+    policy = json.loads((tmp_path / 'run' / 'policy' / 'policy.json').read_text())
+    assert policy['trained_on']['her'] == result['her']
+    assert result['unseen']['success_rate'] >= 0.6, result['unseen']
