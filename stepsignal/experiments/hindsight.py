@@ -124,6 +124,8 @@ def draw(measured, folders, path, world):
     left.set(xticks=places, xticklabels=[f'{b:,}' for b in budgets], xlim=(-0.5, len(budgets) - 0.5),
              xlabel='environment steps (a run per seed at each budget)',
              ylabel='never-seen scenarios solved (%)', title=f'Each seed, 100 never-seen scenarios ({world})')
+    lowest = min(min(pair[key]['rates']) for pair in measured['scenarios'].values() for key in ('her', 'plain'))
+    left.set_ylim(100 * lowest - 14, 101)  # room under the dots for the legend
     left.legend(fontsize='small', loc='lower right')
     right.axhline(1.0, color='r', linestyle='--', label='success: L2 < 1.0')
     right.set(yscale='log', xlabel='environment steps', ylabel='median L2 over the 30 check scenarios',
