@@ -13,7 +13,7 @@ from shared.cli import (TRAINING_FILES, add_output_options, check_output_folder,
 from shared.table import help_text
 
 from .hyperparameters import HYPERPARAMETERS
-from .options import add_her_options, add_training_options, check_training_options, hindsight_option
+from .options import add_her_options, add_training_options, check_training_options, hindsight_option  # IMPROVEMENT-5
 from .options import run_hyperparameters, save_run, trained_on, write_result
 
 MOVED = {'--input': 'process', '--target': 'process', '--target-level': 'process', '--sample-rate': 'process',

@@ -135,7 +135,8 @@ class HindsightMemory(ReplayMemory):
             drawn = np.random.randint(np.maximum(self.episode_firsts[slots], oldest), end)
         goals = self.achieved_goals1[drawn % self.limit]
         # 4. The states want the new goal; the reward says how near the step came to it.
-        states0[relabel, :, self.goal_slice] = self.goal_to_state(goals)[:, None, :]
-        states1[relabel, :, self.goal_slice] = self.goal_to_state(goals)[:, None, :]
+        seen = self.goal_to_state(goals)[:, None, :]
+        states0[relabel, :, self.goal_slice] = seen
+        states1[relabel, :, self.goal_slice] = seen
         rewards[relabel] = self.compute_reward(self.achieved_goals1[slots], goals, None)
         return states0, actions, rewards, terminals1, states1

@@ -13,6 +13,7 @@ from pathlib import Path
 from shared.cli import INTERRUPTED, add_seed_option, steps_argument, writable_folder
 from shared.files import write_json
 
+from .hindsight import MAX_K, STRATEGIES, Hindsight  # IMPROVEMENT-5
 from .hyperparameters import HYPERPARAMETERS
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,6 @@ def add_training_options(parser):
 
 def add_her_options(parser):
     """IMPROVEMENT-5: ``--her``, ``--her-strategy``, ``--her-k`` (fixed/hindsight.py, docs/her.md)."""
-    from .hindsight import MAX_K, STRATEGIES, Hindsight
-
     group = parser.add_argument_group('hindsight experience replay (IMPROVEMENT-5, docs/her.md)')
     group.add_argument('--her', action='store_true',
                        help='replay stored transitions with goals their episodes reached, rewards recomputed by the '
@@ -49,8 +48,6 @@ def add_her_options(parser):
 
 
 def her_k_argument(text):
-    from .hindsight import MAX_K
-
     try:
         k = int(text)
     except ValueError:
@@ -63,8 +60,6 @@ def her_k_argument(text):
 def hindsight_option(args):
     """The run's ``fixed.hindsight.Hindsight``, or None without ``--her``; a ``ValueError`` for
     ``--her-strategy`` or ``--her-k`` without ``--her``."""
-    from .hindsight import Hindsight
-
     if not args.her:
         given = [name for name, value in (('--her-strategy', args.her_strategy), ('--her-k', args.her_k))
                  if value is not None]
@@ -102,8 +97,8 @@ def run_hyperparameters(args):
 
 def trained_on(args, mode, **more):
     """What a saved policy records of its training run (``policy.json``'s ``trained_on``)."""
-    if getattr(args, 'her', False):  # IMPROVEMENT-5, recorded only when on
-        more = {'her': hindsight_option(args).record(), **more}
+    if getattr(args, 'hindsight', None) is not None:  # IMPROVEMENT-5, recorded only when on
+        more = {'her': args.hindsight.record(), **more}
     return {'mode': mode, 'seed': args.seed, 'steps': args.steps, 'reverted': list(args.revert), **more}
 
 
