@@ -37,6 +37,13 @@ MAX_K = 16
 """The largest ``k`` accepted: beyond it nearly every transition is relabelled anyway (16/17)."""
 
 
+def k_problem(k):
+    """What is wrong with ``k`` as HER's goals per real one, or None when it is allowed."""
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        return f'{k!r} is not allowed: a whole number from 1 to {MAX_K} (k / (k + 1) of each batch is relabelled)'
+    return None
+
+
 @dataclass(frozen=True)
 class Hindsight:
     """HER's two settings, as ``--her-strategy`` and ``--her-k`` give them."""
@@ -49,9 +56,9 @@ class Hindsight:
     def __post_init__(self):
         if self.strategy not in STRATEGIES:
             raise ValueError(f'--her-strategy {self.strategy!r} is not one of {", ".join(STRATEGIES)}')
-        if not (isinstance(self.k, int) and 1 <= self.k <= MAX_K):
-            raise ValueError(f'--her-k {self.k!r} is not allowed: a whole number from 1 to {MAX_K} '
-                             f'(k / (k + 1) of each batch is relabelled)')
+        problem = k_problem(self.k)
+        if problem:
+            raise ValueError(f'--her-k {problem}')
 
     @property
     def relabelled_share(self):

@@ -13,7 +13,7 @@ from pathlib import Path
 from shared.cli import INTERRUPTED, add_seed_option, steps_argument, writable_folder
 from shared.files import write_json
 
-from .hindsight import MAX_K, STRATEGIES, Hindsight  # IMPROVEMENT-5
+from .hindsight import MAX_K, STRATEGIES, Hindsight, k_problem  # IMPROVEMENT-5
 from .hyperparameters import HYPERPARAMETERS
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,9 @@ def her_k_argument(text):
         k = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f'{text!r} is not a whole number; allowed: 1 to {MAX_K}') from None
-    if not 1 <= k <= MAX_K:
-        raise argparse.ArgumentTypeError(f'{k} is not allowed: 1 to {MAX_K}')
+    problem = k_problem(k)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return k
 
 
@@ -64,10 +65,18 @@ def hindsight_option(args):
         given = [name for name, value in (('--her-strategy', args.her_strategy), ('--her-k', args.her_k))
                  if value is not None]
         if given:
-            raise ValueError(f'{" and ".join(given)} set(s) hindsight replay, which is off: add --her')
+            raise ValueError(f'{" and ".join(given)} {"sets" if len(given) == 1 else "set"} hindsight replay, '
+                             f'which is off: add --her')
         return None
     defaults = Hindsight()
     return Hindsight(strategy=args.her_strategy or defaults.strategy, k=args.her_k or defaults.k)
+
+
+def her_arguments(hindsight):
+    """The command-line options that give a run ``hindsight`` (None: none), for a run started from another."""
+    if hindsight is None:
+        return []
+    return ['--her', '--her-strategy', hindsight.strategy, '--her-k', str(hindsight.k)]
 
 
 def revert_argument(text):

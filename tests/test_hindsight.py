@@ -124,10 +124,11 @@ def test_bad_settings_are_refused_with_what_is_allowed():
 
 @pytest.mark.parametrize('command', [('fixed',), ('stepsignal', 'scenarios')])
 @pytest.mark.parametrize('bad, message', [
-    (['--her', '--her-k', '0'], 'argument --her-k: 0 is not allowed: 1 to 16'),
+    (['--her', '--her-k', '0'], 'argument --her-k: 0 is not allowed: a whole number from 1 to 16'),
     (['--her', '--her-k', 'four'], "argument --her-k: 'four' is not a whole number; allowed: 1 to 16"),
     (['--her', '--her-strategy', 'past'], "argument --her-strategy: invalid choice: 'past'"),
-    (['--her-k', '8'], '--her-k set(s) hindsight replay, which is off: add --her'),
+    (['--her-k', '8'], '--her-k sets hindsight replay, which is off: add --her'),
+    (['--her-strategy', 'final', '--her-k', '8'], '--her-strategy and --her-k set hindsight replay, which is off'),
 ])
 def test_bad_her_options_are_refused_in_one_line_before_any_work(tmp_path, command, bad, message):
     from command_line import run_command
@@ -138,12 +139,26 @@ def test_bad_her_options_are_refused_in_one_line_before_any_work(tmp_path, comma
     assert message in finished.stderr and not (tmp_path / 'f').exists()
 
 
-def test_evaluate_refuses_her_k_without_her(tmp_path):
+@pytest.mark.parametrize('bad, message', [
+    (['--her-k', '2'], '--her-k sets hindsight replay, which is off: add --her'),
+    (['--her', '--her-k', '17'], 'argument --her-k: 17 is not allowed: a whole number from 1 to 16'),
+])
+def test_evaluate_refuses_bad_her_options_as_training_does(tmp_path, bad, message):
     from command_line import run_command
 
-    finished = run_command('stepsignal', 'evaluate', '--random-scenarios', '--her-k', '2', '--out', str(tmp_path / 'e'))
+    finished = run_command('stepsignal', 'evaluate', '--random-scenarios', *bad, '--out', str(tmp_path / 'e'))
     assert finished.returncode == 2 and 'Traceback' not in finished.stderr
-    assert '--her-k sets hindsight replay, which is off: add --her' in finished.stderr and not (tmp_path / 'e').exists()
+    assert message in finished.stderr and not (tmp_path / 'e').exists()
+
+
+def test_evaluate_hands_every_her_setting_to_each_seed():
+    from stepsignal.experiments.evaluate import seed_runs
+
+    with_her, = seed_runs([3], 500, random_scenarios=True, hindsight=Hindsight(strategy='final', k=2))
+    at = with_her.arguments.index('--her')
+    assert with_her.arguments[at:at + 5] == ('--her', '--her-strategy', 'final', '--her-k', '2')
+    without, = seed_runs([3], 500, random_scenarios=True)
+    assert not any(argument.startswith('--her') for argument in without.arguments)
 
 
 def test_her_trains_on_the_random_scenarios(tmp_path):

@@ -21,7 +21,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from fixed.hindsight import Hindsight
+from fixed.options import add_her_options, her_arguments, hindsight_option
 from shared.checks import seed_number
 from shared.cli import check_output_folder, output_folder_argument, setup_logging, steps_argument, writable_folder
 from shared.files import save_figure, write_atomic, write_json
@@ -71,17 +71,15 @@ WRITES = ('summary.md', 'summary.json', 'learning_curves.png')
 
 
 def seed_runs(seeds, steps=None, random_scenarios=False, env=None, revert=(), prefix='', tensorboard=False,
-              her=False, her_k=None):
+              hindsight=None):
     """One ``python -m fixed`` run per seed, into ``PREFIX/seed-N`` (``stepsignal.experiments.runner``);
     ``tensorboard``: each also writes TensorBoard event files, which ``run_all`` sends on; ``her``:
-    each trains with hindsight experience replay (IMPROVEMENT-5), ``her_k`` goals per real one
-    (None: its default)."""
+    ``hindsight``: a ``fixed.hindsight.Hindsight`` each trains with (IMPROVEMENT-5; None: none)."""
     runs = []
     for seed in seeds:
         arguments = ['--seed', str(seed)] + ([] if steps is None else ['--steps', str(steps)])
         arguments += ['--revert', ','.join(revert)] if revert else []
-        arguments += ['--her'] if her else []
-        arguments += ['--her-k', str(her_k)] if her and her_k is not None else []
+        arguments += her_arguments(hindsight)
         arguments += ['--tensorboard', f'{SCRATCH}/{TENSORBOARD}'] if tensorboard else []
         command = ('stepsignal', 'scenarios') if random_scenarios else ('fixed',)
         runs.append(Run(f'{prefix}seed-{seed}', command, tuple(arguments), tuple((env or {}).items())))
@@ -208,10 +206,6 @@ def main(argv=None):
     parser.add_argument('--address', metavar='HOST:PORT', help='run on this Ray cluster instead of this machine')
     parser.add_argument('--random-scenarios', action='store_true',
                         help='train each seed on random step scenarios and measure it on never-seen ones')
-    parser.add_argument('--her', action='store_true',
-                        help='train each seed with hindsight experience replay (IMPROVEMENT-5, docs/her.md)')
-    parser.add_argument('--her-k', type=int, metavar='K',
-                        help=f'with --her: goals drawn per real one (default {Hindsight.k})')
     parser.add_argument('--env', type=parse_env, action='append', default=[], metavar='NAME=VALUE',
                         help='an environment variable for every seed, such as TF_ENABLE_ONEDNN_OPTS=0 (repeatable)')
     parser.add_argument('--overwrite', action='store_true',
@@ -219,14 +213,17 @@ def main(argv=None):
     parser.add_argument('--tensorboard', metavar='DIR', type=Path,
                         help='also write each seed\'s TensorBoard event files, into DIR/seed-N (sent back as each '
                              'seed finishes; tensorboard --logdir DIR shows them side by side)')
+    add_her_options(parser)
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f'--jobs must be at least 1, got {args.jobs}')
-    if args.her_k is not None and not args.her:
-        parser.error('--her-k sets hindsight replay, which is off: add --her')
+    try:
+        hindsight = hindsight_option(args)
+    except ValueError as error:
+        parser.error(str(error))
     env = dict(args.env)
     runs = seed_runs(args.seeds, args.steps, args.random_scenarios, env, tensorboard=args.tensorboard is not None,
-                     her=args.her, her_k=args.her_k)
+                     hindsight=hindsight)
     try:
         if args.address is not None:
             check_address(args.address)
@@ -246,12 +243,11 @@ def main(argv=None):
     summary = summarise(results)
     world = ', '.join(f'{k}={v}' for k, v in env.items()) or 'default environment'
     where, date = f'the Ray cluster at {args.address}' if args.address else machine(), today()
-    her = (f" With hindsight experience replay (--her{f' --her-k {args.her_k}' if args.her_k else ''})."
-           if args.her else '')
+    her = f" With hindsight experience replay ({' '.join(her_arguments(hindsight))})." if hindsight else ''
     text = f'Rounding world: {world}. Measured on {date}, on {where}.{her}\n\n' + table(results, summary)
     draw_learning_curves(results, args.out / 'learning_curves.png', f'Fixed agent, {len(results)} seeds ({world})')
     write_json(args.out / 'summary.json', {'environment': env, 'machine': where, 'date': date,
-                                           'her': {'k': args.her_k or Hindsight.k} if args.her else None,
+                                           'her': hindsight.record() if hindsight else None,
                                            'summary': summary,
                                            'seeds': results})
     write_atomic(args.out / 'summary.md', lambda f: f.write((text + '\n').encode()))
