@@ -56,6 +56,10 @@ def sosfiltfilt(sos, data, in_float64=False):
     is filtered column by column (one column per channel). ``in_float64``: filter float32 ``data``
     as ``np.asarray(data, dtype=np.float64)`` would be, without making that copy (scipy extends
     float32 data in float32).
+
+    Memory: one float64 array beside ``data``. scipy's makes the extension, then a copy of it per
+    pass; here both passes run in place in the extension (``_filter_in_place``), which is reversed
+    in place between them, and the answer is a view of it, laid out as scipy's is.
     """
     sos = np.ascontiguousarray(sos, dtype=np.float64)
     data = np.asarray(data)
@@ -69,12 +73,40 @@ def sosfiltfilt(sos, data, in_float64=False):
     head, tail = data[:edge + 1], data[-(edge + 1):]
     if in_float64:  # the ends too, so the extension is what a float64 copy's would be
         head, tail = head.astype(np.float64), tail.astype(np.float64)
-    extended = np.concatenate((2 * head[0] - head[edge:0:-1], data, 2 * tail[-1] - tail[-2::-1]),
-                              dtype=np.float64 if in_float64 else None)
-    forward, _ = signal.sosfilt(sos, extended, zi=zi * extended[0])
-    del extended  # a long signal: one float64 copy less while the backward pass runs
-    backward, _ = signal.sosfilt(sos, forward[::-1], zi=zi * forward[-1])
-    return backward[::-1][edge:-edge]
+    extended = np.empty(len(data) + 2 * edge)  # scipy's extension (ends in data's type), in float64 as it filters
+    extended[:edge] = 2 * head[0] - head[edge:0:-1]
+    extended[edge:-edge] = data
+    extended[-edge:] = 2 * tail[-1] - tail[-2::-1]
+    _filter_in_place(sos, extended, zi * extended[0])  # forward
+    _reverse_in_place(extended)
+    _filter_in_place(sos, extended, zi * extended[0])  # backward, over the reversed forward pass
+    return extended[::-1][edge:-edge]
+
+
+try:  # the kernel scipy's sosfilt runs on its own copy of the data (scipy is pinned: setup.cfg)
+    from scipy.signal._sosfilt import _sosfilt
+except ImportError:  # another scipy: its public sosfilt, the same numbers with a copy more
+    _sosfilt = None
+
+
+def _filter_in_place(sos, values, zi):
+    """``values[:] = scipy.signal.sosfilt(sos, values, zi=zi)[0]``, without a copy of ``values``
+    (1-D, contiguous float64); ``zi`` is used up."""
+    if _sosfilt is None:
+        values[:] = signal.sosfilt(sos, values, zi=zi)[0]
+    else:
+        _sosfilt(sos, values.reshape(1, -1), np.ascontiguousarray(zi.reshape(1, -1, 2)))
+
+
+def _reverse_in_place(values, block=1 << 16):
+    """``values[:] = values[::-1]`` with a block's copy at a time, not the whole array's."""
+    low, high = 0, len(values)
+    while high - low > 2 * block:
+        front = values[low:low + block].copy()
+        values[low:low + block] = values[high - block:high][::-1]
+        values[high - block:high] = front[::-1]
+        low, high = low + block, high - block
+    values[low:high] = values[low:high][::-1].copy()
 
 
 LARGEST_GAIN = 3.0

@@ -48,3 +48,33 @@ def test_stable_baselines3_is_skipped_with_a_note_when_absent(monkeypatch):
     assert bench.bench_sb3() is None
     (note,) = bench.sb3_lines(None)
     assert 'skipped' in note and '.[bench]' in note
+
+
+def test_bench_refuses_an_unknown_part_naming_what_is_allowed():
+    finished = run_command('stepsignal', 'bench', '--only', 'her,speed', timeout=120)
+    assert finished.returncode == 2 and 'Traceback' not in finished.stderr
+    assert "speed is not a part; allowed: env, training, efficiency, her, scaling, audio" in finished.stderr
+
+
+def test_only_the_chosen_parts_are_measured_and_reported(monkeypatch, capsys):
+    measured = []
+    monkeypatch.setattr(bench, 'bench_env', lambda steps: measured.append('env') or {'original': 10.0, 'fixed': 20.0})
+    monkeypatch.setattr(bench, 'bench_scaling', lambda cases: measured.append('scaling') or [])
+    assert bench.main(['--quick', '--only', 'env']) == 0
+    text = capsys.readouterr().out
+    assert measured == ['env']
+    assert '`python -m stepsignal bench --quick --only env`' in text and '| fixed | 20 |' in text
+    assert 'Training throughput' not in text and 'Sample efficiency' not in text
+
+
+def test_hindsight_section_pools_each_methods_seeds_with_the_interval():
+    from stepsignal.rates import success_rate
+
+    def run(seed, rate):
+        return {'seed': seed, 'unseen': {'success_rate': rate, 'scenarios': 100}, 'steps_per_second': 50.0}
+
+    lines = bench.her_lines({'fixed DDPG --her': [run(0, 0.84), run(1, 0.9)],
+                             'Stable-Baselines3 TD3 + HER': [run(0, 0.0), run(1, 0.03)]})
+    assert f'| fixed DDPG --her | 84% | 90% | {success_rate(174, 200)} | 50 |' in lines
+    assert f'| Stable-Baselines3 TD3 + HER | 0% | 3% | {success_rate(3, 200)} | 50 |' in lines
+    assert any('skipped' in line for line in lines) is False

@@ -143,3 +143,25 @@ def test_the_default_budget_follows_the_chain(tmp_path, monkeypatch, rate, given
     status = process.main(['--input', str(tmp_path / 'in.npy'), '--sample-rate', str(rate), '--target-level', '0',
                            '--out', str(tmp_path / 'out'), *given])
     assert status == 0 and budgets == [expected]
+
+
+def test_a_long_channel_goes_through_the_chain_in_two_float64_copies_and_the_callers_stay_as_they_were():
+    """Each filter works in place beside its input and the notches' blend is made in place: at most
+    two float64 copies of a channel at once (measured 2.15 with every stage, on a million samples).
+    In place never reaches the caller's samples, even where no high-pass copies them first."""
+    import tracemalloc
+
+    chain = Chain(AUDIO_CHAIN, 48000, (20, 20000), 1.0, mains_hz=50)
+    settings = chain.settings(np.full(len(chain.stages), 0.3))
+    samples = np.random.default_rng(0).normal(size=1_000_000)
+    for given, used in ((samples.astype(np.float32), settings),
+                        (samples, {name: value for name, value in settings.items() if name != 'highpass'})):
+        kept = given.copy()
+        tracemalloc.start()
+        try:
+            chain.apply(given, used)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 2.5 * 8 * len(samples)
+        np.testing.assert_array_equal(given, kept)

@@ -99,6 +99,35 @@ def test_env_filter_equals_scipys_sosfiltfilt_bit_for_bit(nyquist, cutoff, dtype
     channels = np.column_stack([data, data[::-1]])  # several channels: each as if alone (your own signal)
     np.testing.assert_array_equal(butter_lowpass_filter(channels, cutoff, nyquist),
                                   signal.sosfiltfilt(sos, channels, axis=0))
+    # laid out as scipy's answer is (a reversed view), so what is computed from it sums in the same order
+    assert filters.sosfiltfilt(sos, data).strides == signal.sosfiltfilt(sos, data).strides
+
+
+def test_the_filter_works_in_one_array_beside_its_input():
+    """Both passes run in place in the extended copy: a long signal costs one float64 array more,
+    not scipy's three (measured: 1.15 and 3.0 times the input, for a million samples)."""
+    import tracemalloc
+
+    from fixed import filters
+    from fixed.env import butter_lowpass
+
+    data = np.random.default_rng(0).normal(size=1_000_000)
+    tracemalloc.start()
+    try:
+        filters.sosfiltfilt(butter_lowpass(100.0, 24000.0), data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.5 * data.nbytes
+
+
+@pytest.mark.parametrize('length', [0, 1, 7, 8, 9, 16, 17, 31, 33, 1000])
+def test_reversing_in_place_a_block_at_a_time_reverses(length):
+    from fixed.filters import _reverse_in_place
+
+    values = np.arange(length, dtype=np.float64)
+    _reverse_in_place(values, block=4)
+    np.testing.assert_array_equal(values, np.arange(length, dtype=np.float64)[::-1])
 
 
 @pytest.mark.parametrize('rate', [30, 8000, 16000, 44100, 48000, 96000, 192000, 384000])

@@ -382,3 +382,13 @@ def test_checks_run_before_tensorflow_is_imported():
     finished = subprocess.run([sys.executable, '-c', 'import sys, stepsignal.own_signal.process, stepsignal.own_signal.your_signal; '
                                'print("tensorflow" in sys.modules)'], capture_output=True, text=True, timeout=120)
     assert finished.stdout.strip() == 'False', finished.stderr[-2000:]
+
+
+@pytest.mark.parametrize('length', [1, 5, 1000, 2 ** 18, 2 ** 18 + 1, 600_000])
+def test_the_zoom_windows_running_energy_is_numpys_cumulative_sum_to_the_bit(length):
+    from stepsignal.own_signal.your_signal import running_energy
+
+    values = np.random.default_rng(length).normal(0.2, 1.0, size=length)
+    whole = np.concatenate([[0.0], np.cumsum(np.square(values - np.mean(values)))])
+    np.testing.assert_array_equal(running_energy(values), whole)
+    np.testing.assert_array_equal(running_energy(values, stretch=7), whole)

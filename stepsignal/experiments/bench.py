@@ -233,6 +233,96 @@ def bench_sb3(seeds=(0,), nb_steps=SB3_STEPS, every=100):
     return results
 
 
+HER_STEPS = 5000
+"""Budget of the hindsight comparison: issue 26's bar is set at 5,000 steps."""
+HER_SEEDS = 3
+"""Seeds of the hindsight comparison in a full run (``--her-seeds``): four trainings of 5,000 steps each."""
+HER_SETTINGS = {'n_sampled_goal': 4, 'goal_selection_strategy': 'future'}
+"""Stable-Baselines3's HerReplayBuffer set as the kit's ``--her`` is by default (k 4, future)."""
+
+
+def bench_her(seeds=range(HER_SEEDS), nb_steps=HER_STEPS):
+    """Hindsight experience replay, the kit's beside Stable-Baselines3's, on the random step scenarios.
+
+    Per seed, the share of the 100 never-seen scenarios (``stepsignal.own_signal.scenarios``) solved
+    after ``nb_steps`` by: the fixed agent without and with ``--her`` (IMPROVEMENT-5), and
+    Stable-Baselines3's TD3 and SAC with its ``HerReplayBuffer`` (k 4, future) on the same env in its
+    Dict form (with their defaults otherwise; their last policy, the kit's kept one, IMPROVEMENT-1).
+    Returns ``{method: [{'seed', 'unseen', 'steps_per_second'}, ...]}``; Stable-Baselines3's
+    methods are left out when the optional extra is not installed.
+    """
+    import dataclasses
+    import tempfile
+
+    from fixed.hindsight import Hindsight
+    from fixed.hyperparameters import HYPERPARAMETERS
+    from stepsignal.own_signal.scenarios import train_random
+
+    hp = dataclasses.replace(HYPERPARAMETERS, nb_steps=nb_steps)
+    results = {}
+    for method, hindsight in (('fixed DDPG', None), ('fixed DDPG --her', Hindsight())):
+        results[method] = []
+        for seed in seeds:
+            log.info('hindsight: %s, seed %d, %d steps', method, seed, nb_steps)
+            with tempfile.TemporaryDirectory() as out:
+                started = time.perf_counter()
+                _, result = train_random(out, seed, hp, hindsight=hindsight)
+            results[method].append({'seed': seed, 'unseen': result['unseen'],
+                                    'steps_per_second': nb_steps / (time.perf_counter() - started)})
+    try:
+        import stable_baselines3  # noqa: F401
+    except ImportError:
+        return results
+    for name in SB3_ALGORITHMS:
+        results[f'Stable-Baselines3 {name} + HER'] = [sb3_her_run(name, seed, nb_steps) for seed in seeds]
+    return results
+
+
+def sb3_her_run(name, seed, nb_steps):
+    """One Stable-Baselines3 run with ``HerReplayBuffer`` on the random scenarios, scored as the kit's are."""
+    import stable_baselines3
+
+    from stepsignal.own_signal.scenarios import UNSEEN_SCENARIOS, UNSEEN_SEED, RandomStepSignal, unseen_summary
+
+    log.info('hindsight: Stable-Baselines3 %s + HER, seed %d, %d steps', name, seed, nb_steps)
+    model = getattr(stable_baselines3, name)('MultiInputPolicy', RandomStepSignal(), seed=seed, verbose=0,
+                                              replay_buffer_class=stable_baselines3.HerReplayBuffer,
+                                              replay_buffer_kwargs=HER_SETTINGS)
+    started = time.perf_counter()
+    model.learn(total_timesteps=nb_steps)
+    speed = nb_steps / (time.perf_counter() - started)
+    outcomes = []
+    for i in range(UNSEEN_SCENARIOS):  # the scenarios evaluate_unseen draws: RandomStepSignal reset with these seeds
+        env = RandomStepSignal()
+        observation, _ = env.reset(seed=UNSEEN_SEED + i)
+        action, _ = model.predict(observation, deterministic=True)
+        *_, info = env.step(action)
+        outcomes.append({'l2_distance': info['l2_distance'], 'success': bool(info['is_success'])})
+    return {'seed': seed, 'unseen': unseen_summary(outcomes), 'steps_per_second': speed}
+
+
+def her_lines(her, nb_steps=HER_STEPS):
+    """The report's section on hindsight experience replay beside Stable-Baselines3's."""
+    lines = [f'## Hindsight experience replay beside Stable-Baselines3 ({nb_steps:,} steps, random scenarios)', '',
+             'Share of the 100 never-seen step scenarios each seed\'s policy solves (L2 < 1.0, its first noise-free '
+             'action; docs/her.md). The fixed agent: without and with `--her` (k 4, future), its kept policy '
+             '(IMPROVEMENT-1). Stable-Baselines3: `HerReplayBuffer` (n_sampled_goal 4, future) on the same env in '
+             'its Dict form (`MultiInputPolicy`, otherwise its defaults), its last policy.', '',
+             '| method | ' + ' | '.join(f"seed {r['seed']}" for r in next(iter(her.values()))) +
+             ' | pooled (95% CI) | env steps/s |',
+             '|---|' + '---|' * (len(next(iter(her.values()))) + 2)]
+    for method, runs in her.items():
+        solved = sum(round(r['unseen']['success_rate'] * r['unseen']['scenarios']) for r in runs)
+        scenarios = sum(r['unseen']['scenarios'] for r in runs)
+        lines.append(f'| {method} | ' + ' | '.join(f"{100 * r['unseen']['success_rate']:.0f}%" for r in runs) +
+                     f' | {success_rate(solved, scenarios)} | '
+                     f"{float(np.median([r['steps_per_second'] for r in runs])):.0f} |")
+    if not any(method.startswith('Stable-Baselines3') for method in her):
+        lines += ['', 'Stable-Baselines3: skipped, the optional extra is not installed '
+                      '(`python3 -m pip install -e ".[bench]"`).']
+    return lines + ['']
+
+
 SCALING_CASES = ((600, 'compact'), (16000, 'compact'), (144000, 'compact'), (16000, 'raw'), (144000, 'raw'))
 """(samples, observation): ``compact`` is what the kit does (block means beyond 600 samples),
 ``raw`` what it would cost to show the agent every sample."""
@@ -336,7 +426,7 @@ def summarise(seeds_found):
 
 
 QUICK = {'env_steps': 500, 'training_steps': 500, 'rounds': 1, 'seeds': 1, 'optimiser_seeds': (0,),
-         'scaling': ((600, 'compact'), (16000, 'compact')), 'audio': ()}
+         'scaling': ((600, 'compact'), (16000, 'compact')), 'audio': (), 'her': False}
 """What ``--quick`` measures: each part once and small."""
 FULL = {'env_steps': 2000, 'training_steps': 1000, 'rounds': 3, 'seeds': 10, 'optimiser_seeds': (0, 1, 2),
         'scaling': SCALING_CASES, 'audio': AUDIO_SECONDS}
@@ -366,19 +456,25 @@ def sb3_lines(sb3, quick=False):
     return lines
 
 
-def report(results):
-    rounds, env = results['training'], results['env']
-    ratios = [r['fixed'] / r['stock keras-rl2'] for r in rounds]
-    lines = [
+def header_lines(results):
+    quick = results['quick']
+    return [
         '# Benchmark results',
         '',
-        f"Measured {results['date']} in one run of `python -m stepsignal bench{' --quick' if results['quick'] else ''}` "
+        f"Measured {results['date']} in one run of `python -m stepsignal bench{results['options']}` "
         f"on {results['machine']}." + (' A quick run: each part once and small; the full benchmark is the one to '
-                                        'compare with benchmarks/RESULTS.md.' if results['quick'] else ''),
+                                        'compare with benchmarks/RESULTS.md.' if quick else ''),
         '',
         '| package | version |', '|---|---|',
         *[f'| {name} | {version} |' for name, version in results['versions'].items()],
         '',
+    ]
+
+
+def training_lines(results):
+    rounds = results['training']
+    ratios = [r['fixed'] / r['stock keras-rl2'] for r in rounds]
+    return [
         f"## Training throughput (same networks, batch 64, one update per step, memory, env; warmup 100, "
         f"{results['training_steps']:,} steps)",
         '',
@@ -389,10 +485,15 @@ def report(results):
           for i, (r, ratio) in enumerate(zip(rounds, ratios))],
         f'| **median** | | | **{float(np.median(ratios)):.1f}x** |',
         '',
+    ]
+
+
+def env_lines(results):
+    return [
         '## Environment throughput (random raw actions, episodes of 5 steps)',
         '',
         '| env | steps/s |', '|---|---|',
-        *[f'| {name} | {rate:.0f} |' for name, rate in env.items()],
+        *[f'| {name} | {rate:.0f} |' for name, rate in results['env'].items()],
         '',
         'Random actions give a new cutoff at every step, so the fixed env designs a filter every time '
         '(in closed form, 25 us) and cannot use its cache, which serves repeated cutoffs. Most of its '
@@ -405,6 +506,11 @@ def report(results):
         'second-order sections (stable, two biquads instead of one (b, a) filter), returns float32 '
         'observations and reports the L2 distance and success in `info`.',
         '',
+    ]
+
+
+def efficiency_lines(results):
+    return [
         '## Sample efficiency: until the first success (L2 < 1.0)',
         '',
         '| method | what is counted | to first success |', '|---|---|---|',
@@ -417,8 +523,13 @@ def report(results):
         'times fewer reward evaluations than the agent needs environment steps (the table). DDPG pays that '
         'back only when one trained policy must serve many inputs and targets without searching again.',
         '',
-        *sb3_lines(results.get('sb3'), results['quick']),
+        *sb3_lines(results.get('sb3'), 'sb3' not in results),
         '',
+    ]
+
+
+def scaling_lines(results):
+    lines = [
         '## Scaling with the signal length (3 s of signal; fresh process per size)',
         '',
         'The agent sees each signal as at most 600 block means (`compact`, what the kit does; '
@@ -436,10 +547,34 @@ def report(results):
         else:
             lines.append(f"| {row['samples']} | {row['observation']} | {row['inputs']} | {row['env_step_ms']:.2f} | "
                          f"{row['env_peak_mb']:.1f} | {row['train_step_ms']:.1f} | {row['agent_mb']:.0f} |")
-    lines.append('')
-    if results.get('audio'):
-        lines += audio_lines(results['audio'])
+    return lines + ['']
+
+
+SECTIONS = (('training', training_lines), ('env', env_lines), ('efficiency', efficiency_lines),
+            ('her', lambda results: her_lines(results['her'], results['her_steps'])),
+            ('scaling', scaling_lines), ('audio', lambda results: audio_lines(results['audio'])))
+"""The report's sections, in order, each written when its part was measured."""
+
+
+def report(results):
+    lines = header_lines(results)
+    for part, section in SECTIONS:
+        if results.get(part):
+            lines += section(results)
     return '\n'.join(lines)
+
+
+PARTS = ('env', 'training', 'efficiency', 'her', 'scaling', 'audio')
+"""What ``--only`` can choose (``efficiency`` includes Stable-Baselines3 TD3 and SAC on the question)."""
+
+
+def parts_argument(text):
+    chosen = [part.strip() for part in text.split(',')]
+    unknown = [part for part in chosen if part not in PARTS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f'{",".join(unknown) or repr(text)} is not a part; allowed: '
+                                         f'{", ".join(PARTS)} (comma-separated)')
+    return chosen
 
 
 def main(argv=None):
@@ -450,12 +585,17 @@ def main(argv=None):
     parser.add_argument('--quick', action='store_true', help='each part once and small: about a minute and a half')
     parser.add_argument('--seeds', type=int, default=None, help='seeds for the sample-efficiency part (default 10; '
                                                                  '1 with --quick)')
+    parser.add_argument('--her-seeds', type=int, default=HER_SEEDS,
+                        help=f'seeds 0 to N-1 for the hindsight part (default {HER_SEEDS}; skipped by --quick)')
+    parser.add_argument('--only', type=parts_argument, metavar='PART[,PART]',
+                        help=f'measure only these parts: {", ".join(PARTS)}')
     args = parser.parse_args(argv)
     setup_logging()
     plan = dict(QUICK if args.quick else FULL)
+    for option, value in (('--seeds', args.seeds), ('--her-seeds', args.her_seeds)):
+        if value is not None and value < 1:
+            parser.error(f'{option} must be at least 1, got {value}')
     if args.seeds is not None:
-        if args.seeds < 1:
-            parser.error(f'--seeds must be at least 1, got {args.seeds}')
         plan['seeds'] = args.seeds
     if args.out is not None:
         try:
@@ -465,25 +605,39 @@ def main(argv=None):
             writable_folder(args.out.parent, '--out\'s folder')
         except ValueError as error:
             parser.error(str(error))
+    parts = args.only or [part for part in PARTS if plan.get(part, True)]
+    options = ((' --quick' if args.quick else '') + (f' --seeds {args.seeds}' if args.seeds is not None else '') +
+               (f' --her-seeds {args.her_seeds}' if args.her_seeds != HER_SEEDS else '') +
+               (f" --only {','.join(args.only)}" if args.only else ''))
     results = {'date': today(), 'machine': f'{machine()}, {platform.python_implementation()} {platform.python_version()}',
-               'versions': versions(), 'quick': args.quick, 'training_steps': plan['training_steps']}
-    log.info('environment throughput')
-    results['env'] = bench_env(plan['env_steps'])
-    log.info('training throughput: stock keras-rl2 vs fixed')
-    results['training'] = bench_training(steps=plan['training_steps'], rounds=plan['rounds'])
-    results['efficiency_seeds'] = f"0-{plan['seeds'] - 1}" if plan['seeds'] > 1 else '0'
-    results['ddpg_steps'] = []
-    for seed in range(plan['seeds']):
-        log.info('sample efficiency: seed %d', seed)
-        results['ddpg_steps'].append(steps_to_success(seed))
-    seeds = plan['optimiser_seeds']
-    results['optimiser_seeds'] = f'{seeds[0]}-{seeds[-1]}' if len(seeds) > 1 else str(seeds[0])
-    results['optimisers'] = bench_optimisers(seeds)
-    if not args.quick:
-        log.info('Stable-Baselines3 TD3 and SAC, if installed')
-        results['sb3'] = bench_sb3()
-    results['scaling'] = bench_scaling(plan['scaling'])
-    results['audio'] = bench_audio(plan['audio']) if plan['audio'] else None
+               'versions': versions(), 'quick': args.quick, 'options': options,
+               'training_steps': plan['training_steps']}
+    if 'env' in parts:
+        log.info('environment throughput')
+        results['env'] = bench_env(plan['env_steps'])
+    if 'training' in parts:
+        log.info('training throughput: stock keras-rl2 vs fixed')
+        results['training'] = bench_training(steps=plan['training_steps'], rounds=plan['rounds'])
+    if 'efficiency' in parts:
+        results['efficiency_seeds'] = f"0-{plan['seeds'] - 1}" if plan['seeds'] > 1 else '0'
+        results['ddpg_steps'] = []
+        for seed in range(plan['seeds']):
+            log.info('sample efficiency: seed %d', seed)
+            results['ddpg_steps'].append(steps_to_success(seed))
+        seeds = plan['optimiser_seeds']
+        results['optimiser_seeds'] = f'{seeds[0]}-{seeds[-1]}' if len(seeds) > 1 else str(seeds[0])
+        results['optimisers'] = bench_optimisers(seeds)
+        results['efficiency'] = True
+        if not args.quick:
+            log.info('Stable-Baselines3 TD3 and SAC, if installed')
+            results['sb3'] = bench_sb3()
+    if 'her' in parts:
+        results['her_steps'] = HER_STEPS
+        results['her'] = bench_her(range(args.her_seeds), HER_STEPS)
+    if 'scaling' in parts:
+        results['scaling'] = bench_scaling(plan['scaling'])
+    if 'audio' in parts and plan['audio']:
+        results['audio'] = bench_audio(plan['audio'])
     text = report(results)
     if args.out is not None:
         write_atomic(args.out, lambda handle: handle.write(text.encode('utf-8')))

@@ -124,9 +124,9 @@ class Chain:
         chain, in float64; ``samples`` are left as they are.
 
         A long signal's memory: the high-pass reads float32 samples without a float64 copy of
-        them, each stage keeps only what the next needs and the notches' blend is summed in place,
-        so at most three float64 copies of a channel are alive at once (a filter's input, its
-        forward and its backward pass: ``fixed.filters.sosfiltfilt``).
+        them, each filter works in place in one array beside its input (``fixed.filters.sosfiltfilt``),
+        each stage keeps only what the next needs and the notches' blend is made in place, so at
+        most two float64 copies of a channel are alive at once.
         """
         processed = samples
         if 'highpass' in settings:
@@ -136,8 +136,11 @@ class Chain:
         if settings.get('notch', 0.0) > 0:  # depth 0 is the signal unchanged
             notched = filters.sosfiltfilt(self.notch_sos, processed)
             notched *= settings['notch']
-            processed = (1.0 - settings['notch']) * processed
-            processed += notched  # (1 - d) x + d notch(x): the same two products and sum, one array less
+            if np.shares_memory(processed, samples):  # the caller's: never written to
+                processed = processed * (1.0 - settings['notch'])
+            else:
+                processed *= 1.0 - settings['notch']
+            processed += notched  # (1 - d) x + d notch(x), the same products and sum, in place
             del notched
         processed = butter_lowpass_filter(processed, settings['lowpass'], self.nyquist)
         if 'gain' in settings:

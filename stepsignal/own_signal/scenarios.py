@@ -107,6 +107,13 @@ def evaluate_unseen(agent, ranges, count=UNSEEN_SCENARIOS, first_seed=UNSEEN_SEE
     """
     outcomes = [policy_outcome(agent, make_env(None, seed=first_seed + i, env_class=RandomStepSignal, ranges=ranges))
                 for i in range(count)]
+    return unseen_summary(outcomes, first_seed)
+
+
+def unseen_summary(outcomes, first_seed=UNSEEN_SEED):
+    """What ``evaluate_unseen`` reports, from one outcome per never-seen scenario (``l2_distance``,
+    ``success``), in seed order from ``first_seed``; any agent's outcomes, so that others compare."""
+    count = len(outcomes)
     distances = sorted(o['l2_distance'] for o in outcomes)
     solved = sum(o['success'] for o in outcomes)
     return {

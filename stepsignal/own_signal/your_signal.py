@@ -395,6 +395,7 @@ def finish(job, result):
     """Judge the answer (``judge``) and write ``result.json``, the processed file, ``report.md`` and
     the plots, for a finished (or interrupted) run or a saved policy's answer; the exit status."""
     judge(job, result)
+    give_back_freed_memory()  # what judging freed, before the figure's lines
     lines = lines_to_draw(job, job.achieved)
     job.achieved = None  # a long signal's copy less while the output is made
     chain = job.chain()
@@ -452,6 +453,22 @@ ZOOM_SECONDS = 0.05
 """The zoomed window of audio's signals figure: 50 ms, a few periods of a voice and of the hum."""
 
 
+def running_energy(values, stretch=1 << 18):
+    """``[0, x0², x0² + x1², ...]`` of ``values`` less their mean, summed in order: what
+    ``np.concatenate([[0.0], np.cumsum(np.square(values - np.mean(values)))])`` gives, to the last bit,
+    made a stretch at a time so that a long signal needs one long array, not four."""
+    running = np.empty(len(values) + 1)
+    running[0] = 0.0
+    mean = np.mean(values)
+    for start in range(0, len(values), stretch):
+        stop = min(len(values), start + stretch)
+        part = np.empty(stop - start + 1)
+        part[0] = running[start]  # the sum so far, first: each stretch continues the same running sum
+        np.square(np.subtract(values[start:stop], mean, out=part[1:]), out=part[1:])
+        running[start + 1:stop + 1] = np.cumsum(part, out=part)[1:]
+    return running
+
+
 def lines_to_draw(job, achieved):
     """What the signals figure draws, small, so the long arrays need not wait for the plot: the three
     lines as envelopes; at audio rates also a zoomed window (where the target is loudest) and the
@@ -462,8 +479,7 @@ def lines_to_draw(job, achieved):
         width = min(len(achieved), int(ZOOM_SECONDS * s.sample_rate))
         # the window's energy at every quarter window, from a running sum: a convolution with a
         # window of 2,400 samples would cost 2,400 operations per sample of a long file
-        running = np.concatenate([[0.0], np.cumsum(np.square(s.desired_signal - np.mean(s.desired_signal)),
-                                                   dtype=np.float64)])
+        running = running_energy(s.desired_signal)
         starts = np.arange(0, len(achieved) - width + 1, max(1, width // 4))
         start = int(starts[np.argmax(running[starts + width] - running[starts])])
         window = slice(start, start + width)
