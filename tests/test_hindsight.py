@@ -177,3 +177,34 @@ def test_her_trains_on_the_random_scenarios(tmp_path):
     policy = json.loads((tmp_path / 'run' / 'policy' / 'policy.json').read_text())
     assert policy['trained_on']['her'] == result['her']
     assert result['unseen']['success_rate'] >= 0.6, result['unseen']
+
+
+def test_the_hindsight_measurement_reports_from_sets_already_measured(tmp_path):
+    """``stepsignal.experiments.hindsight`` reads a set whose summary is there instead of training
+    it again (so an interrupted measurement resumes), and tabulates every seed of every set."""
+    import json
+
+    from stepsignal.experiments.hindsight import main, set_folder
+
+    def seed_result(seed, rate, her):
+        checks = [{'env_steps': steps, 'l2_distance': 5.0 / (1 + steps / 500) + her} for steps in (500, 1000, 1500)]
+        return {'seed': seed, 'unseen': {'success_rate': rate}, 'train_seconds': 10.0 + seed, 'checks': checks,
+                'success': rate > 0.5, 'l2_distance': 1.0 - rate}
+
+    rates = {False: [0.9, 0.95], True: [0.8, 0.85]}
+    for her in (False, True):
+        for kind in ('scenarios', 'question'):
+            folder = set_folder(tmp_path, her, kind, 1500)
+            folder.mkdir()
+            summary = {'date': '2026-12-02', 'machine': 'a test machine',
+                       'seeds': [seed_result(seed, rate, her) for seed, rate in zip((3, 4), rates[her])][::-1]}
+            (folder / 'summary.json').write_text(json.dumps(summary))
+    assert main(['--seeds', '3,4', '--budgets', '1500', '--question-seeds', '3,4', '--question-steps', '1500',
+                 '--out', str(tmp_path)]) in (None, 0)
+    text = (tmp_path / 'HER.md').read_text()
+    assert 'on 2026-12-02, on a test machine' in text
+    assert '| 1,500 | no | 90% | 92% | 95% | 1 of 2' in text and '| 1,500 | yes | 80% | 82% | 85% | 0 of 2' in text
+    assert '| 3 | 90% / 80% |' in text and '| 4 | 95% / 85% |' in text  # each seed in its row, whatever the file's order
+    assert (tmp_path / 'her.png').stat().st_size > 10_000
+    measured = json.loads((tmp_path / 'HER.json').read_text())
+    assert measured['scenarios']['1500']['her']['rates'] == [0.8, 0.85]

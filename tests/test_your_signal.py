@@ -17,7 +17,7 @@ import pytest
 from scipy.io import wavfile
 
 from command_line import run_command, start_command
-from stepsignal.own_signal.signal_files import SignalFile, read_signal, write_encoded, write_signal
+from stepsignal.own_signal.signal_files import SignalFile, encode, read_signal, write_encoded
 
 RATE = 8000
 
@@ -42,6 +42,20 @@ def files(tmp_path):
     return tmp_path
 
 
+def write_signal(path, samples, like):
+    """Write float64 ``samples`` to ``path`` in ``like``'s format, all at once: the plain path the
+    kit's channel-at-a-time writing must equal; how many samples were clipped."""
+    samples = np.asarray(samples)
+    values, clipped = encode(samples.reshape(len(samples), -1), like)
+    write_encoded(path, values, like)
+    return clipped
+
+
+def through_chain(samples, chain, settings):
+    """Every channel of ``samples`` through ``chain.apply``, held whole in float64: the reference."""
+    return np.column_stack([chain.apply(samples[:, channel], settings) for channel in range(samples.shape[1])])
+
+
 # --- formats ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize('form, dtype, tolerance', [((1, 8), np.uint8, 1 / 64), ((1, 16), np.int16, 1e-4),
@@ -63,7 +77,7 @@ def test_a_wav_is_kept_in_float32_and_processed_to_the_same_bits(tmp_path, dtype
     float64 copy); the chain works in float64 from it, one channel at a time, and the file written
     equals the all-float64 path's, bit for bit."""
     from stepsignal.own_signal.chain import AUDIO_CHAIN, Chain
-    from stepsignal.own_signal.your_signal import process_channels, processed_file
+    from stepsignal.own_signal.your_signal import processed_file
 
     chain = Chain(AUDIO_CHAIN, 44100.0, (20.0, 20000.0), 2.0, 50.0)
     settings = {'lowpass': 1000.0, 'offset': -1.0, 'highpass': 40.0, 'notch': 0.7, 'gain': 1.3}  # some clipped
@@ -78,7 +92,7 @@ def test_a_wav_is_kept_in_float32_and_processed_to_the_same_bits(tmp_path, dtype
     read = read_signal(tmp_path / 'x.wav')
     assert read.wav_format == (1 if bits == 16 else 3, bits)
     assert read.samples.dtype == np.float32 and np.array_equal(read.samples, as_float64)
-    expected = process_channels(as_float64, chain, settings)
+    expected = through_chain(as_float64, chain, settings)
     values, clipped = processed_file(read.samples, chain, settings, like=read)
     write_encoded(tmp_path / 'y.wav', values, like=read)
     write_signal(tmp_path / 'z.wav', expected, like=read)
@@ -275,11 +289,10 @@ def test_a_stereo_wav_is_processed_into_the_same_format_and_the_run_repeats(file
     assert rate == RATE and processed.dtype == np.int16 and processed.shape == (RATE, 2)
     # Each channel is the input's own channel through the chain (audio's default) with the settings found.
     from stepsignal.own_signal.chain import AUDIO_CHAIN, Chain
-    from stepsignal.own_signal.your_signal import process_channels
 
     chain = result['chain']
     assert chain['stages'] == list(AUDIO_CHAIN) and chain['settings']['lowpass'] == result['cutoff_hz']
-    expected = process_channels(read_signal(files / 'input.wav').samples,
+    expected = through_chain(read_signal(files / 'input.wav').samples,
                                 Chain(AUDIO_CHAIN, RATE, chain['ranges']['lowpass'][:2], chain['ranges']['offset'][1],
                                       chain['mains_hz']), chain['settings'])
     assert np.abs(processed / 32768 - expected).max() < 1e-4

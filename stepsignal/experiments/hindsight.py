@@ -33,7 +33,8 @@ def set_folder(out, her, kind, steps):
 
 
 def measured_set(out, her, kind, steps, seeds, env, jobs):
-    """The seeds' results of one set, trained now unless its summary is already there."""
+    """One set's summary (``evaluate``'s ``summary.json``) with its seeds' results in ``seeds``'
+    order, trained now unless the summary is already there."""
     folder = set_folder(out, her, kind, steps)
     if not (folder / 'summary.json').is_file():
         arguments = ['--seeds', ','.join(map(str, seeds)), '--steps', str(steps), '--out', str(folder),
@@ -48,7 +49,7 @@ def measured_set(out, her, kind, steps, seeds, env, jobs):
     missing = [seed for seed in seeds if seed not in found or 'error' in found[seed]]
     if missing:
         raise RuntimeError(f'{folder}: seeds {missing} did not finish; run again to retry them')
-    return [found[seed] for seed in seeds]
+    return {**summary, 'seeds': [found[seed] for seed in seeds]}
 
 
 def unseen_row(results):
@@ -94,9 +95,10 @@ def tables(measured, seeds, question):
     return lines
 
 
-def draw(measured, folders, path, world):
+def draw(measured, largest, path, world):
     """Unseen success against the budget (each seed a dot, the median a line), and the learning
-    curves (median check L2 against env steps) of the largest budget, with and without HER."""
+    curves (median check L2 against env steps) of the largest budget, whose seeds' results
+    ``largest`` holds by ``'her'`` and ``'plain'``."""
     import matplotlib
 
     matplotlib.use('Agg')
@@ -113,8 +115,7 @@ def draw(measured, folders, path, world):
             left.scatter(np.full(rates.shape[1], i + shift), rates[i], color=colour, alpha=0.5, s=14)
         left.plot(places + shift, np.median(rates, axis=1), color=colour, marker='o',
                   label=f'{label}: each seed, and their median')
-        results = json.loads((folders[key] / 'summary.json').read_text())['seeds']
-        curves = [r['checks'] for r in results if r.get('checks')]
+        curves = [r['checks'] for r in largest[key] if r.get('checks')]
         length = min(len(c) for c in curves)
         steps = [c['env_steps'] for c in curves[0][:length]]
         distances = np.array([[c['l2_distance'] for c in curve[:length]] for curve in curves])
@@ -152,28 +153,31 @@ def main(argv=None):
     setup_logging()
     env = dict(args.env)
     measured = {'seeds': args.seeds, 'environment': env, 'scenarios': {}}
+    sets = {}  # (her, steps) -> the set's summary
     for steps in args.budgets:
-        measured['scenarios'][str(steps)] = {
-            ('her' if her else 'plain'): unseen_row(measured_set(args.out, her, 'scenarios', steps, args.seeds, env, args.jobs))
-            for her in (False, True)}
+        for her in (False, True):
+            sets[her, steps] = measured_set(args.out, her, 'scenarios', steps, args.seeds, env, args.jobs)
+        measured['scenarios'][str(steps)] = {('her' if her else 'plain'): unseen_row(sets[her, steps]['seeds'])
+                                             for her in (False, True)}
     question = None
     if args.question_steps:
         question = {'steps': args.question_steps, 'seeds': args.question_seeds}
         for her in (False, True):
-            results = measured_set(args.out, her, 'question', args.question_steps, args.question_seeds, env, args.jobs)
+            results = measured_set(args.out, her, 'question', args.question_steps, args.question_seeds, env,
+                                   args.jobs)['seeds']
             rate = success_rate(sum(r['success'] for r in results), len(results))
             question['her' if her else 'plain'] = {'success': rate.as_dict(), 'success_text': str(rate),
                                                    'median_l2': statistics.median(r['l2_distance'] for r in results)}
         measured['question'] = question
-    first = json.loads((set_folder(args.out, False, 'scenarios', args.budgets[0]) / 'summary.json').read_text())
+    first = sets[False, args.budgets[0]]
     world = ', '.join(f'{k}={v}' for k, v in env.items()) or 'default rounding world'
     command = 'python -m stepsignal.experiments.hindsight ' + ' '.join(sys.argv[1:] if argv is None else argv)
     text = '\n'.join([f'# Hindsight experience replay on the random scenarios ({world})', '',
                       f"Measured with `{command}` on {first['date']}, on {first['machine']}. HER: "
                       f"`--her`, strategy future, k 4 (80% of each batch relabelled).", ''] +
                      tables(measured, args.seeds, question) + ['', '![unseen success and learning curves](her.png)', ''])
-    largest = str(args.budgets[-1])
-    draw(measured, {key: set_folder(args.out, key == 'her', 'scenarios', largest) for key in ('her', 'plain')},
+    largest = args.budgets[-1]
+    draw(measured, {('her' if her else 'plain'): sets[her, largest]['seeds'] for her in (False, True)},
          args.out / 'her.png', world)
     write_json(args.out / 'HER.json', measured)
     write_atomic(args.out / 'HER.md', lambda f: f.write(text.encode()))

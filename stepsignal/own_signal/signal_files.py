@@ -296,15 +296,6 @@ def encode(samples, like):
     return samples.astype(dtype), 0
 
 
-def write_signal(path, samples, like):
-    """Write float64 ``samples`` (``(samples, channels)``) to ``path`` in ``like``'s format and rate
-    (``encode``, then ``write_encoded``); returns how many samples were clipped."""
-    samples = np.asarray(samples)
-    values, clipped = encode(samples.reshape(len(samples), -1), like)
-    write_encoded(path, values, like)
-    return clipped
-
-
 def write_encoded(path, values, like):
     """Write ``values`` (``(samples, channels)``, already ``encode``d for ``like``) to ``path``,
     whole or not at all."""

@@ -276,17 +276,6 @@ def cutoff_range_option(values, rate):
     return low, high
 
 
-def process_channels(samples, chain, settings):
-    """What the env does to its input (``chain.apply`` with ``settings``), on every channel of
-    ``samples``, in float64."""
-    if samples.ndim == 1:
-        return chain.apply(samples, settings)
-    processed = np.empty(samples.shape)
-    for channel in range(samples.shape[1]):
-        processed[:, channel] = chain.apply(samples[:, channel], settings)
-    return processed
-
-
 def processed_file(samples, chain, settings, like):
     """What the output file holds: every channel of ``samples`` through the chain, encoded for a
     file like ``like`` (``signal_files.encode``) one channel at a time, so a long multichannel
@@ -362,7 +351,7 @@ def judge(job, result):
     settings = chain.settings(result['action'])
     if not job.stages == QUESTION_CHAIN:
         result['chain'] = {**chain.record(), 'settings': settings}
-    achieved = job.achieved = process_channels(s.input_signal, chain, settings)
+    achieved = job.achieved = chain.apply(s.input_signal, settings)  # the mono mix, as the env saw it
     if job.excerpts:  # what the agent's answer does to the whole signal, not only to the excerpts
         threshold = job.env_kwargs.get('distance_threshold', 1.0)
         result['l2_distance_on_excerpts'] = result['l2_distance']
