@@ -248,3 +248,22 @@ def test_a_family_policy_answers_a_new_clip_and_warns_when_it_is_unlike_its_trai
             assert any('DC offset' in sentence for sentence in result['outside_training'])
             assert 'not like the clips the policy was trained on' in report
             assert 'not like the clips' in finished.stderr
+
+
+def test_the_held_out_page_counts_an_answer_as_kept_when_close_to_its_ceiling_or_warned():
+    """The bar of issue 27: on a clip it never saw, a policy lands within 10% of that clip's
+    ceiling, or the report warns; the page counts both warnings (outside training, far above)."""
+    from stepsignal.experiments.held_out_clips import page
+    from stepsignal.rates import success_rate
+
+    def row(ratio, outside=(), far=False):
+        return {'rms': 0.02 * ratio, 'ceiling': 0.02, 'ratio_to_ceiling': ratio, 'mean_removed': 0.05,
+                'input_unchanged': 0.1, 'mains_line_cut_db': 40.0, 'worse_than_input': False,
+                'outside_training': list(outside), 'far_from_ceiling': far}
+
+    case = {'clip': 'a clip', 'why': 'other voice'}
+    rows = [(0, case, row(1.05)), (0, case, row(1.3, far=True)), (0, case, row(1.3)),
+            (0, {'clip': 'far', 'why': 'outside training'}, row(1.2, outside=['DC']))]
+    text = page([{'seed': 0, 'train_seconds': 1.0, 'clips': []}], rows, [0], 100, 'spectrum', None)
+    assert f'(outside training, or far above this clip\'s ceiling): {success_rate(3, 4)}.' in text
+    assert '| 30% | 0.52x | 40.0 dB | no | yes |' in text and '| 30% | 0.52x | 40.0 dB | no | no |' in text

@@ -8,8 +8,14 @@ Everything is measured on this machine in this run, so the ratios compare like w
 - sample efficiency: environment steps until the fixed agent's noise-free policy first reaches
   the question's success (L2 < 1.0), over seeds, beside scipy's differential evolution and
   Nelder-Mead counting reward evaluations to the same threshold;
+- hindsight experience replay: the share of 100 never-seen step scenarios solved after 5,000
+  steps by the fixed agent without and with ``--her`` (IMPROVEMENT-5), beside Stable-Baselines3's
+  TD3 and SAC with its ``HerReplayBuffer`` on the same goal env (docs/her.md);
 - scaling: time per environment step, per training step and peak memory as the signal grows,
-  with the agent's compact observation and, for comparison, with every sample.
+  with the agent's compact observation and, for comparison, with every sample;
+- your own audio: a minute and more of 48 kHz stereo through ``process``, time and memory.
+
+``--only her,scaling`` measures only the parts named (``PARTS``).
 
 The table is printed, and written (atomically, with the machine, the versions and the date) to
 the file ``--out`` names: ``--out benchmarks/RESULTS.md`` replaces the kit's tracked results.

@@ -116,6 +116,7 @@ def answer(case, family, folder):
             'mean_removed': found['mean_removed']['rms'], 'input_unchanged': found['input_unchanged']['rms'],
             'mains_line_cut_db': result['bands']['mains_line']['cut_db'],
             'worse_than_input': judged['worse_than_input'], 'outside_training': result.get('outside_training', []),
+            'far_from_ceiling': judged.get('far_from_ceiling', False),
             'settings': result['chain']['settings'], 'wall_seconds': wall}
 
 
@@ -138,16 +139,16 @@ def page(families, rows, seeds, steps, view, out):
                          f"{family['train_seconds']:.0f} |")
     lines += ['', '## Clips it never saw', '',
               '| seed | clip | why held out | input unchanged | mean removed | ceiling | the policy | above the ceiling | '
-              'against the mean removed | mains line cut | warned: outside training |',
-              '|---|---|---|---|---|---|---|---|---|---|---|']
+              'against the mean removed | mains line cut | warned: outside training | warned: far above the ceiling |',
+              '|---|---|---|---|---|---|---|---|---|---|---|---|']
     for seed, case, row in rows:
         if 'error' in row:
-            lines.append(f"| {seed} | {case['clip']} | {case['why']} | failed: {row['error']} |" + ' |' * 7)
+            lines.append(f"| {seed} | {case['clip']} | {case['why']} | failed: {row['error']} |" + ' |' * 8)
             continue
         lines.append(f"| {seed} | {case['clip']} | {case['why']} | {row['input_unchanged']:.4f} | {row['mean_removed']:.4f} | "
                      f"{row['ceiling']:.4f} | {row['rms']:.4f} | {100 * (row['ratio_to_ceiling'] - 1):.0f}% | "
                      f"{row['rms'] / row['mean_removed']:.2f}x | {row['mains_line_cut_db']:.1f} dB | "
-                     f"{'yes' if row['outside_training'] else 'no'} |")
+                     f"{'yes' if row['outside_training'] else 'no'} | {'yes' if row['far_from_ceiling'] else 'no'} |")
     done = [(case, row) for _, case, row in rows if 'error' not in row]
     inside = [row for case, row in done if not row['outside_training']]
     close = sum(row['ratio_to_ceiling'] <= 1 + CLOSE_TO_CEILING for row in inside)
@@ -156,11 +157,14 @@ def page(families, rows, seeds, steps, view, out):
     silent = sum(row['worse_than_input'] and not row['outside_training'] for _, row in done)
     far_warned = sum(bool(row['outside_training']) for case, row in done if case['why'] == 'outside training')
     far = sum(case['why'] == 'outside training' for case, _ in done)
+    close_or_warned = sum(row['ratio_to_ceiling'] <= 1 + CLOSE_TO_CEILING or bool(row['outside_training'])
+                          or row['far_from_ceiling'] for _, row in done)
     lines += ['', f'Answers within {100 * CLOSE_TO_CEILING:.0f}% of the clip\'s ceiling, among clips not warned about: '
                   f'{success_rate(close, len(inside))}. At most half the mean-removed error: '
                   f'{success_rate(half, len(done))}. Mains line cut by at least 20 dB: {success_rate(hum, len(done))}. '
                   f'Worse than the input unchanged without a warning: {silent} of {len(done)}. Clips outside training '
-                  f'warned about: {far_warned} of {far}.', '']
+                  f'warned about: {far_warned} of {far}. Within {100 * CLOSE_TO_CEILING:.0f}% of the ceiling or warned '
+                  f'(outside training, or far above this clip\'s ceiling): {success_rate(close_or_warned, len(done))}.', '']
     return '\n'.join(lines)
 
 
