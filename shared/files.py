@@ -33,9 +33,18 @@ def write_atomic(path, write):
 
 
 def write_json(path, data):
-    """Write ``data`` as indented JSON, atomically."""
-    text = json.dumps(data, indent=2, allow_nan=False) + "\n"
-    write_atomic(path, lambda handle: handle.write(text.encode("utf-8")))
+    """Write ``data`` as indented JSON, atomically.
+
+    Streamed to the file as it is encoded: a long run's trace never exists whole as a string
+    (the bytes are ``json.dumps``'s, plus a newline).
+    """
+    def write(handle):
+        text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+        json.dump(data, text, indent=2, allow_nan=False)
+        text.write("\n")
+        text.detach()  # flushes; the file stays open for write_atomic to close
+
+    write_atomic(path, write)
 
 
 def save_figure(figure, path):

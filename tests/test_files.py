@@ -27,9 +27,21 @@ def test_weights_stopped_while_saving_leave_the_earlier_file_and_no_other(tmp_pa
 def test_json_is_replaced_in_one_rename(tmp_path):
     write_json(tmp_path / 'r.json', {'a': 1})
     with pytest.raises(ValueError):
-        write_json(tmp_path / 'r.json', {'a': float('nan')})  # refused before anything is written
+        write_json(tmp_path / 'r.json', {'a': float('nan')})  # refused: the earlier file stays
     assert (tmp_path / 'r.json').read_text() == '{\n  "a": 1\n}\n'
     assert [p.name for p in tmp_path.iterdir()] == ['r.json']
+
+
+def test_json_is_streamed_as_json_dumps_writes_it_and_a_late_bad_value_leaves_nothing(tmp_path):
+    import json
+
+    steps = [{'step': i, 'reward': -i / 7, 'name': 'é', 'done': i % 3 == 0, 'info': None} for i in range(5000)]
+    write_json(tmp_path / 'trace.json', {'steps': steps})
+    assert (tmp_path / 'trace.json').read_bytes() == (json.dumps({'steps': steps}, indent=2) + '\n').encode()
+    steps[-1]['reward'] = float('inf')  # found only after most of the file was written
+    with pytest.raises(ValueError):
+        write_json(tmp_path / 'late.json', {'steps': steps})
+    assert [p.name for p in tmp_path.iterdir()] == ['trace.json']
 
 
 def test_written_files_get_the_permissions_of_any_new_file(tmp_path):
