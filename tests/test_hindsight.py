@@ -185,6 +185,7 @@ def test_the_hindsight_measurement_reports_from_sets_already_measured(tmp_path):
     import json
 
     from stepsignal.experiments.hindsight import main, set_folder
+    from stepsignal.rates import success_rate
 
     def seed_result(seed, rate, her):
         checks = [{'env_steps': steps, 'l2_distance': 5.0 / (1 + steps / 500) + her} for steps in (500, 1000, 1500)]
@@ -208,3 +209,9 @@ def test_the_hindsight_measurement_reports_from_sets_already_measured(tmp_path):
     assert (tmp_path / 'her.png').stat().st_size > 10_000
     measured = json.loads((tmp_path / 'HER.json').read_text())
     assert measured['scenarios']['1500']['her']['rates'] == [0.8, 0.85]
+    # the question's scenario alone: no random-scenario sets, no figure
+    (tmp_path / 'her.png').unlink()
+    assert main(['--budgets', '--question-seeds', '3,4', '--question-steps', '1500', '--out', str(tmp_path)]) == 0
+    text = (tmp_path / 'HER.md').read_text()
+    assert 'Never-seen' not in text and not (tmp_path / 'her.png').exists()
+    assert f'| 1,500 | no | {success_rate(2, 2)} | 0.075 |' in text and f'| 1,500 | yes | {success_rate(2, 2)} |' in text

@@ -66,27 +66,31 @@ def percent(value):
 
 
 def tables(measured, seeds, question):
-    lines = ['## Never-seen scenarios', '',
-             'Per seed, the share of the 100 never-seen scenarios (seeds 1,000,000 to 1,000,099) that its kept '
-             'policy solves (L2 < 1.0); "seeds at 95%": how many seeds solve at least 95 of them, with the 95% '
-             'interval of that count; "pooled": all scenarios of all seeds together.', '',
-             '| steps | HER | lowest | median | highest | seeds at 95% | pooled | training (median s) |',
-             '|---|---|---|---|---|---|---|---|']
-    for steps, pair in measured['scenarios'].items():
-        for her in (False, True):
-            row = pair['her' if her else 'plain']
-            lines.append(f"| {int(steps):,} | {'yes' if her else 'no'} | {percent(row['lowest'])} | "
-                         f"{percent(row['median'])} | {percent(row['highest'])} | {row['seeds_at_bar_text']} | "
-                         f"{row['pooled_text']} | {row['train_seconds_median']:.0f} |")
-    lines += ['', 'Each seed (share of never-seen scenarios solved, without HER / with HER):', '',
-              '| seed | ' + ' | '.join(f'{int(steps):,} steps' for steps in measured['scenarios']) + ' |',
-              '|---|' + '---|' * len(measured['scenarios'])]
-    for i, seed in enumerate(seeds):
-        cells = [f"{percent(pair['plain']['rates'][i])} / {percent(pair['her']['rates'][i])}"
-                 for pair in measured['scenarios'].values()]
-        lines.append(f'| {seed} | ' + ' | '.join(cells) + ' |')
+    """The page's tables: the never-seen scenarios per budget and per seed, and the question's scenario."""
+    lines = []
+    if measured['scenarios']:
+        lines += ['## Never-seen scenarios', '',
+                  'Per seed, the share of the 100 never-seen scenarios (seeds 1,000,000 to 1,000,099) that its kept '
+                  'policy solves (L2 < 1.0); "seeds at 95%": how many seeds solve at least 95 of them, with the 95% '
+                  'interval of that count; "pooled": all scenarios of all seeds together.', '',
+                  '| steps | HER | lowest | median | highest | seeds at 95% | pooled | training (median s) |',
+                  '|---|---|---|---|---|---|---|---|']
+        for steps, pair in measured['scenarios'].items():
+            for her in (False, True):
+                row = pair['her' if her else 'plain']
+                lines.append(f"| {int(steps):,} | {'yes' if her else 'no'} | {percent(row['lowest'])} | "
+                             f"{percent(row['median'])} | {percent(row['highest'])} | {row['seeds_at_bar_text']} | "
+                             f"{row['pooled_text']} | {row['train_seconds_median']:.0f} |")
+        lines += ['', 'Each seed (share of never-seen scenarios solved, without HER / with HER):', '',
+                  '| seed | ' + ' | '.join(f'{int(steps):,} steps' for steps in measured['scenarios']) + ' |',
+                  '|---|' + '---|' * len(measured['scenarios'])]
+        for i, seed in enumerate(seeds):
+            cells = [f"{percent(pair['plain']['rates'][i])} / {percent(pair['her']['rates'][i])}"
+                     for pair in measured['scenarios'].values()]
+            lines.append(f'| {seed} | ' + ' | '.join(cells) + ' |')
+        lines.append('')
     if question:
-        lines += ['', "## The question's own scenario", '',
+        lines += ["## The question's own scenario", '',
                   '| steps | HER | seeds solved (L2 < 1.0) | median L2 |', '|---|---|---|---|']
         for her in (False, True):
             q = question['her' if her else 'plain']
@@ -143,13 +147,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m stepsignal.experiments.hindsight', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--seeds', type=parse_seeds, default=parse_seeds('0-9'))
-    parser.add_argument('--budgets', type=int, nargs='+', default=[2000, 5000, 15000])
+    parser.add_argument('--budgets', type=int, nargs='*', default=[2000, 5000, 15000],
+                        help='steps of the random-scenario sets (none: only the question\'s scenario)')
     parser.add_argument('--question-seeds', type=parse_seeds, default=parse_seeds('0-19'))
     parser.add_argument('--question-steps', type=int, default=5000, help='0: leave the question\'s scenario out')
     parser.add_argument('--env', type=parse_env, action='append', default=[], metavar='NAME=VALUE')
     parser.add_argument('--jobs', type=int, default=2)
     parser.add_argument('--out', type=Path, required=True)
     args = parser.parse_args(argv)
+    if not args.budgets and not args.question_steps:
+        parser.error('nothing to measure: give --budgets, or --question-steps above 0')
     setup_logging()
     env = dict(args.env)
     measured = {'seeds': args.seeds, 'environment': env, 'scenarios': {}}
@@ -163,22 +170,25 @@ def main(argv=None):
     if args.question_steps:
         question = {'steps': args.question_steps, 'seeds': args.question_seeds}
         for her in (False, True):
-            results = measured_set(args.out, her, 'question', args.question_steps, args.question_seeds, env,
-                                   args.jobs)['seeds']
+            sets[her, 'question'] = measured_set(args.out, her, 'question', args.question_steps, args.question_seeds,
+                                                 env, args.jobs)
+            results = sets[her, 'question']['seeds']
             rate = success_rate(sum(r['success'] for r in results), len(results))
             question['her' if her else 'plain'] = {'success': rate.as_dict(), 'success_text': str(rate),
                                                    'median_l2': statistics.median(r['l2_distance'] for r in results)}
         measured['question'] = question
-    first = sets[False, args.budgets[0]]
+    first = next(iter(sets.values()))  # the date and machine of the first set measured
     world = ', '.join(f'{k}={v}' for k, v in env.items()) or 'default rounding world'
     command = 'python -m stepsignal.experiments.hindsight ' + ' '.join(sys.argv[1:] if argv is None else argv)
     text = '\n'.join([f'# Hindsight experience replay on the random scenarios ({world})', '',
                       f"Measured with `{command}` on {first['date']}, on {first['machine']}. HER: "
                       f"`--her`, strategy future, k 4 (80% of each batch relabelled).", ''] +
-                     tables(measured, args.seeds, question) + ['', '![unseen success and learning curves](her.png)', ''])
-    largest = args.budgets[-1]
-    draw(measured, {('her' if her else 'plain'): sets[her, largest]['seeds'] for her in (False, True)},
-         args.out / 'her.png', world)
+                     tables(measured, args.seeds, question) +
+                     (['', '![unseen success and learning curves](her.png)'] if args.budgets else []) + [''])
+    if args.budgets:
+        largest = args.budgets[-1]
+        draw(measured, {('her' if her else 'plain'): sets[her, largest]['seeds'] for her in (False, True)},
+             args.out / 'her.png', world)
     write_json(args.out / 'HER.json', measured)
     write_atomic(args.out / 'HER.md', lambda f: f.write(text.encode()))
     log.info('wrote %s', args.out / 'HER.md')
