@@ -304,7 +304,10 @@ def sb3_her_run(name, seed, nb_steps):
         action, _ = model.predict(observation, deterministic=True)
         *_, info = env.step(action)
         outcomes.append({'l2_distance': info['l2_distance'], 'success': bool(info['is_success'])})
-    return {'seed': seed, 'unseen': unseen_summary(outcomes), 'steps_per_second': speed}
+    unseen = unseen_summary(outcomes)
+    log.info('Stable-Baselines3 %s + HER, seed %d: success on never-seen scenarios: %s', name, seed,
+             unseen['success_text'])
+    return {'seed': seed, 'unseen': unseen, 'steps_per_second': speed}
 
 
 def her_lines(her, nb_steps=HER_STEPS):
