@@ -420,9 +420,18 @@ def audio_lines(rows):
 
 
 def versions():
+    """The kit's packages, and the bench extra's when it is installed."""
+    from importlib import metadata
+
     from stepsignal.experiments.compare import versions as installed
 
-    return installed()
+    found = installed()
+    for name in ('stable-baselines3', 'torch'):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
 
 
 def summarise(seeds_found):
