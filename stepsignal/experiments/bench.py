@@ -242,7 +242,8 @@ def bench_sb3(seeds=(0,), nb_steps=SB3_STEPS, every=100):
 HER_STEPS = 5000
 """Budget of the hindsight comparison: issue 26's bar is set at 5,000 steps."""
 HER_SEEDS = 3
-"""Seeds of the hindsight comparison in a full run (``--her-seeds``): four trainings of 5,000 steps each."""
+"""Seeds of the hindsight comparison in a full run (``--her-seeds``); each seed trains four agents
+of 5,000 steps (the fixed agent without and with HER, TD3 and SAC with HER)."""
 HER_SETTINGS = {'n_sampled_goal': 4, 'goal_selection_strategy': 'future'}
 """Stable-Baselines3's HerReplayBuffer set as the kit's ``--her`` is by default (k 4, future)."""
 
@@ -286,9 +287,11 @@ def bench_her(seeds=range(HER_SEEDS), nb_steps=HER_STEPS):
 
 def sb3_her_run(name, seed, nb_steps):
     """One Stable-Baselines3 run with ``HerReplayBuffer`` on the random scenarios, scored as the kit's are."""
-    import stable_baselines3
-
+    # the kit first: it must load keras-rl2 before anything imports TensorFlow (shared.keras_rl),
+    # and Stable-Baselines3 imports it through TensorBoard
     from stepsignal.own_signal.scenarios import UNSEEN_SCENARIOS, UNSEEN_SEED, RandomStepSignal, unseen_summary
+
+    import stable_baselines3
 
     log.info('hindsight: Stable-Baselines3 %s + HER, seed %d, %d steps', name, seed, nb_steps)
     model = getattr(stable_baselines3, name)('MultiInputPolicy', RandomStepSignal(), seed=seed, verbose=0,
