@@ -348,14 +348,22 @@ def test_each_reverted_alone_line_quotes_the_ablation_table():
     assert quoted >= 10
 
 
-def test_the_her_tables_the_docs_quote_are_the_measured_ones():
-    """docs/her.md: every row of its tables is benchmarks/HER.json's, as the experiment writes them."""
+@pytest.mark.parametrize('measured_file', ['HER.json', 'HER_ONEDNN_OFF.json', 'HER_QUESTION_10_19.json'])
+def test_the_her_tables_the_docs_quote_are_the_measured_ones(measured_file):
+    """docs/her.md: every row of its tables is the measurement's, as the experiment writes them."""
     import json
 
     from stepsignal.experiments.hindsight import tables
 
-    measured = json.loads((ROOT / 'benchmarks' / 'HER.json').read_text())
+    measured = json.loads((ROOT / 'benchmarks' / measured_file).read_text())
     rows = [line for line in tables(measured, measured['seeds'], measured.get('question')) if line.startswith('|')]
     page = (ROOT / 'docs' / 'her.md').read_text().splitlines()
     missing = [row for row in rows if row not in page]
     assert rows and not missing, missing
+
+
+def test_the_stable_baselines3_rows_the_docs_quote_are_the_benchmarks():
+    page = (ROOT / 'docs' / 'her.md').read_text().splitlines()
+    kept = (ROOT / 'benchmarks' / 'HER_SB3.md').read_text().splitlines()
+    rows = [line for line in page if line.startswith(('| fixed DDPG', '| Stable-Baselines3'))]
+    assert len(rows) == 4 and all(row in kept for row in rows)

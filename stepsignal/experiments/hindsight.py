@@ -180,7 +180,8 @@ def main(argv=None):
     first = next(iter(sets.values()))  # the date and machine of the first set measured
     world = ', '.join(f'{k}={v}' for k, v in env.items()) or 'default rounding world'
     command = 'python -m stepsignal.experiments.hindsight ' + ' '.join(sys.argv[1:] if argv is None else argv)
-    text = '\n'.join([f'# Hindsight experience replay on the random scenarios ({world})', '',
+    where = 'the random scenarios' if args.budgets else "the question's scenario"
+    text = '\n'.join([f'# Hindsight experience replay on {where} ({world})', '',
                       f"Measured with `{command}` on {first['date']}, on {first['machine']}. HER: "
                       f"`--her`, strategy future, k 4 (80% of each batch relabelled).", ''] +
                      tables(measured, args.seeds, question) +
