@@ -159,7 +159,8 @@ def page(families, rows, seeds, steps, view, out):
     far = sum(case['why'] == 'outside training' for case, _ in done)
     close_or_warned = sum(row['ratio_to_ceiling'] <= 1 + CLOSE_TO_CEILING or bool(row['outside_training'])
                           or row['far_from_ceiling'] for _, row in done)
-    lines += ['', f'Answers within {100 * CLOSE_TO_CEILING:.0f}% of the clip\'s ceiling, among clips not warned about: '
+    lines += ['', f'Answers within {100 * CLOSE_TO_CEILING:.0f}% of the clip\'s ceiling, among the clips inside what the '
+                  f'family trained on: '
                   f'{success_rate(close, len(inside))}. At most half the mean-removed error: '
                   f'{success_rate(half, len(done))}. Mains line cut by at least 20 dB: {success_rate(hum, len(done))}. '
                   f'Worse than the input unchanged without a warning: {silent} of {len(done)}. Clips outside training '
