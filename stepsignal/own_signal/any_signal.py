@@ -221,14 +221,21 @@ class ExcerptSignal(AnySignal):
         self._whole_input, self._starts = (None, None) if self.chain.is_question else (input_signal, starts)
 
     def _compute_spectra(self):
-        """Each window's spectrum and, with notches, what notching the whole signal changes in it."""
+        """Each window's spectrum and, with notches, what notching the whole signal changes in it.
+
+        Kept in single precision, as the windows are (float32): a step's products and its inverse
+        FFT then move half the bytes (0.56 ms instead of 0.93 for eight one-second windows), and
+        the reward is what float32 samples can tell apart anyway.
+        """
         window, starts = self.window, self._starts
         self.response = ZeroPhaseResponse(self.chain, np.fft.rfftfreq(window, 1 / self.sample_rate))
-        self.spectra = np.fft.rfft(self.windows.T.astype(np.float64), axis=-1)  # (excerpts, frequencies)
+        spectra = np.fft.rfft(self.windows.T.astype(np.float64), axis=-1)  # (excerpts, frequencies)
         if 'notch' in self.chain.stages:
             notched = filters.sosfiltfilt(self.chain.notch_sos, np.asarray(self._whole_input, dtype=np.float32))
             windows = np.stack([notched[s:s + window] for s in starts])
-            self.notch_change = np.fft.rfft(windows, axis=-1) - self.spectra
+            self.notch_change = (np.fft.rfft(windows, axis=-1) - spectra).astype(np.complex64)
+        self.spectra = spectra.astype(np.complex64)
+        self._blend = np.empty_like(self.spectra)  # each step's spectra, made in place
         self._whole_input = None
 
     def _set_action(self, actions):
@@ -238,14 +245,18 @@ class ExcerptSignal(AnySignal):
             return
         if self.spectra is None:
             self._compute_spectra()
-        spectra = self.spectra
-        if self.notch_change is not None:
-            spectra = spectra + self.settings['notch'] * self.notch_change
-        processed = np.fft.irfft(spectra * self.response(self.chain.without_notch(self.settings)), n=self.window)
+        spectra = self._blend
+        if self.notch_change is None:
+            spectra[...] = self.spectra
+        else:  # the notches at depth d: the plain spectra plus d times what notching changes
+            np.multiply(self.notch_change, np.float32(self.settings['notch']), out=spectra)
+            spectra += self.spectra
+        spectra *= self.response(self.chain.without_notch(self.settings)).astype(np.float32)
+        processed = np.fft.irfft(spectra, n=self.window)  # float32, as the spectra
         scored = processed[:, self.margin:self.margin + EXCERPT_SAMPLES]
         if 'gain' in self.settings:
-            scored *= self.settings['gain']
-        self.signal = (scored - self.settings['offset']).ravel().astype(np.float32)
+            scored *= np.float32(self.settings['gain'])
+        self.signal = (scored - np.float32(self.settings['offset'])).ravel()
 
 
 def make_env(scenario, seed=None, observed_samples=MAX_OBSERVED_SAMPLES, env_class=AnySignal, **env_kwargs):
