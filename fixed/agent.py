@@ -149,7 +149,7 @@ class FixedDDPGAgent(DDPGAgent):
         action = K.placeholder(shape=(None, self.nb_actions), name='action')
         reward = K.placeholder(shape=(None,), name='reward')
         not_terminal1 = K.placeholder(shape=(None,), name='not_terminal1')
-        batch = [state0, action, reward, not_terminal1, state1]
+        batch = [state0, action, reward, not_terminal1] + ([state1] if self.gamma else [])  # FIX-22: see step 1
 
         def q(critic, state, act):
             inputs = [state]
@@ -247,7 +247,7 @@ class FixedDDPGAgent(DDPGAgent):
     def _update(self):
         """One DDPG update on a fresh batch from memory; returns keras-rl's metrics (or NaNs)."""
         state0, action, reward_batch, terminal1, state1 = self.memory.sample(self.batch_size)
-        batch = [state0, action, reward_batch, 1.0 - terminal1, state1]
+        batch = [state0, action, reward_batch, 1.0 - terminal1] + ([state1] if self.gamma else [])
         critic_due = self.step > self.nb_steps_warmup_critic
         actor_due = self.step > self.nb_steps_warmup_actor
         if critic_due and actor_due:
@@ -305,8 +305,9 @@ def build_agent(env, hp=HYPERPARAMETERS, training_steps=None, reference_observat
     # Building Keras agent
     # FIX-5: the memory holds the whole run, so nothing is forgotten before it is learnt from.
     # FIX-19: as float32 arrays (fixed/replay.py), not keras-rl's object arrays.
+    # FIX-22: with gamma 0 the update never reads the next state, so the memory keeps none (half its size).
     memory_size = dict(limit=hp.memory_limit or max(nb_steps, 1000), window_length=hp.window_length,
-                       observation_shape=env.observation_space.shape, nb_actions=nb_actions)
+                       observation_shape=env.observation_space.shape, nb_actions=nb_actions, next_states=hp.gamma != 0)
     if hindsight is None:
         memory = ReplayMemory(**memory_size)
     else:  # IMPROVEMENT-5: hindsight experience replay (fixed/hindsight.py)

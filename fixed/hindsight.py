@@ -72,7 +72,7 @@ class HindsightMemory(ReplayMemory):
     """``ReplayMemory`` that keeps each transition's achieved goal and episode, and relabels at sampling.
 
     Args:
-        limit, window_length, observation_shape, nb_actions: as ``ReplayMemory``'s.
+        limit, window_length, observation_shape, nb_actions, next_states: as ``ReplayMemory``'s.
         goals: the env's ``fixed.env.FlattenDictWrapper``: where the desired goal sits in the flat
             observation (``slice_of``), each step's achieved goal, the count of resets.
         compute_reward: the env's ``compute_reward(achieved, desired, info)``, on batches.
@@ -82,10 +82,10 @@ class HindsightMemory(ReplayMemory):
     """
 
     def __init__(self, limit, window_length, observation_shape, nb_actions, goals, compute_reward,
-                 goal_to_state=None, hindsight=Hindsight()):
+                 goal_to_state=None, hindsight=Hindsight(), next_states=True):
         if window_length != 1:
             raise ValueError(f'--her relabels states of one observation; window_length is {window_length}')
-        super().__init__(limit, window_length, observation_shape, nb_actions)
+        super().__init__(limit, window_length, observation_shape, nb_actions, next_states=next_states)
         self.goal_slice = goals.slice_of('desired_goal')
         if goals.achieved_goal_size is None:
             raise ValueError('--her needs a goal env: this env\'s observation has no achieved_goal')
@@ -125,7 +125,7 @@ class HindsightMemory(ReplayMemory):
         # 1. The batch, as ReplayMemory draws it.
         i = np.random.randint(0, self.nb_entries, size=batch_size)
         states0, actions, rewards, terminals1, states1 = (
-            self.states0[i], self.actions[i], self.rewards[i], self.terminals1[i], self.states1[i])
+            self.states0[i], self.actions[i], self.rewards[i], self.terminals1[i], self.next_states(i))
         # 2. Which to relabel.
         relabel = np.flatnonzero(np.random.uniform(size=batch_size) < self.hindsight.relabelled_share)
         if relabel.size == 0:
@@ -144,6 +144,7 @@ class HindsightMemory(ReplayMemory):
         # 4. The states want the new goal; the reward says how near the step came to it.
         seen = self.goal_to_state(goals)[:, None, :]
         states0[relabel, :, self.goal_slice] = seen
-        states1[relabel, :, self.goal_slice] = seen
+        if states1 is not None:
+            states1[relabel, :, self.goal_slice] = seen
         rewards[relabel] = self.compute_reward(self.achieved_goals1[slots], goals, None)
         return states0, actions, rewards, terminals1, states1

@@ -83,6 +83,47 @@ def test_fast_update_gives_stock_keras_rl_weights(gamma, updates):
         assert any(not np.array_equal(b, a) for b, a in zip(targets_before[name], getattr(fast, name).get_weights()))
 
 
+def test_with_gamma_0_the_memory_keeps_no_next_states_and_the_updates_are_the_same():
+    """FIX-22's gamma 0: the update never reads the state after a transition, so build_agent's
+    memory keeps none (half the memory); the same transitions and seed give the same weights to
+    the bit as a memory that keeps them. With gamma 0.99 (FIX-22 reverted) they are kept."""
+    import dataclasses
+
+    from fixed.agent import ReplayMemory, build_agent
+    from fixed.hyperparameters import HYPERPARAMETERS
+    from fixed.train import make_env
+
+    env = make_env()
+    hp = dataclasses.replace(HYPERPARAMETERS, batch_size=8, nb_steps_warmup_critic=8, nb_steps_warmup_actor=8)
+    assert build_agent(env, dataclasses.replace(hp, gamma=0.99), training_steps=100).memory.states1 is not None
+    rng = np.random.default_rng(0)
+    shape = env.observation_space.shape
+    transitions = [(rng.normal(size=(1,) + shape), rng.uniform(-1, 1, size=2), rng.normal(), False,
+                    rng.normal(size=(1,) + shape)) for _ in range(20)]
+
+    def three_updates(next_states, start=None):
+        agent = build_agent(env, hp, training_steps=100)
+        assert agent.memory.states1 is None
+        agent.memory = ReplayMemory(100, 1, shape, 2, next_states=next_states)
+        if start is not None:
+            agent.actor.set_weights(start[0])
+            agent.critic.set_weights(start[1])
+        start = agent.actor.get_weights(), agent.critic.get_weights()
+        for transition in transitions:
+            agent.memory.append(*transition)
+        np.random.seed(0)
+        agent.training, agent.step = True, 50
+        for _ in range(3):
+            agent._update()
+        return start, agent.actor.get_weights() + agent.critic.get_weights()
+
+    start, without = three_updates(next_states=False)
+    _, kept = three_updates(next_states=True, start=start)
+    assert any(not np.array_equal(a, b) for a, b in zip(start[0] + start[1], without))  # they learnt
+    for a, b in zip(without, kept):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize('nyquist, cutoff', [(15.0, 1e-3), (15.0, 0.05), (15.0, 14.85), (4000.0, 1.0),
                                              (24000.0, 100.0), (24000.0, 23760.0)])
 @pytest.mark.parametrize('dtype', [np.float32, np.float64])
