@@ -94,13 +94,11 @@ def check_training_options(args):
         writable_folder(args.tensorboard, '--tensorboard')
 
 
-def run_hyperparameters(args, **changes):
-    """The table this run trains with: ``--steps``, any ``changes`` a command makes to the fixed
-    setup's table, and the original's value for each reverted field."""
+def run_hyperparameters(args):
+    """The table this run trains with: ``--steps``, and the original's value for each reverted field."""
     from .switches import reverted_hyperparameters
 
-    table = dataclasses.replace(HYPERPARAMETERS, nb_steps=args.steps, **changes)
-    hyperparameters = reverted_hyperparameters(table, args.revert)
+    hyperparameters = reverted_hyperparameters(dataclasses.replace(HYPERPARAMETERS, nb_steps=args.steps), args.revert)
     if args.revert:
         log.info('reverted: %s; every other fix in place', ', '.join(args.revert))
     return hyperparameters

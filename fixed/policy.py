@@ -150,7 +150,7 @@ def actor_answer(weights, state):
 
 def apply_policy(folder, make_env):
     """Answer with the saved policy in ``folder``, in one step of the env ``make_env(cutoff_range=...,
-    max_offset=...)`` builds with the policy's ranges; return the result.
+    max_offset=..., observed_samples=...)`` builds with the policy's ranges and view; return the result.
 
     No TensorFlow: the actor's weights are read from ``actor.h5`` and its forward pass is
     ``actor_answer``, so an answer costs the env's step, not TensorFlow's import.
@@ -160,6 +160,7 @@ def apply_policy(folder, make_env):
     about = load_about(folder)
     actions, seen = about['actions'], about['observation']
     env = make_env(cutoff_range=tuple(actions['cutoff_hz']), max_offset=actions['offset'][1],
+                   observed_samples=seen['values_per_key'],  # as many values as the actor was trained to read
                    **({'chain': tuple(actions['chain']['stages'])} if 'chain' in actions else {}))
     observation = env.reset()
     weights = actor_weights(Path(folder) / ACTOR_FILE)

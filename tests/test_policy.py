@@ -36,7 +36,10 @@ def test_every_training_run_saves_a_documented_policy(trained):
     assert about['format'] == 'stepsignal-policy/1'
     assert about['signal'] == {'sample_rate': RATE, 'samples': RATE, 'excerpts': False}
     assert about['actions']['cutoff_hz'] == [20.0, 0.99 * RATE / 2]  # the audible range at this rate
-    assert about['observation']['values_per_key'] == 600 and about['observation']['scale'] > 0
+    from stepsignal.own_signal.chain import CHAIN_OBSERVED_SAMPLES
+
+    assert about['observation']['values_per_key'] == CHAIN_OBSERVED_SAMPLES  # audio's chain reads 200 of each signal
+    assert about['observation']['scale'] > 0
     assert (trained / 'run' / 'policy' / 'actor.h5').is_file()
 
 

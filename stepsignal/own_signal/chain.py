@@ -33,6 +33,7 @@ from scipy import optimize, signal
 
 from fixed import filters
 from fixed.env import butter_lowpass_filter
+from fixed.observations import MAX_OBSERVED_SAMPLES
 from stepsignal.own_signal.bands import HARMONICS, MAINS, spectrum
 
 QUESTION_CHAIN = ('lowpass', 'offset')
@@ -45,6 +46,20 @@ CHAIN_STEPS = 10_000
 """The default budget of ``process`` for a chain longer than the question's (``--steps`` overrides
 it): more knobs, more steps. On real speech with hum, 5,000 steps ended within 10% of the ceiling
 in 8 of 12 runs, 10,000 in 12 of 12 (benchmarks/REAL_SPEECH_5000.md, REAL_SPEECH.md)."""
+CHAIN_OBSERVED_SAMPLES = 200
+"""How many block averages of each long signal (the processed one and the target) the agent reads
+with a chain longer than the question's; the question's two knobs read ``MAX_OBSERVED_SAMPLES``
+(600). An update's cost is mostly the first layers' weights, one row per value read (Adam,
+gradient clipping and the target networks' soft update each pass over all of them), so reading
+200 trains a minute of 48 kHz stereo in two thirds of the time (benchmarks/MINUTE_CHAIN.md), and
+on real speech it ended closer to the chain's ceiling than 600 did (benchmarks/REAL_SPEECH.md)."""
+
+
+def observed_samples(stages):
+    """How many block averages of each long signal the agent reads with the chain ``stages``."""
+    return MAX_OBSERVED_SAMPLES if tuple(stages) == QUESTION_CHAIN else CHAIN_OBSERVED_SAMPLES
+
+
 HIGHPASS_RANGE = (20.0, 500.0)
 """Hz: from the bottom of hearing (DC and drift out, every voice kept) to above a voice's
 fundamental (rumble and hum's lower harmonics out, at the voice's expense)."""

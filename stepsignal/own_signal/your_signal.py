@@ -17,8 +17,8 @@ How signals are treated (docs/your_signal.md):
   many channels as the input.
 - **Sample rates.** The input's rate is the working rate. A target at another rate is resampled
   to it (``scipy.signal.resample_poly``); afterwards both must have the same number of samples.
-- **Length.** The env filters the full signal; the agent sees at most
-  ``fixed.observations.MAX_OBSERVED_SAMPLES`` block averages of each signal.
+- **Length.** The env filters the full signal; the agent sees at most 600 block averages of each
+  signal with the question's two knobs, 200 with a longer chain (``chain.observed_samples``).
 """
 import json
 import logging
@@ -32,7 +32,6 @@ from fixed.options import write_result
 from shared.checks import positive_number
 from shared.cli import TRAINING_FILES, check_output_folder
 from shared.files import save_figure, write_atomic
-from fixed.observations import MAX_OBSERVED_SAMPLES
 from shared.scenario import Scenario
 from stepsignal.own_signal.signal_files import encode, give_back_freed_memory, mix_down, read_signal, resample, stored_dtype, write_encoded
 from shared.trace import episodes
@@ -40,7 +39,8 @@ from fixed.filters import lowest_accurate_cutoff
 from stepsignal.own_signal.any_signal import (AUDIO_RATE, EXCERPT_SAMPLES, EXCERPTS, LONG_SIGNAL, AnySignal,
                                               ExcerptSignal, default_cutoff_range, excerpts_fit, make_env)
 from stepsignal.own_signal.bands import band_rows, bands, spectrum, what_is_left
-from stepsignal.own_signal.chain import AUDIO_CHAIN, QUESTION_CHAIN, Chain, checked_stages, describe, mains_of
+from stepsignal.own_signal.chain import (AUDIO_CHAIN, QUESTION_CHAIN, Chain, checked_stages, describe, mains_of,
+                                         observed_samples)
 from stepsignal.own_signal.clip_family import clip_env, clip_features, outside_training, wrapped
 from stepsignal.own_signal.baselines import baselines, rms, verdict
 
@@ -95,7 +95,8 @@ class Job:
             s = self.scenario
             return wrapped(clip_env(s.input_signal, s.sample_rate, s.desired_signal, self.cutoff_range,
                                     self.max_offset, self.stages, view=self.family_view))
-        kwargs = {**self.env_kwargs, 'cutoff_range': self.cutoff_range, 'max_offset': self.max_offset, **overrides}
+        kwargs = {**self.env_kwargs, 'cutoff_range': self.cutoff_range, 'max_offset': self.max_offset,
+                  'observed_samples': observed_samples(self.stages), **overrides}
         return make_env(self.scenario, env_class=ExcerptSignal if self.excerpts else AnySignal, **kwargs)
 
     def chain(self):
@@ -116,7 +117,7 @@ class Job:
             'channels': self.input.channels,
             'trained_on': 'the input itself' if self.input.channels == 1 else
                           f'the mean of its {self.input.channels} channels',
-            'observed_values_per_signal': min(len(self.input.samples), MAX_OBSERVED_SAMPLES),
+            'observed_values_per_signal': min(len(self.input.samples), observed_samples(self.stages)),
             'output': self.output_name,
             **{key: (list(value) if isinstance(value, tuple) else value) for key, value in self.env_kwargs.items()},
         }
