@@ -246,6 +246,26 @@ def clip_family_numbers(runs):
     }
 
 
+def test_the_chain_speed_choices_page_counts_its_runs():
+    """benchmarks/CHAIN_SPEED_CHOICES.md: each row's count within 10% of the ceiling and its range
+    above it are its runs' in CHAIN_SPEED_CHOICES.json."""
+    import json
+
+    from stepsignal.rates import success_rate
+
+    page = (ROOT / 'benchmarks' / 'CHAIN_SPEED_CHOICES.md').read_text()
+    variants = json.loads((ROOT / 'benchmarks' / 'CHAIN_SPEED_CHOICES.json').read_text())
+    rows = re.findall(r'^\| (?:one|two) updates? of .* steps \| .*$', page, re.M)  # not the minute's timings
+    assert len(rows) == len(variants)
+    for variant, row in zip(variants, rows):
+        runs = variant['runs']
+        close = sum(run['ratio_to_ceiling'] <= 1.1 for run in runs)
+        above = [100 * (run['ratio_to_ceiling'] - 1) for run in runs]
+        assert f'| {success_rate(close, len(runs))} | {min(above):.0f}% to {max(above):.0f}% |' in row, row
+        settings = variant['settings']
+        assert f"{settings['batch_size']}, {settings['observed']} values" in row and f"{settings['steps']:,} steps" in row
+
+
 def test_the_clip_family_numbers_the_docs_quote_are_the_measured_ones():
     """docs/your_signal.md#many-clips: its table and sentences are benchmarks/CLIP_FAMILY.json's runs."""
     import json

@@ -60,6 +60,22 @@ def test_a_saved_policy_gives_the_same_answer_in_a_fresh_process_without_trainin
     assert np.abs(again.astype(np.float64) - first).max() <= 1e-6  # float32 WAV: a last bit at most
 
 
+def test_a_saved_policy_reads_its_signals_as_it_was_trained_to(trained, tmp_path, monkeypatch):
+    """A policy answers with the view its policy.json records, not today's default, so a policy
+    saved before the default changed (audio's chain read 600 values of each signal, now 200)
+    still answers, with the same settings."""
+    from stepsignal.own_signal import chain
+    from stepsignal.own_signal.process import main
+
+    monkeypatch.setattr(chain, 'CHAIN_OBSERVED_SAMPLES', chain.CHAIN_OBSERVED_SAMPLES // 2)  # another default
+    status = main(['--policy', str(trained / 'run' / 'policy'), '--input', str(trained / 'noisy.wav'),
+                   '--target', str(trained / 'clean.wav'), '--out', str(tmp_path / 'out')])
+    assert status == 0
+    before = json.loads((trained / 'run' / 'result.json').read_text())
+    after = json.loads((tmp_path / 'out' / 'result.json').read_text())
+    assert after['chain']['settings'] == pytest.approx(before['chain']['settings'], rel=1e-5, abs=1e-7)
+
+
 def test_a_saved_policy_answers_without_tensorflow(trained, tmp_path):
     """In a fresh interpreter, an answer never imports TensorFlow (its import alone is seconds and
     hundreds of MB); the numpy forward pass gives Keras' answer to float32 rounding."""

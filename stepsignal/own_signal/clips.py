@@ -28,7 +28,7 @@ from fixed.options import write_result
 from shared.cli import (TRAINING_FILES, add_output_options, check_output_folder, command_parser, refuse,
                         run_reporting_failures, setup_logging)
 from shared.files import write_atomic
-from stepsignal.own_signal.chain import AUDIO_CHAIN, CHAIN_STEPS, describe
+from stepsignal.own_signal.chain import AUDIO_CHAIN, CHAIN_OBSERVED_SAMPLES, CHAIN_STEPS, describe
 from stepsignal.own_signal.clip_family import (FEATURE_TEXT, VIEWS, Augmentation, ClipFamily, clip_env, pieces,
                                                wrapped)
 from stepsignal.own_signal.signal_files import EXTENSIONS, mix_down, read_signal
@@ -176,7 +176,8 @@ def expected_seconds(job, hp):
     for _ in range(3):
         env.step(action)
     step = (time.perf_counter() - drawn) / 3
-    return hp.nb_steps * ((drawn - started) / hp.max_episode_steps + step + UPDATE_SECONDS)
+    read = MAX_OBSERVED_SAMPLES if job['view'] == 'blocks' else CHAIN_OBSERVED_SAMPLES  # the spectrum reads fewer
+    return hp.nb_steps * ((drawn - started) / hp.max_episode_steps + step + UPDATE_SECONDS[read])
 
 
 def train(args, job):

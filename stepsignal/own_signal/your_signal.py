@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fixed.observations import MAX_OBSERVED_SAMPLES
 from fixed.options import write_result
 from shared.checks import positive_number
 from shared.cli import TRAINING_FILES, check_output_folder
@@ -40,7 +41,7 @@ from stepsignal.own_signal.any_signal import (AUDIO_RATE, EXCERPT_SAMPLES, EXCER
                                               ExcerptSignal, default_cutoff_range, excerpts_fit, make_env)
 from stepsignal.own_signal.bands import band_rows, bands, spectrum, what_is_left
 from stepsignal.own_signal.chain import (AUDIO_CHAIN, QUESTION_CHAIN, Chain, checked_stages, describe, mains_of,
-                                         observed_samples)
+                                         CHAIN_OBSERVED_SAMPLES, observed_samples)
 from stepsignal.own_signal.clip_family import clip_env, clip_features, outside_training, wrapped
 from stepsignal.own_signal.baselines import baselines, rms, verdict
 
@@ -305,12 +306,13 @@ def train_on_signal(job, seed, hp, tensorboard=None):
     return agent, result
 
 
-UPDATE_SECONDS = 0.011
-"""What one environment step of training costs the agent on your signal, on 2 cores: 10.5 to 12 ms
-on the AVX2 machine (2,000 steps on 1 s at 8 kHz, 93 steps/s with an env step under 1 ms; a
-minute at 48 kHz, benchmarks/MINUTE_CHAIN.md: 154 s for 10,000 steps of 3.3 ms each). The
-observation of a long signal is larger than the question's, so this is more than the question's
-4 ms (benchmarks/RESULTS.md). Used with the env's own step time, measured, for the estimate."""
+UPDATE_SECONDS = {MAX_OBSERVED_SAMPLES: 0.011, CHAIN_OBSERVED_SAMPLES: 0.0065}
+"""What one environment step of training costs the agent on your signal, by how many values of each
+signal it reads (``chain.observed_samples``), on the slower of our 2-core machines (AVX2). Reading
+600: 10.5 to 12 ms there (2,000 steps on 1 s at 8 kHz, 93 steps/s with an env step under 1 ms; a
+minute at 48 kHz, benchmarks/MINUTE_CHAIN.md: 154 s for 10,000 steps of 3.3 ms each). Reading 200:
+3.7 ms on the Intel Xeon, where 600 cost 6.6 ms (benchmarks/CHAIN_SPEED_CHOICES.md), so about 6.5
+ms on the AVX2 machine. Used with the env's own step time, measured, for the estimate."""
 
 
 def expected_seconds(job, steps):
@@ -321,7 +323,7 @@ def expected_seconds(job, steps):
     started = time.perf_counter()
     for _ in range(3):
         env.step(action)
-    return steps * ((time.perf_counter() - started) / 3 + UPDATE_SECONDS)
+    return steps * ((time.perf_counter() - started) / 3 + UPDATE_SECONDS[observed_samples(job.stages)])
 
 
 def measure_baselines(job):
