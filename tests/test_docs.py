@@ -270,6 +270,8 @@ def test_the_clip_family_numbers_the_docs_quote_are_the_measured_ones():
     """docs/your_signal.md#many-clips: its table and sentences are benchmarks/CLIP_FAMILY.json's runs."""
     import json
 
+    from stepsignal.rates import success_rate
+
     found = clip_family_numbers(json.loads((ROOT / 'benchmarks' / 'CLIP_FAMILY.json').read_text()))
     page = ' '.join((ROOT / 'docs' / 'your_signal.md').read_text().split())
     assert f"(10,000 steps, {found['seconds']} s each," in page
@@ -288,8 +290,6 @@ def test_the_clip_family_numbers_the_docs_quote_are_the_measured_ones():
     assert (f"at most half the mean-removed error {other['half']}, the mains line cut by 20 dB or more {other['hum']}, "
             f"within 10% of the ceiling {other['close']}, worse than the input without a warning {other['silent']}, "
             f"outside training and warned about {other['warned']}; the answers ended {other['above']} above") in page
-    from stepsignal.rates import success_rate
-
     xeon_runs = json.loads((ROOT / 'benchmarks' / 'CLIP_FAMILY_XEON.json').read_text())
     xeon = clip_family_numbers(xeon_runs)
     assert (f"at most half the mean-removed error {xeon['half']}, the mains line cut by 20 dB or more {xeon['hum']}, "
