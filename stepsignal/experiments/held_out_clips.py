@@ -1,9 +1,11 @@
 """``python -m stepsignal.experiments.held_out_clips``: one policy for many clips, on clips it never saw.
 
-The family: two of ``real_speech``'s sentences as recorded on 50 Hz mains (``fox`` and ``agent``:
-DC +0.1, drift, hum, hiss), trained with ``python -m stepsignal clips`` and its defaults (each clip
-dirtied anew at every episode). Then ``python -m stepsignal process --policy`` answers, without
-training, clips the family never held:
+The family (``--family``): ``one-voice``, two of ``real_speech``'s sentences as recorded on 50 Hz
+mains (``fox`` and ``agent``: DC +0.1, drift, hum, hiss), in espeak-ng's default voice; or
+``voices``, the same two and four sentences in four other voices (``FAMILY_VOICES``: three
+female, one male), recorded the same way. It is trained with ``python -m stepsignal clips`` and its
+defaults (each clip dirtied anew at every episode). Then ``python -m stepsignal process --policy``
+answers, without training, clips the family never held:
 
 - the same sentences recorded on 60 Hz mains (another DC, -0.15, another hum, another hiss);
 - a third sentence (``shells``) on both mains;
@@ -31,7 +33,7 @@ from scipy.io import wavfile
 from shared.cli import setup_logging
 from shared.files import write_atomic, write_json
 from stepsignal.experiments.machine import machine, today, world
-from stepsignal.experiments.real_speech import dirty, make_clips
+from stepsignal.experiments.real_speech import RECORDINGS, dirty, make_clips
 from stepsignal.own_signal.chain import CHAIN_STEPS
 from stepsignal.own_signal.clip_family import VIEWS
 from stepsignal.rates import success_rate
@@ -39,7 +41,17 @@ from stepsignal.rates import success_rate
 log = logging.getLogger(__name__)
 
 FAMILY = ('fox', 'agent')
-"""The sentences the family trains on, as recorded on 50 Hz mains."""
+"""The sentences every family trains on, as recorded on 50 Hz mains."""
+FAMILY_VOICES = {
+    'lighthouse': ('en+f1', 'The lighthouse keeper climbed the stairs at dusk and lit the lamp before the boats came in.'),
+    'garden': ('en+f2', 'In the garden the roses bloom in June, and the bees are busy from dawn until the evening.'),
+    'market': ('en+f4', 'The market opens early on Saturdays, so bring a basket and some coins for the bread.'),
+    'station': ('en-us+m3', 'The last train leaves the station at eleven, and the platform is quiet after that.'),
+}
+"""The ``voices`` family's other sentences: espeak-ng's voice, and what it says. None of them is a
+held-out voice (``HIDDEN``)."""
+FAMILIES = ('one-voice', 'voices')
+"""``--family``'s choices."""
 HIDDEN = {
     'weather': ('en-us+f3', 'Tomorrow will be cloudy in the morning, with sunshine and light winds later in the '
                             'afternoon.'),
@@ -55,12 +67,25 @@ CLOSE_TO_CEILING = 0.10
 """The issue's goal: an answer within 10% of the clip's own ceiling."""
 
 
-def make_material(folder):
+def speak(voice, sentence, path):
+    """``sentence`` in espeak-ng's ``voice``: ``(rate, clean samples in [-1, 1])``."""
+    subprocess.run(['espeak-ng', '-v', voice, '-w', str(path), sentence], check=True)
+    rate, samples = wavfile.read(path)
+    return rate, samples.astype(np.float64) / 32768  # espeak-ng writes 16-bit PCM
+
+
+def make_material(folder, family='one-voice'):
     """The family's folders and the held-out clips: ``(noisy_dir, clean_dir, [case, ...])``."""
     cases = make_clips(folder)
     noisy_dir, clean_dir = folder / 'family' / 'noisy', folder / 'family' / 'clean'
     noisy_dir.mkdir(parents=True)
     clean_dir.mkdir(parents=True)
+    if family == 'voices':
+        for noise_seed, (name, (voice, sentence)) in enumerate(FAMILY_VOICES.items(), start=10):
+            rate, clean = speak(voice, sentence, folder / f'{name}_spoken.wav')
+            wavfile.write(clean_dir / f'{name}.wav', rate, clean.astype(np.float32))
+            recording = {**RECORDINGS[50], 'noise_seed': noise_seed}
+            wavfile.write(noisy_dir / f'{name}.wav', rate, dirty(clean, rate, 50, **recording).astype(np.float32))
     held_out = []
     for case in cases:
         if case['sentence'] in FAMILY and case['mains'] == 50:
@@ -71,10 +96,7 @@ def make_material(folder):
                              'target': case['target'], 'why': 'other mains' if case['sentence'] in FAMILY
                              else 'other sentence'})
     for name, (voice, sentence) in HIDDEN.items():
-        spoken = folder / f'{name}_spoken.wav'
-        subprocess.run(['espeak-ng', '-v', voice, '-w', str(spoken), sentence], check=True)
-        rate, samples = wavfile.read(spoken)
-        clean = samples.astype(np.float64) / 32768
+        rate, clean = speak(voice, sentence, folder / f'{name}_spoken.wav')
         target = folder / f'{name}_clean.wav'
         wavfile.write(target, rate, clean.astype(np.float32))
         for tag, how in HIDDEN_DIRT.items():
@@ -120,12 +142,16 @@ def answer(case, family, folder):
             'settings': result['chain']['settings'], 'wall_seconds': wall}
 
 
-def page(families, rows, seeds, steps, view, out):
+def page(families, rows, seeds, steps, view, out, family='one-voice'):
+    held = ('two espeak-ng sentences in its default voice' if family == 'one-voice' else
+            f'{len(FAMILY) + len(FAMILY_VOICES)} espeak-ng sentences in {1 + len(FAMILY_VOICES)} voices (the default, '
+            f'{", ".join(voice for voice, _ in FAMILY_VOICES.values())})')
     lines = ['# One policy for many clips, on clips it never saw', '',
              f'Measured {today()} on {machine()} with `{world()}python -m stepsignal.experiments.held_out_clips '
-             f'--seeds {" ".join(map(str, seeds))} --steps {steps} --view {view}{f" --out {out}" if out else ""}` '
-             '(stepsignal/experiments/held_out_clips.py says what the clips are). The family is two espeak-ng '
-             'sentences recorded on 50 Hz mains, trained with `python -m stepsignal clips` and its defaults '
+             f'--seeds {" ".join(map(str, seeds))} --steps {steps} --view {view}'
+             f'{f" --family {family}" if family != "one-voice" else ""}{f" --out {out}" if out else ""}` '
+             f'(stepsignal/experiments/held_out_clips.py says what the clips are). The family is {held}, '
+             'recorded on 50 Hz mains, trained with `python -m stepsignal clips` and its defaults '
              f'({steps:,} steps, each clip dirtied anew at every episode); every other row is a clip it never held, '
              'answered by `python -m stepsignal process --policy` without training. RMS errors against the clean '
              'speech; "ceiling" is the chain at its best on that clip (scipy\'s search).', '',
@@ -175,13 +201,15 @@ def main(argv=None):
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1], help='the seeds of the family (default 0 1)')
     parser.add_argument('--steps', type=int, default=CHAIN_STEPS, help=f'steps of each training (default {CHAIN_STEPS})')
     parser.add_argument('--view', choices=VIEWS, default='spectrum', help='what the agent sees (clips --view)')
+    parser.add_argument('--family', choices=FAMILIES, default='one-voice',
+                        help='the clips the family trains on (default one-voice; see above)')
     parser.add_argument('--jobs', type=int, default=2, help='runs at a time (default 2)')
     parser.add_argument('--out', type=Path, help='also write the page to this Markdown file')
     args = parser.parse_args(argv)
     setup_logging()
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        noisy_dir, clean_dir, held_out = make_material(folder)
+        noisy_dir, clean_dir, held_out = make_material(folder, args.family)
         log.info('training %d families of %d steps, %d at a time', len(args.seeds), args.steps, args.jobs)
         with ThreadPoolExecutor(args.jobs) as pool:
             families = list(pool.map(lambda seed: train_family(noisy_dir, clean_dir, seed, args.steps, args.view, folder),
@@ -189,12 +217,12 @@ def main(argv=None):
             work = [(family, case) for family in families for case in held_out]
             found = list(pool.map(lambda job: answer(job[1], job[0], folder), work))
     rows = [(family['seed'], case, row) for (family, case), row in zip(work, found)]
-    text = page(families, rows, args.seeds, args.steps, args.view, args.out)
+    text = page(families, rows, args.seeds, args.steps, args.view, args.out, args.family)
     sys.stdout.write(text)
     if args.out is not None:
         write_atomic(args.out, lambda handle: handle.write(text.encode('utf-8')))
         write_json(args.out.with_suffix('.json'),
-                   {'families': [{k: v for k, v in family.items() if k != 'policy'} for family in families],  # a temporary folder
+                   {'family': args.family, 'families': [{k: v for k, v in family.items() if k != 'policy'} for family in families],  # a temporary folder
                     'held_out': [{'seed': seed, **{k: str(v) if isinstance(v, Path) else v for k, v in case.items()
                                                    if k not in ('input', 'target')}, **row} for seed, case, row in rows]})
     return 0
