@@ -5,7 +5,9 @@ another DC offset or another hum, it answers as if it were the first (issue 27: 
 clip whose input unchanged scored 0.155). To learn to *read* its input, it has to see inputs that
 differ. ``ClipFamily`` is the fixed env (``AnySignal``, the chain for audio) on a new input at
 every reset: one of the clips, with a DC offset, mains hum (50 or 60 Hz with harmonics), hiss and
-a gain drawn from ``Augmentation``, while the target stays the clip's clean one. The agent sees
+a gain drawn from ``Augmentation``, while the target stays the clip's clean one. The hum drawn
+replaces the clip's own (``without_hum``): a recording carries the hum of one mains, and a clip
+recorded on 50 Hz with 60 Hz hum added on top would teach a policy to fight both at once. The agent sees
 each signal's spectrum in bands (``SpectrumView``): block averages of a long clip, as one file is
 shown, keep neither the voice's level nor the hum, which such a policy has to read.
 
@@ -20,10 +22,11 @@ import numpy as np
 from gymnasium import spaces
 from scipy import signal
 
+from fixed.filters import sosfiltfilt
 from fixed.observations import MAX_OBSERVED_SAMPLES, DownsampleObservation, float32_box
 from stepsignal.own_signal.any_signal import LONG_SIGNAL, AnySignal, processed_reach
 from stepsignal.own_signal.bands import MAINS
-from stepsignal.own_signal.chain import AUDIO_CHAIN, Chain
+from stepsignal.own_signal.chain import AUDIO_CHAIN, Chain, mains_of, notch_sos
 
 HUM_HARMONICS = (1, 2, 3, 5)
 """The harmonics of mains hum drawn: the mains frequency and its 2nd, 3rd and 5th, at 1/k of its amplitude."""
@@ -86,6 +89,16 @@ def augment(clip, sample_rate, drawn):
     if drawn['hiss']:
         dirty += drawn['hiss'] * np.random.default_rng(drawn['noise_seed']).standard_normal(len(clip))
     return (drawn['gain'] * dirty).astype(np.float32)
+
+
+def without_hum(clip, target, sample_rate):
+    """``clip`` without its mains hum: the difference from its ``target`` (all that is not the
+    target: DC, drift, hum, hiss, the room) through the chain's notches at the mains frequency it
+    carries, added back to the target. The target itself is never filtered, so a voice's harmonics
+    beside the hum's lines stay; float32."""
+    rest = np.asarray(clip, dtype=np.float64) - target
+    rest = sosfiltfilt(notch_sos(mains_of(rest, sample_rate), sample_rate), rest)
+    return (rest + target).astype(np.float32)
 
 
 def clip_features(input_signal, desired_signal, sample_rate):
@@ -207,7 +220,8 @@ class ClipFamily(gymnasium.Env):
     ## Description
     At each reset one of ``clips`` is drawn (even odds), dirtied by one draw of ``augmentation``,
     and processed in ``clip_env``: the same env, chain, reward and view as a single clip's. The
-    target is the clip's own, untouched.
+    target is the clip's own, untouched. When ``augmentation`` draws hum, each clip's own is taken
+    out first (``without_hum``), so that an input carries the hum of one mains.
 
     ## Action Space
     ``Box(-1, 1, (stages,))``: one value per stage of ``chain``, as ``AnySignal``'s. The offset's
@@ -243,6 +257,7 @@ class ClipFamily(gymnasium.Env):
 
     ## Version History
     - v0: the family's first version (issue 27), on ``AnySignal`` with ``AUDIO_CHAIN``.
+    - v1: the hum drawn replaces the clip's own instead of adding to it.
     """
 
     metadata = {'render_modes': []}
@@ -255,9 +270,11 @@ class ClipFamily(gymnasium.Env):
         shortest = min(len(x) for x, _ in self.clips)
         if shortest <= observed_samples:
             raise ValueError(f'a clip of {shortest} samples is too short: each needs more than {observed_samples}')
+        self.augmentation = augmentation or Augmentation()
+        if self.augmentation.hum[1] > 0:  # the hum drawn at each reset replaces the clip's own
+            self.clips = [(without_hum(x, y, sample_rate), y) for x, y in self.clips]
         self.sample_rate = float(sample_rate)
         self.cutoff_range = tuple(cutoff_range)
-        self.augmentation = augmentation or Augmentation()
         self.time_limit = time_limit
         self.observed_samples = observed_samples
         input_reach = self.augmentation.reach(max(float(np.abs(x).max()) for x, _ in self.clips))

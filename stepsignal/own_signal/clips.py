@@ -66,8 +66,8 @@ def build_parser():
                      help='train on the clips as they are, without adding DC, hum, hiss and gain')
     own.add_argument('--view', choices=VIEWS, default='spectrum',
                      help='what the agent sees of each signal: its spectrum in bands (default), or block averages as '
-                          'process shows one file (kept to compare: on held-out speech it reads level and hum '
-                          'poorly, benchmarks/CLIP_FAMILY.md)')
+                          'process shows one file (kept to compare: block averages of a clip keep neither the '
+                          'voice\'s level nor the hum, docs/your_signal.md#many-clips)')
     training = parser.add_argument_group('training')
     add_training_options(training)
     parser.set_defaults(steps=CHAIN_STEPS)
@@ -221,9 +221,20 @@ def write_report(job, result):
     ranges = result['family']['features']
     close = sum(row['rms'] <= (1 + CLOSE_TO_CEILING) * row['ceiling'] for row in rows)
     beaten = [row['clip'] for row in rows if row['rms'] >= row['mean_removed']]
+    far = [row for row in rows if row['rms'] > (1 + CLOSE_TO_CEILING) * row['ceiling']]
     headline = (f"On the clips as they are, the policy is within {100 * CLOSE_TO_CEILING:.0f}% of each clip's ceiling on "
-                f"{close} of {len(rows)}" + (f"; **no better than removing the mean on {', '.join(beaten)}**: train "
-                                             f"longer (--steps) or with another --seed" if beaten else '') + '.')
+                f"{close} of {len(rows)}")
+    if beaten:
+        headline += (f"; **no better than removing the mean on {', '.join(beaten)}**: train longer (--steps) or with "
+                     f"another --seed.")
+    elif far:
+        # A policy far from its own clips' ceilings is as far on new ones; seeds differ most (benchmarks/CLIP_FAMILY*.md)
+        worst = max(row['rms'] / row['ceiling'] - 1 for row in far)
+        headline += (f"; up to {100 * worst:.0f}% above it on {', '.join(row['clip'] for row in far)}. Expect as much "
+                     f"on new clips like {'it' if len(far) == 1 else 'them'}; another --seed or more --steps may do "
+                     f"better (trainings differ: docs/your_signal.md#many-clips).")
+    else:
+        headline += '.'
     lines = [
         '# One policy for a folder of clips', '', headline, '',
         f"{len(rows)} clips at {job['rate']:g} Hz, trained {result['steps_trained']} steps (seed {result['seed']}), "
