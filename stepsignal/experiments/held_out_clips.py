@@ -43,7 +43,8 @@ log = logging.getLogger(__name__)
 FAMILY = ('fox', 'agent')
 """The sentences every family trains on, as recorded on 50 Hz mains."""
 FAMILY_VOICES = {
-    'lighthouse': ('en+f1', 'The lighthouse keeper climbed the stairs at dusk and lit the lamp before the boats came in.'),
+    'lighthouse': ('en+f1', 'The lighthouse keeper climbed the stairs at dusk and lit the lamp before the boats came '
+                            'in.'),
     'garden': ('en+f2', 'In the garden the roses bloom in June, and the bees are busy from dawn until the evening.'),
     'market': ('en+f4', 'The market opens early on Saturdays, so bring a basket and some coins for the bread.'),
     'station': ('en-us+m3', 'The last train leaves the station at eleven, and the platform is quiet after that.'),
@@ -222,7 +223,8 @@ def main(argv=None):
     if args.out is not None:
         write_atomic(args.out, lambda handle: handle.write(text.encode('utf-8')))
         write_json(args.out.with_suffix('.json'),
-                   {'family': args.family, 'families': [{k: v for k, v in family.items() if k != 'policy'} for family in families],  # a temporary folder
+                   {'family': args.family,
+                    'families': [{k: v for k, v in family.items() if k != 'policy'} for family in families],  # a temporary folder
                     'held_out': [{'seed': seed, **{k: str(v) if isinstance(v, Path) else v for k, v in case.items()
                                                    if k not in ('input', 'target')}, **row} for seed, case, row in rows]})
     return 0
