@@ -16,6 +16,7 @@ import json
 import multiprocessing
 import os
 import runpy
+import signal
 import subprocess
 import sys
 import tempfile
@@ -61,6 +62,9 @@ def _as_python(how, what, arguments, cwd, stdout_path, stderr_path):
         os.dup2(handle, fd)
         os.close(handle)
     os.chdir(cwd)  # the caller's working folder, as subprocess would
+    # Ctrl-C as in a terminal: a test run started in the background (`cmd &`, nohup) starts with
+    # SIGINT ignored, every process below it too, and a test of Ctrl-C would then test nothing.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.path[0] = '' if how == '-c' else os.getcwd()  # as python does: the working folder first
     try:
         if how == '-c':
