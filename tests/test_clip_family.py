@@ -284,7 +284,7 @@ def test_a_family_report_names_the_clips_its_policy_ends_far_from_and_what_to_tr
     job = {'rate': RATE, 'stages': ('lowpass', 'offset'), 'view': 'spectrum', 'augmentation': Augmentation(),
            'out': tmp_path}
     for ratios, expected in (((1.05, 1.26, 1.3), '; up to 30% above it on two, three. Expect as much on new clips like '
-                                                  'them; another --seed or more --steps may do better'),
+                                                  'them; a training with another --seed may do better'),
                              ((1.05, 1.02, 1.1), "within 10% of each clip's ceiling on 3 of 3.")):
         result = {'clips': [row(name, ratio) for name, ratio in zip(('one', 'two', 'three'), ratios)],
                   'steps_trained': 100, 'seed': 0,

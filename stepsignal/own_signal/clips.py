@@ -231,8 +231,8 @@ def write_report(job, result):
         # A policy far from its own clips' ceilings is as far on new ones; seeds differ most (benchmarks/CLIP_FAMILY*.md)
         worst = max(row['rms'] / row['ceiling'] - 1 for row in far)
         headline += (f"; up to {100 * worst:.0f}% above it on {', '.join(row['clip'] for row in far)}. Expect as much "
-                     f"on new clips like {'it' if len(far) == 1 else 'them'}; another --seed or more --steps may do "
-                     f"better (trainings differ: docs/your_signal.md#many-clips).")
+                     f"on new clips like {'it' if len(far) == 1 else 'them'}; a training with another --seed may do "
+                     f"better (trainings differ most by seed: docs/your_signal.md#many-clips).")
     else:
         headline += '.'
     lines = [
