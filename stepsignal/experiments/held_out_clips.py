@@ -33,7 +33,7 @@ from scipy.io import wavfile
 from shared.cli import setup_logging
 from shared.files import write_atomic, write_json
 from stepsignal.experiments.machine import machine, today, world
-from stepsignal.experiments.real_speech import RECORDINGS, dirty, make_clips
+from stepsignal.experiments.real_speech import RECORDINGS, dirty, make_clips, speak
 from stepsignal.own_signal.chain import CHAIN_STEPS
 from stepsignal.own_signal.clip_family import VIEWS
 from stepsignal.rates import success_rate
@@ -68,13 +68,6 @@ CLOSE_TO_CEILING = 0.10
 """The issue's goal: an answer within 10% of the clip's own ceiling."""
 
 
-def speak(voice, sentence, path):
-    """``sentence`` in espeak-ng's ``voice``: ``(rate, clean samples in [-1, 1])``."""
-    subprocess.run(['espeak-ng', '-v', voice, '-w', str(path), sentence], check=True)
-    rate, samples = wavfile.read(path)
-    return rate, samples.astype(np.float64) / 32768  # espeak-ng writes 16-bit PCM
-
-
 def make_material(folder, family='one-voice'):
     """The family's folders and the held-out clips: ``(noisy_dir, clean_dir, [case, ...])``."""
     cases = make_clips(folder)
@@ -83,7 +76,7 @@ def make_material(folder, family='one-voice'):
     clean_dir.mkdir(parents=True)
     if family == 'voices':
         for noise_seed, (name, (voice, sentence)) in enumerate(FAMILY_VOICES.items(), start=10):
-            rate, clean = speak(voice, sentence, folder / f'{name}_spoken.wav')
+            rate, clean = speak(sentence, folder / f'{name}_spoken.wav', voice)
             wavfile.write(clean_dir / f'{name}.wav', rate, clean.astype(np.float32))
             recording = {**RECORDINGS[50], 'noise_seed': noise_seed}
             wavfile.write(noisy_dir / f'{name}.wav', rate, dirty(clean, rate, 50, **recording).astype(np.float32))
@@ -97,7 +90,7 @@ def make_material(folder, family='one-voice'):
                              'target': case['target'], 'why': 'other mains' if case['sentence'] in FAMILY
                              else 'other sentence'})
     for name, (voice, sentence) in HIDDEN.items():
-        rate, clean = speak(voice, sentence, folder / f'{name}_spoken.wav')
+        rate, clean = speak(sentence, folder / f'{name}_spoken.wav', voice)
         target = folder / f'{name}_clean.wav'
         wavfile.write(target, rate, clean.astype(np.float32))
         for tag, how in HIDDEN_DIRT.items():

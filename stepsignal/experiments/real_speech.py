@@ -64,6 +64,14 @@ def dirty(clean, rate, mains, dc, noise_seed):
     return clean + dc + DRIFT * np.sin(2 * np.pi * 0.2 * t) + hum + hiss
 
 
+def speak(sentence, path, voice=None):
+    """``sentence`` spoken by espeak-ng into ``path`` (its default voice, or ``voice``):
+    ``(rate, clean samples in [-1, 1])``."""
+    subprocess.run(['espeak-ng', *(['-v', voice] if voice else []), '-w', str(path), sentence], check=True)
+    rate, samples = wavfile.read(path)
+    return rate, samples.astype(np.float64) / 32768  # espeak-ng writes 16-bit PCM
+
+
 def make_clips(folder):
     """Speak every sentence and write its clean and dirty WAVs (32-bit float) into ``folder``: the
     cases, each with what the question's two knobs reach on it at best."""
@@ -71,10 +79,7 @@ def make_clips(folder):
         raise SystemExit('real_speech: espeak-ng is not installed (apt-get install espeak-ng): it speaks the clips')
     cases = []
     for name, sentence in SENTENCES.items():
-        spoken = folder / f'{name}_spoken.wav'
-        subprocess.run(['espeak-ng', '-w', str(spoken), sentence], check=True)
-        rate, samples = wavfile.read(spoken)
-        clean = samples.astype(np.float64) / 32768  # espeak-ng writes 16-bit PCM
+        rate, clean = speak(sentence, folder / f'{name}_spoken.wav')
         wavfile.write(folder / f'{name}_clean.wav', rate, clean.astype(np.float32))
         for mains, recording in RECORDINGS.items():
             noisy = dirty(clean, rate, mains, **recording)
