@@ -8,7 +8,7 @@ far written). Your own signal and random scenarios are verbs of ``python -m step
 """
 import sys
 
-from shared.cli import (TRAINING_FILES, add_output_options, check_output_folder, command_parser, refuse,
+from shared.cli import (add_output_options, check_output_folder, checking_input, command_parser, refuse,
                         run_reporting_failures, setup_logging)
 from shared.table import help_text
 
@@ -41,12 +41,10 @@ def main(argv=None):
     answer_a_moved_option(parser, argv)
     args = parser.parse_args(argv)
     setup_logging()
-    try:
+    with checking_input(parser):  # bad input: said before any work, nothing written
         check_training_options(args)
         args.hindsight = hindsight_option(args)  # IMPROVEMENT-5
-        check_output_folder(args.out, TRAINING_FILES, overwrite=args.overwrite)
-    except ValueError as error:  # bad input: said before any work, nothing written
-        refuse(parser, error)
+        check_output_folder(args.out, overwrite=args.overwrite)
     return run_reporting_failures(parser, args.out, lambda: run(args))
 
 

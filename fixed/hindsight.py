@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from shared.checks import BadInput
+
 from .replay import ReplayMemory
 
 STRATEGIES = ('future', 'final', 'episode')
@@ -55,10 +57,10 @@ class Hindsight:
 
     def __post_init__(self):
         if self.strategy not in STRATEGIES:
-            raise ValueError(f'--her-strategy {self.strategy!r} is not one of {", ".join(STRATEGIES)}')
+            raise BadInput(f'--her-strategy {self.strategy!r} is not one of {", ".join(STRATEGIES)}')
         problem = k_problem(self.k)
         if problem:
-            raise ValueError(f'--her-k {problem}')
+            raise BadInput(f'--her-k {problem}')
 
     @property
     def relabelled_share(self):
@@ -84,13 +86,13 @@ class HindsightMemory(ReplayMemory):
     def __init__(self, limit, window_length, observation_shape, nb_actions, goals, compute_reward,
                  goal_to_state=None, hindsight=Hindsight(), next_states=True):
         if window_length != 1:
-            raise ValueError(f'--her relabels states of one observation; window_length is {window_length}')
+            raise BadInput(f'--her relabels states of one observation; window_length is {window_length}')
         super().__init__(limit, window_length, observation_shape, nb_actions, next_states=next_states)
         self.goal_slice = goals.slice_of('desired_goal')
         if goals.achieved_goal_size is None:
-            raise ValueError('--her needs a goal env: this env\'s observation has no achieved_goal')
+            raise BadInput('--her needs a goal env: this env\'s observation has no achieved_goal')
         if goals.achieved_goal_size != self.goal_slice.stop - self.goal_slice.start:
-            raise ValueError('--her needs the desired goal in the observation as the env reports it; this one is '
+            raise BadInput('--her needs the desired goal in the observation as the env reports it; this one is '
                              'shown to the agent in block averages (a signal longer than the observation)')
         self.goals, self.compute_reward = goals, compute_reward
         self.goal_to_state = goal_to_state or (lambda goal: np.asarray(goal, dtype=np.float32))

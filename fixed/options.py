@@ -10,6 +10,7 @@ import dataclasses
 import logging
 from pathlib import Path
 
+from shared.checks import BadInput
 from shared.cli import INTERRUPTED, add_seed_option, steps_argument, writable_folder
 from shared.files import write_json
 
@@ -65,7 +66,7 @@ def hindsight_option(args):
         given = [name for name, value in (('--her-strategy', args.her_strategy), ('--her-k', args.her_k))
                  if value is not None]
         if given:
-            raise ValueError(f'{" and ".join(given)} {"sets" if len(given) == 1 else "set"} hindsight replay, '
+            raise BadInput(f'{" and ".join(given)} {"sets" if len(given) == 1 else "set"} hindsight replay, '
                              f'which is off: add --her')
         return None
     defaults = Hindsight()

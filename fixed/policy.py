@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from shared.checks import BadInput
 from shared.files import write_json
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ def save_policy(folder, agent, env, trained_on, samples=None, family=None):
         'signal': {'sample_rate': float(base.sample_rate),
                    'samples': None if family else int(samples or base.initial_signal.shape[0]),
                    'excerpts': type(base).__name__ == 'ExcerptSignal'},
-        'observation': {'keys': ['observation', 'desired_goal'], 'values_per_key': observed,
+        'observation': {'keys': KEYS, 'values_per_key': observed,
                         'window_length': int(agent.memory.window_length),
                         'center': agent.processor.center, 'scale': agent.processor.scale},
         'actions': {'cutoff_hz': [float(base.physical_low[0]), float(base.physical_high[0])], 'cutoff_scale': 'log',
@@ -85,19 +86,106 @@ def save_policy(folder, agent, env, trained_on, samples=None, family=None):
 
 
 def load_about(folder):
-    """``policy.json`` of ``folder``, checked; a ``ValueError`` says what is wrong with it."""
+    """``policy.json`` of ``folder``, and ``actor.h5`` beside it, checked field by field against what
+    this module reads: a ``BadInput`` names the file, the field, its value and what is allowed."""
     folder = Path(folder)
     path = folder / ABOUT_FILE
     if not path.is_file() or not (folder / ACTOR_FILE).is_file():
-        raise ValueError(f'--policy {str(folder)!r} holds no policy: it needs {ABOUT_FILE} and {ACTOR_FILE}, as every '
-                         f'training run writes into OUT/policy/')
+        raise BadInput(f'--policy {str(folder)!r} holds no policy: it needs {ABOUT_FILE} and {ACTOR_FILE}, as every '
+                       f'training run writes into OUT/policy/')
     try:
         about = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise ValueError(f'--policy {str(folder)!r}: {ABOUT_FILE} cannot be read: {error}') from None
-    if about.get('format') != FORMAT:
-        raise ValueError(f'--policy {str(folder)!r} is in format {about.get("format")!r}; this kit reads {FORMAT!r}')
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BadInput(f'--policy {str(folder)!r}: {ABOUT_FILE} cannot be read: {error}') from None
+    if not isinstance(about, dict) or about.get('format') != FORMAT:
+        found = about.get('format') if isinstance(about, dict) else type(about).__name__
+        raise BadInput(f'--policy {str(folder)!r} is in format {found!r}; this kit reads {FORMAT!r}')
+    check_about(about, folder)
+    check_actor(actor_weights_or_refuse(folder), about, folder)
     return about
+
+
+def check_about(about, folder):
+    """Every field of ``policy.json`` the answer reads, of the right type and range."""
+    def field(*keys, allowed, test):
+        value = about
+        for key in keys:
+            value = value.get(key, MISSING) if isinstance(value, dict) else MISSING
+        if value is MISSING or not test(value):
+            shown = 'missing' if value is MISSING else f'{value!r}'[:80]
+            raise BadInput(f'--policy {str(folder)!r}: {ABOUT_FILE} has {".".join(keys)} {shown}; it must be '
+                           f'{allowed} (a file this kit wrote, not edited)')
+        return value
+
+    rate = field('signal', 'sample_rate', allowed='a number of samples per second above 0', test=positive)
+    field('signal', 'samples', allowed='null or a whole number above 0', test=lambda v: v is None or whole(v))
+    field('observation', 'keys', allowed=f'{KEYS}', test=lambda v: v == KEYS)
+    field('observation', 'values_per_key', allowed='a whole number above 0', test=whole)
+    field('observation', 'window_length', allowed='a whole number above 0', test=whole)
+    field('observation', 'center', allowed='a finite number', test=finite)
+    field('observation', 'scale', allowed='a finite number above 0', test=positive)
+    field('actions', 'cutoff_hz', allowed=f'[low, high] with 0 < low < high < {rate / 2:g} Hz (the Nyquist '
+          f'frequency of its {rate:g} Hz)', test=lambda v: ordered(v) and 0 < v[0] and v[1] < rate / 2)
+    field('actions', 'offset', allowed='[low, high] with low < high', test=ordered)
+    if 'chain' in about['actions']:
+        field('actions', 'chain', 'stages', allowed='a list of stage names',
+              test=lambda v: isinstance(v, list) and len(v) >= 2 and all(isinstance(name, str) for name in v))
+    field('trained_on', allowed='a record of the training', test=lambda v: isinstance(v, dict))
+    if 'family' in about:  # a policy trained on many clips: the view it reads them with, their span
+        field('family', 'view', allowed='the name of a view', test=lambda v: isinstance(v, str))
+        field('family', 'features', allowed='{name: [lowest, highest]}', test=lambda v: isinstance(v, dict) and all(
+            isinstance(pair, list) and len(pair) == 2 and all(map(finite, pair)) and pair[0] <= pair[1]
+            for pair in v.values()))
+
+
+MISSING = object()
+KEYS = ['observation', 'desired_goal']
+"""What the actor reads, side by side, in this order: the input signal and the desired one."""
+
+
+def finite(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def positive(value):
+    return finite(value) and value > 0
+
+
+def whole(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def ordered(value):
+    return isinstance(value, list) and len(value) == 2 and all(map(finite, value)) and value[0] < value[1]
+
+
+def actor_weights_or_refuse(folder):
+    """``actor_weights`` of the policy in ``folder``; a ``BadInput`` naming the file if it cannot be read."""
+    path = Path(folder) / ACTOR_FILE
+    try:
+        return actor_weights(path)
+    except Exception as error:  # h5py's and HDF5's many ways to say a file is not what it should be
+        raise BadInput(f'--policy {str(folder)!r}: {ACTOR_FILE} cannot be read as the actor\'s weights '
+                       f'({type(error).__name__}: {str(error)[:120]}); it may be cut short or not a file this kit '
+                       f'wrote: train again, or copy the policy folder whole') from None
+
+
+def check_actor(weights, about, folder):
+    """The actor's layers fit ``policy.json``: they read its observation and answer one value per knob."""
+    seen, actions = about['observation'], about['actions']
+    inputs = seen['window_length'] * len(KEYS) * seen['values_per_key']
+    outputs = len(actions['chain']['stages']) if 'chain' in actions else 2
+    shapes = [np.shape(array) for array in weights]
+    fits = len(weights) >= 2 and len(weights) % 2 == 0 and all(
+        len(kernel) == 2 and bias == kernel[1:] for kernel, bias in zip(shapes[0::2], shapes[1::2]))
+    fits = fits and shapes[0][0] == inputs and shapes[-1] == (outputs,) and all(
+        after[0] == before[1] for before, after in zip(shapes[0::2], shapes[2::2]))
+    if not fits:
+        raise BadInput(f'--policy {str(folder)!r}: the layers in {ACTOR_FILE} ({", ".join(map(str, shapes[0::2]))}) '
+                       f'do not fit {ABOUT_FILE}, which says the actor reads {inputs} values and sets {outputs} knobs; '
+                       f'the two files come from different runs: copy the policy folder whole')
+    if not all(np.isfinite(array).all() for array in weights):
+        raise BadInput(f'--policy {str(folder)!r}: {ACTOR_FILE} holds weights that are not finite numbers')
 
 
 def check_serves(about, folder, sample_rate, samples):
@@ -106,12 +194,12 @@ def check_serves(about, folder, sample_rate, samples):
     wanted = about['signal']
     if wanted['samples'] is None:
         if float(sample_rate) != wanted['sample_rate']:
-            raise ValueError(f'--policy {str(folder)!r} serves signals at {wanted["sample_rate"]:g} Hz; the input '
+            raise BadInput(f'--policy {str(folder)!r} serves signals at {wanted["sample_rate"]:g} Hz; the input '
                              f'is at {sample_rate:g} Hz. Resample it (sox IN -r {wanted["sample_rate"]:g} OUT), or '
                              f'train a policy on clips at its rate (python -m stepsignal clips ...)')
         return
     if float(sample_rate) != wanted['sample_rate'] or int(samples) != wanted['samples']:
-        raise ValueError(f'--policy {str(folder)!r} serves signals of {wanted["samples"]} samples at '
+        raise BadInput(f'--policy {str(folder)!r} serves signals of {wanted["samples"]} samples at '
                          f'{wanted["sample_rate"]:g} Hz; the input has {samples} samples at {sample_rate:g} Hz. '
                          f'Train a policy on signals like this one (python -m stepsignal process --input ...), '
                          f'or on a folder of them (python -m stepsignal clips, docs/your_signal.md)')

@@ -23,6 +23,8 @@ from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
+from shared.checks import BadInput
+
 
 class Revert(NamedTuple):
     """How to undo one fix for a run."""
@@ -271,9 +273,9 @@ def parse_fix_list(text):
         else:
             key = re.sub(r'-0*(\d+)$', r'-\1', token)
         if key in NOT_SWITCHABLE:
-            raise ValueError(f'{key} has no switch: {NOT_SWITCHABLE[key]}')
+            raise BadInput(f'{key} has no switch: {NOT_SWITCHABLE[key]}')
         if key not in REVERTS:
-            raise ValueError(f'{token!r} is not a fix with a switch; those are {", ".join(REVERTS)} '
+            raise BadInput(f'{token!r} is not a fix with a switch; those are {", ".join(REVERTS)} '
                              f'(a number n means FIX-n)')
         keys.add(key)
     return tuple(key for key in REVERTS if key in keys)

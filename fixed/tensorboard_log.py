@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from shared import keras_rl  # noqa: F401  (keras-rl2 loads only after it)
+from shared.checks import BadInput
 from rl.callbacks import Callback
 from tensorboard.compat.proto.event_pb2 import Event
 from tensorboard.compat.proto.summary_pb2 import Summary
@@ -35,20 +36,27 @@ EVERY = 10
 """Training steps between two samples of the per-step scalars."""
 FLUSH_SECONDS = 5
 """How often the event file is flushed, so that TensorBoard shows a run while it trains."""
-EVENT_FILES = 'events.out.tfevents.*'
 
 
 def run_folder(tensorboard_dir, out_dir):
-    """Where a run's event files go: one folder per run, named after its ``--out`` folder."""
-    return Path(tensorboard_dir) / Path(out_dir).resolve().name
+    """A new folder for a run's event files, named after its ``--out`` folder: ``NAME``, or ``NAME-2``,
+    ``NAME-3``... if that one holds anything (an earlier run's events, or anyone's files: never
+    touched, and TensorBoard draws each run as its own curve)."""
+    name = Path(out_dir).resolve().name
+    for number in range(1, 10_000):
+        folder = Path(tensorboard_dir) / (name if number == 1 else f'{name}-{number}')
+        if not folder.exists() or (folder.is_dir() and not any(folder.iterdir())):
+            return folder
+    raise BadInput(f'--tensorboard {str(tensorboard_dir)!r} holds 9,999 folders named after --out '
+                   f'{name!r}; choose another --tensorboard folder')
 
 
 class TensorBoardLog(Callback):
     """Write a keras-rl training run's scalars as TensorBoard event files in ``folder``.
 
     Args:
-        folder: the run's folder; event files of an earlier run in it are removed first, so that
-            TensorBoard does not draw two runs as one.
+        folder: the run's folder, new or empty (``run_folder``), so that TensorBoard never draws
+            two runs as one.
         keep_best: the run's ``fixed.keep_best.KeepBestPolicy``, whose checks give the noise-free
             curve (None: no ``check/`` scalars). Put this callback after it in ``fit``'s list.
         every: training steps between two samples of the per-step scalars.
@@ -65,8 +73,6 @@ class TensorBoardLog(Callback):
 
     def on_train_begin(self, logs=None):
         self.folder.mkdir(parents=True, exist_ok=True)
-        for old in self.folder.glob(EVENT_FILES):
-            old.unlink()
         self.writer = EventFileWriter(str(self.folder), flush_secs=FLUSH_SECONDS)
         log.info('TensorBoard: event files in %s (tensorboard --logdir %s)', self.folder, self.folder.parent)
 

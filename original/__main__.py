@@ -6,8 +6,8 @@ written), 1 a failure inside the run (the details in DIR/error.log), 130 interru
 """
 import sys
 
-from shared.cli import (ORIGINAL_FILES, add_output_options, add_seed_option, check_output_folder,
-                        command_parser, refuse, run_reporting_failures, setup_logging)
+from shared.cli import (add_output_options, add_seed_option, check_output_folder, checking_input, command_parser,
+                        run_reporting_failures, setup_logging)
 from shared.table import help_text
 
 from .hyperparameters import HYPERPARAMETERS
@@ -20,10 +20,8 @@ def main(argv=None):
     add_seed_option(parser)
     args = parser.parse_args(argv)
     setup_logging()
-    try:
-        check_output_folder(args.out, ORIGINAL_FILES, overwrite=args.overwrite)
-    except ValueError as error:  # bad input: said before any work, nothing written
-        refuse(parser, error)
+    with checking_input(parser):  # bad input: said before any work, nothing written
+        check_output_folder(args.out, overwrite=args.overwrite)
     return run_reporting_failures(parser, args.out, lambda: run(args))
 
 

@@ -18,7 +18,7 @@ import gym
 from .agent import build_agent
 from .env import FlattenDictWrapper
 from .hyperparameters import HYPERPARAMETERS
-from shared.files import write_json, write_weights
+from shared.files import list_before_writing, write_json, write_weights
 from shared.scenario import question_scenario
 from shared.seeding import seed_everything
 from shared.table import as_record
@@ -89,7 +89,9 @@ def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS):
 
     # BUG-16: pickle ties the history to numpy's classes (np.float32, np.int16 values), cannot
     # be read by anything but Python, and runs code when loaded.
-    with open(out / ('history_dqn_test_' + FILENAME + '.pickle'), 'wb') as handle:
+    history_file = out / ('history_dqn_test_' + FILENAME + '.pickle')
+    list_before_writing(history_file)  # not in the question: --overwrite may remove it later
+    with open(history_file, 'wb') as handle:
         pickle.dump(hist.history, handle, protocol=pickle.HIGHEST_PROTOCOL)
     save_weights(agent, str(out / 'h5f_files' / 'dqn_{}_weights.h5f'.format(FILENAME)))
 

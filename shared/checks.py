@@ -1,7 +1,8 @@
 """The rules every caller checks its arguments by, each in one place (no TensorFlow import).
 
-Each check returns the value in its canonical type or raises a ``ValueError`` whose message names
-the value and what is allowed; the command lines turn that message into their one-line error.
+Each check returns the value in its canonical type or raises ``BadInput`` whose message names
+the value and what is allowed; the command lines turn that message into their one-line error
+(exit 2). Any other exception that escapes a run is the kit's own defect, never the user's input.
 """
 import math
 
@@ -10,8 +11,14 @@ import numpy as np
 from shared.limits import MAX_KERAS_RL_STEPS
 
 
+class BadInput(ValueError):
+    """The user's input breaks a rule of the kit; the message names the option or file, the value
+    and what is allowed. Raised only by the kit's own checks, so that an error from inside a
+    library (numpy, h5py, struct) is never mistaken for the user's."""
+
+
 def positive_number(value, name, unit=''):
-    """``value`` as a finite float above 0, or a ``ValueError`` that names ``name``, the value and what is allowed.
+    """``value`` as a finite float above 0, or ``BadInput`` naming ``name``, the value and what is allowed.
 
     ``unit`` (for example ``'samples per second'``) is added to the message.
     """
@@ -19,9 +26,9 @@ def positive_number(value, name, unit=''):
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f'{name} must be a number{of_unit}, got {value!r}') from None
+        raise BadInput(f'{name} must be a number{of_unit}, got {value!r}') from None
     if not (math.isfinite(number) and number > 0):
-        raise ValueError(f'{name} is {value!r}: it must be a finite number above 0{in_unit}')
+        raise BadInput(f'{name} is {value!r}: it must be a finite number above 0{in_unit}')
     return number
 
 
@@ -30,19 +37,19 @@ MAX_SEED = 2**32 - 1
 
 
 def seed_number(value):
-    """``value`` as a seed for every generator of a run, or a ``ValueError`` saying what is allowed."""
+    """``value`` as a seed for every generator of a run, or ``BadInput`` saying what is allowed."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= MAX_SEED:
-        raise ValueError(f'seed is {value!r}: it must be an integer from 0 to {MAX_SEED} (2**32 - 1)')
+        raise BadInput(f'seed is {value!r}: it must be an integer from 0 to {MAX_SEED} (2**32 - 1)')
     return int(value)
 
 
 def step_budget(value):
-    """``value`` as a budget of environment steps keras-rl2 can count, or a ``ValueError``.
+    """``value`` as a budget of environment steps keras-rl2 can count, or ``BadInput``.
 
     keras-rl2 counts steps in np.int16 (BUG-15): more than 32767 steps in one ``fit`` never end.
     """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= MAX_KERAS_RL_STEPS:
-        raise ValueError(f'steps is {value!r}: it must be an integer from 1 to {MAX_KERAS_RL_STEPS} (keras-rl2 '
+        raise BadInput(f'steps is {value!r}: it must be an integer from 1 to {MAX_KERAS_RL_STEPS} (keras-rl2 '
                          f'counts steps in np.int16 and never ends a longer fit)')
     return int(value)
 
@@ -55,8 +62,8 @@ with fewer steps not one gradient step would run (the question's BUG-4 again).""
 
 def training_budget(value):
     """``step_budget``'s rule, and at least ``MIN_TRAINING_STEPS``: a budget in which training happens."""
-    value = step_budget(value)
-    if value < MIN_TRAINING_STEPS:
-        raise ValueError(f'steps is {value}: it must be at least {MIN_TRAINING_STEPS}, or not one gradient step '
-                         f'runs (the first update waits for a warmup of at least one batch, 64 steps)')
-    return value
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value < MIN_TRAINING_STEPS:
+        raise BadInput(f'steps is {value}: it must be at least {MIN_TRAINING_STEPS} (and at most '
+                       f'{MAX_KERAS_RL_STEPS}), or not one gradient step runs (the first update waits for a warmup '
+                       f'of at least one batch, 64 steps)')
+    return step_budget(value)

@@ -7,6 +7,7 @@ one line, nothing written), one way to report a failure inside a run (exit 1, on
 traceback in ``OUT/error.log``) and Ctrl-C (exit 130, whatever is written is whole).
 """
 import argparse
+import contextlib
 import fcntl
 import json
 import logging
@@ -16,23 +17,20 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
-from shared.checks import seed_number, training_budget
-from shared.files import write_atomic, write_json
+from shared.checks import BadInput, seed_number, training_budget
+from shared.files import MARKER, MARKER_VERSION, start_listing, write_atomic
 
-RUN_MARKER = '.stepsignal-run.json'
-"""Written into every ``--out`` a command starts in: the command, when, and ``writes``, the names
-the run writes there. ``--overwrite`` removes exactly those names, and only from a folder that
-holds nothing else."""
+RUN_MARKER = MARKER
+"""Written into every ``--out`` a command starts in (``shared.files.MARKER``): the command, when, and
+``writes``, every path the run wrote there. ``--overwrite`` removes exactly those, and only from a
+folder that holds nothing else."""
 ERROR_LOG = 'error.log'
 """Where a failed run's traceback goes, in its ``--out``."""
-TRAINING_FILES = ('result.json', 'history.json', 'trace.json', 'weights', 'policy')
-"""What a training run of the fixed setup writes into its ``--out`` (``fixed.train`` and its policy)."""
-ORIGINAL_FILES = ('trace.json', 'h5f_files', 'history_dqn_test_mem20k_heaviside_flattening.pickle')
-"""What ``python -m original`` writes: the question's own files (``original.train``) and the trace."""
 CHILD_STDOUT = 'stdout.txt'
 """A run's printed output, which a command running it in a child process (compare, evaluate,
-ablate) writes into the run's ``--out``; every marker lists it, like ``ERROR_LOG``."""
+ablate) writes into the run's ``--out``."""
 EMPTY_OUT = 'an empty name would mean the working folder; give a new folder, such as results'
 """Why ``--out ''`` is refused."""
 KIT_ROOT = Path(__file__).resolve().parents[1]
@@ -61,65 +59,126 @@ steps_argument = _argument_type(training_budget)
 """argparse ``type=`` for ``--steps``: ``shared.checks.training_budget``'s rule."""
 
 
-def check_output_folder(out, writes, overwrite=False, resume=False, inside=()):
+def check_output_folder(out, overwrite=False, resume=False, inside=()):
     """The one rule for every command's ``--out``; returns it as a ``Path``, ready and locked.
 
-    ``writes``: the names of the files and folders the command writes into ``out`` (``ERROR_LOG``
-    and ``CHILD_STDOUT``, which the kit may add to any run's folder, are added). The kit writes only where it may, and removes only what it wrote:
+    The kit writes only where it may, and removes only what it wrote:
 
     - ``out`` must be a new folder, an empty one, or one an earlier run of the kit made and that
-      holds nothing but what that run listed in its marker (``RUN_MARKER``). Anything else in it
-      (the user's own files) and the folder is refused, whatever the options.
+      holds nothing but what that run listed in its marker (``RUN_MARKER``), in its own folders
+      too. Anything else in it (the user's own files, wherever they are) and the folder is
+      refused, whatever the options.
     - A folder that holds an earlier run's results is refused unless ``overwrite``; with it,
-      exactly the names the earlier run listed are removed, nothing else. ``resume`` keeps them
-      (``ablate --resume``).
+      exactly the files the earlier run listed are removed, then the folders it made if they are
+      empty, nothing else. ``resume`` keeps them (``ablate --resume``).
     - ``overwrite`` never removes anything from the working folder, a folder above it, the home
       folder or the kit's own folder, nor from a folder that holds a path the run reads
       (``inside``: ``--input``, ``--target``, ``--policy``).
     - A file, a folder that cannot be written, or one another run is writing into is refused.
 
-    Every refusal is a ``ValueError`` whose message names the folder, what is in the way and what
-    to do, raised before anything is removed. Creates the folder if it is missing and writes
-    ``RUN_MARKER`` into it.
+    Every refusal is a ``BadInput`` whose message names the folder, what is in the way and what
+    to do, raised before anything is removed. Creates the folder if it is missing and starts its
+    marker (``shared.files.start_listing``): every file the run writes is listed there before it
+    is written.
     """
     if str(out).strip() == '':
-        raise ValueError(f'--out is empty: {EMPTY_OUT}')
+        raise BadInput(f'--out is empty: {EMPTY_OUT}')
     out = Path(out)
+    made = not out.exists()
     writable_folder(out, '--out')
     lock_output_folder(out)
-    marker, earlier, found = read_marker(out)
-    if marker and earlier is None:
-        raise ValueError(f'--out {str(out)!r} holds the results of an earlier version of this kit, which did not list '
-                         f'the files it wrote, so none are removed; choose another folder, or remove that one yourself')
-    foreign = sorted(name for name in found if not written_by_kit(name, earlier))
-    if foreign:
-        raise ValueError(f'--out {str(out)!r} holds {listing(out, foreign)}, which this kit did not write; it writes '
-                         f'only into a new folder, an empty one, or one it made itself: choose another folder')
-    if marker and not (overwrite or resume):
-        shown = listing(out, sorted(found)) if found else 'the marker of a run that wrote nothing yet'
-        raise ValueError(f'--out {str(out)!r} already holds results ({shown}); pass --overwrite to replace them '
-                         f'(only the files the kit wrote there are removed), or choose another folder')
-    if marker and overwrite:
+    earlier = survey(out)
+    if earlier.foreign:
+        raise BadInput(f'--out {str(out)!r} holds {listing(earlier.foreign)}, which this kit did not write; it '
+                       f'writes only into a new folder, an empty one, or one it made itself: choose another folder')
+    if earlier.marked and not (overwrite or resume):
+        shown = listing(earlier.top_level()) if earlier.kit else 'the marker of a run that wrote nothing yet'
+        raise BadInput(f'--out {str(out)!r} already holds results ({shown}); pass --overwrite to replace them '
+                       f'(only the files the kit wrote there are removed), or choose another folder')
+    if earlier.marked and overwrite:
         refuse_to_empty(out, inside)
-        for name in found:
-            remove(out / name)
-    listed = set(writes) | {ERROR_LOG, CHILD_STDOUT} | (set(earlier) if resume and earlier else set())
-    write_json(out / RUN_MARKER, {'command': ' '.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-                                  'started': time.strftime('%Y-%m-%dT%H:%M:%S%z'), 'writes': sorted(listed)})
+        remove_earlier_results(out, earlier)
+    command = ' '.join([Path(sys.argv[0]).name, *sys.argv[1:]])
+    try:
+        start_listing(out, command, time.strftime('%Y-%m-%dT%H:%M:%S%z'), earlier.listed if resume else ())
+    except OSError as error:
+        if made:
+            shutil.rmtree(out, ignore_errors=True)  # it was new: leave nothing behind
+        raise BadInput(f'--out {str(out)!r}: cannot write {RUN_MARKER} there: {error.strerror or error}') from None
     return out
 
 
-def read_marker(out):
-    """``(marker found, names it lists or None if it lists none, the folder's other entries)``."""
-    found = {entry.name for entry in out.iterdir()} - {RUN_MARKER}
+class Survey(NamedTuple):
+    """What an ``--out`` holds, by who wrote it (``survey``)."""
+
+    marked: bool
+    """It holds a run marker."""
+    listed: tuple
+    """The paths its markers list (relative to ``out``)."""
+    kit: tuple
+    """Files the kit wrote there (listed, a listed file's temporary copy, or a marker), deepest first."""
+    folders: tuple
+    """Folders the kit made there, deepest first: removed once empty."""
+    foreign: tuple
+    """Everything else, files and folders (``name/``): the user's."""
+
+    def top_level(self):
+        return sorted({path.split('/')[0] + ('/' if '/' in path else '') for path in self.kit} - {RUN_MARKER})
+
+
+def survey(out):
+    """Sort every entry under ``out`` into the kit's and the user's; a ``BadInput`` for a marker it cannot trust.
+
+    A folder is the kit's if a marker lists it or a path inside it; inside such a folder a run's
+    own marker (a run another process wrote there, as ``compare`` and ``evaluate`` do) lists more.
+    """
+    listed, kit, folders, foreign = set(), [], [], []
+
+    def visit(folder, prefix):
+        if (folder / MARKER).is_file():
+            listed.update(prefix + name for name in trusted_listing(folder, prefix))
+            kit.append(prefix + MARKER)
+        for entry in sorted(folder.iterdir(), key=lambda entry: entry.name):
+            name = prefix + entry.name
+            if entry.name == MARKER:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                if name + '/' in listed or any(path.startswith(name + '/') for path in listed):
+                    visit(entry, name + '/')
+                    folders.append(name)
+                else:
+                    foreign.append(name + '/')
+            elif written_by_kit(name, listed):
+                kit.append(name)
+            else:
+                foreign.append(name)
+
+    visit(out, '')
+    deepest_first = lambda paths: tuple(sorted(paths, key=lambda path: (-path.count('/'), path)))
+    return Survey((out / MARKER).is_file(), tuple(sorted(listed)), deepest_first(kit), deepest_first(folders),
+                  tuple(foreign))
+
+
+def trusted_listing(folder, prefix):
+    """The paths the marker in ``folder`` lists; a ``BadInput`` if it cannot say exactly what its run wrote."""
+    where = f'--out {str(folder)!r}' if not prefix else f'{prefix!r} in --out'
     try:
-        marker = json.loads((out / RUN_MARKER).read_text())
-    except FileNotFoundError:
-        return False, (), found
-    except (OSError, ValueError):
-        return True, None, found
+        marker = json.loads((folder / MARKER).read_text())
+    except (OSError, ValueError) as error:
+        raise BadInput(f'{where} holds a run marker ({MARKER}) that cannot be read ({error}), so nothing there is '
+                       f'removed; remove that folder yourself, or choose another') from None
     writes = marker.get('writes') if isinstance(marker, dict) else None
-    return True, (writes if isinstance(writes, list) else None), found
+    if not isinstance(writes, list) or not all(isinstance(path, str) for path in writes):
+        raise BadInput(f'{where} holds the results of an earlier version of this kit, which did not list the files it '
+                       f'wrote, so none are removed; choose another folder, or remove that one yourself')
+    if marker.get('version') != MARKER_VERSION and any((folder / path).is_dir() for path in writes):
+        raise BadInput(f'{where} holds the results of an earlier version of this kit, which did not list the files '
+                       f'inside its folders ({listing([p + "/" for p in writes if (folder / p).is_dir()])}), so '
+                       f'none are removed; choose another folder, or remove that one yourself')
+    if any(path.startswith('/') or '..' in path.split('/') for path in writes):
+        raise BadInput(f'{where} holds a run marker that lists paths outside its folder, so nothing there is '
+                       f'removed; remove that folder yourself, or choose another')
+    return writes
 
 
 def is_temporary_copy(name, of):
@@ -127,17 +186,18 @@ def is_temporary_copy(name, of):
     return name.startswith(f'.{of}.') and name.endswith(('.tmp', '.tmp.h5'))
 
 
-def written_by_kit(name, listed):
-    """``name`` is listed, or a temporary copy of a listed file or of the marker (a run killed as it began)."""
-    listed = tuple(listed or ())
-    return name in listed or any(is_temporary_copy(name, of) for of in listed + (RUN_MARKER,))
+def written_by_kit(path, listed):
+    """``path`` is listed, or a temporary copy of a listed file or of a marker beside it (a run killed as it wrote)."""
+    folder, _, name = path.rpartition('/')
+    beside = [of.rpartition('/')[2] for of in listed if of.rpartition('/')[0] == folder] + [MARKER]
+    return path in listed or any(is_temporary_copy(name, of) for of in beside)
 
 
-def listing(out, names, most=4):
+def listing(names, most=4):
     """``'notes.txt, src/ and 3 more'``: what is in the way, folders marked with a slash."""
-    shown = [name + '/' if (out / name).is_dir() else name for name in names[:most]]
+    names = list(names)
     more = f' and {len(names) - most} more' if len(names) > most else ''
-    return ', '.join(shown) + more
+    return ', '.join(names[:most]) + more
 
 
 def refuse_to_empty(out, inside):
@@ -147,19 +207,30 @@ def refuse_to_empty(out, inside):
                         (KIT_ROOT, "the kit's own folder")):
         if place.resolve().is_relative_to(folder):
             where = what if place.resolve() == folder else f'a folder that holds {what}'
-            raise ValueError(f'--out {str(out)!r} is {where}, from which --overwrite never removes anything; '
-                             f'choose another folder for the results')
+            raise BadInput(f'--out {str(out)!r} is {where}, from which --overwrite never removes anything; '
+                           f'choose another folder for the results')
     for path in map(Path, inside):
         if path.resolve().is_relative_to(folder):
-            raise ValueError(f'{str(path)!r} lies inside --out {str(out)!r}, from which --overwrite removes the '
-                             f'earlier results; move it, or choose another --out')
+            raise BadInput(f'{str(path)!r} lies inside --out {str(out)!r}, from which --overwrite removes the '
+                           f'earlier results; move it, or choose another --out')
 
 
-def remove(path):
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    else:
-        path.unlink()
+def remove_earlier_results(out, earlier):
+    """Remove the files ``survey`` found the kit wrote, then the folders it made (empty by then)."""
+    for path in earlier.kit:
+        try:
+            (out / path).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            raise BadInput(f'--overwrite cannot remove {str(out / path)!r}, an earlier result: '
+                           f'{error.strerror or error}; remove it yourself, or choose another --out') from None
+    for folder in earlier.folders:
+        try:
+            (out / folder).rmdir()
+        except OSError as error:
+            raise BadInput(f'--overwrite cannot remove the folder {str(out / folder)!r}, an earlier result: '
+                           f'{error.strerror or error}; remove it yourself, or choose another --out') from None
 
 
 def output_folder_argument(text):
@@ -170,17 +241,42 @@ def output_folder_argument(text):
 
 
 def writable_folder(folder, option):
-    """Create ``folder`` if missing and prove it writable; a ``ValueError`` names ``option`` if not."""
+    """Create ``folder`` if missing and prove it writable; a ``BadInput`` names ``option`` if not."""
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(f'{option} {str(folder)!r} is a file; give a folder (it is created if missing)')
     try:
+        if folder.exists() and not folder.is_dir():
+            raise BadInput(f'{option} {shown(folder)} is a file; give a folder (it is created if missing)')
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as error:
-        raise ValueError(f'{option} {str(folder)!r} cannot be written: {error.strerror or error}') from None
+        raise BadInput(f'{option} {shown(folder)} cannot be written: {error.strerror or error}') from None
     return folder
+
+
+def check_new_file(path, option='--out'):
+    """Refuse ``path`` unless it is a new file in a folder that can be written; returns it as a ``Path``.
+
+    For the commands that write one file (a page of measurements): an existing file is never
+    replaced, whoever wrote it, so that a typo can never cost anyone a file.
+    """
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise BadInput(f'{option} {shown(path)} is a folder; give the name of a new file to write')
+        if path.exists() or path.is_symlink():
+            raise BadInput(f'{option} {shown(path)} exists; this command writes only a new file and never replaces '
+                           f'one: give another name, or remove that file yourself')
+    except OSError as error:
+        raise BadInput(f'{option} {shown(path)} cannot be written: {error.strerror or error}') from None
+    writable_folder(path.parent, f"{option}'s folder")
+    return path
+
+
+def shown(path, most=120):
+    """``path`` quoted for a message, its middle cut if it is longer than ``most`` characters."""
+    text = repr(str(path))
+    return text if len(text) <= most else f'{text[:most // 2]}...{text[-most // 2:]} ({len(str(path))} characters)'
 
 
 _held_locks = {}  # folder -> the open descriptor its lock is held on: a lock lasts as long as this process
@@ -200,8 +296,8 @@ def lock_output_folder(out):
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(descriptor)
-        raise ValueError(f'--out {str(out)!r} is in use by another run; wait for it to end, or choose another '
-                         f'folder') from None
+        raise BadInput(f'--out {str(out)!r} is in use by another run; wait for it to end, or choose another '
+                       f'folder') from None
     _held_locks[folder] = descriptor
 
 
@@ -236,11 +332,30 @@ def refuse(parser, error):
     parser.exit(2, f'{parser.prog}: error: {error}\n')
 
 
+@contextlib.contextmanager
+def checking_input(parser):
+    """Around the checks a command makes before any work.
+
+    ``BadInput`` is the user's: one line, exit 2. Any other exception is the kit's own defect,
+    never presented as the user's mistake: one line saying so, the traceback in a log, exit 1.
+    Ctrl-C: exit 130, nothing to keep yet.
+    """
+    try:
+        yield
+    except BadInput as error:
+        refuse(parser, error)
+    except KeyboardInterrupt:
+        parser.exit(INTERRUPTED, f'{parser.prog}: interrupted before any work\n')
+    except Exception as error:
+        parser.exit(report_failure(parser.prog, None, error))
+
+
 def run_reporting_failures(parser, out, work):
     """``work()``'s exit status; Ctrl-C and a failure inside the run each end in one line.
 
     Ctrl-C outside training (keras-rl's fit catches its own) exits 130: every file written so far is
-    whole. Any other exception is written to ``OUT/error.log`` and said in one line (exit 1).
+    whole. Any other exception is said in one line, its traceback in ``OUT/error.log``
+    (``report_failure``).
     """
     try:
         return work()
@@ -253,19 +368,40 @@ def run_reporting_failures(parser, out, work):
 
 
 def report_failure(prog, out, error):
-    """A run failed inside: write the traceback to ``OUT/error.log``, say so in one line, return 1.
+    """A run failed: say so in one line, write the traceback to ``OUT/error.log``, return the exit status.
 
-    Called from an ``except`` block; the one line names what failed and where the details are.
+    Called from an ``except`` block. ``BadInput`` found late is the user's (exit 2); a file that
+    could not be read or written (a full disk, a folder taken away) names it (exit 1); anything
+    else is a defect of the kit (exit 1). ``out``: the run's folder, or None before it exists
+    (the traceback then goes to a file of its own in the system's temporary folder).
     """
     import traceback
 
+    if isinstance(error, BadInput):
+        sys.stderr.write(f'{prog}: error: {error}\n')
+        return 2
     details = traceback.format_exc()
-    where = Path(out) / ERROR_LOG
-    try:
-        write_atomic(where, lambda handle: handle.write(details.encode('utf-8')))
-    except OSError:  # the folder itself is the problem: the details go to the terminal instead
-        sys.stderr.write(details)
-        where = 'the lines above'
+    where = None
+    if out is not None and Path(out).is_dir():
+        try:
+            write_atomic(Path(out) / ERROR_LOG, lambda handle: handle.write(details.encode('utf-8')))
+            where = Path(out) / ERROR_LOG
+        except OSError:
+            pass
+    if where is None:
+        try:
+            with tempfile.NamedTemporaryFile('w', prefix='stepsignal-error-', suffix='.log', delete=False) as log_file:
+                log_file.write(details)
+            where = log_file.name
+        except OSError:  # no disk to write on: the details go to the terminal
+            sys.stderr.write(details)
+            where = 'the lines above'
     first_line = (str(error).splitlines() or [''])[0]
-    sys.stderr.write(f'{prog}: error: the run failed: {type(error).__name__}: {first_line}; the details are in {where}\n')
+    if isinstance(error, OSError) and error.errno is not None:
+        file = f': {shown(error.filename)}' if error.filename else ''
+        sys.stderr.write(f'{prog}: error: the run failed: {error.strerror}{file}; the details are in {where}\n')
+    else:
+        sys.stderr.write(f'{prog}: error: the run failed: {type(error).__name__}: {first_line}; the details are in '
+                         f'{where}. This is a defect of the kit, not of your input: please report it with that '
+                         f'file\n')
     return FAILED

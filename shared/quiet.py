@@ -30,19 +30,25 @@ GYM_NOISE = re.compile(
 @contextlib.contextmanager
 def held_back(noise):
     """Send stderr (file descriptor 2) to a temporary file while the block runs; afterwards write
-    every line of it that ``noise`` does not match to stderr."""
+    every line of it that ``noise`` does not match to stderr.
+
+    Yields a list, which after the block holds the lines held back (to tell what they said).
+    """
     sys.stderr.flush()
     saved = os.dup(2)
+    held = []
     with tempfile.TemporaryFile() as caught:
         os.dup2(caught.fileno(), 2)
         try:
-            yield
+            yield held
         finally:
             sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
             caught.seek(0)
             for line in caught.read().decode(errors='replace').splitlines():
-                if line.strip() and not noise.search(line):
+                if noise.search(line):
+                    held.append(line)
+                elif line.strip():
                     sys.stderr.write(line + '\n')
             sys.stderr.flush()

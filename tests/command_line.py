@@ -12,7 +12,6 @@ interpreter, exactly as typed. ``run_code(CODE)`` does for ``python -c CODE`` wh
 does for ``python -m``.
 """
 import atexit
-import json
 import multiprocessing
 import os
 import runpy
@@ -23,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from shared.cli import RUN_MARKER
+from shared.cli import RUN_MARKER, survey
 
 WARM_IMPORTS = ['shared.keras_rl', 'original.train', 'fixed.train', 'fixed.policy', 'matplotlib.pyplot',
                 'stepsignal.own_signal.process', 'stepsignal.doctor.diagnose']
@@ -149,10 +148,12 @@ def contents(folder):
 
 
 def assert_the_kit_wrote_only_what_it_listed(out):
-    """Every entry of a finished run's ``out`` is one its marker lists (so ``--overwrite`` may remove it)."""
-    listed = set(json.loads((out / RUN_MARKER).read_text())['writes'])
-    unlisted = {path.name for path in out.iterdir()} - listed - {RUN_MARKER}
-    assert not unlisted, f'the run wrote {sorted(unlisted)} into --out without listing them in {RUN_MARKER}'
+    """Every file of a finished run's ``out``, inside its folders too, is one its markers list (so
+    ``--overwrite`` may remove it), and every listed file exists (a marker claims only what the run wrote)."""
+    found = survey(out)
+    assert not found.foreign, f'the run wrote {list(found.foreign)} into --out without listing them in {RUN_MARKER}'
+    missing = [path for path in found.listed if not path.endswith('/') and not (out / path).is_file()]
+    assert not missing, f'{RUN_MARKER} lists {missing}, which the run never wrote'
 
 
 def assert_overwrite_keeps_a_file_it_did_not_write(command, out):

@@ -51,10 +51,44 @@ def ray_head(tmp_path_factory):
                 assert head.poll() is None and time.monotonic() < deadline, 'the Ray head did not start'
                 time.sleep(0.5)
         yield f'127.0.0.1:{port}'
-    finally:  # the head and every process it started (each names this head's own folder)
-        os.killpg(head.pid, signal.SIGKILL)
+    finally:
+        stop_with_descendants(head)
+
+
+def descendants(pid):
+    """The processes ``pid`` started, theirs, and so on (read from /proc: no program needed)."""
+    children = {}
+    for entry in Path('/proc').iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / 'stat').read_text().rsplit(')', 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    found, waiting = [], [pid]
+    while waiting:
+        started = children.get(waiting.pop(), [])
+        found += started
+        waiting += started
+    return found
+
+
+def stop_with_descendants(head):
+    """Stop the head as Ctrl-C would (``ray start --block`` then stops what it started), then kill
+    whatever is left of the processes it had started: this head's own, no other Ray of the machine."""
+    tree = descendants(head.pid)
+    head.send_signal(signal.SIGTERM)
+    try:
+        head.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        head.kill()
         head.wait()
-        subprocess.run(['pkill', '-KILL', '-f', str(folder)], check=False)
+    for pid in tree:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def test_evaluate_trains_on_a_running_head(ray_head, tmp_path):

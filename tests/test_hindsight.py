@@ -184,6 +184,7 @@ def test_the_hindsight_measurement_reports_from_sets_already_measured(tmp_path):
     it again (so an interrupted measurement resumes), and tabulates every seed of every set."""
     import json
 
+    from shared.cli import RUN_MARKER
     from stepsignal.experiments.hindsight import main, set_folder
     from stepsignal.rates import success_rate
 
@@ -200,6 +201,8 @@ def test_the_hindsight_measurement_reports_from_sets_already_measured(tmp_path):
             summary = {'date': '2026-12-02', 'machine': 'a test machine',
                        'seeds': [seed_result(seed, rate, her) for seed, rate in zip((3, 4), rates[her])][::-1]}
             (folder / 'summary.json').write_text(json.dumps(summary))
+    sets = sorted(path.relative_to(tmp_path).as_posix() for path in tmp_path.rglob('summary.json'))
+    (tmp_path / RUN_MARKER).write_text(json.dumps({'command': 'an earlier measurement', 'version': 2, 'writes': sets}))
     assert main(['--seeds', '3,4', '--budgets', '1500', '--question-seeds', '3,4', '--question-steps', '1500',
                  '--out', str(tmp_path)]) in (None, 0)
     text = (tmp_path / 'HER.md').read_text()

@@ -12,13 +12,16 @@ tests of compare, evaluate and ablate, and here for original, fixed and your own
 """
 import importlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from command_line import (assert_overwrite_keeps_a_file_it_did_not_write, assert_the_kit_wrote_only_what_it_listed,
                           contents, run_command)
+from shared.checks import BadInput
 from shared.cli import RUN_MARKER, check_output_folder
+from shared.files import write_json
 
 
 def commands(folder):
@@ -46,8 +49,8 @@ def earlier_run(folder, *names):
     (folder / 'processed.wav').write_bytes(b'stale')
     (folder / 'weights').mkdir()
     (folder / 'weights' / 'old.h5').write_bytes(b'stale')
-    listed = ['result.json', 'processed.wav', 'weights', *names]
-    (folder / RUN_MARKER).write_text(json.dumps({'command': 'earlier', 'writes': listed}))
+    listed = ['result.json', 'processed.wav', 'weights/old.h5', *names]
+    (folder / RUN_MARKER).write_text(json.dumps({'command': 'earlier', 'version': 2, 'writes': listed}))
     return folder
 
 
@@ -138,7 +141,7 @@ def test_a_marker_claims_nothing_it_does_not_list(tmp_path):
     (out / 'notes.txt').write_text('added by the user after the run')
     before = contents(out)
     with pytest.raises(ValueError, match=r"holds notes.txt, which this kit did not write.*choose another folder"):
-        check_output_folder(out, ['result.json'], overwrite=True)
+        check_output_folder(out, overwrite=True)
     assert contents(out) == before
 
 
@@ -148,29 +151,31 @@ def test_a_folder_an_earlier_version_marked_without_a_list_is_not_emptied(tmp_pa
     (out / RUN_MARKER).write_text('{"command": "earlier"}')  # the kit's marker before it listed its files
     (out / 'result.json').write_text('{}')
     with pytest.raises(ValueError, match='earlier version of this kit'):
-        check_output_folder(out, ['result.json'], overwrite=True)
+        check_output_folder(out, overwrite=True)
     assert (out / 'result.json').is_file()
 
 
-def test_every_command_that_starts_leaves_its_marker(tmp_path):
-    out = check_output_folder(tmp_path / 'new', ['result.json'])
-    assert json.loads((out / RUN_MARKER).read_text())['writes'] == ['error.log', 'result.json', 'stdout.txt']
+def test_every_command_that_starts_leaves_its_marker_listing_nothing_it_has_not_written(tmp_path):
+    out = check_output_folder(tmp_path / 'new')
+    assert json.loads((out / RUN_MARKER).read_text())['writes'] == []
+    write_json(out / 'weights' / 'a.json', {})
+    assert json.loads((out / RUN_MARKER).read_text())['writes'] == ['weights/a.json']
     with pytest.raises(ValueError, match='already holds results .*--overwrite'):
-        check_output_folder(tmp_path / 'new', ['result.json'])  # even before it wrote a result
+        check_output_folder(tmp_path / 'new')  # even before it wrote a result
 
 
 def test_a_file_left_by_a_run_killed_as_it_wrote_counts_as_the_kits(tmp_path):
     out = earlier_run(tmp_path / 'out')
     (out / '.result.json.k2j3.tmp').write_bytes(b'half')  # shared.files' temporary name
     (out / f'.{RUN_MARKER}.x81q.tmp').write_bytes(b'half')
-    check_output_folder(out, ['result.json'], overwrite=True)
+    check_output_folder(out, overwrite=True)
     assert sorted(p.name for p in out.iterdir()) == [RUN_MARKER]
 
 
 def test_an_empty_folder_is_used_and_a_new_one_made(tmp_path):
     (tmp_path / 'empty').mkdir()
-    assert check_output_folder(tmp_path / 'empty', ['result.json']).is_dir()
-    assert check_output_folder(tmp_path / 'new' / 'deeper', ['result.json']).is_dir()
+    assert check_output_folder(tmp_path / 'empty').is_dir()
+    assert check_output_folder(tmp_path / 'new' / 'deeper').is_dir()
 
 
 @pytest.mark.parametrize('place', ['working folder', 'folder above it', 'home folder', "kit's own folder"])
@@ -181,15 +186,14 @@ def test_overwrite_never_removes_anything_from_the_users_places(place, tmp_path,
     if place == 'working folder':
         monkeypatch.chdir(out)
     elif place == 'folder above it':
-        (out / 'weights' / 'deeper').mkdir()
-        monkeypatch.chdir(out / 'weights' / 'deeper')
+        monkeypatch.chdir(out / 'weights')
     elif place == 'home folder':
         monkeypatch.setenv('HOME', str(out))
     else:
         monkeypatch.setattr(shared.cli, 'KIT_ROOT', out)
     before = contents(out)
     with pytest.raises(ValueError, match='--overwrite never removes anything; choose another folder'):
-        check_output_folder(out, ['result.json'], overwrite=True)
+        check_output_folder(out, overwrite=True)
     assert contents(out) == before
 
 
@@ -198,16 +202,16 @@ def test_overwrite_never_removes_a_file_the_run_reads(read, tmp_path):
     out = earlier_run(tmp_path / 'out')
     before = contents(out)
     with pytest.raises(ValueError, match='lies inside --out'):
-        check_output_folder(out, ['result.json'], overwrite=True, inside=[out / read])
+        check_output_folder(out, overwrite=True, inside=[out / read])
     assert contents(out) == before
 
 
 def test_ablate_resume_keeps_the_runs_and_lists_them(tmp_path):
     out = earlier_run(tmp_path / 'out')
-    check_output_folder(out, ['runs', 'ablation.md'], resume=True)
+    check_output_folder(out, resume=True)
     assert (out / 'result.json').read_text() == '{"earlier": true}'
     listed = json.loads((out / RUN_MARKER).read_text())['writes']
-    assert {'result.json', 'processed.wav', 'weights', 'runs', 'ablation.md'} <= set(listed)
+    assert listed == ['processed.wav', 'result.json', 'weights/old.h5']
 
 
 FAILING_RUN = r'''
@@ -235,3 +239,95 @@ def test_a_failure_inside_a_run_is_one_line_and_the_details_are_in_error_log(tmp
     details = (tmp_path / 'out' / 'error.log').read_text()
     assert 'Traceback' in details and 'broken_train' in details
     assert_the_kit_wrote_only_what_it_listed(tmp_path / 'out')
+
+
+def test_overwrite_refuses_a_file_the_user_put_inside_a_folder_the_kit_made(tmp_path):
+    out = earlier_run(tmp_path / 'out')
+    (out / 'weights' / 'my_notes.txt').write_text('mine')
+    (out / 'weights' / 'mine').mkdir()
+    before = contents(out)
+    with pytest.raises(BadInput, match=r"holds weights/mine/, weights/my_notes.txt, which this kit did not write"):
+        check_output_folder(out, overwrite=True)
+    assert contents(out) == before
+
+
+@pytest.mark.parametrize('name', ['stdout.txt', 'error.log'])
+def test_the_users_own_stdout_txt_or_error_log_is_never_taken_for_the_kits(name, tmp_path):
+    out = earlier_run(tmp_path / 'out')
+    (out / name).write_text('mine')
+    before = contents(out)
+    with pytest.raises(BadInput, match=f'holds {name}, which this kit did not write'):
+        check_output_folder(out, overwrite=True)
+    assert contents(out) == before
+
+
+def test_a_run_of_an_earlier_version_that_listed_folders_whole_is_not_emptied(tmp_path):
+    out = earlier_run(tmp_path / 'out')
+    (out / RUN_MARKER).write_text(json.dumps({'command': 'earlier', 'writes': ['result.json', 'processed.wav',
+                                                                                'weights']}))
+    before = contents(out)
+    with pytest.raises(BadInput, match=r'earlier version of this kit, which did not list the files inside its '
+                                       r'folders \(weights/\)'):
+        check_output_folder(out, overwrite=True)
+    assert contents(out) == before
+
+
+def test_a_run_folder_inside_a_run_folder_counts_by_its_own_marker(tmp_path):
+    """``compare`` runs each variant in a folder of its own, whose marker its own process writes."""
+    out = check_output_folder(tmp_path / 'out')
+    child = out / 'original'
+    from shared.files import list_before_writing
+
+    list_before_writing(child, folder=True)
+    child.mkdir()
+    (child / RUN_MARKER).write_text(json.dumps({'command': 'child', 'version': 2, 'writes': ['trace.json']}))
+    (child / 'trace.json').write_text('{}')
+    write_json(child / 'stdout.txt', {})  # written by the parent once the child has ended
+    (child / 'notes.txt').write_text('mine')
+    with pytest.raises(BadInput, match='holds original/notes.txt, which'):
+        check_output_folder(out, overwrite=True)
+    (child / 'notes.txt').unlink()
+    check_output_folder(out, overwrite=True)
+    assert sorted(path.name for path in out.iterdir()) == [RUN_MARKER]
+
+
+def test_a_file_overwrite_cannot_remove_is_one_line_naming_it(tmp_path, monkeypatch):
+    out = earlier_run(tmp_path / 'out')
+    stuck = out / 'weights' / 'old.h5'
+    unlink = Path.unlink
+
+    def refuse_one(path, *args, **kwargs):
+        if path == stuck:
+            raise PermissionError(1, 'Operation not permitted', str(path))
+        return unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, 'unlink', refuse_one)
+    with pytest.raises(BadInput, match=r"--overwrite cannot remove '.*weights/old.h5', an earlier result: "
+                                       r"Operation not permitted; remove it yourself"):
+        check_output_folder(out, overwrite=True)
+    assert (out / RUN_MARKER).is_file() and stuck.is_file()  # the marker still lists what is left
+
+
+def test_a_full_disk_as_the_marker_is_written_is_said_and_leaves_no_folder(tmp_path, monkeypatch):
+    import errno
+
+    import shared.files
+
+    def full(path, write):
+        raise OSError(errno.ENOSPC, 'No space left on device')
+
+    monkeypatch.setattr(shared.files, '_write_whole', full)
+    with pytest.raises(BadInput, match=rf"--out '.*new': cannot write {RUN_MARKER} there: No space left on device"):
+        check_output_folder(tmp_path / 'new')
+    assert not (tmp_path / 'new').exists()
+
+
+def test_a_command_that_writes_one_file_never_replaces_an_existing_one(tmp_path, capsys):
+    from stepsignal.experiments.bench import main
+
+    mine = tmp_path / 'my_notes.md'
+    mine.write_text('mine')
+    with pytest.raises(SystemExit) as exit:
+        main(['--quick', '--only', 'env', '--out', str(mine)])
+    assert exit.value.code == 2 and mine.read_text() == 'mine'
+    assert 'exists; this command writes only a new file and never replaces one' in capsys.readouterr().err

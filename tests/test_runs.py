@@ -128,7 +128,7 @@ def test_compare_into_a_file_is_refused_in_one_line(tmp_path):
 
 def test_a_second_run_into_a_folder_in_use_is_refused(tmp_path):
     holder = subprocess.Popen([sys.executable, '-c', 'import sys, time; from shared.cli import check_output_folder; '
-                               f'check_output_folder({str(tmp_path)!r}, []); print("locked", flush=True); time.sleep(60)'],
+                               f'check_output_folder({str(tmp_path)!r}); print("locked", flush=True); time.sleep(60)'],
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == 'locked'

@@ -58,15 +58,29 @@ def test_tensorboard_changes_no_number_of_the_run(two_runs):
     assert results[0] == results[1]
 
 
-def test_a_second_run_into_the_same_folder_replaces_the_first_ones_events(two_runs, tmp_path):
-    from fixed.tensorboard_log import TensorBoardLog
+def test_each_run_gets_a_new_folder_and_earlier_event_files_stay(two_runs, tmp_path):
+    from fixed.tensorboard_log import TensorBoardLog, run_folder
 
-    folder = tmp_path / 'run'
-    for _ in range(2):
+    folders = []
+    for _ in range(3):
+        folder = run_folder(tmp_path, tmp_path / 'out' / 'run')
         log = TensorBoardLog(folder)
         log.on_train_begin()
         log.on_train_end()
-    assert len(list(folder.glob('events.out.tfevents.*'))) == 1
+        folders.append(folder.name)
+    assert folders == ['run', 'run-2', 'run-3']
+    assert all(len(list((tmp_path / name).glob('events.out.tfevents.*'))) == 1 for name in folders)
+
+
+def test_the_users_own_event_files_in_the_runs_folder_are_never_removed(tmp_path):
+    users = tmp_path / 'tb' / 'tbrun'
+    users.mkdir(parents=True)
+    (users / 'events.out.tfevents.1.mine').write_bytes(b'my own run')
+    finished = run_command('fixed', '--steps', 100, '--out', tmp_path / 'tbrun', '--tensorboard', tmp_path / 'tb')
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert [path.name for path in users.iterdir()] == ['events.out.tfevents.1.mine']
+    assert (users / 'events.out.tfevents.1.mine').read_bytes() == b'my own run'
+    assert 'episode/reward' in read_scalars(tmp_path / 'tb' / 'tbrun-2')
 
 
 def test_tensorboard_folder_that_is_a_file_is_refused_in_one_line(tmp_path):

@@ -23,7 +23,7 @@ import sys
 from typing import NamedTuple
 
 from fixed.hyperparameters import HYPERPARAMETERS
-from shared.cli import check_output_folder, output_folder_argument, setup_logging, steps_argument
+from shared.cli import check_output_folder, checking_input, output_folder_argument, setup_logging, steps_argument
 from shared.files import save_figure, write_atomic, write_json
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
@@ -60,12 +60,6 @@ class Setup(NamedTuple):
     """The switches reverted in it (empty: the fixed setup)."""
     title: str
     """What the setup is, in a few words."""
-
-
-WRITES = {  # what each kind of ablation writes into --out: every run under runs/, then its report
-    'leave-one-out': ('runs', 'ablation.md', 'ablation.json', 'ablation.png', 'ablation_curves.png'),
-    'ladder': ('runs', 'ladder.md', 'ladder.json', 'ladder.png'),
-}
 
 
 def leave_one_out(switches):
@@ -279,13 +273,10 @@ def main(argv=None):
         parser.error(f'--jobs must be at least 1, got {args.jobs}')
     if args.resume and args.overwrite:
         parser.error('--resume keeps the runs in --out and --overwrite removes them: give one of the two')
-    try:
+    with checking_input(parser):
         if args.address is not None:
             check_address(args.address)
-        check_output_folder(args.out, WRITES['ladder' if args.ladder else 'leave-one-out'],
-                            overwrite=args.overwrite, resume=args.resume)
-    except ValueError as error:
-        parser.error(str(error))
+        check_output_folder(args.out, overwrite=args.overwrite, resume=args.resume)
     setup_logging()
     setups = ladder(args.fixes) if args.ladder else leave_one_out(args.fixes)
     runs = [run for setup in setups

@@ -35,7 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.cli import setup_logging, writable_folder
+from shared.checks import BadInput
+from shared.cli import check_new_file, setup_logging
 from shared.files import write_atomic
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
@@ -602,7 +603,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m stepsignal bench', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--out', type=Path, default=None,
-                        help='also write the table to this file (benchmarks/RESULTS.md holds the tracked one)')
+                        help='also write the table to this new file (never an existing one)')
     parser.add_argument('--quick', action='store_true', help='each part once and small: about a minute and a half')
     parser.add_argument('--seeds', type=int, default=None, help='seeds for the sample-efficiency part (default 10; '
                                                                  '1 with --quick)')
@@ -620,11 +621,8 @@ def main(argv=None):
         plan['seeds'] = args.seeds
     if args.out is not None:
         try:
-            if args.out.is_dir():
-                raise ValueError(f'--out {str(args.out)!r} is a folder; give the Markdown file to write, such as '
-                                 f'benchmarks/RESULTS.md')
-            writable_folder(args.out.parent, '--out\'s folder')
-        except ValueError as error:
+            check_new_file(args.out)
+        except BadInput as error:
             parser.error(str(error))
     parts = args.only or [part for part in PARTS if plan.get(part, True)]
     options = ((' --quick' if args.quick else '') + (f' --seeds {args.seeds}' if args.seeds is not None else '') +

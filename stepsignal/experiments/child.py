@@ -12,7 +12,7 @@ import tempfile
 import time
 
 from shared.cli import CHILD_STDOUT
-from shared.files import write_atomic
+from shared.files import continue_listing, list_before_writing, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ def run_module(name, out, arguments, label=None, env=None):
     its stdout goes to ``OUT/stdout.txt`` (``CHILD_STDOUT``). A failure raises ``RuntimeError`` with its last lines.
     """
     label = label or name
+    list_before_writing(out, folder=True)  # the child lists its own files in its own marker
     command = [sys.executable, '-m', name, '--out', str(out), *arguments]
     log.info('%s: %s', label, ' '.join(command[1:]))
     start = time.perf_counter()
@@ -41,6 +42,7 @@ def run_module(name, out, arguments, label=None, env=None):
         returncode = child.wait()
         stdout.seek(0)
         if out.is_dir():
+            continue_listing(out)  # listed in the child's own marker, beside its files
             write_atomic(out / CHILD_STDOUT, lambda handle: shutil.copyfileobj(stdout, handle))
     if returncode != 0:
         raise RuntimeError(f'python -m {name} failed with exit status {returncode}:\n' + ''.join(tail))

@@ -26,7 +26,7 @@ from importlib import metadata
 import numpy as np
 
 from shared.checks import seed_number, training_budget
-from shared.cli import (KIT_ROOT, add_output_options, check_output_folder, command_parser, refuse,
+from shared.cli import (KIT_ROOT, add_output_options, check_output_folder, checking_input, command_parser,
                         run_reporting_failures, seed_argument, setup_logging, steps_argument)
 from shared.files import save_figure, write_atomic, write_json
 from shared.scenario import question_scenario
@@ -283,14 +283,9 @@ def write_report(out, numbers, wall):
     write_atomic(out / 'report.md', lambda handle: handle.write(text.encode('utf-8')))
 
 
-WRITES = ('report.md', 'report.json', 'scenario.png', 'actions.png', 'learning.png', 'signals.png', 'original',
-          'fixed')
-"""What ``compare`` writes into ``--out``: the report, its four figures and each variant's run."""
-
-
 def compare(out, seed=0, steps=None):
     """Run both variants with ``seed`` (and ``steps`` for the fixed one) and write the report into
-    ``out``, a folder ``shared.cli.check_output_folder`` made ready for ``WRITES``.
+    ``out``, a folder ``shared.cli.check_output_folder`` made ready.
 
     Returns the numbers written to ``report.json``.
     """
@@ -349,10 +344,8 @@ def main(argv=None):
                         help="the fixed agent's training steps (default: its own, 5000)")
     args = parser.parse_args(argv)
     setup_logging()
-    try:
-        out = check_output_folder(args.out, WRITES, overwrite=args.overwrite)
-    except ValueError as error:  # a bad --out, found before any work
-        refuse(parser, error)
+    with checking_input(parser):  # a bad --out, found before any work
+        out = check_output_folder(args.out, overwrite=args.overwrite)
 
     def run():
         compare(out, seed=args.seed, steps=args.steps)

@@ -22,8 +22,9 @@ import sys
 from pathlib import Path
 
 from fixed.options import add_her_options, her_arguments, hindsight_option
-from shared.checks import seed_number
-from shared.cli import check_output_folder, output_folder_argument, setup_logging, steps_argument, writable_folder
+from shared.checks import BadInput, seed_number
+from shared.cli import (check_output_folder, checking_input, output_folder_argument, setup_logging, steps_argument,
+                        writable_folder)
 from shared.files import save_figure, write_atomic, write_json
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
@@ -32,30 +33,32 @@ from stepsignal.experiments.runner import SCRATCH, TENSORBOARD, Run, check_addre
 log = logging.getLogger(__name__)
 
 
+MOST_SEEDS = 1000
+"""The longest seed list a command takes: each seed is a training run of a minute or more."""
+
+
 def parse_seeds(text):
-    """``"0-9"`` -> [0, ..., 9]; ``"1,4,7"`` -> [1, 4, 7]; mixes allowed (``"0-2,5"``)."""
-    seeds = []
+    """``"0-9"`` -> [0, ..., 9]; ``"1,4,7"`` -> [1, 4, 7]; mixes allowed (``"0-2,5"``).
+
+    Every bound is checked, and the list's length, before any list is made.
+    """
+    ranges = []
     for part in text.split(','):
-        part = part.strip()
+        first, dash, last = part.strip().partition('-')
         try:
-            if '-' in part:
-                first, last = (int(v) for v in part.split('-'))
-                if last < first:
-                    raise ValueError
-                seeds.extend(range(first, last + 1))
-            else:
-                seeds.append(int(part))
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f'bad seed list {text!r}: use non-negative integers and ranges, like 0-9 or 1,4,7') from None
-    if not seeds:
-        raise argparse.ArgumentTypeError(f'bad seed list {text!r}: give at least one seed')
-    for seed in seeds:
-        try:
-            seed_number(seed)
+            first, last = int(first), int(last if dash else first)
+            seed_number(first), seed_number(last)
         except ValueError as error:
-            raise argparse.ArgumentTypeError(f'bad seed list {text!r}: {error}') from None
-    return seeds
+            problem = error if isinstance(error, BadInput) else 'use non-negative integers and ranges, like 0-9 or 1,4,7'
+            raise argparse.ArgumentTypeError(f'bad seed list {text!r}: {problem}') from None
+        if last < first:
+            raise argparse.ArgumentTypeError(f'bad seed list {text!r}: the range {first}-{last} runs backwards')
+        ranges.append((first, last))
+    count = sum(last - first + 1 for first, last in ranges)
+    if count > MOST_SEEDS:
+        raise argparse.ArgumentTypeError(f'bad seed list {text!r}: {count:,} seeds, and at most {MOST_SEEDS:,} are '
+                                         f'allowed (each is a training run)')
+    return [seed for first, last in ranges for seed in range(first, last + 1)]
 
 
 def parse_env(text):
@@ -64,10 +67,6 @@ def parse_env(text):
     if not sep or not re.fullmatch(r'[A-Za-z_][A-Za-z0-9_]*', key):
         raise argparse.ArgumentTypeError(f'bad --env {text!r}: use NAME=VALUE, like TF_ENABLE_ONEDNN_OPTS=0')
     return key, value
-
-
-WRITES = ('summary.md', 'summary.json', 'learning_curves.png')
-"""What ``evaluate`` writes into ``--out`` besides each seed's folder."""
 
 
 def seed_runs(seeds, steps=None, random_scenarios=False, env=None, revert=(), prefix='', tensorboard=False,
@@ -217,21 +216,17 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f'--jobs must be at least 1, got {args.jobs}')
-    try:
+    with checking_input(parser):
         hindsight = hindsight_option(args)
-    except ValueError as error:
-        parser.error(str(error))
     env = dict(args.env)
     runs = seed_runs(args.seeds, args.steps, args.random_scenarios, env, tensorboard=args.tensorboard is not None,
                      hindsight=hindsight)
-    try:
+    with checking_input(parser):
         if args.address is not None:
             check_address(args.address)
         if args.tensorboard is not None:
             writable_folder(args.tensorboard, '--tensorboard')
-        check_output_folder(args.out, [run.label for run in runs] + list(WRITES), overwrite=args.overwrite)
-    except ValueError as error:
-        parser.error(str(error))
+        check_output_folder(args.out, overwrite=args.overwrite)
     setup_logging()
     interrupted = False
     try:

@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 from scipy.io import wavfile
 
-from shared.cli import setup_logging
+from shared.checks import BadInput
+from shared.cli import check_new_file, setup_logging
 from shared.files import write_atomic, write_json
 from stepsignal.experiments.machine import machine, today, world
 from stepsignal.experiments.real_speech import RECORDINGS, dirty, make_clips, speak
@@ -198,8 +199,14 @@ def main(argv=None):
     parser.add_argument('--family', choices=FAMILIES, default='one-voice',
                         help='the clips the family trains on (default one-voice; see above)')
     parser.add_argument('--jobs', type=int, default=2, help='runs at a time (default 2)')
-    parser.add_argument('--out', type=Path, help='also write the page to this Markdown file')
+    parser.add_argument('--out', type=Path, help='also write the page to this new Markdown file, and its numbers beside it (.json)')
     args = parser.parse_args(argv)
+    if args.out is not None:
+        try:
+            check_new_file(args.out)
+            check_new_file(args.out.with_suffix('.json'), "--out's .json")
+        except BadInput as error:
+            parser.error(str(error))
     setup_logging()
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)

@@ -17,8 +17,8 @@ import statistics
 import sys
 from pathlib import Path
 
-from shared.cli import setup_logging
-from shared.files import save_figure, write_atomic, write_json
+from shared.cli import check_output_folder, checking_input, setup_logging
+from shared.files import list_before_writing, save_figure, write_atomic, write_json
 from stepsignal.experiments.evaluate import main as evaluate, parse_env, parse_seeds
 from stepsignal.rates import success_rate
 
@@ -43,6 +43,7 @@ def measured_set(out, her, kind, steps, seeds, env, jobs):
         for name, value in env.items():
             arguments += ['--env', f'{name}={value}']
         log.info('training: %s', ' '.join(arguments))
+        list_before_writing(folder, folder=True)  # a run folder of its own, inside the measurement's
         evaluate(arguments)
     summary = json.loads((folder / 'summary.json').read_text())
     found = {r['seed']: r for r in summary['seeds']}
@@ -157,6 +158,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not args.budgets and not args.question_steps:
         parser.error('nothing to measure: give --budgets, or --question-steps above 0')
+    with checking_input(parser):  # a set measured is kept and not measured again: --out is always resumed
+        check_output_folder(args.out, resume=True)
     setup_logging()
     env = dict(args.env)
     measured = {'seeds': args.seeds, 'environment': env, 'scenarios': {}}

@@ -13,6 +13,7 @@ node needs the kit installed (``python3 -m pip install -e .``).
 """
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -20,8 +21,10 @@ import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
+from shared.checks import BadInput
 from shared.cli import CHILD_STDOUT
-from shared.files import write_atomic
+from shared.files import continue_listing, write_atomic
+from shared.quiet import held_back
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +56,13 @@ def _run_in_worker(run):
         arguments = [argument.replace(SCRATCH, scratch) for argument in run.arguments]
         command = [sys.executable, '-m', *run.command, '--out', str(out), *arguments]
         finished = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **dict(run.env)})
+        if out.is_dir():
+            continue_listing(out)  # listed in the run's own marker, beside its files
+            write_atomic(out / CHILD_STDOUT, lambda handle: handle.write(finished.stdout.encode()))
         files = {path.relative_to(out).as_posix(): path.read_bytes() for path in sorted(out.rglob('*'))
                  if path.is_file()}
         files.update({path.relative_to(scratch).as_posix(): path.read_bytes()
                       for path in sorted(Path(scratch, TENSORBOARD).rglob('*')) if path.is_file()})
-    files[CHILD_STDOUT] = finished.stdout.encode()
     error = None
     if finished.returncode != 0:
         tail = finished.stderr.strip().splitlines()[-12:]
@@ -70,21 +75,84 @@ LOOPBACK = ('127.0.0.1', 'localhost')
 
 
 def check_address(address):
-    """Refuse ``--address`` unless a Ray head answers at it: a ``ValueError`` that says how to start one.
+    """Refuse ``--address`` unless a Ray head there lets this client join: a ``BadInput`` that names
+    the address, the cause and what to do.
 
-    Checked before any work: without it, ``ray.init`` waits about a minute and a half, then raises
-    a ``ConnectionError`` that says nothing of what to do.
+    Checked before any work: without it, ``ray.init`` retries for a minute and a half (or, for a
+    head that asks for a token, prints twenty seconds of warnings), then raises a
+    ``ConnectionError`` that says nothing of what to do.
     """
     host, separator, port = address.rpartition(':')
     if not separator or not host or not port.isdigit():
-        raise ValueError(f'--address {address!r} is not HOST:PORT, like 127.0.0.1:6379')
+        raise BadInput(f'--address {address!r} is not HOST:PORT, like 127.0.0.1:6379')
+    if not 1 <= int(port) <= 65535:
+        raise BadInput(f'--address {address!r}: a port is a number from 1 to 65535, not {port}')
     try:
         with socket.create_connection((host, int(port)), timeout=5):
             pass
     except OSError as error:
-        raise ValueError(f'--address {address}: no Ray head answers there ({error.strerror or error}); start one with '
-                         f'"ray start --head --port {port}" (on this machine alone: docs/results.md#on-a-ray-cluster), '
-                         f'or leave --address out to train on this machine') from None
+        raise BadInput(f'--address {address}: no Ray head answers there ({error.strerror or error}); start one with '
+                       f'"ray start --head --port {port}" (on this machine alone: docs/results.md#on-a-ray-cluster), '
+                       f'or leave --address out to train on this machine') from None
+    import ray
+
+    connect(address)
+    ray.shutdown()
+
+
+AUTH_DOCS = 'https://docs.ray.io/en/latest/ray-security/token-auth.html'
+RAY_RETRIES = re.compile(r'gcs_client\.cc.*(Failed to get cluster ID|InvalidAuthToken)')
+"""What Ray's client prints, once a second, while a head refuses it: said once, in the kit's words."""
+
+
+def use_a_token_if_there_is_one():
+    """Turn Ray's token authentication on for this client and the runs it starts when a token is at
+    hand (``RAY_AUTH_TOKEN``, ``RAY_AUTH_TOKEN_PATH`` or ``~/.ray/auth_token``, where ``ray start`` and
+    ``ray get-auth-token --generate`` keep it), unless ``RAY_AUTH_MODE`` says otherwise.
+
+    Ray itself does this only for a cluster it finds without an address; given one, it connects
+    without the token, and a head that asks for one refuses it. Called before Ray is imported.
+    """
+    if 'RAY_AUTH_MODE' not in os.environ and token_source() is not None:
+        os.environ['RAY_AUTH_MODE'] = 'token'
+
+
+def token_source():
+    """Where Ray would read this client's token from, in its own order; None if nowhere."""
+    if os.environ.get('RAY_AUTH_TOKEN'):
+        return 'RAY_AUTH_TOKEN'
+    if os.environ.get('RAY_AUTH_TOKEN_PATH'):
+        return os.environ['RAY_AUTH_TOKEN_PATH']
+    default = Path.home() / '.ray' / 'auth_token'
+    return str(default) if default.is_file() else None
+
+
+def connect(address):
+    """Join the Ray cluster at ``address``; a ``BadInput`` naming it and the cause if the head refuses."""
+    loopback = address.rpartition(':')[0] in LOOPBACK
+    if loopback:  # else Ray swaps 127.0.0.1 for this machine's network address, where no head listens
+        os.environ.setdefault('RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER', '0')  # read when ray is first imported
+    use_a_token_if_there_is_one()
+    import ray
+
+    with held_back(RAY_RETRIES) as held:
+        try:
+            ray.init(address=address, _node_ip_address='127.0.0.1' if loopback else None, include_dashboard=False,
+                     log_to_driver=False, logging_level='ERROR')
+            return
+        except Exception as error:  # Ray's ConnectionError, RuntimeError, AuthenticationError...
+            failure = error
+    refused_token = any('InvalidAuthToken' in line for line in held)
+    if refused_token and token_source() is None:
+        cause = (f'asks for a token (Ray\'s token authentication) and this client has none: run where the head\'s '
+                 f'token is (~/.ray/auth_token), or name it with RAY_AUTH_TOKEN_PATH=FILE ({AUTH_DOCS})')
+    elif refused_token:
+        cause = (f'refused the token from {token_source()}: give the head\'s own with RAY_AUTH_TOKEN_PATH=FILE, or '
+                 f'RAY_AUTH_MODE=disabled if the head runs without authentication ({AUTH_DOCS})')
+    else:
+        first = (str(failure).splitlines() or [''])[0]
+        cause = f'did not let this client join: {type(failure).__name__}: {first}'
+    raise BadInput(f'--address {address}: the Ray head there {cause}')
 
 
 def destination(name, label, out, tensorboard_dir=None):
@@ -107,15 +175,11 @@ def run_all(runs, out, address=None, parallel=2, tensorboard_dir=None):
     out = Path(out)
     if not runs:
         return {}
-    loopback = address is not None and address.rpartition(':')[0] in LOOPBACK
-    if loopback:  # else Ray swaps 127.0.0.1 for this machine's network address, where no head listens
-        os.environ.setdefault('RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER', '0')  # read when ray is first imported
+    if address:
+        connect(address)
     import ray
 
-    if address:
-        ray.init(address=address, _node_ip_address='127.0.0.1' if loopback else None, include_dashboard=False,
-                 log_to_driver=False, logging_level='ERROR')
-    else:  # a Ray of its own, even if a head runs on this machine already
+    if not address:  # a Ray of its own, even if a head runs on this machine already
         ray.init(address='local', num_cpus=parallel, include_dashboard=False, log_to_driver=False,
                  logging_level='ERROR')
     task = ray.remote(num_cpus=1, max_calls=1)(_run_in_worker)  # max_calls=1: a fresh worker per run

@@ -11,7 +11,7 @@ import numpy as np
 from fixed.env import FlattenDictWrapper, StepSignal
 from fixed import filters
 from gymnasium import spaces
-from shared.checks import positive_number
+from shared.checks import BadInput, positive_number
 from shared.old_step_api import OldStepAPI
 from fixed.observations import MAX_OBSERVED_SAMPLES, DownsampleObservation, float32_box
 from stepsignal.own_signal.chain import (QUESTION_CHAIN, Chain, GAIN_RANGE, ZeroPhaseResponse, mains_of,
@@ -53,24 +53,24 @@ class AnySignal(StepSignal):
         input_signal = _checked_signal('input_signal', input_signal)
         desired_signal = _checked_signal('desired_signal', desired_signal)
         if desired_signal.shape != input_signal.shape:
-            raise ValueError(f'desired_signal has {desired_signal.size} samples but input_signal has '
+            raise BadInput(f'desired_signal has {desired_signal.size} samples but input_signal has '
                              f'{input_signal.size}: they must be the same length')
         sample_rate = positive_number(sample_rate, 'sample_rate', 'samples per second')
         if cutoff_range is not None:
             cutoff_range = _checked_cutoff_range(cutoff_range, sample_rate)
         distance_threshold = positive_number(distance_threshold, 'distance_threshold')
         if time_limit is not None and not (isinstance(time_limit, (int, np.integer)) and time_limit >= 1):
-            raise ValueError(f'time_limit must be an integer >= 1, got {time_limit!r}')
+            raise BadInput(f'time_limit must be an integer >= 1, got {time_limit!r}')
         super().__init__(input_signal, sample_rate, desired_signal, **({} if time_limit is None else
                                                                         {'time_limit': time_limit}))
         low, high = cutoff_range or (self.physical_low[0], self.physical_high[0])  # the fixed env's own
         floor = filters.lowest_accurate_cutoff(sample_rate)
         if low < floor * (1 - 1e-9):  # a floor given as printed (0.48 for 0.48000000000000004) is the floor
-            raise ValueError(f'cutoff_range starts at {low:g} Hz, below {floor:.3g} Hz: at {sample_rate:g} samples per '
+            raise BadInput(f'cutoff_range starts at {low:g} Hz, below {floor:.3g} Hz: at {sample_rate:g} samples per '
                              f'second no 4th-order low-pass passes a constant to within 1e-6 below that '
                              f'(docs/your_signal.md); give a lowest cutoff of at least {floor:.3g} Hz')
         if not low < high:
-            raise ValueError(f'sample_rate {sample_rate} Hz is too low for the lowest cutoff {low} Hz; pass '
+            raise BadInput(f'sample_rate {sample_rate} Hz is too low for the lowest cutoff {low} Hz; pass '
                              f'cutoff_range=(low, high) with 0 < low < high < {sample_rate / 2}')
         self.cutoff_range = (float(low), float(high))
         self.distance_threshold = distance_threshold
@@ -79,7 +79,7 @@ class AnySignal(StepSignal):
         else:  # the signals' spread, as the fixed env computes it
             max_offset = self.physical_high[1]
             if max_offset == 0:
-                raise ValueError(f'input_signal and desired_signal are both the constant {float(input_signal[0]):g}: '
+                raise BadInput(f'input_signal and desired_signal are both the constant {float(input_signal[0]):g}: '
                                  f'there is nothing to filter or offset')
         if 'notch' in chain and mains_hz is None:
             mains_hz = mains_of(input_signal, sample_rate)
@@ -203,7 +203,7 @@ class ExcerptSignal(AnySignal):
         self.margin = excerpt_margin(sample_rate, lowest, chain)
         self.window = window = EXCERPT_SAMPLES + 2 * self.margin
         if x.size < EXCERPTS * window:
-            raise ValueError(f'input_signal has {x.size} samples; {EXCERPTS} excerpts with margins for a lowest '
+            raise BadInput(f'input_signal has {x.size} samples; {EXCERPTS} excerpts with margins for a lowest '
                              f'cutoff of {lowest:g} Hz need at least {EXCERPTS * window}')
         centres = ((np.arange(EXCERPTS) + 0.5) * x.size / EXCERPTS).astype(int)
         starts = np.clip(centres - window // 2, 0, x.size - window)  # windows stay inside the signal
@@ -280,18 +280,18 @@ def _checked_signal(name, values):
     try:
         array = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as error:
-        raise ValueError(f'{name} must be a 1-D array of numbers: {error}') from None
+        raise BadInput(f'{name} must be a 1-D array of numbers: {error}') from None
     if array.ndim != 1:
-        raise ValueError(f'{name} must be 1-D (one channel), got shape {array.shape}')
+        raise BadInput(f'{name} must be 1-D (one channel), got shape {array.shape}')
     if array.size < filters.min_signal_length():
-        raise ValueError(f'{name} has {array.size} samples; the filter needs at least {filters.min_signal_length()}')
+        raise BadInput(f'{name} has {array.size} samples; the filter needs at least {filters.min_signal_length()}')
     bad = np.flatnonzero(~np.isfinite(array))
     if bad.size:
-        raise ValueError(f'{name} has {bad.size} NaN or infinite samples (first at index {bad[0]}: '
+        raise BadInput(f'{name} has {bad.size} NaN or infinite samples (first at index {bad[0]}: '
                          f'{array[bad[0]]}); all samples must be finite')
     largest = float(np.abs(array).max())
     if largest > FLOAT32_LIMIT:
-        raise ValueError(f'{name} reaches {largest:g}; the env works in float32, so every sample must lie within '
+        raise BadInput(f'{name} reaches {largest:g}; the env works in float32, so every sample must lie within '
                          f'+-{FLOAT32_LIMIT:g} (scale the signal down)')
     return array.astype(np.float32)
 
@@ -301,8 +301,8 @@ def _checked_cutoff_range(cutoff_range, sample_rate):
     try:
         low, high = (float(v) for v in cutoff_range)
     except (TypeError, ValueError):
-        raise ValueError(f'cutoff_range must be (lowest_hz, highest_hz), got {cutoff_range!r}') from None
+        raise BadInput(f'cutoff_range must be (lowest_hz, highest_hz), got {cutoff_range!r}') from None
     if not (0 < low < high < nyquist):
-        raise ValueError(f'cutoff_range {cutoff_range!r} is not allowed at {sample_rate} Hz: it needs '
+        raise BadInput(f'cutoff_range {cutoff_range!r} is not allowed at {sample_rate} Hz: it needs '
                          f'0 < lowest < highest < Nyquist = {nyquist} Hz')
     return low, high

@@ -34,6 +34,7 @@ from scipy import optimize, signal
 from fixed import filters
 from fixed.env import butter_lowpass_filter
 from fixed.observations import MAX_OBSERVED_SAMPLES
+from shared.checks import BadInput
 from stepsignal.own_signal.bands import HARMONICS, MAINS, spectrum
 
 QUESTION_CHAIN = ('lowpass', 'offset')
@@ -77,6 +78,9 @@ def mains_of(samples, sample_rate):
     median of 3 to 15 Hz around it). Power, not a ratio: a voice's quiet gaps would make a ratio
     of nothing to nothing count as much as the hum."""
     frequencies, power = spectrum(samples, sample_rate)
+    if frequencies[1] - frequencies[0] > 1:  # under a second: zero-padded to 1 Hz bins (smeared lines, still weighed)
+        frequencies, power = signal.welch(np.asarray(samples, dtype=np.float64), fs=sample_rate, nperseg=len(samples),
+                                          nfft=int(np.ceil(sample_rate)))
     nyquist = sample_rate / 2
 
     def excess(mains):
@@ -236,7 +240,7 @@ def checked_stages(stages):
     stages = tuple(stages)
     unknown = [name for name in stages if name not in STAGES]
     if unknown or len(set(stages)) != len(stages) or stages[:2] != QUESTION_CHAIN:
-        raise ValueError(f'--chain {",".join(stages)} is not allowed: it starts with the question\'s lowpass,offset '
+        raise BadInput(f'--chain {",".join(stages)} is not allowed: it starts with the question\'s lowpass,offset '
                          f'and may add, once each, any of highpass, notch, gain (default at audio rates: '
                          f'{",".join(AUDIO_CHAIN)})')
     return stages

@@ -23,6 +23,7 @@ from gymnasium import spaces
 from scipy import signal
 
 from fixed.filters import sosfiltfilt
+from shared.checks import BadInput
 from fixed.observations import MAX_OBSERVED_SAMPLES, DownsampleObservation, float32_box
 from stepsignal.own_signal.any_signal import LONG_SIGNAL, AnySignal, processed_reach
 from stepsignal.own_signal.bands import MAINS
@@ -266,10 +267,10 @@ class ClipFamily(gymnasium.Env):
                  observed_samples=MAX_OBSERVED_SAMPLES, view='spectrum'):
         self.clips = [(np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.float32)) for x, y in clips]
         if not self.clips:
-            raise ValueError('a family needs at least one clip')
+            raise BadInput('a family needs at least one clip')
         shortest = min(len(x) for x, _ in self.clips)
         if shortest <= observed_samples:
-            raise ValueError(f'a clip of {shortest} samples is too short: each needs more than {observed_samples}')
+            raise BadInput(f'a clip of {shortest} samples is too short: each needs more than {observed_samples}')
         self.augmentation = augmentation or Augmentation()
         if self.augmentation.hum[1] > 0:  # the hum drawn at each reset replaces the clip's own
             self.clips = [(without_hum(x, y, sample_rate), y) for x, y in self.clips]

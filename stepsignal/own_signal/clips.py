@@ -25,7 +25,8 @@ from fixed.options import add_training_options, check_training_options, run_hype
 from fixed.filters import min_signal_length
 from fixed.observations import MAX_OBSERVED_SAMPLES
 from fixed.options import write_result
-from shared.cli import (TRAINING_FILES, add_output_options, check_output_folder, command_parser, refuse,
+from shared.checks import BadInput
+from shared.cli import (add_output_options, check_output_folder, checking_input, command_parser,
                         run_reporting_failures, setup_logging)
 from shared.files import write_atomic
 from stepsignal.own_signal.chain import AUDIO_CHAIN, CHAIN_OBSERVED_SAMPLES, CHAIN_STEPS, describe
@@ -81,32 +82,32 @@ def read_clips(input_dir, target_dir, sample_rate=None):
     for option, folder in (('--input', input_dir), ('--target', target_dir)):
         folder = Path(folder)
         if not folder.is_dir():
-            raise ValueError(f'{option} {str(folder)!r} is not a folder; clips takes a folder of clips (for one '
+            raise BadInput(f'{option} {str(folder)!r} is not a folder; clips takes a folder of clips (for one '
                              f'file: python -m stepsignal process)')
         files = sorted(path for path in folder.iterdir() if path.suffix.lower() in EXTENSIONS)
         if not files:
-            raise ValueError(f'{option} {str(folder)!r} holds no {", ".join(EXTENSIONS)} file')
+            raise BadInput(f'{option} {str(folder)!r} holds no {", ".join(EXTENSIONS)} file')
         folders[option] = files
     targets = {}
     for path in folders['--target']:
         if path.stem in targets:
-            raise ValueError(f'--target holds two files named {path.stem!r} ({targets[path.stem].name}, {path.name}): '
+            raise BadInput(f'--target holds two files named {path.stem!r} ({targets[path.stem].name}, {path.name}): '
                              f'keep one')
         targets[path.stem] = path
     names, pairs, rate = [], [], None
     for path in folders['--input']:
         if path.stem not in targets:
-            raise ValueError(f'clip {str(path)!r} has no target: --target {str(target_dir)!r} holds no file named '
+            raise BadInput(f'clip {str(path)!r} has no target: --target {str(target_dir)!r} holds no file named '
                              f'{path.stem!r} (with any of {", ".join(EXTENSIONS)})')
         source = read_signal(path, sample_rate, what='input')
         if rate is None:
             rate, first = source.sample_rate, path
         elif source.sample_rate != rate:
-            raise ValueError(f'clip {str(path)!r} is at {source.sample_rate:g} Hz and {str(first)!r} at {rate:g} Hz: '
+            raise BadInput(f'clip {str(path)!r} is at {source.sample_rate:g} Hz and {str(first)!r} at {rate:g} Hz: '
                              f'a family is at one rate (resample with sox IN -r {rate:g} OUT)')
         mono = mix_down(source.samples)
         if len(mono) <= SHORTEST:
-            raise ValueError(f'clip {str(path)!r} has {len(mono)} samples; each clip needs more than {SHORTEST}')
+            raise BadInput(f'clip {str(path)!r} has {len(mono)} samples; each clip needs more than {SHORTEST}')
         desired, _ = read_target(targets[path.stem], sample_rate, path, rate, len(mono))
         for i, (x, y) in enumerate(zip(pieces(mono), pieces(desired))):
             names.append(path.stem if i == 0 and len(x) == len(mono) else f'{path.stem} (part {i + 1})')
@@ -124,7 +125,7 @@ def prepare(args):
     family = ClipFamily(pairs, rate, cutoff_range, chain=stages, augmentation=augmentation, view=view)  # its checks, now
     log.info('%d clips at %g Hz (%s); the chain: %s; %s', len(pairs), rate, ', '.join(names), ', '.join(stages),
              'no augmentation' if args.no_augment else f'each dirtied anew at every episode ({augmentation.record()})')
-    out = check_output_folder(args.out, TRAINING_FILES + (REPORT,), args.overwrite, inside=[args.input, args.target])
+    out = check_output_folder(args.out, args.overwrite, inside=[args.input, args.target])
     return {'names': names, 'rate': rate, 'pairs': pairs, 'cutoff_range': cutoff_range, 'stages': stages,
             'augmentation': augmentation, 'max_offset': family.max_offset, 'view': view, 'out': out, 'family': family}
 
@@ -265,11 +266,9 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_logging()
-    try:
+    with checking_input(parser):
         check_training_options(args)
         job = prepare(args)
-    except ValueError as error:
-        refuse(parser, error)
     return run_reporting_failures(parser, args.out, lambda: train(args, job))
 
 

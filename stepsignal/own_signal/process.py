@@ -14,7 +14,7 @@ import sys
 
 from fixed.hyperparameters import HYPERPARAMETERS
 from fixed.options import add_training_options, check_training_options, run_hyperparameters, save_run, trained_on
-from shared.cli import add_output_options, command_parser, refuse, run_reporting_failures, setup_logging
+from shared.cli import add_output_options, checking_input, command_parser, run_reporting_failures, setup_logging
 from stepsignal.own_signal.chain import CHAIN_STEPS, QUESTION_CHAIN
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def main(argv=None):
     setup_logging()
     from stepsignal.own_signal.your_signal import measure_baselines, prepare
 
-    try:  # every check before any training, and before TensorFlow's slow import
+    with checking_input(parser):  # every check before any training, and before TensorFlow's slow import
         check_training_options(args)
         job = prepare(args.input, args.out, target_path=args.target, target_level=args.target_level,
                       sample_rate=args.sample_rate, target_sample_rate=args.target_sample_rate,
@@ -81,8 +81,6 @@ def main(argv=None):
             args.steps = HYPERPARAMETERS.nb_steps if job.stages == QUESTION_CHAIN else CHAIN_STEPS
         log.info('input: %s; target: %s', job.input.describe(), job.target_text)
         measure_baselines(job)
-    except ValueError as error:  # bad input: said before any work, nothing written
-        refuse(parser, error)
     return run_reporting_failures(parser, args.out, lambda: (answer if args.policy else train)(args, job))
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from fixed.keep_best import PolicyCheck, policy_outcome
 from fixed.options import add_her_options, add_training_options, check_training_options, hindsight_option
 from fixed.options import run_hyperparameters, save_run, trained_on, write_result
-from shared.cli import (TRAINING_FILES, add_output_options, check_output_folder, command_parser, refuse,
+from shared.cli import (add_output_options, check_output_folder, checking_input, command_parser,
                         run_reporting_failures, setup_logging)
 from shared.scenario import StepRanges, question_scenario, random_step_scenario
 from stepsignal.own_signal.any_signal import AnySignal, make_env
@@ -155,12 +155,10 @@ def main(argv=None):
     add_her_options(parser)
     args = parser.parse_args(argv)
     setup_logging()
-    try:
+    with checking_input(parser):
         check_training_options(args)
         args.hindsight = hindsight_option(args)
-        check_output_folder(args.out, TRAINING_FILES, overwrite=args.overwrite)
-    except ValueError as error:
-        refuse(parser, error)
+        check_output_folder(args.out, overwrite=args.overwrite)
     return run_reporting_failures(parser, args.out, lambda: run(args))
 
 

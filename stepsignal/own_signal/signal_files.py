@@ -10,6 +10,8 @@ are scaled to [-1, 1) (full scale); float WAV, ``.npy`` and ``.csv`` values are 
 """
 import ctypes
 import io
+import logging
+import stat
 import struct
 import warnings
 import wave
@@ -21,8 +23,10 @@ import numpy as np
 from scipy import signal
 from scipy.io import wavfile
 
-from shared.checks import positive_number
+from shared.checks import BadInput, positive_number
 from shared.files import write_atomic
+
+log = logging.getLogger(__name__)
 
 EXTENSIONS = ('.wav', '.npy', '.csv')
 
@@ -39,7 +43,7 @@ WAV_FORMATS = {
 _EXTENSIBLE = 0xFFFE  # WAVE_FORMAT_EXTENSIBLE: the real tag is the first two bytes of its sub-format
 
 
-class SignalFileError(ValueError):
+class SignalFileError(BadInput):
     """A signal file that cannot be used; the message says which file, what is wrong and what is allowed."""
 
 
@@ -93,6 +97,9 @@ def read_signal(path, sample_rate=None, what='input', option='--sample-rate', de
         raise SignalFileError(f'{what} file {str(path)!r} has the extension {path.suffix or "(none)"!r}; '
                               f'allowed: {", ".join(EXTENSIONS)}')
     try:
+        if path.exists() and not stat.S_ISREG(path.stat().st_mode):  # a device or a pipe would be read forever
+            raise SignalFileError(f'{what} file {str(path)!r} is not a regular file but {special_kind(path)}; give a '
+                                  f'file of samples')
         raw = path.read_bytes()
     except OSError as error:
         raise SignalFileError(f'cannot read {what} file {str(path)!r}: {error.strerror or error}') from None
@@ -125,14 +132,22 @@ def _wav_chunks(raw):
     return chunks
 
 
+def special_kind(path):
+    """What a path that is not a regular file is, in words."""
+    mode = path.stat().st_mode
+    kinds = ((stat.S_ISDIR, 'a folder'), (stat.S_ISCHR, 'a character device'), (stat.S_ISBLK, 'a block device'),
+             (stat.S_ISFIFO, 'a named pipe'), (stat.S_ISSOCK, 'a socket'))
+    return next((name for test, name in kinds if test(mode)), 'a special file')
+
+
 def _wav_format(raw):
     """``((format tag, bits per sample), sample rate)`` from a WAV file's ``fmt `` chunk, or (None, 0)."""
     endian = '>' if raw[:4] == b'RIFX' else '<'
     start, size = _wav_chunks(raw).get(b'fmt ', (0, 0))
-    if size < 16:
+    if size < 16 or start + 16 > len(raw):
         return None, 0
     tag, _, rate, _, _, bits = struct.unpack(endian + 'HHIIHH', raw[start:start + 16])
-    if tag == _EXTENSIBLE and size >= 40:
+    if tag == _EXTENSIBLE and size >= 40 and start + 26 <= len(raw):
         tag = struct.unpack(endian + 'H', raw[start + 24:start + 26])[0]
     return (tag, bits), rate
 
@@ -141,13 +156,19 @@ def _read_wav(path, raw, what):
     if raw[:4] not in (b'RIFF', b'RIFX') or raw[8:12] != b'WAVE':
         raise SignalFileError(f'{what} file {str(path)!r} is not a WAV file (no RIFF/WAVE header)')
     form, rate_in_header = _wav_format(raw)
+    if form is None:
+        raise SignalFileError(f'{what} file {str(path)!r} is cut short or damaged: its header has no complete '
+                              f'format (fmt) chunk ({len(raw):,} bytes in all); export or copy it again')
     if form not in WAV_FORMATS:
         allowed = ', '.join(name for name, _ in WAV_FORMATS.values())
         raise SignalFileError(f'{what} file {str(path)!r} has WAV sample format {form}; allowed: {allowed}')
     if rate_in_header <= 0:
         raise SignalFileError(f'{what} file {str(path)!r} says its sample rate is {rate_in_header} Hz; '
                               f'it must be above 0')
-    start, declared = _wav_chunks(raw).get(b'data', (len(raw), 0))
+    if b'data' not in _wav_chunks(raw):
+        raise SignalFileError(f'{what} file {str(path)!r} is cut short or damaged: it has no data chunk, where the '
+                              f'samples are ({len(raw):,} bytes in all); export or copy it again')
+    start, declared = _wav_chunks(raw)[b'data']
     if start + declared > len(raw):  # scipy would only warn, and read what is there
         raise SignalFileError(f'{what} file {str(path)!r} is cut short: its header promises {declared:,} bytes of '
                               f'samples and the file holds {len(raw) - start:,}; export or copy it again')
@@ -156,7 +177,9 @@ def _read_wav(path, raw, what):
             warnings.simplefilter('ignore', wavfile.WavFileWarning)  # chunks it skips, such as LIST: harmless
             rate, data = wavfile.read(io.BytesIO(raw))
     except Exception as error:  # scipy raises ValueError, struct.error, ... on broken files
-        raise SignalFileError(f'{what} file {str(path)!r} cannot be read as WAV: {error}') from None
+        log.debug('scipy could not read %s: %r', path, error)
+        raise SignalFileError(f'{what} file {str(path)!r} cannot be read as WAV: it is damaged, or its layout is one '
+                              f'this kit does not read; export it again as PCM or float WAV') from None
     if data.size == 0:
         raise _no_samples(path, what)
     data = data.reshape(len(data), -1)
@@ -191,13 +214,14 @@ def _read_npy(path, raw, what, sample_rate):
 
 
 def _read_csv(path, raw, what, sample_rate):
-    lines = [line.strip() for line in raw.decode('utf-8', errors='replace').splitlines() if line.strip()]
+    # utf-8-sig: a byte-order mark (as spreadsheets write one) is not part of the first value
+    lines = [line.strip() for line in raw.decode('utf-8-sig', errors='replace').splitlines() if line.strip()]
     header = None
-    if lines and not _is_number(lines[0].split(',')[0]):
+    if lines and not _is_number(_unquoted(lines[0].split(',')[0])):
         header, lines = lines[0], lines[1:]
     values = []
     for number, line in enumerate(lines, start=2 if header else 1):
-        cells = line.split(',')
+        cells = [_unquoted(cell) for cell in line.split(',')]
         if len(cells) != 1:
             raise SignalFileError(f'{what} file {str(path)!r} line {number} has {len(cells)} columns; '
                                   f'allowed: one column of numbers (an optional header line first)')
@@ -206,6 +230,12 @@ def _read_csv(path, raw, what, sample_rate):
         values.append(float(cells[0]))
     return SignalFile(path=path, samples=np.array(values, dtype=np.float64).reshape(-1, 1),
                       sample_rate=sample_rate, kind='csv', csv_header=header)
+
+
+def _unquoted(cell):
+    """A cell without the double quotes some programs put around every value."""
+    cell = cell.strip()
+    return cell[1:-1].strip() if len(cell) >= 2 and cell[0] == cell[-1] == '"' else cell
 
 
 def _is_number(text):

@@ -30,8 +30,8 @@ import numpy as np
 
 from fixed.observations import MAX_OBSERVED_SAMPLES
 from fixed.options import write_result
-from shared.checks import positive_number
-from shared.cli import TRAINING_FILES, check_output_folder
+from shared.checks import BadInput, positive_number
+from shared.cli import check_output_folder
 from shared.files import save_figure, write_atomic
 from shared.scenario import Scenario
 from stepsignal.own_signal.signal_files import encode, give_back_freed_memory, mix_down, read_signal, resample, stored_dtype, write_encoded
@@ -42,13 +42,11 @@ from stepsignal.own_signal.any_signal import (AUDIO_RATE, EXCERPT_SAMPLES, EXCER
 from stepsignal.own_signal.bands import band_rows, bands, spectrum, what_is_left
 from stepsignal.own_signal.chain import (AUDIO_CHAIN, QUESTION_CHAIN, Chain, checked_stages, describe, mains_of,
                                          CHAIN_OBSERVED_SAMPLES, observed_samples)
-from stepsignal.own_signal.clip_family import clip_env, clip_features, outside_training, wrapped
+from stepsignal.own_signal.clip_family import VIEWS, clip_env, clip_features, outside_training, wrapped
 from stepsignal.own_signal.baselines import baselines, rms, verdict
 
 log = logging.getLogger(__name__)
 
-REPORT_FILES = ('result.json', 'report.md', 'signals.png')
-"""What every run on your own signal writes beside the processed signal (training adds more)."""
 CLOSE_TO_CEILING = 0.1
 """On audio, success is an RMS error at most this share above the ceiling's (and every other
 baseline beaten): the question's L2 < 1 is an RMS error of 0.0007 on 10 s at 22 kHz, which no
@@ -139,13 +137,13 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
     as it found it.
     """
     if (target_path is None) == (target_level is None):
-        raise ValueError('give exactly one target: --target FILE or --target-level LEVEL')
+        raise BadInput('give exactly one target: --target FILE or --target-level LEVEL')
     if sample_rate is not None:
         sample_rate = positive_number(sample_rate, '--sample-rate', 'samples per second')
     if target_sample_rate is not None:
         target_sample_rate = positive_number(target_sample_rate, '--target-sample-rate', 'samples per second')
     if Path(input_path).is_dir():
-        raise ValueError(f'--input {str(input_path)!r} is a folder; process takes one file (for one policy over a '
+        raise BadInput(f'--input {str(input_path)!r} is a folder; process takes one file (for one policy over a '
                          f'folder of clips: python -m stepsignal clips --input DIR --target DIR)')
     source = read_signal(input_path, sample_rate, what='input')
     rate = source.sample_rate
@@ -156,7 +154,7 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
     else:
         level = float(target_level)
         if not np.isfinite(level):
-            raise ValueError(f'--target-level must be a finite number, got {target_level!r}')
+            raise BadInput(f'--target-level must be a finite number, got {target_level!r}')
         desired = np.full(len(mono), level)
         target_text = f'a flat level of {level:g}'
 
@@ -167,8 +165,13 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
         about_policy = load_about(policy)
         check_serves(about_policy, policy, rate, len(mono))
         trained = tuple(about_policy['actions'].get('chain', {}).get('stages', QUESTION_CHAIN))
+        try:
+            checked_stages(trained)
+        except BadInput:
+            raise BadInput(f'--policy {str(policy)!r}: policy.json has actions.chain.stages {list(trained)}, a chain '
+                           f'this kit does not set') from None
         if chain is not None and tuple(chain.split(',')) != trained:
-            raise ValueError(f'--chain {chain} is not the chain --policy {str(policy)!r} was trained to set '
+            raise BadInput(f'--chain {chain} is not the chain --policy {str(policy)!r} was trained to set '
                              f'({",".join(trained)}): leave --chain out with --policy')
         stages = trained
     else:
@@ -190,7 +193,7 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
     if success_rms is not None:
         wanted = float(success_rms)
         if not (np.isfinite(wanted) and wanted > 0):
-            raise ValueError(f'--success-rms must be a positive number, got {success_rms!r}')
+            raise BadInput(f'--success-rms must be a positive number, got {success_rms!r}')
         env_kwargs['distance_threshold'] = wanted * np.sqrt(len(mono))  # the env counts success in L2
     lowest = env_kwargs.get('cutoff_range', default_cutoff_range(rate))[0]
     excerpts = len(mono) > LONG_SIGNAL and excerpts_fit(len(mono), rate, lowest, stages)
@@ -198,13 +201,13 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
         if excerpts:  # the env it trains on; the offset range from the whole signals, as for a short one
             spread = max(mono.max(), desired.max()) - min(mono.min(), desired.min())
             if spread == 0:
-                raise ValueError(f'input_signal and desired_signal are both the constant {mono[0]:g}: there is '
+                raise BadInput(f'input_signal and desired_signal are both the constant {mono[0]:g}: there is '
                                  f'nothing to filter or offset')
             env = ExcerptSignal(mono, rate, desired, max_offset=float(spread), **env_kwargs)
         else:
             env = AnySignal(mono, rate, desired, **env_kwargs)
     except ValueError as error:
-        raise ValueError(f'input {str(source.path)!r}: {error}') from None
+        raise BadInput(f'input {str(source.path)!r}: {error}') from None
     if 'cutoff_range' not in env_kwargs and env.cutoff_range[0] > 1e-3:
         log.info('cutoffs from %.3g Hz: below that, at %g samples per second, the filter cannot pass a constant '
                  'to within 1e-6 (docs/your_signal.md)', env.cutoff_range[0], rate)
@@ -218,6 +221,9 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
               stages=stages, mains_hz=env_kwargs.get('mains_hz'))
     if about_policy is not None and 'family' in about_policy:  # a policy for many clips: its view, its span
         job.family_view = about_policy['family']['view']
+        if job.family_view not in VIEWS:
+            raise BadInput(f'--policy {str(policy)!r}: policy.json has family.view {job.family_view!r}; it must be '
+                           f'one of {", ".join(VIEWS)}')
         if target_path is not None:
             job.outside_training = outside_training(clip_features(mono, desired, rate),
                                                     about_policy['family']['features'])
@@ -226,9 +232,7 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
     if about_policy is not None:  # the policy's own ranges, for a signal of the kind it was trained on
         actions = about_policy['actions']
         job.cutoff_range, job.max_offset = tuple(actions['cutoff_hz']), actions['offset'][1]
-    writes = (job.output_name,) + REPORT_FILES + (TRAINING_FILES + ('learning.png',) if policy is None else ())
-    check_output_folder(job.out, writes, overwrite,
-                        inside=[p for p in (input_path, target_path, policy) if p is not None])
+    check_output_folder(job.out, overwrite, inside=[p for p in (input_path, target_path, policy) if p is not None])
     return job
 
 
@@ -256,7 +260,7 @@ def read_target(target_path, target_sample_rate, input_path, rate, samples):
         desired = np.pad(desired, (0, 1), mode='edge') if len(desired) < samples else desired[:samples]
     if len(desired) != samples:
         after = f' after resampling from {target.sample_rate:g} Hz' if target.sample_rate != rate else ''
-        raise ValueError(f'input {str(input_path)!r} has {samples} samples at {rate:g} Hz but target '
+        raise BadInput(f'input {str(input_path)!r} has {samples} samples at {rate:g} Hz but target '
                          f'{str(target.path)!r} has {len(desired)}{after}: they must cover the same '
                          f'duration (the same number of samples at the input\'s rate)')
     return desired, target_text
@@ -269,10 +273,10 @@ def cutoff_range_option(values, rate):
     nyquist, floor = rate / 2, lowest_accurate_cutoff(rate)
     given = f'--cutoff-range {low:g} {high:g}'
     if not (np.isfinite(low) and np.isfinite(high) and 0 < low < high < nyquist):
-        raise ValueError(f'{given} is not allowed: it needs 0 < LOW_HZ < HIGH_HZ < {nyquist:g} Hz, the Nyquist '
+        raise BadInput(f'{given} is not allowed: it needs 0 < LOW_HZ < HIGH_HZ < {nyquist:g} Hz, the Nyquist '
                          f'frequency of the input ({rate:g} samples per second)')
     if low < floor * (1 - 1e-9):
-        raise ValueError(f'{given} is not allowed: at {rate:g} samples per second no 4th-order low-pass passes a '
+        raise BadInput(f'{given} is not allowed: at {rate:g} samples per second no 4th-order low-pass passes a '
                          f'constant to within 1e-6 below {floor:.3g} Hz, so LOW_HZ must be at least {floor:.3g} Hz '
                          f'(docs/your_signal.md)')
     return low, high
