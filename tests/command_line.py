@@ -156,11 +156,11 @@ def assert_the_kit_wrote_only_what_it_listed(out):
     assert not missing, f'{RUN_MARKER} lists {missing}, which the run never wrote'
 
 
-def assert_overwrite_keeps_a_file_it_did_not_write(command, out):
+def assert_overwrite_keeps_a_file_it_did_not_write(command, out, env=None):
     """After a run into ``out``, a file the user adds there survives ``command --overwrite``: refused."""
     (out / 'notes.txt').write_text('mine')
     before = contents(out)
-    finished = run_command(*command, '--out', out, '--overwrite')
+    finished = run_command(*command, '--out', out, '--overwrite', env=env)
     assert finished.returncode == 2 and 'Traceback' not in finished.stderr, finished.stderr[-2000:]
     refusal = [line for line in finished.stderr.splitlines() if 'notes.txt' in line]
     assert len(refusal) == 1 and 'did not write' in refusal[0] and 'another folder' in refusal[0]

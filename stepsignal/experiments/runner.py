@@ -94,10 +94,10 @@ def check_address(address):
         raise BadInput(f'--address {address}: no Ray head answers there ({error.strerror or error}); start one with '
                        f'"ray start --head --port {port}" (on this machine alone: docs/results.md#on-a-ray-cluster), '
                        f'or leave --address out to train on this machine') from None
+    connect(address)
     import ray
 
-    connect(address)
-    ray.shutdown()
+    ray.shutdown()  # run_all joins again, with the runs to send
 
 
 AUTH_DOCS = 'https://docs.ray.io/en/latest/ray-security/token-auth.html'
