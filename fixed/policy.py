@@ -97,9 +97,11 @@ def load_about(folder):
         about = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BadInput(f'--policy {str(folder)!r}: {ABOUT_FILE} cannot be read: {error}') from None
-    if not isinstance(about, dict) or about.get('format') != FORMAT:
-        found = about.get('format') if isinstance(about, dict) else type(about).__name__
-        raise BadInput(f'--policy {str(folder)!r} is in format {found!r}; this kit reads {FORMAT!r}')
+    if not isinstance(about, dict):
+        raise BadInput(f'--policy {str(folder)!r}: {ABOUT_FILE} holds a JSON {type(about).__name__}, not the record '
+                       f'of a policy this kit wrote')
+    if about.get('format') != FORMAT:
+        raise BadInput(f'--policy {str(folder)!r} is in format {about.get("format")!r}; this kit reads {FORMAT!r}')
     check_about(about, folder)
     check_actor(actor_weights_or_refuse(folder), about, folder)
     return about
@@ -165,9 +167,10 @@ def actor_weights_or_refuse(folder):
     try:
         return actor_weights(path)
     except Exception as error:  # h5py's and HDF5's many ways to say a file is not what it should be
-        raise BadInput(f'--policy {str(folder)!r}: {ACTOR_FILE} cannot be read as the actor\'s weights '
-                       f'({type(error).__name__}: {str(error)[:120]}); it may be cut short or not a file this kit '
-                       f'wrote: train again, or copy the policy folder whole') from None
+        log.debug('h5py could not read %s: %r', path, error)
+        raise BadInput(f'--policy {str(folder)!r}: {ACTOR_FILE} ({path.stat().st_size:,} bytes) cannot be read as '
+                       f'the actor\'s weights: it is cut short or damaged, or not a file this kit wrote; train again, '
+                       f'or copy the policy folder whole') from None
 
 
 def check_actor(weights, about, folder):

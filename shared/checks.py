@@ -62,8 +62,12 @@ with fewer steps not one gradient step would run (the question's BUG-4 again).""
 
 def training_budget(value):
     """``step_budget``'s rule, and at least ``MIN_TRAINING_STEPS``: a budget in which training happens."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value < MIN_TRAINING_STEPS:
-        raise BadInput(f'steps is {value}: it must be at least {MIN_TRAINING_STEPS} (and at most '
-                       f'{MAX_KERAS_RL_STEPS}), or not one gradient step runs (the first update waits for a warmup '
-                       f'of at least one batch, 64 steps)')
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        if value < MIN_TRAINING_STEPS:
+            raise BadInput(f'steps is {value}: it must be at least {MIN_TRAINING_STEPS} (and at most '
+                           f'{MAX_KERAS_RL_STEPS}), or not one gradient step runs (the first update waits for a '
+                           f'warmup of at least one batch, 64 steps)')
+        if value > MAX_KERAS_RL_STEPS:
+            raise BadInput(f'steps is {value}: it must be at most {MAX_KERAS_RL_STEPS} (and at least '
+                           f'{MIN_TRAINING_STEPS}): keras-rl2 counts steps in np.int16 and never ends a longer fit')
     return step_budget(value)

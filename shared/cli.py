@@ -84,7 +84,7 @@ def check_output_folder(out, overwrite=False, resume=False, inside=()):
     if str(out).strip() == '':
         raise BadInput(f'--out is empty: {EMPTY_OUT}')
     out = Path(out)
-    made = not out.exists()
+    made = not os.path.lexists(out)
     writable_folder(out, '--out')
     lock_output_folder(out)
     earlier = survey(out)
@@ -336,7 +336,8 @@ def refuse(parser, error):
 def checking_input(parser):
     """Around the checks a command makes before any work.
 
-    ``BadInput`` is the user's: one line, exit 2. Any other exception is the kit's own defect,
+    ``BadInput`` is the user's: one line, exit 2, and so is an ``OSError`` on a path the user gave
+    (a name too long, a loop of links), named with it. Any other exception is the kit's own defect,
     never presented as the user's mistake: one line saying so, the traceback in a log, exit 1.
     Ctrl-C: exit 130, nothing to keep yet.
     """
@@ -344,6 +345,9 @@ def checking_input(parser):
         yield
     except BadInput as error:
         refuse(parser, error)
+    except OSError as error:  # a path the user gave that the system will not take (too long, a loop...)
+        where = f'{shown(error.filename)}: ' if error.filename else ''
+        refuse(parser, f'{where}{error.strerror or error}')
     except KeyboardInterrupt:
         parser.exit(INTERRUPTED, f'{parser.prog}: interrupted before any work\n')
     except Exception as error:
@@ -365,6 +369,11 @@ def run_reporting_failures(parser, out, work):
         return INTERRUPTED
     except Exception as error:
         return report_failure(parser.prog, out, error)
+
+
+class RunFailed(Exception):
+    """A run failed for a reason its message already says (a child run's own error line): reported
+    as it is, not as a defect of the kit."""
 
 
 def report_failure(prog, out, error):
@@ -397,7 +406,9 @@ def report_failure(prog, out, error):
             sys.stderr.write(details)
             where = 'the lines above'
     first_line = (str(error).splitlines() or [''])[0]
-    if isinstance(error, OSError) and error.errno is not None:
+    if isinstance(error, RunFailed):  # its line names its own details
+        sys.stderr.write(f'{prog}: error: {first_line}\n')
+    elif isinstance(error, OSError) and error.errno is not None:
         file = f': {shown(error.filename)}' if error.filename else ''
         sys.stderr.write(f'{prog}: error: the run failed: {error.strerror}{file}; the details are in {where}\n')
     else:

@@ -145,6 +145,11 @@ def write_weights(model, path):
         model.save_weights(tmp, overwrite=True, save_format="h5")
         os.chmod(tmp, _mode_for_new_files())
         os.replace(tmp, path)
+    except OSError as error:
+        Path(tmp).unlink(missing_ok=True)
+        if error.errno:  # HDF5's message is a page of its internals: the system's words, and the file
+            raise OSError(error.errno, os.strerror(error.errno), str(path)) from error
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

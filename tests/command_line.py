@@ -12,6 +12,7 @@ interpreter, exactly as typed. ``run_code(CODE)`` does for ``python -c CODE`` wh
 does for ``python -m``.
 """
 import atexit
+import importlib
 import multiprocessing
 import os
 import runpy
@@ -165,3 +166,18 @@ def assert_overwrite_keeps_a_file_it_did_not_write(command, out, env=None):
     refusal = [line for line in finished.stderr.splitlines() if 'notes.txt' in line]
     assert len(refusal) == 1 and 'did not write' in refusal[0] and 'another folder' in refusal[0]
     assert contents(out) == before
+
+
+def refused_here(arguments, capsys):
+    """The command's ``main(argv)`` in this process: ``(exit status, what it wrote to stderr)``.
+
+    A refusal comes before any training (and TensorFlow's import), so the many cases of bad input
+    run in this process; a few tests run each command as a user does, to show the same.
+    """
+    package, *argv = arguments
+    main = importlib.import_module(f'{package}.__main__').main
+    try:
+        status = main([str(argument) for argument in argv])
+    except SystemExit as exit:
+        status = exit.code
+    return status, capsys.readouterr().err

@@ -10,7 +10,6 @@ Each command's own real run checks the rest: everything it writes is listed, and
 after it survives ``--overwrite`` (``assert_overwrite_keeps_a_file_it_did_not_write``, in the
 tests of compare, evaluate and ablate, and here for original, fixed and your own signal).
 """
-import importlib
 import json
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import numpy as np
 import pytest
 
 from command_line import (assert_overwrite_keeps_a_file_it_did_not_write, assert_the_kit_wrote_only_what_it_listed,
-                          contents, run_command)
+                          contents, refused_here, run_command)
 from shared.checks import BadInput
 from shared.cli import RUN_MARKER, check_output_folder
 from shared.files import write_json
@@ -73,22 +72,6 @@ def test_a_folder_with_results_is_refused_naming_overwrite(command, tmp_path):
     message = [line for line in finished.stderr.splitlines() if 'already holds results' in line]
     assert len(message) == 1 and '--overwrite' in message[0] and 'result.json' in message[0]
     assert contents(out) == before
-
-
-def refused_here(arguments, capsys):
-    """The command's ``main(argv)`` in this process: ``(exit status, what it wrote to stderr)``.
-
-    A refusal of ``--out`` comes before any training (and TensorFlow's import), so the many cases
-    below run in this process; ``test_a_folder_with_results_is_refused_naming_overwrite`` runs each
-    command as a user does.
-    """
-    package, *argv = arguments
-    main = importlib.import_module(f'{package}.__main__').main
-    try:
-        status = main([str(argument) for argument in argv])
-    except SystemExit as exit:
-        status = exit.code
-    return status, capsys.readouterr().err
 
 
 @pytest.mark.parametrize('command', COMMANDS)

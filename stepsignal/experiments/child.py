@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 
-from shared.cli import CHILD_STDOUT
+from shared.cli import CHILD_STDOUT, RunFailed
 from shared.files import continue_listing, list_before_writing, write_atomic
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,8 @@ def run_module(name, out, arguments, label=None, env=None):
     ``{'TF_ENABLE_ONEDNN_OPTS': '0'}``, another rounding world: docs/results.md).
 
     Its own log lines go on to ours as they come, prefixed ``[label]`` (default: the module);
-    its stdout goes to ``OUT/stdout.txt`` (``CHILD_STDOUT``). A failure raises ``RuntimeError`` with its last lines.
+    its stdout goes to ``OUT/stdout.txt`` (``CHILD_STDOUT``). A failure raises ``RunFailed``, its first line
+    the child's own error line, then its last lines.
     """
     label = label or name
     list_before_writing(out, folder=True)  # the child lists its own files in its own marker
@@ -45,5 +46,8 @@ def run_module(name, out, arguments, label=None, env=None):
             continue_listing(out)  # listed in the child's own marker, beside its files
             write_atomic(out / CHILD_STDOUT, lambda handle: shutil.copyfileobj(stdout, handle))
     if returncode != 0:
-        raise RuntimeError(f'python -m {name} failed with exit status {returncode}:\n' + ''.join(tail))
+        said = [line.split(': error: ', 1)[1].strip() for line in tail if ': error: ' in line]
+        said = said or [line.strip() for line in tail[-1:]] or ['it said nothing']
+        raise RunFailed(f'python -m {name} --out {out} ended with exit status {returncode}: {said[-1]}\n' +
+                        ''.join(tail))
     return time.perf_counter() - start
