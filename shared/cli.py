@@ -98,14 +98,20 @@ def check_output_folder(out, overwrite=False, resume=False, inside=()):
     if earlier.marked and overwrite:
         refuse_to_empty(out, inside)
         remove_earlier_results(out, earlier)
-    command = ' '.join([Path(sys.argv[0]).name, *sys.argv[1:]])
     try:
-        start_listing(out, command, time.strftime('%Y-%m-%dT%H:%M:%S%z'), earlier.listed if resume else ())
+        start_listing(out, command_line(), time.strftime('%Y-%m-%dT%H:%M:%S%z'), earlier.listed if resume else ())
     except OSError as error:
         if made:
             shutil.rmtree(out, ignore_errors=True)  # it was new: leave nothing behind
         raise BadInput(f'--out {str(out)!r}: cannot write {RUN_MARKER} there: {error.strerror or error}') from None
     return out
+
+
+def command_line():
+    """This process's command as typed: ``python -m fixed --out DIR``, not ``__main__.py --out DIR``."""
+    program = Path(sys.argv[0])
+    name = f'python -m {program.parent.name}' if program.name == '__main__.py' else program.name
+    return ' '.join([name, *sys.argv[1:]])
 
 
 class Survey(NamedTuple):
@@ -271,6 +277,12 @@ def check_new_file(path, option='--out'):
         raise BadInput(f'{option} {shown(path)} cannot be written: {error.strerror or error}') from None
     writable_folder(path.parent, f"{option}'s folder")
     return path
+
+
+def check_new_page(path):
+    """``check_new_file`` for a page of measurements and the numbers written beside it (``.json``)."""
+    check_new_file(path)
+    check_new_file(Path(path).with_suffix('.json'), "--out's .json")
 
 
 def shown(path, most=120):

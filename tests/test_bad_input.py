@@ -68,6 +68,17 @@ def test_a_broken_or_special_input_file_is_refused_by_what_it_is(name, signals, 
     assert not out.exists()
 
 
+def test_a_file_too_large_for_this_machine_is_refused_by_its_size_before_it_is_read(signals, capsys, monkeypatch):
+    import stepsignal.own_signal.signal_files as signal_files
+
+    monkeypatch.setattr(signal_files, 'largest_file', lambda: 1000)  # good.wav holds 16,044 bytes
+    status, stderr = refused_here(process('--input', signals / 'good.wav', '--target-level', 0, '--out',
+                                          signals / 'out'), capsys)
+    line = stderr.strip().splitlines()[-1]
+    assert status == 2 and 'good.wav' in line and 'holds 0.00 GiB' in line and 'a quarter of this machine' in line
+    assert not (signals / 'out').exists()
+
+
 @pytest.mark.parametrize('name', ['bom.csv', 'quoted.csv', 'blank-lines.csv'])
 def test_every_sample_of_a_csv_is_read_whatever_program_wrote_it(name, signals):
     from stepsignal.own_signal.signal_files import read_signal
@@ -235,3 +246,30 @@ def test_a_twentieth_of_a_second_at_48_khz_trains(tmp_path):
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert json.loads((tmp_path / 'out' / 'result.json').read_text())['steps_trained'] > 0
     shutil.rmtree(tmp_path / 'out')
+
+
+@pytest.mark.parametrize('verb', ['evaluate', 'ablate'])
+@pytest.mark.parametrize('jobs', ['0', '100000000000'])
+def test_jobs_out_of_range_are_refused_before_ray_starts(verb, jobs, tmp_path, capsys):
+    status, stderr = refused_here(['stepsignal', verb, '--seeds', '0', '--jobs', jobs, '--out', tmp_path / 'out'], capsys)
+    assert status == 2 and f"'{jobs}' is not allowed: a whole number from 1 to 256" in stderr, stderr[-2000:]
+    assert not (tmp_path / 'out').exists()
+
+
+@pytest.mark.parametrize('verb', ['evaluate', 'ablate'])
+def test_a_failure_while_the_grid_runs_is_one_line_with_its_details_in_error_log(verb, tmp_path, capsys, monkeypatch):
+    """Ray that cannot start (a node timed out, say) ends evaluate and ablate in one line, as any run does."""
+    import importlib
+
+    module = importlib.import_module(f'stepsignal.experiments.{"evaluate" if verb == "evaluate" else "ablation"}')
+
+    def ray_that_cannot_start(*args, **kwargs):
+        raise RuntimeError('The current node timed out during startup.')
+
+    monkeypatch.setattr(module, 'run_all', ray_that_cannot_start)
+    out = tmp_path / 'out'
+    status, stderr = refused_here(['stepsignal', verb, '--seeds', '0', '--steps', 100, '--out', out], capsys)
+    line = stderr.strip().splitlines()[-1]
+    assert status == 1 and 'Traceback' not in stderr, stderr[-2000:]
+    assert 'the run failed: RuntimeError: The current node timed out during startup.' in line and 'error.log' in line
+    assert 'ray_that_cannot_start' in (out / 'error.log').read_text()

@@ -24,7 +24,8 @@ from stepsignal.doctor.porting import ScriptFiles, Shims
 
 log = logging.getLogger(__name__)
 
-MUJOCO_HINT = 'pip install "mujoco==2.3.7" (the MuJoCo bindings gym 0.26\'s v4 envs use), or pip install -e ".[mujoco]"'
+MUJOCO_HINT = ('pip install -e ".[mujoco]" (the MuJoCo bindings gym 0.26\'s v4 envs use: mujoco 2.3.7 on Python 3.11, '
+               '3.2.7 on 3.12 and 3.13; docs/porting.md#mujoco says which envs step with each)')
 
 
 @dataclass

@@ -23,11 +23,13 @@ import sys
 from typing import NamedTuple
 
 from fixed.hyperparameters import HYPERPARAMETERS
-from shared.cli import check_output_folder, checking_input, output_folder_argument, setup_logging, steps_argument
+from shared.cli import (check_output_folder, checking_input, output_folder_argument, run_reporting_failures,
+                        setup_logging, steps_argument)
 from shared.files import save_figure, write_atomic, write_json
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
-from stepsignal.experiments.evaluate import load_result, median_or_never, parse_env, parse_seeds, seed_runs, steps_text
+from stepsignal.experiments.evaluate import (MOST_JOBS, jobs_argument, load_result, median_or_never, parse_env, parse_seeds,
+                                             seed_runs, steps_text)
 from fixed.switches import NOT_SWITCHABLE, REVERTS, SWITCHES, parse_fix_list
 from stepsignal.experiments.runner import check_address, run_all
 
@@ -264,13 +266,12 @@ def main(argv=None):
                         help='--out may hold an earlier ablation: remove what it wrote first (without this or '
                              '--resume, it is refused)')
     parser.add_argument('--address', metavar='HOST:PORT', help='run on this Ray cluster instead of this machine')
-    parser.add_argument('--jobs', type=int, default=2, help='runs at once on this machine (default 2, one per core)')
+    parser.add_argument('--jobs', type=jobs_argument, default=2,
+                        help=f'runs at once on this machine (default 2, one per core; at most {MOST_JOBS})')
     parser.add_argument('--env', type=parse_env, action='append', default=[], metavar='NAME=VALUE',
                         help='an environment variable for every run, such as TF_ENABLE_ONEDNN_OPTS=0')
     args = parser.parse_args(argv)
     args.argv = argv
-    if args.jobs < 1:
-        parser.error(f'--jobs must be at least 1, got {args.jobs}')
     if args.resume and args.overwrite:
         parser.error('--resume keeps the runs in --out and --overwrite removes them: give one of the two')
     with checking_input(parser):
@@ -278,6 +279,11 @@ def main(argv=None):
             check_address(args.address)
         check_output_folder(args.out, overwrite=args.overwrite, resume=args.resume)
     setup_logging()
+    return run_reporting_failures(parser, args.out, lambda: ablate(args))
+
+
+def ablate(args):
+    """Train every run of the grid (those not kept by ``--resume``), then write the report; the exit status."""
     setups = ladder(args.fixes) if args.ladder else leave_one_out(args.fixes)
     runs = [run for setup in setups
             for run in seed_runs(args.seeds, args.steps, env=dict(args.env), revert=setup.reverted,

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from fixed.options import add_her_options, her_arguments, hindsight_option
 from shared.checks import BadInput, seed_number
-from shared.cli import (check_output_folder, checking_input, output_folder_argument, setup_logging, steps_argument,
-                        writable_folder)
+from shared.cli import (check_output_folder, checking_input, output_folder_argument, run_reporting_failures,
+                        setup_logging, steps_argument, writable_folder)
 from shared.files import save_figure, write_atomic, write_json
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
@@ -59,6 +59,18 @@ def parse_seeds(text):
         raise argparse.ArgumentTypeError(f'bad seed list {text!r}: {count:,} seeds, and at most {MOST_SEEDS:,} are '
                                          f'allowed (each is a training run)')
     return [seed for first, last in ranges for seed in range(first, last + 1)]
+
+
+MOST_JOBS = 256
+"""The most runs at once on this machine (Ray starts a worker for each)."""
+
+
+def jobs_argument(text):
+    """argparse ``type=`` for ``--jobs``: runs at once, from 1 to ``MOST_JOBS``."""
+    if not text.strip().isdigit() or not 1 <= int(text) <= MOST_JOBS:
+        raise argparse.ArgumentTypeError(f'{text!r} is not allowed: a whole number from 1 to {MOST_JOBS} (runs at '
+                                         f'once; one per core is the fastest)')
+    return int(text)
 
 
 def parse_env(text):
@@ -201,7 +213,8 @@ def main(argv=None):
     parser.add_argument('--steps', type=steps_argument, default=None, help='environment steps per seed (default: fixed\'s own)')
     parser.add_argument('--out', type=output_folder_argument, default=Path('results/evaluate'),
                         help='folder for all results')
-    parser.add_argument('--jobs', type=int, default=2, help='seeds trained at once on this machine (default 2, one per core)')
+    parser.add_argument('--jobs', type=jobs_argument, default=2,
+                        help=f'seeds trained at once on this machine (default 2, one per core; at most {MOST_JOBS})')
     parser.add_argument('--address', metavar='HOST:PORT', help='run on this Ray cluster instead of this machine')
     parser.add_argument('--random-scenarios', action='store_true',
                         help='train each seed on random step scenarios and measure it on never-seen ones')
@@ -214,8 +227,6 @@ def main(argv=None):
                              'seed finishes; tensorboard --logdir DIR shows them side by side)')
     add_her_options(parser)
     args = parser.parse_args(argv)
-    if args.jobs < 1:
-        parser.error(f'--jobs must be at least 1, got {args.jobs}')
     with checking_input(parser):
         hindsight = hindsight_option(args)
     env = dict(args.env)
@@ -228,6 +239,11 @@ def main(argv=None):
             writable_folder(args.tensorboard, '--tensorboard')
         check_output_folder(args.out, overwrite=args.overwrite)
     setup_logging()
+    return run_reporting_failures(parser, args.out, lambda: evaluate(args, runs, env, hindsight))
+
+
+def evaluate(args, runs, env, hindsight):
+    """Train ``runs``, then write the summary, its table and the learning curves; the exit status."""
     interrupted = False
     try:
         outcome = run_all(runs, args.out, address=args.address, parallel=args.jobs, tensorboard_dir=args.tensorboard)

@@ -30,8 +30,7 @@ from pathlib import Path
 import numpy as np
 from scipy.io import wavfile
 
-from shared.checks import BadInput
-from shared.cli import check_new_file, setup_logging
+from shared.cli import check_new_page, checking_input, setup_logging
 from shared.files import write_atomic, write_json
 from stepsignal.experiments.machine import machine, today, world
 from stepsignal.experiments.real_speech import RECORDINGS, dirty, make_clips, speak
@@ -202,11 +201,8 @@ def main(argv=None):
     parser.add_argument('--out', type=Path, help='also write the page to this new Markdown file, and its numbers beside it (.json)')
     args = parser.parse_args(argv)
     if args.out is not None:
-        try:
-            check_new_file(args.out)
-            check_new_file(args.out.with_suffix('.json'), "--out's .json")
-        except BadInput as error:
-            parser.error(str(error))
+        with checking_input(parser):
+            check_new_page(args.out)
     setup_logging()
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)

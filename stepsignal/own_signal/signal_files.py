@@ -11,6 +11,7 @@ are scaled to [-1, 1) (full scale); float WAV, ``.npy`` and ``.csv`` values are 
 import ctypes
 import io
 import logging
+import os
 import stat
 import struct
 import warnings
@@ -100,6 +101,11 @@ def read_signal(path, sample_rate=None, what='input', option='--sample-rate', de
         if path.exists() and not stat.S_ISREG(path.stat().st_mode):  # a device or a pipe would be read forever
             raise SignalFileError(f'{what} file {str(path)!r} is not a regular file but {special_kind(path)}; give a '
                                   f'file of samples')
+        if path.exists() and path.stat().st_size > largest_file():
+            raise SignalFileError(f'{what} file {str(path)!r} holds {path.stat().st_size / 2**30:.2f} GiB; the kit '
+                                  f'holds a signal whole in memory, in more than one form, and reads at most a quarter '
+                                  f'of this machine\'s {physical_memory() / 2**30:.1f} GiB: process a part of it at a '
+                                  f'time (sox IN OUT trim START LENGTH)')
         raw = path.read_bytes()
     except OSError as error:
         raise SignalFileError(f'cannot read {what} file {str(path)!r}: {error.strerror or error}') from None
@@ -130,6 +136,17 @@ def _wav_chunks(raw):
         chunks.setdefault(chunk_id, (position + 8, size))
         position += 8 + size + (size % 2)
     return chunks
+
+
+def physical_memory():
+    """This machine's memory in bytes."""
+    return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+
+
+def largest_file():
+    """The largest signal file read: a quarter of the memory (its bytes, its samples as floats, and the
+    filtered copies are held at once)."""
+    return physical_memory() // 4
 
 
 def special_kind(path):
