@@ -801,9 +801,12 @@ class ObjectBatches(Shim):
             processor = agent.processor
             if processor is None or type(processor).process_state_batch is Processor.process_state_batch:
                 return stock(agent, batch)  # nothing does arithmetic on the object array
-            converted = np.array(batch, dtype=object).astype(np.float32)
-            shim.record(f'{type(processor).__name__}.process_state_batch given float32 batches')
-            return processor.process_state_batch(converted)
+            objects = np.array(batch, dtype=object)
+            try:  # a processor that converts the batch itself needs nothing, and is not reported
+                return processor.process_state_batch(objects)
+            except (TypeError, ValueError, AttributeError):
+                shim.record(f'{type(processor).__name__}.process_state_batch given float32 batches')
+                return processor.process_state_batch(objects.astype(np.float32))
 
         self.patch(DDPGAgent, 'process_state_batch', process_state_batch)
 
