@@ -138,18 +138,20 @@ def survey(out):
     A folder is the kit's if a marker lists it or a path inside it; inside such a folder a run's
     own marker (a run another process wrote there, as ``compare`` and ``evaluate`` do) lists more.
     """
-    listed, kit, folders, foreign = set(), [], [], []
+    listed, listed_folders, kit, folders, foreign = set(), set(), [], [], []
 
     def visit(folder, prefix):
         if (folder / MARKER).is_file():
-            listed.update(prefix + name for name in trusted_listing(folder, prefix))
+            paths = [prefix + name for name in trusted_listing(folder, prefix)]
+            listed.update(paths)
+            listed_folders.update(path[:end + 1] for path in paths for end, char in enumerate(path) if char == '/')
             kit.append(prefix + MARKER)
         for entry in sorted(folder.iterdir(), key=lambda entry: entry.name):
             name = prefix + entry.name
             if entry.name == MARKER:
                 continue
             if entry.is_dir() and not entry.is_symlink():
-                if name + '/' in listed or any(path.startswith(name + '/') for path in listed):
+                if name + '/' in listed_folders:  # listed itself, or a path inside it is
                     visit(entry, name + '/')
                     folders.append(name)
                 else:
@@ -170,9 +172,9 @@ def trusted_listing(folder, prefix):
     where = f'--out {str(folder)!r}' if not prefix else f'{prefix!r} in --out'
     try:
         marker = json.loads((folder / MARKER).read_text())
-    except (OSError, ValueError) as error:
-        raise BadInput(f'{where} holds a run marker ({MARKER}) that cannot be read ({error}), so nothing there is '
-                       f'removed; remove that folder yourself, or choose another') from None
+    except (OSError, ValueError):
+        raise BadInput(f'{where} holds a run marker ({MARKER}) that cannot be read as the kit writes it, so nothing '
+                       f'there is removed; remove that folder yourself, or choose another') from None
     writes = marker.get('writes') if isinstance(marker, dict) else None
     if not isinstance(writes, list) or not all(isinstance(path, str) for path in writes):
         raise BadInput(f'{where} holds the results of an earlier version of this kit, which did not list the files it '
@@ -222,8 +224,9 @@ def refuse_to_empty(out, inside):
 
 
 def remove_earlier_results(out, earlier):
-    """Remove the files ``survey`` found the kit wrote, then the folders it made (empty by then)."""
-    for path in earlier.kit:
+    """Remove the files ``survey`` found the kit wrote, the markers last (whatever cannot be removed stays
+    listed), then the folders it made (empty by then)."""
+    for path in sorted(earlier.kit, key=lambda path: path.endswith(MARKER)):
         try:
             (out / path).unlink()
         except FileNotFoundError:
