@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import random
+import warnings
 
 import numpy as np
 from scipy import signal
@@ -27,6 +28,8 @@ import tf_keras  # noqa: E402
 import tensorflow.keras as keras  # noqa: E402
 
 keras.__version__ = getattr(keras, '__version__', tf_keras.__version__)  # PORT: rl/callbacks.py imports it
+# keras-rl2 reads Model.state_updates, which tf-keras deprecates at every compile: not this script's code
+warnings.filterwarnings('ignore', message='`Model.state_updates` will be removed')
 import gymnasium  # noqa: E402
 from gymnasium import spaces  # noqa: E402
 from rl.agents import DDPGAgent  # noqa: E402  (turns TensorFlow's eager mode off for the process)

@@ -88,7 +88,7 @@ def fixed_run(tmp_path_factory):
 
 
 LONGEST_FIRST = ('test_runs.py', 'test_faults.py', 'test_cluster.py', 'test_reverts.py', 'test_compare.py',
-                 'test_old_scripts.py', 'test_evaluate.py', 'test_bugs.py', 'test_improvements.py')
+                 'test_old_scripts.py', 'test_evaluate.py', 'test_example.py', 'test_bugs.py', 'test_improvements.py')
 """The modules that take longest, started first: pytest-xdist (``--dist=loadscope
 --no-loadscope-reorder``, setup.cfg) hands whole modules to its processes in the order they were
 collected, so a long one collected last would leave the other processes idle while it runs alone.

@@ -16,7 +16,7 @@ import pytest
 from command_line import run_command
 
 EXAMPLE = Path(__file__).resolve().parents[1] / 'examples' / 'question_fixed.py'
-PLAIN = {'argparse', 'json', 'logging', 'os', 'random', 'numpy', 'scipy', 'tensorflow', 'tf_keras', 'gymnasium', 'rl'}
+PLAIN = {'argparse', 'json', 'logging', 'os', 'random', 'warnings', 'numpy', 'scipy', 'tensorflow', 'tf_keras', 'gymnasium', 'rl'}
 """What a plain keras-rl2 script may import: the standard library's few, the stack, nothing of the kit."""
 
 
