@@ -426,3 +426,22 @@ def test_the_stable_baselines3_rows_the_docs_quote_are_the_benchmarks():
     kept = (ROOT / 'benchmarks' / 'HER_SB3.md').read_text().splitlines()
     rows = [line for line in page if line.startswith(('| fixed DDPG', '| Stable-Baselines3'))]
     assert len(rows) == 4 and all(row in kept for row in rows)
+
+
+def test_the_example_pages_quote_their_measurements():
+    """docs/your_script.md's and README's rates for examples/question_fixed.py are the kept runs'."""
+    import json
+
+    from stepsignal.rates import success_rate
+
+    rates = []
+    for name in ('EXAMPLE_SEEDS', 'EXAMPLE_SEEDS_ONEDNN_OFF'):
+        seeds = json.loads((ROOT / 'benchmarks' / f'{name}.json').read_text())['seeds']
+        rates.append(str(success_rate(sum(seed.get('success', False) for seed in seeds), len(seeds))))
+        assert f'Learnt (L2 < 1.0): {rates[-1]} seeds.' in (ROOT / 'benchmarks' / f'{name}.md').read_text()
+    assert rates == ['10 of 10 (95% CI 72-100%)'] * 2, rates
+    page = ' '.join((ROOT / 'docs' / 'your_script.md').read_text().split())
+    assert ('10 of 10 seeds (95% CI 72-100%) in the default rounding world and on 10 of 10 with oneDNN off'
+            in page)
+    readme = ' '.join((ROOT / 'README.md').read_text().split())
+    assert '(10 of 10 seeds learn in each of two rounding worlds' in readme
