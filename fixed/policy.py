@@ -86,8 +86,13 @@ def save_policy(folder, agent, env, trained_on, samples=None, family=None):
 
 
 def load_about(folder):
-    """``policy.json`` of ``folder``, and ``actor.h5`` beside it, checked field by field against what
-    this module reads: a ``BadInput`` names the file, the field, its value and what is allowed."""
+    """``policy.json`` of ``folder``, checked with ``actor.h5`` beside it (``load_policy``)."""
+    return load_policy(folder)[0]
+
+
+def load_policy(folder):
+    """``(policy.json's record, the actor's weights)`` of ``folder``, checked field by field against
+    what this module reads: a ``BadInput`` names the file, the field, its value and what is allowed."""
     folder = Path(folder)
     path = folder / ABOUT_FILE
     if not path.is_file() or not (folder / ACTOR_FILE).is_file():
@@ -103,8 +108,9 @@ def load_about(folder):
     if about.get('format') != FORMAT:
         raise BadInput(f'--policy {str(folder)!r} is in format {about.get("format")!r}; this kit reads {FORMAT!r}')
     check_about(about, folder)
-    check_actor(actor_weights_or_refuse(folder), about, folder)
-    return about
+    weights = actor_weights_or_refuse(folder)
+    check_actor(weights, about, folder)
+    return about, weights
 
 
 def check_about(about, folder):
@@ -248,13 +254,12 @@ def apply_policy(folder, make_env):
     """
     from .observations import scale_observation
 
-    about = load_about(folder)
+    about, weights = load_policy(folder)
     actions, seen = about['actions'], about['observation']
     env = make_env(cutoff_range=tuple(actions['cutoff_hz']), max_offset=actions['offset'][1],
                    observed_samples=seen['values_per_key'],  # as many values as the actor was trained to read
                    **({'chain': tuple(actions['chain']['stages'])} if 'chain' in actions else {}))
     observation = env.reset()
-    weights = actor_weights(Path(folder) / ACTOR_FILE)
     state = np.zeros((1, seen['window_length']) + env.observation_space.shape, dtype=np.float32)
     state[0, -1] = scale_observation(observation, seen['center'], seen['scale'])  # the training run's (FIX-17)
     action = np.clip(actor_answer(weights, state)[0], -1.0, 1.0)

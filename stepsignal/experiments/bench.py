@@ -18,7 +18,8 @@ Everything is measured on this machine in this run, so the ratios compare like w
 ``--only her,scaling`` measures only the parts named (``PARTS``).
 
 The table is printed, and written (atomically, with the machine, the versions and the date) to
-the file ``--out`` names: ``--out benchmarks/RESULTS.md`` replaces the kit's tracked results.
+the new file ``--out`` names (never over an existing one: to measure the kit's tracked
+benchmarks/RESULTS.md again, remove it first).
 ``--quick`` measures each part once, small (about a minute and a half on 2 cores): a newcomer's
 check that the numbers on their machine look like the tracked ones, not a result to publish.
 """
@@ -35,8 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.checks import BadInput
-from shared.cli import check_new_file, setup_logging
+from shared.cli import check_new_file, checking_input, setup_logging
 from shared.files import write_atomic
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
@@ -620,10 +620,8 @@ def main(argv=None):
     if args.seeds is not None:
         plan['seeds'] = args.seeds
     if args.out is not None:
-        try:
+        with checking_input(parser):
             check_new_file(args.out)
-        except BadInput as error:
-            parser.error(str(error))
     parts = args.only or [part for part in PARTS if plan.get(part, True)]
     options = ((' --quick' if args.quick else '') + (f' --seeds {args.seeds}' if args.seeds is not None else '') +
                (f' --her-seeds {args.her_seeds}' if args.her_seeds != HER_SEEDS else '') +

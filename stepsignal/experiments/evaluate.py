@@ -46,8 +46,7 @@ def parse_seeds(text):
     for part in text.split(','):
         first, dash, last = part.strip().partition('-')
         try:
-            first, last = int(first), int(last if dash else first)
-            seed_number(first), seed_number(last)
+            first, last = seed_number(int(first)), seed_number(int(last if dash else first))
         except ValueError as error:
             problem = error if isinstance(error, BadInput) else 'use non-negative integers and ranges, like 0-9 or 1,4,7'
             raise argparse.ArgumentTypeError(f'bad seed list {text!r}: {problem}') from None
