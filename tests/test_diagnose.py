@@ -48,6 +48,27 @@ def test_question_setup_reports_each_bug_it_can_see(question):
     assert 'measured:' in text and 'expected:' in text and 'docs/bugs.md#bug-' in text
 
 
+STEP_IN_YOUR_SCRIPT = {
+    1: 'low + (a + 1) / 2 * (high - low)', 4: 'max(batch_size, min(200, nb_steps // 10))', 5: 'limit=nb_steps',
+    6: 'tanh', 11: 'Gaussian', 12: "the env's own time limit", 17: 'centres and scales', 18: 'select_action',
+    21: 'RMS', 23: 'layer of its own',
+}
+"""For each finding that touches learning: words its ``expected`` line and docs/your_script.md share."""
+
+
+def test_each_finding_on_the_question_is_a_step_of_docs_your_script_md(question):
+    """What diagnose expects is what docs/your_script.md (and examples/question_fixed.py) does."""
+    findings = dg.diagnose(question.agent, question.env, nb_steps=10, nb_max_episode_steps=5,
+                           namespace=question.namespace)
+    page = ' '.join((Path(__file__).parents[1] / 'docs' / 'your_script.md').read_text().split())
+    for finding in findings:
+        assert f'bugs.md#bug-{finding.bug}' in page, finding
+        words = STEP_IN_YOUR_SCRIPT.get(finding.bug)
+        if words is not None:
+            assert words in finding.expected and words in page, (words, finding.expected)
+    assert set(STEP_IN_YOUR_SCRIPT) <= bugs(findings)
+
+
 def test_fixed_setup_reports_nothing(healthy):
     assert dg.diagnose(healthy.agent, healthy.env, nb_steps=5000) == []
 

@@ -5,7 +5,8 @@ imports, a retired env id, `env.seed`, `Adam(lr=)`, `.h5f` weights, a DQN on a d
 a gym 0.26 env, a critic that joins the action late, a tanh actor on a [0, 10] space, a
 `gym.GoalEnv` flattened by `FlattenDictWrapper` as the question's script is, an env module beside
 its script with a Keras `TensorBoard` callback and noise five times the action range, a Taxi-like
-`Embedding` input with arrays in `info`, a script that already does its own port. Asserted:
+`Embedding` input with arrays in `info`, a script that already does its own port, one that wraps
+`gym.make`'s env in its own old-API adapter. Asserted:
 no traceback, the exit status (0 no errors, 1 errors found, 2 not checked), the findings, and
 that the port reaches fit and trains.
 """
@@ -258,6 +259,17 @@ def test_a_script_that_ports_itself_needs_no_port_and_exits_0(tmp_path):
     assert finished.returncode == 0, out[-2000:] + finished.stderr[-2000:]
     assert 'porting' not in out and checks(out, 'error') == set()
     assert 'the script ran to its end under the port' in out and 'the port:' not in out  # no shim was needed
+
+
+@pytest.mark.parametrize('adapter', ['wrapper', 'plain'])
+def test_a_script_with_its_own_old_api_adapter_around_gym_make_is_diagnosed_and_trains(tmp_path, adapter):
+    """The adapter porting.md recommends gets the env's own API from under the doctor's gym shim."""
+    finished = diagnose_cli('--port', '--steps', 100, SCRIPTS / 'ddpg_own_adapter_2024.py', adapter, cwd=tmp_path)
+    out = finished.stdout
+    assert finished.returncode == 0, out[-2000:] + finished.stderr[-2000:]
+    assert checks(out, 'error') == set() and 'could not run' not in out and 'gym 0.26 API' not in out
+    assert checks(out, 'warning') == {'unclipped actions', 'object batches', 'actor output'}
+    assert 'the script ran to its end under the port' in out and 'the port:' not in out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -233,13 +233,18 @@ def check_warmups(setup):
     if setup.nb_steps is None:
         return []
     findings = []
+    batch_size = getattr(setup.agent, 'batch_size', 32)
+    advised = max(batch_size, min(200, setup.nb_steps // 10))
+    rule = 'max(batch_size, min(200, nb_steps // 10))'
     for name, warmup in setup.warmups().items():
         if warmup >= setup.nb_steps:
+            expected = (f'{name}={advised}: {rule}, one batch at least and far below nb_steps'
+                        if advised < setup.nb_steps // 2 else
+                        f'a run of thousands of steps (the question\'s task learns in 5,000) and {name} = {rule}')
             findings.append(Finding(
                 ERROR, 'warmups', f'{name} is not below nb_steps: keras-rl trains only after the warmup, '
                 'so this part of the agent never takes a gradient step.',
-                f'{name}={warmup}, nb_steps={setup.nb_steps}',
-                f'{name} well below nb_steps, e.g. <= {max(1, setup.nb_steps // 10)}', bug=4))
+                f'{name}={warmup}, nb_steps={setup.nb_steps}', expected, bug=4))
     return findings
 
 
@@ -256,7 +261,7 @@ def check_memory(setup):
         findings.append(Finding(
             WARNING, 'memory', 'the replay memory is smaller than the longest warmup: by the time that part '
             'of the agent starts learning, the oldest experience is already gone.',
-            f'memory limit={limit}, longest warmup={largest}', f'limit >= {largest}', bug=5))
+            f'memory limit={limit}, longest warmup={largest}', f'limit >= {largest} (the whole run: limit=nb_steps)', bug=5))
     batch_size = getattr(setup.agent, 'batch_size', 0)
     if limit < batch_size:
         findings.append(Finding(ERROR, 'memory', 'the replay memory cannot hold one batch.',
@@ -477,7 +482,7 @@ def check_actor_saturation(setup):
             findings.append(Finding(
                 WARNING, 'observation scale', 'the first layer\'s pre-activations are large on the env\'s first '
                 'observation: the observations are not scaled (no Processor that centres and scales them).',
-                f'std of first-layer pre-activations = {spread:.1f}', 'about 1 (scale observations to order 1)',
+                f'std of first-layer pre-activations = {spread:.1f}', 'about 1: a Processor that centres and scales the observations',
                 bug=17))
     if _output_activation(actor) in ('tanh', 'softsign'):
         action = np.asarray(actor.predict_on_batch(state)).ravel()
@@ -525,7 +530,8 @@ def check_action_mapping(setup):
             WARNING, 'action mapping', 'the env does not map the raw action -1 to its lower bound and +1 to its '
             'upper bound: part of each range cannot be reached, or several actions land on one bound.',
             f'-1 -> {np.round(at_low, 4).tolist()}, +1 -> {np.round(at_high, 4).tolist()}',
-            f'-1 -> {np.round(physical_low, 4).tolist()}, +1 -> {np.round(physical_high, 4).tolist()}', bug=1))
+            f'-1 -> {np.round(physical_low, 4).tolist()}, +1 -> {np.round(physical_high, 4).tolist()}: '
+            'low + (a + 1) / 2 * (high - low)', bug=1))
     return findings
 
 
@@ -588,8 +594,9 @@ def check_time_limit(setup):
     return [Finding(
         WARNING, 'time limit as terminal', 'fit(nb_max_episode_steps=...) forces done=True and keras-rl stores '
         f'it as a terminal state: {learner} learns that the value ends at the time limit.',
-        f'nb_max_episode_steps={setup.nb_max_episode_steps}', 'a time limit in the env (truncation), stored '
-        'as non-terminal', bug=12)]
+        f'nb_max_episode_steps={setup.nb_max_episode_steps}', 'the env\'s own time limit (truncation), no '
+        'nb_max_episode_steps; stock keras-rl2 still stores it as terminal, harmless with gamma 0 (otherwise a '
+        'subclass must store it as non-terminal)', bug=12)]
 
 
 def noise_within_episode(process, steps):
@@ -774,7 +781,7 @@ def check_keras_rl_internals(setup):
         findings.append(Finding(
             WARNING, 'unclipped actions', 'keras-rl stores actor output plus noise before anything clips it to the '
             'action space.', 'DDPGAgent.select_action not overridden', 'noisy actions clipped before they are '
-            'stored', bug=18))
+            'stored: a DDPGAgent subclass whose select_action clips them', bug=18))
     probe = copy.copy(agent)  # the same agent with a copy of its Processor (a normaliser learns from batches)
     probe.processor = _processor_copy(agent)
     batch = probe.process_state_batch([[np.zeros(1, dtype=np.float32)]])

@@ -29,9 +29,11 @@ EXAMPLE = KIT_ROOT / 'examples' / 'question_fixed.py'
 SUCCESS_L2 = 1.0
 
 
-def run_seed(seed, env, steps):
-    """One seed of the example: ``{'seed', 'cutoff_hz', 'offset', 'l2_distance', 'success', 'seconds'}`` or its error."""
-    command = [sys.executable, str(EXAMPLE), '--seed', str(seed)] + (['--steps', str(steps)] if steps else [])
+def run_seed(seed, env, steps, command=(sys.executable, str(EXAMPLE))):
+    """One seed of the example: ``{'seed', 'cutoff_hz', 'offset', 'l2_distance', 'success', 'seconds'}`` or its error.
+
+    ``command`` runs the example (another command may run it changed) and takes its arguments."""
+    command = list(command) + ['--seed', str(seed)] + (['--steps', str(steps)] if steps else [])
     started = time.perf_counter()
     finished = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **env})
     seconds = time.perf_counter() - started
