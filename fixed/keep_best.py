@@ -27,7 +27,7 @@ def split_budget(nb_steps, every, steps_per_check):
 
     A check of ``steps_per_check`` env steps follows every ``every`` training steps, and the two
     together never exceed ``nb_steps``: 5,000 steps, a 1-step check every 50,
-    give 4,901 training steps and 98 checks.
+    give 4,901 training steps and 98 checks, and the last iterate's check at the end makes 99.
     """
     if not every:  # no checks during training: one, of the last iterate, at the end
         return nb_steps - steps_per_check, 0

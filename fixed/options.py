@@ -24,8 +24,9 @@ def add_training_options(parser):
     """``--seed``, ``--steps``, ``--revert`` and ``--tensorboard``."""
     add_seed_option(parser)
     parser.add_argument('--steps', type=steps_argument, default=HYPERPARAMETERS.nb_steps,
-                        help='environment steps in all: training and the checks of the noise-free policy '
-                             f'(default {HYPERPARAMETERS.nb_steps}, at most 32767)')
+                        help='environment steps in all: training steps and policy checks (one step of the '
+                             f'noise-free policy every {HYPERPARAMETERS.check_every} training steps; default '
+                             f'{HYPERPARAMETERS.nb_steps}, at most 32767)')
     parser.add_argument('--revert', type=revert_argument, default=(), metavar='4,6,23',
                         help='undo these fixes (numbers, or IMPROVEMENT-n / In) and keep every other one: the '
                              'original\'s behaviour for each (fixed/switches.py, docs/ablation.md)')

@@ -12,6 +12,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -323,9 +324,14 @@ INTERRUPTED = 130
 
 
 def command_parser(prog, description, epilog=None):
-    """An ``argparse`` parser whose description and epilog keep their line breaks."""
-    return argparse.ArgumentParser(prog=prog, description=description, epilog=epilog,
+    """An ``argparse`` parser whose description and epilog keep their line breaks, as plain text."""
+    return argparse.ArgumentParser(prog=prog, description=plain_text(description), epilog=plain_text(epilog),
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def plain_text(text):
+    """A docstring as a terminal shows it: ````name```` becomes name (no reStructuredText markup)."""
+    return None if text is None else re.sub(r'``(.+?)``', r'\1', text, flags=re.S)
 
 
 def add_output_options(parser, what='the run'):

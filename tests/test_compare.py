@@ -51,6 +51,30 @@ def test_compare_writes_every_figure_and_the_report(two_reports):
     assert f'[fixed] fixed seed 0: training step {trained}/{trained}' in finished.stderr  # progress showed
 
 
+def test_the_report_opens_with_the_causes_measured_in_this_run(two_reports):
+    """Before any figure: BUG-4, BUG-6, BUG-1, each with what this run measured and the change, and the example."""
+    out, _ = two_reports[0]
+    report = (out / 'report.md').read_text()
+    numbers = json.loads((out / 'report.json').read_text())['original']
+    causes = numbers['causes']
+    first_screen = report[:report.index('![')]
+    assert [int(n) for n in re.findall(r'^\d\. \*\*[^*]+\*\* \(\[BUG-(\d+)\]', first_screen, re.M)] == [4, 6, 1]
+    trace = json.loads((out / 'original' / 'trace.json').read_text())
+    raw = [step['action'] for step in trace['steps']]
+    assert causes['raw_outside_unit_range'] == sum(any(abs(a) > 1 for a in action) for action in raw) > 0
+    assert f"{causes['raw_outside_unit_range']} of {len(raw)} actions" in first_screen
+    assert causes['warmups'] == {'critic': 2000, 'actor': 10000} and 'Actor: no, critic: no' in first_screen
+    # the rescaled raw actions past a bound are the steps the env applied at that bound
+    applied = [(step['cutoff_hz'], step['offset']) for step in trace['steps']]
+    for dimension in (0, 1):
+        at_high = sum(value[dimension] >= causes['high'][dimension] - 1e-3 for value in applied)
+        at_low = sum(value[dimension] <= causes['low'][dimension] + 1e-6 for value in applied)
+        assert (causes['past_high'][dimension], causes['past_low'][dimension]) == (at_high, at_low)
+    assert sum(causes['past_high']) + sum(causes['past_low']) > 0
+    assert 'examples/question_fixed.py' in first_screen and (out / re.search(
+        r'\]\(([^)]*examples/question_fixed\.py)\)', first_screen).group(1)).exists()
+
+
 def test_same_seed_gives_the_same_figures_and_numbers(two_reports):
     (first, _), (second, _) = two_reports
     reports = [json.loads((folder / 'report.json').read_text()) for folder in (first, second)]

@@ -81,8 +81,19 @@ def test_the_readme_answer_quotes_the_ablation():
     answer = readme[readme.index('**The short answer.**'):readme.index('The fixed setup trains from')]
     causes = re.findall(r'\[BUG-(\d+)\]', answer)
     assert causes == ['4', '6', '1']  # the order the sentence below counts them in
-    assert (f'{learnt["FIX-4"]} seeds learn without the first or the third fix, {learnt["FIX-6"]} without the second'
+    assert (f'{learnt["FIX-4"]} seeds learn without FIX-4 or without FIX-1, {learnt["FIX-6"]} without FIX-6'
             in answer) and learnt['FIX-1'] == learnt['FIX-4']
+
+
+def test_the_readme_counts_the_fixed_budget_as_the_run_splits_it():
+    """5,000 environment steps: so many training, so many policy checks (the last iterate's included)."""
+    from fixed.hyperparameters import HYPERPARAMETERS as hp
+    from fixed.keep_best import split_budget
+
+    training, checks = split_budget(hp.nb_steps, hp.check_every, 1)
+    readme = ' '.join((ROOT / 'README.md').read_text().split())
+    assert f'{hp.nb_steps:,} environment steps ({training:,} of them training' in readme
+    assert f'and {checks + 1} policy checks;' in readme and training + checks + 1 == hp.nb_steps
 
 
 def anchors_of(page):
@@ -355,7 +366,7 @@ def test_the_main_jobs_time_in_readme_is_the_measured_one():
     assert f'About {walls[0]} to {walls[-1]} seconds' in readme
     assert f'{original[0]} to {original[-1]} seconds for the original' in readme
     assert f'{training[0]} to {training[-1]} seconds for the fixed agent' in readme
-    assert f'({rate[0]} to {rate[-1]} steps per second' in readme
+    assert f'{rate[0]} to {rate[-1]} steps per second' in readme
 
 
 def test_the_install_size_and_time_in_readme_are_the_measured_ones():
@@ -445,3 +456,21 @@ def test_the_example_pages_quote_their_measurements():
             in page)
     readme = ' '.join((ROOT / 'README.md').read_text().split())
     assert '(10 of 10 seeds learn in each of two rounding worlds' in readme
+
+
+@pytest.mark.parametrize('verb', ['compare', 'evaluate', 'ablate', 'bench', 'process', 'clips', 'scenarios',
+                                  'diagnose', 'original', 'fixed'])
+def test_each_help_is_plain_text_and_says_what_the_command_writes_or_does(verb, capsys):
+    """--help as a terminal shows it: no reStructuredText markup; the verbs that write name their folder."""
+    import importlib
+
+    from stepsignal.__main__ import VERBS
+
+    module = importlib.import_module(VERBS.get(verb, f'{verb}.__main__'))
+    with pytest.raises(SystemExit) as stopped:
+        module.main(['--help'])
+    assert stopped.value.code == 0
+    text = capsys.readouterr().out
+    assert '``' not in text and ':func:' not in text, text
+    if verb not in ('diagnose', 'bench'):  # bench writes a table only with --out FILE; diagnose writes nothing
+        assert re.search(r'DIR|OUT|[Ww]rit', text.split('options:')[0]), text[:600]

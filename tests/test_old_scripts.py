@@ -350,6 +350,8 @@ def test_a_diagnosed_run_trains_exactly_as_the_script_alone(tmp_path):
     diagnosed = diagnose_cli('--continue', '-m', 'original', '--out', tmp_path / 'diagnosed', cwd=tmp_path)
     assert diagnosed.returncode == 1  # the question's errors
     assert (tmp_path / 'alone' / 'trace.json').read_bytes() == (tmp_path / 'diagnosed' / 'trace.json').read_bytes()
+    for finished in (alone, diagnosed):  # the question's Adam(lr=) runs without tf-keras' deprecation note
+        assert 'deprecated' not in finished.stderr, finished.stderr[-2000:]
 
 
 def test_an_agent_compiled_without_an_optimizer_is_ported(tmp_path):

@@ -23,7 +23,7 @@ import sys
 from typing import NamedTuple
 
 from fixed.hyperparameters import HYPERPARAMETERS
-from shared.cli import (check_output_folder, checking_input, output_folder_argument, run_reporting_failures,
+from shared.cli import (command_parser, check_output_folder, checking_input, output_folder_argument, run_reporting_failures,
                         setup_logging, steps_argument)
 from shared.files import save_figure, write_atomic, write_json
 from stepsignal.experiments.machine import machine, today
@@ -250,8 +250,7 @@ def draw_curves(path, summaries):
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog='python -m stepsignal ablate', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command_parser('python -m stepsignal ablate', __doc__)
     parser.add_argument('--out', type=output_folder_argument, required=True, help='folder for the report and every run')
     parser.add_argument('--seeds', type=parse_seeds, default=parse_seeds('0-9'), help='seeds, like 0-9 (default)')
     parser.add_argument('--steps', type=steps_argument, default=None,

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.cli import check_new_file, checking_input, setup_logging
+from shared.cli import command_parser, check_new_file, checking_input, setup_logging
 from shared.files import write_atomic
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
@@ -600,8 +600,7 @@ def parts_argument(text):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m stepsignal bench', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command_parser('python -m stepsignal bench', __doc__)
     parser.add_argument('--out', type=Path, default=None,
                         help='also write the table to this new file (never an existing one)')
     parser.add_argument('--quick', action='store_true', help='each part once and small: about a minute and a half')

@@ -195,6 +195,71 @@ def yes_no(flag):
     return 'yes' if flag else 'no'
 
 
+def original_causes(original_trace, scenario):
+    """What kept the original from learning in this run, measured in its trace (report.json's ``causes``).
+
+    Its raw actions (actor plus noise) against [-1, 1] (BUG-6), and where the question's rescaling
+    ``(high - low) / 2 * (a + 1)`` sends them: past which end of the env's bounds (BUG-1), where
+    the env clips them onto that bound.
+    """
+    import original.env
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        space = original.env.StepSignal(scenario.input_signal, scenario.sample_rate,
+                                        scenario.desired_signal).action_space
+    low, high = space.low.astype(np.float64), space.high.astype(np.float64)
+    raw = np.array([step['action'] for step in original_trace['steps']], dtype=np.float64)
+    rescaled = (high - low) / 2 * (raw + 1)
+    hp = original_trace['hyperparameters']
+    return {
+        'nb_steps': original_trace['nb_steps'],
+        'warmups': {'critic': hp['nb_steps_warmup_critic'], 'actor': hp['nb_steps_warmup_actor']},
+        'raw_actions': len(raw),
+        'raw_outside_unit_range': int(np.sum(np.any(np.abs(raw) > 1, axis=1))),
+        'raw_range': [float(raw.min()), float(raw.max())],
+        'past_low': [int(n) for n in np.sum(rescaled < low, axis=0)],
+        'past_high': [int(n) for n in np.sum(rescaled > high, axis=0)],
+        'low': low.tolist(), 'high': high.tolist(),
+    }
+
+
+def causes_text(out, o, f):
+    """The report's first section: the three causes measured in this run, each with its change."""
+    c = o['causes']
+    steps = c['raw_actions']
+    ends = []
+    for name, unit, low, high, low_value, high_value in zip(('cutoff', 'offset'), (' Hz', ''), c['past_low'],
+                                                            c['past_high'], c['low'], c['high']):
+        if high:
+            ends.append(f'the {name} above its highest, {high_value:.4g}{unit}, in {high} of {steps}')
+        if low:
+            ends.append(f'the {name} below its lowest, {low_value:.4g}{unit}, in {low} of {steps}')
+    example = os.path.relpath(KIT_ROOT / 'examples' / 'question_fixed.py', out.resolve())
+    return [
+        '## Why the original does not learn, and what to change',
+        '',
+        f"1. **Not one gradient step** ([BUG-4]({docs_link(out, 'bug-4')})): warmups of {c['warmups']['critic']:,} "
+        f"(critic) and {c['warmups']['actor']:,} (actor) steps against `fit(nb_steps={c['nb_steps']})`; did any "
+        f"weight change? Actor: {yes_no(o['actor_weights_changed'])}, critic: {yes_no(o['critic_weights_changed'])}. "
+        "Change: a run of thousands of steps and warmups of `max(batch_size, min(200, nb_steps // 10))`.",
+        f"2. **The actor's raw outputs beyond the bounds** ([BUG-6]({docs_link(out, 'bug-6')})): "
+        f"{c['raw_outside_unit_range']} of {steps} actions (actor plus noise) left [-1, 1], from "
+        f"{c['raw_range'][0]:.2f} to {c['raw_range'][1]:.2f}: a linear output layer. Change: a `tanh` output "
+        'with small initial weights.',
+        f"3. **The rescaling maps them past both ends** ([BUG-1]({docs_link(out, 'bug-1')})): "
+        f"`(high - low) / 2 * (a + 1)` put {'; '.join(ends) or 'no action past a bound'}. The env clips each "
+        f"onto that bound: {o['distinct_actions']} distinct (cutoff, offset) "
+        f"{'pair' if o['distinct_actions'] == 1 else 'pairs'} applied in {o['steps']} steps. Change: "
+        "`low + (a + 1) / 2 * (high - low)`, the cutoff on a log scale.",
+        '',
+        f"With these and the other fixes, the fixed agent's noise-free policy reached L2 = {f['l2_distance']:.3f} "
+        f"({'success' if f['success'] else 'not a success'}: the threshold is L2 < 1.0). The same changes in one "
+        f"file of plain keras-rl2, to carry to your own script: [examples/question_fixed.py]({example}) "
+        f"([how]({docs_link(out, page='your_script.md')})).",
+        '',
+    ]
+
+
 def write_report(out, numbers, wall):
     """Write ``report.md`` from the numbers, the figures beside it and the bug catalogue.
 
@@ -205,10 +270,11 @@ def write_report(out, numbers, wall):
         '# Original vs fixed: the question\'s DDPG setup, side by side',
         '',
         f"Seed {numbers['seed']}. Original: the question's `fit(nb_steps={o['nb_steps']}, "
-        f"nb_max_episode_steps=5)`. Fixed: {f['steps']} environment steps ({f['training_steps']} training steps and {f['check_steps']} "
-        "one-step checks of its noise-free policy). Both on the question's "
+        f"nb_max_episode_steps=5)`. Fixed: {f['steps']:,} environment steps, {f['training_steps']:,} of them "
+        f"training and {f['check_steps']} policy checks (one step each of its noise-free policy). Both on the question's "
         'scenario. Everything here comes from `original/` and `fixed/` in this folder.',
         '',
+        *causes_text(out, o, f),
         '## The scenario',
         '',
         'A 20 s step signal at 30 Hz, 4 until t = 5 s and 5 after, that should become a flat 3. '
@@ -230,7 +296,7 @@ def write_report(out, numbers, wall):
         f"policy checks made during training ([IMPROVEMENT-1]({docs_link(out, 'improvement-1')}): "
         f"{kept_text(f)}); {first_success_text(f)}",
         '',
-        f"One seed is one sample. Over seeds 0-19, in three rounding worlds (CPU kernels), the fixed setup "
+        f"One seed is one sample. Over seeds 0-19, in four rounding worlds (CPU kernels), the fixed setup "
         f"succeeded at the rates in [docs/results.md]({docs_link(out, page='results.md')}), each "
         'with its 95% confidence interval; exact numbers differ from one CPU to another.',
         '',
@@ -318,6 +384,7 @@ def compare(out, seed=0, steps=None):
             'critic_weights_changed': original_trace['critic_weights_changed'],
             'best_l2': min(s['l2_distance'] for s in original_trace['steps']),
             'final_l2': float(np.linalg.norm(scenario.desired_signal - signals[0])),
+            'causes': original_causes(original_trace, scenario),
         },
         'fixed': {key: fixed_result[key] for key in ('steps', 'training_steps', 'check_steps', 'cutoff_hz', 'offset',
                                                       'l2_distance', 'success', 'action', 'kept_check',

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from fixed.options import add_her_options, her_arguments, hindsight_option
 from shared.checks import BadInput, seed_number
-from shared.cli import (check_output_folder, checking_input, output_folder_argument, run_reporting_failures,
+from shared.cli import (command_parser, check_output_folder, checking_input, output_folder_argument, run_reporting_failures,
                         setup_logging, steps_argument, writable_folder)
 from shared.files import save_figure, write_atomic, write_json
 from stepsignal.experiments.machine import machine, today
@@ -206,8 +206,7 @@ def draw_learning_curves(results, path, title):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m stepsignal evaluate', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command_parser('python -m stepsignal evaluate', __doc__)
     parser.add_argument('--seeds', type=parse_seeds, default=parse_seeds('0-9'), help='seeds, like 0-9 or 1,4,7')
     parser.add_argument('--steps', type=steps_argument, default=None, help='environment steps per seed (default: fixed\'s own)')
     parser.add_argument('--out', type=output_folder_argument, default=Path('results/evaluate'),

@@ -149,7 +149,9 @@ def train_random(out_dir, seed, hp, ranges=None, tensorboard=None, hindsight=Non
 
 def main(argv=None):
     """``python -m stepsignal scenarios``: train on random step scenarios, measure on never-seen ones."""
-    parser = command_parser('python -m stepsignal scenarios', __doc__.split('\n\n')[0])
+    parser = command_parser('python -m stepsignal scenarios', __doc__.split('\n\n')[0] + (
+        '\n\nWrites into DIR: result.json (the never-seen scenarios\' success among its numbers), trace.json, '
+        'history.json,\nweights/ and the kept policy (policy/). Example:\n  python -m stepsignal scenarios --out scenarios --seed 1'))
     add_output_options(parser)
     add_training_options(parser)
     add_her_options(parser)
