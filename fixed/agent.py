@@ -7,26 +7,20 @@ variant's ``hyperparameters.py``. ``diff -u original/agent.py fixed/agent.py`` l
 """
 from shared import keras_rl  # noqa: F401  (PORT: tf-keras must be set up before TensorFlow loads)
 
-from collections import deque  # FIX-19: FixedDDPGAgent keeps the episode's recent observations
-
 import numpy as np  # FIX-17, FIX-18, FIX-19: the classes below
-from rl.agents import DDPGAgent
 from rl.core import Processor  # FIX-17: ScaleObservations
 from rl.random import GaussianWhiteNoiseProcess  # FIX-11
-from rl.util import get_soft_target_model_updates, huber_loss  # FIX-19: the update, written out below
-from tensorflow.keras import backend as K  # FIX-19 (and the penalty beyond FIX-6)
+from tensorflow.keras import backend as K  # the saturation penalty beyond FIX-6
 from tensorflow.keras.initializers import RandomUniform  # FIX-6
 from tensorflow.keras.layers import Activation, Concatenate, Dense, Flatten, Input
 from tensorflow.keras.models import Model, Sequential
 # PORT: keras-rl2 turns eager execution off, which only the legacy optimizers support.
 from tensorflow.keras.optimizers.legacy import Adam
-import tensorflow as tf  # FIX-19
 
 from .hyperparameters import HYPERPARAMETERS
 from .observations import scale_observation  # FIX-17: the map, also used without TensorFlow (policy.py)
 from shared.checks import step_budget  # FIX-15
-from .graph import graph_function  # FIX-19: one graph call per update (speed only)
-from .replay import ReplayMemory  # FIX-19: float32 batches
+from .fast_ddpg import FastDDPGAgent, ReplayMemory  # keras-rl2's DDPG, in one graph call per update (speed only)
 from .hindsight import HindsightMemory  # IMPROVEMENT-5
 
 # Beyond FIX-6: tanh(2) = 0.964: past this pre-activation the actor's gradient all but vanishes.
@@ -90,102 +84,24 @@ class ScaleObservations(Processor):
         return scale_observation(observation, self.center, self.scale)
 
 
-class FixedDDPGAgent(DDPGAgent):
-    """keras-rl2's DDPGAgent with the fixes keras-rl2 itself needs (FIX-12, -15, -18, -19), the
-    saturation penalty (beyond FIX-6) and IMPROVEMENT-3's updates per step.
+class FixedDDPGAgent(FastDDPGAgent):
+    """keras-rl2's DDPGAgent with the fixes keras-rl2 itself needs (FIX-12, -15, -18, -19) and the
+    saturation penalty beyond FIX-6. (``FastDDPGAgent``, fixed/fast_ddpg.py, is keras-rl2's
+    DDPGAgent computed faster: it changes no result.)"""
 
-    It computes DDPG's updates exactly as keras-rl2 does (the same Keras models, losses and
-    optimizers; ``tests/test_speed.py`` checks the resulting weights), but an update costs one
-    graph call instead of keras-rl2's five, on float32 batches from ``ReplayMemory``.
-    """
-
-    def __init__(self, *args, saturation_penalty=0.0, gradient_steps=1, time_limit_is_terminal=False, **kwargs):
+    def __init__(self, *args, saturation_penalty=0.0, time_limit_is_terminal=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.saturation_penalty = saturation_penalty
-        self.gradient_steps = int(gradient_steps)  # IMPROVEMENT-3: updates per environment step
         self.time_limit_is_terminal = time_limit_is_terminal  # FIX-12: False
         self._steps = None  # FIX-12: the env as fit drives it, which tells a time limit from an end
 
-    def compile(self, optimizer, metrics=[]):
-        super().compile(optimizer, metrics=list(metrics))
-        self._compile_updates()
-        self._act = graph_function(self.actor.inputs, self.actor.outputs)  # no predict_on_batch overhead
-
-    def _actor_updates(self, state):
-        """The actor's loss on ``state`` and the update ops of its optimizer (and soft target)."""
+    def actor_loss(self, q_values, pre_tanh):
         # Beyond FIX-6: keras-rl's actor loss is -mean(Q(s, actor(s))). Once a tanh output is pushed
         # into its flat tail (|pre-activation| > 2, |action| > 0.96), its gradient vanishes and
         # the actor sits in a corner of the action space for thousands of steps. Add a penalty
         # that is zero inside that range and grows outside it, so the actor can always come back.
-        pre_tanh = Model(self.actor.inputs, self.actor.layers[-2].output)(state)
-        actions = self.actor.layers[-1](pre_tanh)  # the tanh: one pass through the actor, not two
-        critic_inputs = [state]
-        critic_inputs.insert(self.critic_action_input_idx, actions)
-        q_values = self.critic(critic_inputs)
         tail = K.relu(K.abs(pre_tanh) - TANH_USEFUL_RANGE)
-        loss = -K.mean(q_values) + self.saturation_penalty * K.mean(K.square(tail))
-        updates = self.actor_optimizer.get_updates(params=self.actor.trainable_weights, loss=loss)
-        # 4. Soft target update of the target actor: target <- tau * actor + (1 - tau) * target.
-        updates += get_soft_target_model_updates(self.target_actor, self.actor, self.target_model_update)
-        return actions, updates
-
-    def _compile_updates(self):
-        """DDPG's update, as its four steps in the order they run; FIX-19: in one graph call.
-
-        keras-rl2 computes the same update in five calls (the target actor, the target critic,
-        ``train_on_batch``, the actor's update), each with its own conversions; here the whole
-        update is one call of ``train_fn`` (``fixed/graph.py``). The steps:
-
-        1. Target Q: ``y = r + gamma * (1 - terminal1) * Q'(s1, mu'(s1))``, from the target networks.
-        2. Critic loss: Huber (here squared, keras-rl's ``delta_clip`` is inf) between ``y`` and
-           ``Q(s0, a)``; one Adam step of the critic on it.
-        3. Actor loss: ``-mean(Q(s0, mu(s0)))`` against the critic *after* step 2, plus FIX-6's
-           saturation penalty; one Adam step of the actor.
-        4. Soft target update: each target weight moves ``tau`` of the way towards its network's.
-        """
-        state_shape = tuple(self.actor.input_shape[1:])
-        state0 = K.placeholder(shape=(None,) + state_shape, name='state0')
-        state1 = K.placeholder(shape=(None,) + state_shape, name='state1')
-        action = K.placeholder(shape=(None, self.nb_actions), name='action')
-        reward = K.placeholder(shape=(None,), name='reward')
-        not_terminal1 = K.placeholder(shape=(None,), name='not_terminal1')
-        batch = [state0, action, reward, not_terminal1] + ([state1] if self.gamma else [])  # FIX-22: see step 1
-
-        def q(critic, state, act):
-            inputs = [state]
-            inputs.insert(self.critic_action_input_idx, act)
-            return K.flatten(critic(inputs))
-
-        # 1. Target Q: what Q(s0, a) should be. The target networks move slowly (step 4), so the
-        #    critic is not chasing its own output. With gamma 0 (FIX-22) it is the reward alone.
-        if self.gamma == 0:  # nothing to bootstrap: skip two network passes per update
-            target = reward
-        else:
-            target = K.stop_gradient(reward + self.gamma * not_terminal1 * q(self.target_critic, state1,
-                                                                              self.target_actor(state1)))
-        # 2. Critic loss: how far the critic's Q(s0, a) is from the target; one step of its
-        #    optimizer. keras-rl wraps that optimizer so that its updates include step 4 for the
-        #    critic's target (AdditionalUpdatesOptimizer).
-        q0 = q(self.critic, state0, action)
-        loss = K.mean(huber_loss(target, q0, self.delta_clip))
-        critic_updates = self.critic.optimizer.get_updates(params=self.critic.trainable_weights, loss=loss)
-        metrics = [loss, K.mean(K.abs(target - q0)), K.mean(q0)]  # keras-rl's loss, mae, mean_q
-        self.critic_train_fn = graph_function(batch, metrics, critic_updates)
-
-        # 3. Actor loss, against the updated critic: move mu(s0) towards actions the critic rates
-        #    higher. 4. for the actor's target is in _actor_updates. (While only one network is
-        #    past its warmup, critic_train_fn or actor_train_fn runs alone.)
-        actions, actor_updates = self._actor_updates(state0)
-        self.actor_train_fn = graph_function([state0], [actions], actor_updates)
-        with tf.control_dependencies(tf.nest.flatten(critic_updates)):  # the actor sees the new critic
-            _, actor_after_critic = self._actor_updates(state0)
-        self.train_fn = graph_function(batch, metrics, critic_updates + actor_after_critic)
-
-    def reset_states(self):
-        super().reset_states()
-        self._recent = deque(maxlen=self.memory.window_length)
-        self._pending = None  # the last transition, waiting for the state that follows it
-        self._episode_over = False
+        return -K.mean(q_values) + self.saturation_penalty * K.mean(K.square(tail))
 
     def process_state_batch(self, batch):
         # FIX-19: stack the batch as float32 straight away; keras-rl builds an object array.
@@ -195,67 +111,13 @@ class FixedDDPGAgent(DDPGAgent):
         return self.processor.process_state_batch(batch)
 
     def select_action(self, state):
-        action = self._act([np.asarray(state, dtype=np.float32)[None]])[0][0]
-        if self.training and self.random_process is not None:
-            action = action + self.random_process.sample()
         # FIX-18: clip actor output plus noise to the action space *before* it is stored, so
         # the critic learns about the actions the env really applied.
-        return np.clip(action, -1.0, 1.0)
+        return np.clip(super().select_action(state), -1.0, 1.0)
 
-    def policy_action(self, observation):
-        """The noise-free action for the first observation of an episode (already processed).
-
-        The actor alone: no exploration noise, and nothing stored or changed in the agent, so it
-        can be asked in the middle of training.
-        """
-        state = np.zeros((self.memory.window_length,) + np.shape(observation), dtype=np.float32)
-        state[-1] = observation  # zeros before the episode's first observation, as in forward
-        return np.clip(self._act([state[None]])[0][0], -1.0, 1.0)
-
-    def forward(self, observation):
-        self._recent.append(np.asarray(observation, dtype=np.float32))
-        state = np.zeros((self.memory.window_length,) + self._recent[0].shape, dtype=np.float32)
-        state[-len(self._recent):] = self._recent  # zeros before the episode's first observation
-        if self._pending is not None:  # the previous transition ends in this state
-            self.memory.append(*self._pending, state)
-            self._pending = None
-        action = self.select_action(state)
-        self.recent_observation, self.recent_action, self._state = observation, action, state
-        return action
-
-    def backward(self, reward, terminal=False):
-        episode_ends = terminal
+    def store_as_terminal(self, terminal):
         # FIX-12: a time limit is not a terminal state; keep bootstrapping through it.
-        terminal = terminal and (self.time_limit_is_terminal or not self._time_limit_reached())
-        if self.training:
-            if self._episode_over:
-                # keras-rl's fit calls forward/backward once more after an episode ends, with a
-                # made-up reward of 0: that is not a transition of the env, so it is not stored.
-                self._episode_over = False
-            else:
-                self._pending = (self._state, self.recent_action, reward, terminal)
-                self._episode_over = episode_ends
-        metrics = [np.nan for _ in self.metrics_names]
-        can_train = self.step > self.nb_steps_warmup_critic or self.step > self.nb_steps_warmup_actor
-        if self.training and can_train and self.step % self.train_interval == 0 and self.memory.nb_entries:
-            for _ in range(self.gradient_steps):  # IMPROVEMENT-3: each on a batch of its own
-                metrics = self._update()
-        if self.target_model_update >= 1 and self.step % self.target_model_update == 0:
-            self.update_target_models_hard()
-        return metrics
-
-    def _update(self):
-        """One DDPG update on a fresh batch from memory; returns keras-rl's metrics (or NaNs)."""
-        state0, action, reward_batch, terminal1, state1 = self.memory.sample(self.batch_size)
-        batch = [state0, action, reward_batch, 1.0 - terminal1] + ([state1] if self.gamma else [])
-        critic_due = self.step > self.nb_steps_warmup_critic
-        actor_due = self.step > self.nb_steps_warmup_actor
-        if critic_due and actor_due:
-            return self.train_fn(batch)  # both in one call, critic first
-        if critic_due:
-            return self.critic_train_fn(batch)
-        self.actor_train_fn([state0])
-        return [np.nan for _ in self.metrics_names]
+        return terminal and (self.time_limit_is_terminal or not self._time_limit_reached())
 
     def fit(self, env, nb_steps, *args, nb_max_episode_steps=None, **kwargs):
         # FIX-15: keras-rl2's np.int16 counter wraps at 32767 and then never ends fit, with
@@ -304,7 +166,7 @@ def build_agent(env, hp=HYPERPARAMETERS, training_steps=None, reference_observat
     processor = ScaleObservations(reference_observation)  # FIX-17
     # Building Keras agent
     # FIX-5: the memory holds the whole run, so nothing is forgotten before it is learnt from.
-    # FIX-19: as float32 arrays (fixed/replay.py), not keras-rl's object arrays.
+    # As float32 arrays (fixed/fast_ddpg.py), not keras-rl's object arrays: speed only.
     # FIX-22: with gamma 0 the update never reads the next state, so the memory keeps none (half its size).
     memory_size = dict(limit=hp.memory_limit or max(nb_steps, 1000), window_length=hp.window_length,
                        observation_shape=env.observation_space.shape, nb_actions=nb_actions, next_states=hp.gamma != 0)
@@ -331,7 +193,8 @@ def build_agent(env, hp=HYPERPARAMETERS, training_steps=None, reference_observat
                            nb_steps_warmup_actor=warmup_actor, random_process=random_process,
                            gamma=hp.gamma, target_model_update=hp.target_model_update, batch_size=hp.batch_size,
                            processor=processor,
-                           saturation_penalty=hp.saturation_penalty, gradient_steps=hp.gradient_steps,
+                           saturation_penalty=hp.saturation_penalty,
+                           gradient_steps=hp.gradient_steps,  # IMPROVEMENT-3: updates per environment step
                            time_limit_is_terminal=hp.time_limit_is_terminal)
     if hindsight is not None:  # IMPROVEMENT-5: a new goal is scaled as the agent's processor scales observations
         memory.goal_to_state = lambda goals: agent.processor.process_observation(goals)

@@ -179,17 +179,10 @@ def _raw_observations(stack):
 
 def _store_unclipped_actions(stack):
     import fixed.agent
+    from fixed.fast_ddpg import FastDDPGAgent
 
-    select = fixed.agent.FixedDDPGAgent.select_action
-
-    def select_action(self, state):
-        if not (self.training and self.random_process is not None):
-            return select(self, state)
-        # BUG-18: actor output plus noise, stored as it is; the env clips what it applies.
-        action = self._act([np.asarray(state, dtype=np.float32)[None]])[0][0]
-        return action + self.random_process.sample()
-
-    _swap(stack, fixed.agent.FixedDDPGAgent, 'select_action', select_action)
+    # BUG-18: actor output plus noise, stored as it is (keras-rl2's select_action); the env clips what it applies.
+    _swap(stack, fixed.agent.FixedDDPGAgent, 'select_action', FastDDPGAgent.select_action)
 
 
 def _distance_that_grows_with_length(stack):

@@ -67,3 +67,45 @@ def test_a_short_run_trains_and_answers_in_its_last_line(tmp_path):
     cutoff, offset, l2 = map(float, words[1::2])
     assert 1e-3 <= cutoff <= 0.99 * 15 and -2 <= offset <= 2 and np.isfinite(l2)
     assert (tmp_path / 'history.json').stat().st_size > 0
+
+
+def fresh_example():
+    spec = importlib.util.spec_from_file_location('question_fixed', EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_each_change_the_leave_one_out_undoes_puts_back_the_questions_behaviour():
+    """stepsignal.experiments.example_leave_one_out: each patch changes what it names, as the question had it."""
+    from stepsignal.experiments.example_leave_one_out import UNDONE
+
+    def env_of(module):
+        return module.StepSignal(*module.question_scenario())
+
+    fixed = fresh_example()
+    for change, (_, undo) in UNDONE.items():
+        module = fresh_example()
+        before = {name: value for name, value in vars(module).items() if not name.startswith('__')}
+        classes = {name: dict(vars(value)) for name, value in before.items() if isinstance(value, type)}
+        undo(module)
+        after = {name: value for name, value in vars(module).items() if not name.startswith('__')}
+        changed = [name for name in after if after[name] is not before.get(name)]
+        changed += [name for name, members in classes.items() if dict(vars(after[name])) != members]
+        assert changed, f'{change} undid nothing'
+        if change in ('FIX-1', 'FIX-2', 'FIX-8', 'FIX-21'):
+            env, reference = env_of(module), env_of(fixed)
+            env.reset(), reference.reset()
+            steps = [env.step(np.array([-0.9, 0.5]))[4] for _ in range(2)]
+            expected = [reference.step(np.array([-0.9, 0.5]))[4] for _ in range(2)]
+            if change == 'FIX-1':  # the question's linear map without `low`: -0.9 is a cutoff of 0.75 Hz, not 0.003
+                assert steps[0]['cutoff_hz'] == pytest.approx((15 - 0.1 - 1e-3) / 2 * 0.1)
+            if change == 'FIX-2':  # the second step filters the first one's output: another signal
+                assert steps[0]['l2_distance'] != steps[1]['l2_distance']
+                assert expected[0]['l2_distance'] == expected[1]['l2_distance']
+            if change == 'FIX-8':  # the (b, a) filter at a low cutoff is another signal
+                assert steps[0]['l2_distance'] != pytest.approx(expected[0]['l2_distance'], rel=1e-6)
+            if change == 'FIX-21':  # the L2 distance, sqrt(600) times the RMS error
+                achieved, desired = env.signal, env.desired_signal
+                assert env.compute_reward(achieved, desired, None) == pytest.approx(
+                    np.sqrt(600) * reference.compute_reward(achieved, desired, None), rel=1e-5)

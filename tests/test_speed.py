@@ -28,7 +28,8 @@ def test_fast_update_gives_stock_keras_rl_weights(gamma, updates):
     from rl.memory import Experience, SequentialMemory
     from tensorflow.keras.optimizers.legacy import Adam
 
-    from fixed.agent import FixedDDPGAgent, ReplayMemory, build_actor, build_critic
+    from fixed.agent import FixedDDPGAgent, build_actor, build_critic
+    from fixed.fast_ddpg import ReplayMemory
     from fixed.train import make_env
 
     env = make_env()
@@ -89,7 +90,8 @@ def test_with_gamma_0_the_memory_keeps_no_next_states_and_the_updates_are_the_sa
     the bit as a memory that keeps them. With gamma 0.99 (FIX-22 reverted) they are kept."""
     import dataclasses
 
-    from fixed.agent import ReplayMemory, build_agent
+    from fixed.agent import build_agent
+    from fixed.fast_ddpg import ReplayMemory
     from fixed.hyperparameters import HYPERPARAMETERS
     from fixed.train import make_env
 

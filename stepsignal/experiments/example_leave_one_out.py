@@ -134,9 +134,10 @@ def last_policy(example):
     keep_best = example.KeepBestPolicy
 
     class LastPolicy(keep_best):
-        def __init__(self, make_env, processor, steps):
-            super().__init__(make_env, processor, steps)
-            example.CHECK_EVERY = steps  # one check, at the last step: the policy fit ends with
+        def on_step_end(self, step, logs=None):
+            if int(self.model.step) + 1 == self.steps:  # one check, at the last step: the policy fit ends with
+                super().on_step_end(step, logs)
+    example.CHECK_EVERY = 1
     example.KeepBestPolicy = LastPolicy
 
 
@@ -212,8 +213,8 @@ def main(argv=None):
     lock = threading.Lock()
 
     def one(change, seed):
-        if str(seed) in results.get(change, {}):
-            return
+        if 'error' not in results.get(change, {}).get(str(seed), {'error': 'not run'}):
+            return  # measured already (a run that failed is run again)
         command = [sys.executable, '-m', __spec__.name, 'undo', change]
         row = run_seed(seed, {}, None, command=command)
         log.info('%s undone, seed %d: %s', change, seed, row.get('error') or f"L2 {row['l2_distance']:.4g}")

@@ -1,0 +1,247 @@
+"""keras-rl2's DDPG update, computed as keras-rl2 computes it, in one graph call: speed only.
+
+Nothing here is a fix. ``FastDDPGAgent`` is keras-rl2's ``DDPGAgent`` with the same Keras
+models, losses and optimizers (``tests/test_speed.py`` checks the weights an update gives against
+stock keras-rl2's), but an update costs one graph call instead of five, on float32 batches from a
+preallocated ``ReplayMemory``, and the actor answers without ``predict_on_batch``'s overhead.
+``fixed/agent.py`` builds the fixed agent on it; docs/bugs.md#bug-19 and benchmarks/ say how much
+faster it is.
+
+Three pieces, in the order they are used:
+
+- ``graph_function``: a graph-mode callable without Keras' per-call overhead;
+- ``ReplayMemory``: transitions as preallocated float32 arrays, a batch one index per array;
+- ``FastDDPGAgent``: acting, storing and updating with the two above.
+"""
+from shared import keras_rl  # noqa: F401  (tf-keras must be set up before TensorFlow loads)
+
+from collections import deque
+
+import numpy as np
+import tensorflow as tf
+from rl.agents import DDPGAgent
+from rl.util import get_soft_target_model_updates, huber_loss
+from tensorflow.core.protobuf import config_pb2
+from tensorflow.keras import backend as K
+from tensorflow.keras.models import Model
+
+
+def graph_function(inputs, outputs, updates=()):
+    """``K.function(inputs, outputs, updates=updates)`` without its per-call overhead.
+
+    keras-rl2 runs in graph mode. Each ``K.function`` call re-checks the session and repacks its
+    arguments, and ``Session.run`` (also behind ``Session.make_callable`` when it has feeds)
+    rebuilds its feed and fetch lists: about 0.5 ms per call, more than a small network's
+    forward pass. A callable made from ``CallableOptions`` (the same one Keras' own graph
+    functions use) is set up once and then only hands the arrays to TensorFlow.
+    """
+    session = tf.compat.v1.keras.backend.get_session()  # also initialises the variables created so far (optimizer slots)
+    options = config_pb2.CallableOptions()
+    options.feed.extend(tensor.name for tensor in inputs)
+    options.fetch.extend(tensor.name for tensor in outputs)
+    if updates:
+        # keras-rl's soft target updates are (variable, new value) pairs, which K.function turns
+        # into assignments; tf.group alone would only read them, and the targets would never move.
+        ops = [tf.compat.v1.assign(*update) if isinstance(update, tuple) else update for update in updates]
+        options.target.append(tf.group(*ops).name)
+    run = session._make_callable_from_options(options)
+    dtypes = [tensor.dtype.as_numpy_dtype for tensor in inputs]
+    return lambda values: run(*[np.asarray(value, dtype=dtype) for value, dtype in zip(values, dtypes)])
+
+
+class ReplayMemory:
+    """The replay memory as preallocated float32 arrays, one row per transition.
+
+    keras-rl's ``SequentialMemory`` rebuilds every sampled state from single observations in a
+    Python loop and hands back lists that become object arrays; here a batch is one fancy index
+    per array. States are stored already stacked (``window_length`` observations), so the state
+    after a transition is stored with it, unless ``next_states`` is False: an update with gamma 0
+    never reads it, and without it the memory is half the size (a batch's ``states1`` is then None).
+    """
+
+    def __init__(self, limit, window_length, observation_shape, nb_actions, next_states=True):
+        self.limit = int(limit)
+        self.window_length = int(window_length)
+        state_shape = (self.limit, self.window_length) + tuple(observation_shape)
+        self.states0 = np.zeros(state_shape, dtype=np.float32)
+        self.actions = np.zeros((self.limit, nb_actions), dtype=np.float32)
+        self.rewards = np.zeros(self.limit, dtype=np.float32)
+        self.terminals1 = np.zeros(self.limit, dtype=bool)
+        self.states1 = np.zeros(state_shape, dtype=np.float32) if next_states else None
+        self.nb_entries = 0
+        self._next = 0
+
+    def append(self, state0, action, reward, terminal1, state1):
+        """Store one transition; once full, the oldest is overwritten."""
+        i = self._next
+        self.states0[i], self.actions[i], self.rewards[i], self.terminals1[i] = state0, action, reward, terminal1
+        if self.states1 is not None:
+            self.states1[i] = state1
+        self._next = (i + 1) % self.limit
+        self.nb_entries = min(self.nb_entries + 1, self.limit)
+
+    def sample(self, batch_size):
+        """``batch_size`` transitions drawn uniformly with numpy's global generator (seeded)."""
+        i = np.random.randint(0, self.nb_entries, size=batch_size)
+        return self.states0[i], self.actions[i], self.rewards[i], self.terminals1[i], self.next_states(i)
+
+    def next_states(self, i):
+        """The states after transitions ``i`` (None if the memory keeps none)."""
+        return None if self.states1 is None else self.states1[i]
+
+
+class FastDDPGAgent(DDPGAgent):
+    """keras-rl2's ``DDPGAgent``, acting, storing and updating without its per-call overheads.
+
+    Its ``memory`` must be a ``ReplayMemory``. Two hooks are the subclass's: ``actor_loss`` (keras-
+    rl2's by default) and ``store_as_terminal`` (keras-rl2's ``terminal`` by default).
+    ``gradient_steps``: updates per environment step, each on a batch of its own (keras-rl2: 1).
+    """
+
+    def __init__(self, *args, gradient_steps=1, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.gradient_steps = int(gradient_steps)
+
+    def actor_loss(self, q_values, pre_tanh):
+        """keras-rl2's actor loss, ``-mean(Q(s, mu(s)))``; ``pre_tanh`` is the actor's output before its last layer."""
+        return -K.mean(q_values)
+
+    def store_as_terminal(self, terminal):
+        """Whether an episode's end, as ``fit`` reports it, is stored as a terminal state (keras-rl2: always)."""
+        return terminal
+
+    def compile(self, optimizer, metrics=[]):
+        super().compile(optimizer, metrics=list(metrics))
+        self._compile_updates()
+        self._act = graph_function(self.actor.inputs, self.actor.outputs)  # no predict_on_batch overhead
+
+    def _actor_updates(self, state):
+        """The actor's loss on ``state`` and the update ops of its optimizer (and soft target)."""
+        pre_tanh = Model(self.actor.inputs, self.actor.layers[-2].output)(state)
+        actions = self.actor.layers[-1](pre_tanh)  # the last layer: one pass through the actor, not two
+        critic_inputs = [state]
+        critic_inputs.insert(self.critic_action_input_idx, actions)
+        q_values = self.critic(critic_inputs)
+        loss = self.actor_loss(q_values, pre_tanh)
+        updates = self.actor_optimizer.get_updates(params=self.actor.trainable_weights, loss=loss)
+        # 4. Soft target update of the target actor: target <- tau * actor + (1 - tau) * target.
+        updates += get_soft_target_model_updates(self.target_actor, self.actor, self.target_model_update)
+        return actions, updates
+
+    def _compile_updates(self):
+        """DDPG's update, as its four steps in the order they run, in one graph call.
+
+        keras-rl2 computes the same update in five calls (the target actor, the target critic,
+        ``train_on_batch``, the actor's update), each with its own conversions; here the whole
+        update is one call of ``train_fn``. The steps:
+
+        1. Target Q: ``y = r + gamma * (1 - terminal1) * Q'(s1, mu'(s1))``, from the target networks.
+        2. Critic loss: Huber (here squared, keras-rl's ``delta_clip`` is inf) between ``y`` and
+           ``Q(s0, a)``; one Adam step of the critic on it.
+        3. Actor loss: ``actor_loss`` against the critic *after* step 2; one Adam step of the actor.
+        4. Soft target update: each target weight moves ``tau`` of the way towards its network's.
+        """
+        state_shape = tuple(self.actor.input_shape[1:])
+        state0 = K.placeholder(shape=(None,) + state_shape, name='state0')
+        state1 = K.placeholder(shape=(None,) + state_shape, name='state1')
+        action = K.placeholder(shape=(None, self.nb_actions), name='action')
+        reward = K.placeholder(shape=(None,), name='reward')
+        not_terminal1 = K.placeholder(shape=(None,), name='not_terminal1')
+        batch = [state0, action, reward, not_terminal1] + ([state1] if self.gamma else [])
+
+        def q(critic, state, act):
+            inputs = [state]
+            inputs.insert(self.critic_action_input_idx, act)
+            return K.flatten(critic(inputs))
+
+        # 1. Target Q: what Q(s0, a) should be. The target networks move slowly (step 4), so the
+        #    critic is not chasing its own output. With gamma 0 it is the reward alone.
+        if self.gamma == 0:  # nothing to bootstrap: skip two network passes per update
+            target = reward
+        else:
+            target = K.stop_gradient(reward + self.gamma * not_terminal1 * q(self.target_critic, state1,
+                                                                              self.target_actor(state1)))
+        # 2. Critic loss: how far the critic's Q(s0, a) is from the target; one step of its
+        #    optimizer. keras-rl wraps that optimizer so that its updates include step 4 for the
+        #    critic's target (AdditionalUpdatesOptimizer).
+        q0 = q(self.critic, state0, action)
+        loss = K.mean(huber_loss(target, q0, self.delta_clip))
+        critic_updates = self.critic.optimizer.get_updates(params=self.critic.trainable_weights, loss=loss)
+        metrics = [loss, K.mean(K.abs(target - q0)), K.mean(q0)]  # keras-rl's loss, mae, mean_q
+        self.critic_train_fn = graph_function(batch, metrics, critic_updates)
+
+        # 3. Actor loss, against the updated critic: move mu(s0) towards actions the critic rates
+        #    higher. 4. for the actor's target is in _actor_updates. (While only one network is
+        #    past its warmup, critic_train_fn or actor_train_fn runs alone.)
+        actions, actor_updates = self._actor_updates(state0)
+        self.actor_train_fn = graph_function([state0], [actions], actor_updates)
+        with tf.control_dependencies(tf.nest.flatten(critic_updates)):  # the actor sees the new critic
+            _, actor_after_critic = self._actor_updates(state0)
+        self.train_fn = graph_function(batch, metrics, critic_updates + actor_after_critic)
+
+    def reset_states(self):
+        super().reset_states()
+        self._recent = deque(maxlen=self.memory.window_length)
+        self._pending = None  # the last transition, waiting for the state that follows it
+        self._episode_over = False
+
+    def select_action(self, state):
+        action = self._act([np.asarray(state, dtype=np.float32)[None]])[0][0]
+        if self.training and self.random_process is not None:
+            action = action + self.random_process.sample()
+        return action
+
+    def policy_action(self, observation):
+        """The noise-free action for the first observation of an episode (already processed).
+
+        The actor alone: no exploration noise, and nothing stored or changed in the agent, so it
+        can be asked in the middle of training.
+        """
+        state = np.zeros((self.memory.window_length,) + np.shape(observation), dtype=np.float32)
+        state[-1] = observation  # zeros before the episode's first observation, as in forward
+        return np.clip(self._act([state[None]])[0][0], -1.0, 1.0)
+
+    def forward(self, observation):
+        self._recent.append(np.asarray(observation, dtype=np.float32))
+        state = np.zeros((self.memory.window_length,) + self._recent[0].shape, dtype=np.float32)
+        state[-len(self._recent):] = self._recent  # zeros before the episode's first observation
+        if self._pending is not None:  # the previous transition ends in this state
+            self.memory.append(*self._pending, state)
+            self._pending = None
+        action = self.select_action(state)
+        self.recent_observation, self.recent_action, self._state = observation, action, state
+        return action
+
+    def backward(self, reward, terminal=False):
+        episode_ends = terminal
+        terminal = self.store_as_terminal(terminal)
+        if self.training:
+            if self._episode_over:
+                # keras-rl's fit calls forward/backward once more after an episode ends, with a
+                # made-up reward of 0: that is not a transition of the env, so it is not stored.
+                self._episode_over = False
+            else:
+                self._pending = (self._state, self.recent_action, reward, terminal)
+                self._episode_over = episode_ends
+        metrics = [np.nan for _ in self.metrics_names]
+        can_train = self.step > self.nb_steps_warmup_critic or self.step > self.nb_steps_warmup_actor
+        if self.training and can_train and self.step % self.train_interval == 0 and self.memory.nb_entries:
+            for _ in range(self.gradient_steps):  # each on a batch of its own
+                metrics = self._update()
+        if self.target_model_update >= 1 and self.step % self.target_model_update == 0:
+            self.update_target_models_hard()
+        return metrics
+
+    def _update(self):
+        """One DDPG update on a fresh batch from memory; returns keras-rl's metrics (or NaNs)."""
+        state0, action, reward_batch, terminal1, state1 = self.memory.sample(self.batch_size)
+        batch = [state0, action, reward_batch, 1.0 - terminal1] + ([state1] if self.gamma else [])
+        critic_due = self.step > self.nb_steps_warmup_critic
+        actor_due = self.step > self.nb_steps_warmup_actor
+        if critic_due and actor_due:
+            return self.train_fn(batch)  # both in one call, critic first
+        if critic_due:
+            return self.critic_train_fn(batch)
+        self.actor_train_fn([state0])
+        return [np.nan for _ in self.metrics_names]
+
