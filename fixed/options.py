@@ -6,12 +6,13 @@ same way: the kept policy saved in ``OUT/policy/`` (``fixed.policy``), then ``re
 written once, whole, with the fixes that were reverted.
 """
 import argparse
+import contextlib
 import dataclasses
 import logging
 from pathlib import Path
 
 from shared.checks import BadInput
-from shared.cli import INTERRUPTED, add_seed_option, steps_argument, writable_folder
+from shared.cli import INTERRUPTED, add_seed_option, refuse, steps_argument, writable_folder
 from shared.files import write_json
 
 from .hindsight import MAX_K, STRATEGIES, Hindsight, k_problem  # IMPROVEMENT-5
@@ -20,16 +21,41 @@ from .hyperparameters import HYPERPARAMETERS
 log = logging.getLogger(__name__)
 
 
-def add_training_options(parser):
-    """``--seed``, ``--steps``, ``--revert`` and ``--tensorboard``."""
-    add_seed_option(parser)
+MOVED = {'--input': 'process', '--target': 'process', '--target-level': 'process', '--sample-rate': 'process',
+         '--target-sample-rate': 'process', '--cutoff-range': 'process', '--success-rms': 'process',
+         '--policy': 'process', '--random-scenarios': 'scenarios'}
+"""Options ``python -m fixed`` had until the kit's verbs took them over: each is answered with the new command."""
+
+
+def answer_a_moved_option(parser, argv):
+    """``python -m fixed --input ...`` is now ``python -m stepsignal process --input ...``: say so, exit 2."""
+    for token in argv:
+        verb = MOVED.get(token.split('=')[0])
+        if verb is not None:
+            rest = ' '.join(t for t in argv if t != '--random-scenarios')
+            refuse(parser, f'{token.split("=")[0]} has moved: run python -m stepsignal {verb} {rest}')
+
+
+def add_question_run_options(parser, argv):
+    """``python -m fixed``'s, beside ``--seed``: the training options and, IMPROVEMENT-5, the ``--her``
+    options; ``argv``, the command line, is first checked for an option that moved to a verb (``MOVED``)."""
+    answer_a_moved_option(parser, argv)
+    add_training_options(parser, seed=False)
+    add_her_options(parser)
+
+
+def add_training_options(parser, seed=True):
+    """``--seed`` (unless ``seed`` is False), ``--steps``, ``--revert`` and ``--tensorboard``."""
+    if seed:
+        add_seed_option(parser)
     parser.add_argument('--steps', type=steps_argument, default=HYPERPARAMETERS.nb_steps,
                         help='environment steps in all: training steps and policy checks (one step of the '
                              f'noise-free policy every {HYPERPARAMETERS.check_every} training steps; default '
                              f'{HYPERPARAMETERS.nb_steps}, at most 32767)')
     parser.add_argument('--revert', type=revert_argument, default=(), metavar='4,6,23',
-                        help='undo these fixes (numbers, or IMPROVEMENT-n / In) and keep every other one: the '
-                             'original\'s behaviour for each (fixed/switches.py, docs/ablation.md)')
+                        help='undo these fixes and keep every other one: the original\'s behaviour for each; '
+                             'a fix by its number (4 is FIX-4), an improvement by its tag (IMPROVEMENT-2, or I2 '
+                             'for short) (fixed/switches.py, docs/ablation.md)')
     parser.add_argument('--tensorboard', metavar='DIR',
                         help='also write TensorBoard event files, into DIR/<name of --out> (open them with '
                              'tensorboard --logdir DIR; docs/ecosystem.md)')
@@ -91,9 +117,20 @@ def revert_argument(text):
 
 
 def check_training_options(args):
-    """What can be checked before any work: the ``--tensorboard`` folder. Raises ``ValueError``."""
+    """What can be checked before any work: the ``--tensorboard`` folder, the ``--her`` options (then
+    ``args.hindsight``). Raises ``BadInput``."""
     if args.tensorboard is not None:
         writable_folder(args.tensorboard, '--tensorboard')
+    args.hindsight = hindsight_option(args) if hasattr(args, 'her') else None
+
+
+@contextlib.contextmanager
+def training_run(args):
+    """The table this run trains with, while the fixes ``--revert`` names are undone (fixed/switches.py)."""
+    from .switches import reverted
+
+    with reverted(args.revert):
+        yield run_hyperparameters(args)
 
 
 def run_hyperparameters(args):

@@ -30,18 +30,21 @@ training, the policy reads their mean and its answer is applied to each.
 import importlib.metadata
 import json
 import logging
+import shlex
 from pathlib import Path
 
 import numpy as np
 
 from shared.checks import BadInput
-from shared.files import write_json
+from shared.files import write_atomic, write_json
 
 log = logging.getLogger(__name__)
 
 FORMAT = 'stepsignal-policy/1'
 ACTOR_FILE = 'actor.h5'
 ABOUT_FILE = 'policy.json'
+EXAMPLE_INPUT = 'input.csv'
+"""For a policy trained on the question's scenario: its input signal, one value per line (the command to answer it is logged)."""
 
 
 def kit_version():
@@ -82,7 +85,19 @@ def save_policy(folder, agent, env, trained_on, samples=None, family=None):
         'trained_on': trained_on,
         **({'family': family} if family else {}),
     })
-    log.info('saved the policy in %s (python -m stepsignal process --policy %s --input ... to use it again)', folder, folder)
+    log.info('saved the policy in %s; to answer a signal with it: %s', folder, use_again(folder, base, trained_on))
+
+
+def use_again(folder, base, trained_on):
+    """The command that answers a signal with the policy in ``folder``: runnable as printed for the
+    question's scenario (its input is written beside the policy as ``EXAMPLE_INPUT``)."""
+    target = base.desired_signal
+    if trained_on.get('mode') != 'question' or np.ptp(target) != 0:
+        return f'python -m stepsignal process --policy {shlex.quote(str(folder))} --input FILE --target-level LEVEL --out DIR'
+    example = folder / EXAMPLE_INPUT
+    write_atomic(example, lambda handle: np.savetxt(handle, np.asarray(base.initial_signal, dtype=np.float64)))
+    return (f'python -m stepsignal process --policy {shlex.quote(str(folder))} --input {shlex.quote(str(example))} '
+            f'--sample-rate {float(base.sample_rate):g} --target-level {float(target[0]):g} --out answer')
 
 
 def load_about(folder):

@@ -75,6 +75,20 @@ def test_the_report_opens_with_the_causes_measured_in_this_run(two_reports):
         r'\]\(([^)]*examples/question_fixed\.py)\)', first_screen).group(1)).exists()
 
 
+def test_the_closing_policy_hint_runs_as_printed(two_reports, tmp_path):
+    """compare's last words about the saved policy are a command that answers the question's signal with it."""
+    import shlex
+
+    out, finished = two_reports[0]
+    hint = re.search(r'to answer a signal with it: (python -m .+)$', finished.stderr, re.M).group(1)
+    words = shlex.split(hint)
+    assert words[:3] == ['python', '-m', 'stepsignal'] and '...' not in hint
+    answered = run_command(*words[2:], cwd=tmp_path)
+    assert answered.returncode == 0, answered.stderr[-2000:]
+    assert (tmp_path / 'answer' / 'processed.csv').exists()
+    assert f"L2 {json.loads((out / 'fixed' / 'result.json').read_text())['l2_distance']:.3f}" in answered.stderr
+
+
 def test_same_seed_gives_the_same_figures_and_numbers(two_reports):
     (first, _), (second, _) = two_reports
     reports = [json.loads((folder / 'report.json').read_text()) for folder in (first, second)]

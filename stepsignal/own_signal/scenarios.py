@@ -12,7 +12,7 @@ import gymnasium
 import numpy as np
 
 from fixed.keep_best import PolicyCheck, policy_outcome
-from fixed.options import add_her_options, add_training_options, check_training_options, hindsight_option
+from fixed.options import add_her_options, add_training_options, check_training_options
 from fixed.options import run_hyperparameters, save_run, trained_on, write_result
 from shared.cli import (add_output_options, check_output_folder, checking_input, command_parser,
                         run_reporting_failures, setup_logging)
@@ -158,8 +158,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     setup_logging()
     with checking_input(parser):
-        check_training_options(args)
-        args.hindsight = hindsight_option(args)
+        check_training_options(args)  # and args.hindsight, from the --her options
         check_output_folder(args.out, overwrite=args.overwrite)
     return run_reporting_failures(parser, args.out, lambda: run(args))
 
