@@ -94,6 +94,36 @@ class KeepBestPolicy(Callback):
             self.best = record
 
 
+def run_result(agent, keep_best, env, hp, seed, training_steps, train_seconds):
+    """What ``result.json`` says of a run: its budget, its times, what the kept policy does (on
+    ``keep_best``'s final env) and every check; warns if Ctrl-C stopped the training early."""
+    from shared.table import as_record
+
+    steps_trained = int(agent.step)
+    if steps_trained < training_steps:
+        log.warning('interrupted after %d of %d training steps: writing the results so far', steps_trained,
+                    training_steps)
+    return {
+        'variant': 'fixed',
+        'seed': seed,
+        'steps': hp.nb_steps,
+        'training_steps': training_steps,
+        'steps_trained': steps_trained,
+        'check_steps': keep_best.env_steps,
+        'env_steps': steps_trained + keep_best.env_steps,
+        # The two wall-time fields are the only ones that differ between runs of the same seed.
+        'train_seconds': round(train_seconds, 3),
+        'steps_per_second': round(steps_trained / train_seconds, 1),
+        'interrupted': steps_trained < training_steps,
+        'success_threshold': env.unwrapped.distance_threshold,
+        **policy_outcome(agent, keep_best.check.final_env),
+        'first_success_env_steps': (keep_best.first_success() or {}).get('env_steps'),
+        'kept_check': keep_best.best,
+        'checks': keep_best.checks,
+        'hyperparameters': as_record(hp),
+    }
+
+
 def policy_outcome(agent, env):
     """The noise-free policy's first action on a fresh episode of ``env``, and what it achieves.
 

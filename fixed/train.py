@@ -18,7 +18,7 @@ import gymnasium  # PORT: Gymnasium
 from .agent import build_agent
 from .env import FlattenDictWrapper
 from .hyperparameters import HYPERPARAMETERS
-from .keep_best import KeepBestPolicy, PolicyCheck, policy_outcome, split_budget  # IMPROVEMENT-1
+from .keep_best import KeepBestPolicy, PolicyCheck, run_result, split_budget  # IMPROVEMENT-1
 from .progress import ProgressLog  # FIX-14: a progress line instead of keras' per-episode print
 from .tensorboard_log import TensorBoardLog, run_folder  # IMPROVEMENT-4
 from shared.files import write_json, write_weights
@@ -69,21 +69,12 @@ def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None,  #
     """Run the question's script with everything written into ``out_dir``.
 
     ``make_env``: makes the env to train on, wrapped for keras-rl (default: this module's, the
-    question's scenario). ``hp``: the numbers (``hyperparameters.py``).
-    FIX-12: ``make_env`` is called with ``time_limit=hp.max_episode_steps``, the table's.
-    IMPROVEMENT-1: ``check``, a ``fixed.keep_best.PolicyCheck``: where the noise-free policy is
-    checked during training, the best one kept, and the kept one measured at the end (default:
-    one more env from ``make_env``, every ``hp.check_every`` training steps). Its env steps come
-    out of ``hp.nb_steps``.
-    IMPROVEMENT-4: ``tensorboard``, a folder: TensorBoard event files of the run go into its
-    subfolder named after ``out_dir`` (``fixed.tensorboard_log``); None: none.
-    IMPROVEMENT-5: ``hindsight``, a ``fixed.hindsight.Hindsight``: the replay memory relabels
-    goals (HER, docs/her.md); None: it does not, and the run is the one it always was.
+    question's scenario). ``hp``: the numbers (``hyperparameters.py``). IMPROVEMENT-1, -4, -5:
+    ``check``, ``tensorboard``, ``hindsight``: see ``fixed.keep_best.PolicyCheck``,
+    ``fixed.tensorboard_log`` and ``fixed.hindsight`` (None: the fixed setup's own).
 
-    Returns ``(agent, result)``: the trained agent and, IMPROVEMENT-1, what its kept policy does:
-    the dictionary the command writes to ``result.json`` when the run is over (``fixed.options``).
-    Ctrl-C during training stops it; the results so far are written completely and
-    ``result["interrupted"]`` is true.
+    Returns ``(agent, result)``: the trained agent and, IMPROVEMENT-1, what its kept policy does
+    (``fixed.keep_best.run_result``; ``result["interrupted"]`` after Ctrl-C).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -111,33 +102,11 @@ def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None,  #
         callbacks.append(TensorBoardLog(run_folder(tensorboard, out), keep_best))
     hist = agent.fit(recorder, nb_steps=training_steps, visualize=False, verbose=0, callbacks=callbacks)
     train_seconds = time.perf_counter() - start  # IMPROVEMENT-1: the result's numbers, from here
-    steps_trained = int(agent.step)
-    if steps_trained < training_steps:
-        log.warning('interrupted after %d of %d training steps: writing the results so far', steps_trained,
-                    training_steps)
 
     # FIX-16: the history as JSON: plain numbers any tool can read, nothing runs when loaded.
     write_json(out / 'history.json', {key: [float(v) for v in values] for key, values in hist.history.items()})
     save_weights(agent, str(out / 'weights' / '{}_weights.h5'.format(FILENAME)))  # FIX-16: HDF5 files named .h5
-    result = {
-        'variant': __package__,
-        'seed': seed,
-        'steps': hp.nb_steps,
-        'training_steps': training_steps,
-        'steps_trained': steps_trained,
-        'check_steps': keep_best.env_steps,
-        'env_steps': steps_trained + keep_best.env_steps,
-        # The two wall-time fields are the only ones that differ between runs of the same seed.
-        'train_seconds': round(train_seconds, 3),
-        'steps_per_second': round(steps_trained / train_seconds, 1),
-        'interrupted': steps_trained < training_steps,
-        'success_threshold': env.unwrapped.distance_threshold,
-        **policy_outcome(agent, check.final_env),
-        'first_success_env_steps': (keep_best.first_success() or {}).get('env_steps'),
-        'kept_check': keep_best.best,
-        'checks': keep_best.checks,
-        'hyperparameters': as_record(hp),
-    }
+    result = run_result(agent, keep_best, env, hp, seed, training_steps, train_seconds)  # IMPROVEMENT-1
     if hindsight is not None:  # IMPROVEMENT-5: only then, so a run without it is the one it always was
         result['her'] = hindsight.record()
 
