@@ -20,7 +20,8 @@ from tensorflow.keras.optimizers.legacy import Adam
 from .hyperparameters import HYPERPARAMETERS
 from .observations import scale_observation  # FIX-17: the map, also used without TensorFlow (policy.py)
 from shared.checks import step_budget  # FIX-15
-from .fast_ddpg import FastDDPGAgent, ReplayMemory  # keras-rl2's DDPG, in one graph call per update (speed only)
+from .fast_ddpg import FastDDPGAgent  # keras-rl2's DDPG, in one graph call per update (speed only)
+from .replay import ReplayMemory  # its float32 memory (speed only)
 from .hindsight import HindsightMemory  # IMPROVEMENT-5
 
 # Beyond FIX-6: tanh(2) = 0.964: past this pre-activation the actor's gradient all but vanishes.
@@ -166,7 +167,7 @@ def build_agent(env, hp=HYPERPARAMETERS, training_steps=None, reference_observat
     processor = ScaleObservations(reference_observation)  # FIX-17
     # Building Keras agent
     # FIX-5: the memory holds the whole run, so nothing is forgotten before it is learnt from.
-    # As float32 arrays (fixed/fast_ddpg.py), not keras-rl's object arrays: speed only.
+    # As float32 arrays (fixed/replay.py), not keras-rl's object arrays: speed only.
     # FIX-22: with gamma 0 the update never reads the next state, so the memory keeps none (half its size).
     memory_size = dict(limit=hp.memory_limit or max(nb_steps, 1000), window_length=hp.window_length,
                        observation_shape=env.observation_space.shape, nb_actions=nb_actions, next_states=hp.gamma != 0)

@@ -31,7 +31,7 @@ import numpy as np
 
 from shared.checks import BadInput
 
-from .fast_ddpg import ReplayMemory
+from .replay import ReplayMemory
 
 STRATEGIES = ('future', 'final', 'episode')
 """Where a relabelled transition's goal is drawn from, within its own episode."""

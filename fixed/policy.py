@@ -91,8 +91,8 @@ def save_policy(folder, agent, env, trained_on, samples=None, family=None):
 def use_again(folder, base, trained_on):
     """The command that answers a signal with the policy in ``folder``: runnable as printed for the
     question's scenario (its input is written beside the policy as ``EXAMPLE_INPUT``)."""
-    target = base.desired_signal
-    if trained_on.get('mode') != 'question' or np.ptp(target) != 0:
+    target = getattr(base, 'desired_signal', None)  # a family of clips has none of its own
+    if trained_on.get('mode') != 'question' or target is None or np.ptp(target) != 0:
         return f'python -m stepsignal process --policy {shlex.quote(str(folder))} --input FILE --target-level LEVEL --out DIR'
     example = folder / EXAMPLE_INPUT
     write_atomic(example, lambda handle: np.savetxt(handle, np.asarray(base.initial_signal, dtype=np.float64)))

@@ -29,7 +29,7 @@ def test_fast_update_gives_stock_keras_rl_weights(gamma, updates):
     from tensorflow.keras.optimizers.legacy import Adam
 
     from fixed.agent import FixedDDPGAgent, build_actor, build_critic
-    from fixed.fast_ddpg import ReplayMemory
+    from fixed.replay import ReplayMemory
     from fixed.train import make_env
 
     env = make_env()
@@ -91,7 +91,7 @@ def test_with_gamma_0_the_memory_keeps_no_next_states_and_the_updates_are_the_sa
     import dataclasses
 
     from fixed.agent import build_agent
-    from fixed.fast_ddpg import ReplayMemory
+    from fixed.replay import ReplayMemory
     from fixed.hyperparameters import HYPERPARAMETERS
     from fixed.train import make_env
 

@@ -6,7 +6,7 @@ alone, back to the question's code, on many seeds (benchmarks/EXAMPLE_LEAVE_ONE_
 Each (change, seed) is the example in a process of its own, two at a time, with that one change
 put back as the question had it; everything else, the budget included, is the example's. The
 numbers go to ``PAGE.json`` after every run, so a run stopped half way resumes where it stopped
-(the page is written when every run is in). The example with nothing undone is
+(the page is written when every run is in, or with ``--page-only`` from the runs so far). The example with nothing undone is
 benchmarks/EXAMPLE_SEEDS.md, measured by ``example_seeds`` with the same command per seed.
 """
 import argparse
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from shared.checks import BadInput
-from shared.cli import check_new_page, checking_input, setup_logging
+from shared.cli import check_new_file, checking_input, setup_logging, shown
 from shared.files import write_atomic, write_json
 from stepsignal.experiments.evaluate import parse_seeds
 from stepsignal.experiments.example_seeds import EXAMPLE, run_seed
@@ -170,22 +170,42 @@ def run_undone(change, argv):
 
 # --- the driver ----------------------------------------------------------------------------------
 def page(results, seeds, command, baseline):
+    """The page: one row per change, over the seeds measured for it so far (of ``seeds``)."""
     lines = ['# examples/question_fixed.py, one change undone at a time', '',
              f'Measured {today()} on {machine()} with `{command}`: each (change, seed) is the example '
-             f'(`python examples/question_fixed.py --seed N`, its default budget of 5,000 steps) in a process '
-             'of its own, two at a time, with that one change put back as the question had it. '
+             f'(`python examples/question_fixed.py --seed N`, its default budget of 5,000 steps) in a process of its '
+             'own, two at a time, with that one change put back as the question had it. '
              'Success is the noise-free policy\'s L2 < 1.0, as the example prints it.', '',
              '| undone | what the run then does | learnt | median L2 | L2 per seed |', '|---|---|---|---|---|']
     if baseline:
         lines.append(f"| nothing | [the example itself](EXAMPLE_SEEDS.md) | {baseline} | | |")
+    complete = True
     for change, (what, _) in UNDONE.items():
-        rows = [results[change][str(seed)] for seed in seeds]
-        done = [row for row in rows if 'error' not in row]
-        learnt = sum(row['success'] for row in done)
-        l2 = ', '.join(f"{row['l2_distance']:.3g}" if 'error' not in row else 'failed' for row in rows)
-        median = f"{np.median([row['l2_distance'] for row in done]):.3g}" if done else ''
-        lines.append(f'| {change} | {what} | {success_rate(learnt, len(rows))} | {median} | {l2} |')
+        rows = [results.get(change, {}).get(str(seed)) for seed in seeds]
+        rows = [row for row in rows if row is not None and 'error' not in row]
+        learnt = sum(row['success'] for row in rows)
+        l2 = ', '.join(f"{row['seed']}: {row['l2_distance']:.3g}" for row in rows)
+        median = f"{np.median([row['l2_distance'] for row in rows]):.3g}" if rows else ''
+        rate = success_rate(learnt, len(rows)) if rows else 'not run yet'
+        lines.append(f'| {change} | {what} | {rate} | {median} | {l2} |')
+        complete = complete and len(rows) == len(seeds)
+    if not complete:
+        lines += ['', f'Not every change has every seed of {seeds[0]}-{seeds[-1]} yet: each row counts the seeds it has '
+                  '(the command resumes where it stopped).']
     return '\n'.join(lines + [''])
+
+
+def earlier_results(numbers):
+    """The runs measured so far, from ``numbers`` (this program's own .json, to resume), or none."""
+    if not numbers.exists():
+        return {}
+    try:
+        results = json.loads(numbers.read_text())['results']
+        assert all(isinstance(rows, dict) for rows in results.values())
+        return results
+    except (ValueError, KeyError, TypeError, AssertionError):
+        raise BadInput(f'{shown(numbers)} exists and is not the numbers of an earlier run of this program; '
+                       'give another --out, or move that file away') from None
 
 
 def main(argv=None):
@@ -200,6 +220,8 @@ def main(argv=None):
     parser.add_argument('--jobs', type=int, default=2, help='runs at a time (default 2)')
     parser.add_argument('--out', type=Path, required=True,
                         help='the page to write (a new Markdown file); its numbers go beside it (.json) as they come')
+    parser.add_argument('--page-only', action='store_true',
+                        help='run nothing: write the page from the numbers measured so far (a row per change, its seeds)')
     args = parser.parse_args(argv)
     changes = args.changes.split(',')
     numbers = args.out.with_suffix('.json')
@@ -207,8 +229,8 @@ def main(argv=None):
         unknown = [change for change in changes if change not in UNDONE]
         if unknown:
             raise BadInput(f"--changes {','.join(unknown)}: not a change of the example; one of {', '.join(UNDONE)}")
-        check_new_page(args.out)
-        results = json.loads(numbers.read_text())['results'] if numbers.exists() else {}
+        check_new_file(args.out)
+        results = earlier_results(numbers)
     setup_logging()
     lock = threading.Lock()
 
@@ -223,7 +245,7 @@ def main(argv=None):
             write_json(numbers, {'machine': machine(), 'date': today(), 'seeds': args.seeds, 'results': results})
 
     # seed by seed across the changes, so that a run stopped early has every change on its first seeds
-    work = [(change, seed) for seed in args.seeds for change in changes]
+    work = [] if args.page_only else [(change, seed) for seed in args.seeds for change in changes]
     with ThreadPoolExecutor(args.jobs) as pool:
         list(pool.map(lambda item: one(*item), work))
     if set(changes) != set(UNDONE):

@@ -5,6 +5,9 @@
   python -m stepsignal process --input IN --target T --policy DIR/policy --out NEW
                                                                       answer IN with a saved policy
 
+Writes into DIR: processed.csv (or .wav, .npy: as the input), report.md, result.json and signals.png;
+after training also learning.png, trace.json, history.json, weights/ and policy/.
+
 Every input is read and checked before TensorFlow loads (your_signal.prepare): a bad one is
 refused in one line, exit 2, nothing written. Exit status otherwise: 0 done, 1 a failure inside
 the run (the details in OUT/error.log), 130 interrupted by Ctrl-C (results so far written).
