@@ -26,7 +26,7 @@ from pathlib import Path
 from shared.cli import RUN_MARKER, survey
 
 WARM_IMPORTS = ['shared.keras_rl', 'original.train', 'fixed.train', 'fixed.policy', 'matplotlib.pyplot',
-                'stepsignal.own_signal.process', 'stepsignal.doctor.diagnose']
+                'stepsignal.own_signal.saved_policy', 'stepsignal.own_signal.process', 'stepsignal.doctor.diagnose']
 """What the warm process imports before it forks a command: the slow part of every start."""
 
 ONE_THREAD = {'TF_NUM_INTRAOP_THREADS': '1', 'TF_NUM_INTEROP_THREADS': '1'}

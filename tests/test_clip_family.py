@@ -11,7 +11,7 @@ import pytest
 from scipy.io import wavfile
 
 from command_line import assert_the_kit_wrote_only_what_it_listed, run_command
-from fixed.policy import check_serves
+from stepsignal.own_signal.saved_policy import check_serves
 from shared.scenario import speech_with_hum
 from stepsignal.own_signal.baselines import baselines, verdict
 from stepsignal.own_signal.clip_family import (Augmentation, ClipFamily, augment, band_edges, band_levels,

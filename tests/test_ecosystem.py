@@ -13,7 +13,7 @@ from gymnasium.utils.env_checker import check_env
 import fixed  # noqa: F401  (registers stepsignal-v1)
 from fixed.env import FlattenDictWrapper
 from fixed import filters
-from fixed.observations import DownsampleObservation
+from stepsignal.own_signal.view import DownsampleObservation
 from stepsignal.own_signal.any_signal import AnySignal
 from stepsignal.own_signal.scenarios import RandomStepSignal
 

@@ -95,12 +95,12 @@ def test_a_saved_policy_answers_without_tensorflow(trained, tmp_path):
 
 
 def test_the_numpy_actor_is_the_keras_actor():
-    """``fixed.policy.actor_answer`` on weights read from the HDF5 file is ``build_actor``'s output."""
+    """``stepsignal.own_signal.saved_policy.actor_answer`` on weights read from the HDF5 file is ``build_actor``'s output."""
     import tempfile
     from pathlib import Path
 
     from fixed.agent import build_actor
-    from fixed.policy import actor_answer, actor_weights
+    from stepsignal.own_signal.saved_policy import actor_answer, actor_weights
     from shared.files import write_weights
     from types import SimpleNamespace
 

@@ -327,7 +327,7 @@ def test_ctrl_c_during_training_leaves_complete_results(files):
 # --- audio-length signals: the compact observation ----------------------------------------------
 
 def test_the_agent_sees_block_averages_of_a_long_signal_and_the_env_the_full_one():
-    from fixed.observations import MAX_OBSERVED_SAMPLES
+    from stepsignal.own_signal.view import MAX_OBSERVED_SAMPLES
     from shared.scenario import Scenario
     from stepsignal.own_signal.any_signal import make_env
 

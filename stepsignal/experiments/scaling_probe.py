@@ -43,7 +43,7 @@ def measure(samples, observation):
     from shared import keras_rl  # noqa: F401  (before TensorFlow)
     from fixed.agent import build_agent
     from fixed.hyperparameters import HYPERPARAMETERS
-    from fixed.observations import MAX_OBSERVED_SAMPLES
+    from stepsignal.own_signal.view import MAX_OBSERVED_SAMPLES
     from stepsignal.own_signal.any_signal import make_env
 
     env = make_env(scenario, seed=0, observed_samples=MAX_OBSERVED_SAMPLES if observation == 'compact' else None)

@@ -13,7 +13,8 @@ from fixed import filters
 from gymnasium import spaces
 from shared.checks import BadInput, positive_number
 from shared.old_step_api import OldStepAPI
-from fixed.observations import MAX_OBSERVED_SAMPLES, DownsampleObservation, float32_box
+from fixed.observations import float32_box
+from stepsignal.own_signal.view import MAX_OBSERVED_SAMPLES, DownsampleObservation
 from stepsignal.own_signal.chain import (QUESTION_CHAIN, Chain, GAIN_RANGE, ZeroPhaseResponse, mains_of,
                                          settle_seconds)
 

@@ -33,7 +33,7 @@ from scipy import optimize, signal
 
 from fixed import filters
 from fixed.env import butter_lowpass_filter
-from fixed.observations import MAX_OBSERVED_SAMPLES
+from stepsignal.own_signal.view import MAX_OBSERVED_SAMPLES
 from shared.checks import BadInput
 from stepsignal.own_signal.bands import HARMONICS, MAINS, spectrum
 

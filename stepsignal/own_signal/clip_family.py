@@ -24,7 +24,8 @@ from scipy import signal
 
 from fixed.filters import sosfiltfilt
 from shared.checks import BadInput
-from fixed.observations import MAX_OBSERVED_SAMPLES, DownsampleObservation, float32_box
+from fixed.observations import float32_box
+from stepsignal.own_signal.view import MAX_OBSERVED_SAMPLES, DownsampleObservation
 from stepsignal.own_signal.any_signal import LONG_SIGNAL, AnySignal, processed_reach
 from stepsignal.own_signal.bands import MAINS
 from stepsignal.own_signal.chain import AUDIO_CHAIN, Chain, mains_of, notch_sos

@@ -23,7 +23,7 @@ import numpy as np
 
 from fixed.options import add_training_options, check_training_options, run_hyperparameters, save_run, trained_on
 from fixed.filters import min_signal_length
-from fixed.observations import MAX_OBSERVED_SAMPLES
+from stepsignal.own_signal.view import MAX_OBSERVED_SAMPLES
 from fixed.options import write_result
 from shared.checks import BadInput
 from shared.cli import (add_output_options, check_output_folder, checking_input, command_parser,

@@ -52,7 +52,7 @@ def build_parser():
                           'chain\'s ceiling; otherwise the question\'s L2 < 1.0)')
     own.add_argument('--policy', metavar='DIR',
                      help='apply a trained policy (the policy/ folder every training run writes) to --input instead '
-                          'of training: one step, the same files out (fixed/policy.py)')
+                          'of training: one step, the same files out (stepsignal/own_signal/saved_policy.py)')
     training = parser.add_argument_group('training (without --policy)')
     add_training_options(training)
     # More knobs, more steps: the budget's default follows the chain (chain.CHAIN_STEPS)
@@ -89,7 +89,7 @@ def main(argv=None):
 
 def answer(args, job):
     """No training: the saved policy answers in one step."""
-    from fixed.policy import apply_policy
+    from stepsignal.own_signal.saved_policy import apply_policy
     from stepsignal.own_signal.your_signal import finish
 
     result = apply_policy(args.policy, job.make_training_env)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fixed.observations import MAX_OBSERVED_SAMPLES
+from stepsignal.own_signal.view import MAX_OBSERVED_SAMPLES
 from fixed.options import write_result
 from shared.checks import BadInput, positive_number
 from shared.cli import check_output_folder
@@ -160,7 +160,7 @@ def prepare(input_path, out, target_path=None, target_level=None, sample_rate=No
 
     about_policy = None
     if policy is not None:  # read first: the policy's chain is the one it answers with
-        from fixed.policy import check_serves, load_about
+        from stepsignal.own_signal.saved_policy import check_serves, load_about
 
         about_policy = load_about(policy)
         check_serves(about_policy, policy, rate, len(mono))
