@@ -20,9 +20,9 @@ from tensorflow.keras.optimizers.legacy import Adam
 from .hyperparameters import HYPERPARAMETERS
 from .observations import scale_observation  # FIX-17: the map, also used without TensorFlow (policy.py)
 from shared.checks import step_budget  # FIX-15
+from shared.old_step_api import RemembersTruncation  # FIX-12
 from .fast_ddpg import FastDDPGAgent  # keras-rl2's DDPG, in one graph call per update (speed only)
 from .replay import ReplayMemory  # its float32 memory (speed only)
-from .hindsight import HindsightMemory  # IMPROVEMENT-5
 
 # Beyond FIX-6: tanh(2) = 0.964: past this pre-activation the actor's gradient all but vanishes.
 TANH_USEFUL_RANGE = 2.0
@@ -127,28 +127,12 @@ class FixedDDPGAgent(FastDDPGAgent):
         if nb_max_episode_steps is not None:
             raise ValueError('nb_max_episode_steps makes keras-rl store its time limit as a terminal '
                              'state (BUG-12); give the env its own time limit instead (truncation).')
-        self._steps = _TruncationSeen(env)  # FIX-12
+        self._steps = RemembersTruncation(env)  # FIX-12: whether fit's last step was a time limit
         return super().fit(self._steps, nb_steps, *args, **kwargs)
 
     def _time_limit_reached(self):
         """FIX-12: the last env step ended its episode at a time limit (a truncation, not an end)."""
         return self._steps is not None and self._steps.truncated
-
-
-class _TruncationSeen:
-    """The env, as keras-rl's fit drives it, remembering whether its last step was a truncation."""
-
-    def __init__(self, env):
-        self.env = env
-        self.truncated = False
-
-    def __getattr__(self, name):
-        return getattr(self.env, name)
-
-    def step(self, action):
-        observation, reward, done, info = self.env.step(action)
-        self.truncated = bool(info.get('TimeLimit.truncated', False))
-        return observation, reward, done, info
 
 
 def build_agent(env, hp=HYPERPARAMETERS, training_steps=None, reference_observation=None,
@@ -171,11 +155,7 @@ def build_agent(env, hp=HYPERPARAMETERS, training_steps=None, reference_observat
     # FIX-22: with gamma 0 the update never reads the next state, so the memory keeps none (half its size).
     memory_size = dict(limit=hp.memory_limit or max(nb_steps, 1000), window_length=hp.window_length,
                        observation_shape=env.observation_space.shape, nb_actions=nb_actions, next_states=hp.gamma != 0)
-    if hindsight is None:
-        memory = ReplayMemory(**memory_size)
-    else:  # IMPROVEMENT-5: hindsight experience replay (fixed/hindsight.py)
-        memory = HindsightMemory(**memory_size, goals=flat_goal_env(env), compute_reward=env.unwrapped.compute_reward,
-                                 hindsight=hindsight)
+    memory = ReplayMemory(**memory_size) if hindsight is None else hindsight.memory(env, **memory_size)  # IMPROVEMENT-5
     # FIX-13: no BoltzmannQPolicy: DDPG's policy is its actor plus exploration noise.
     # FIX-11: independent Gaussian noise, broad at first (sigma 0.6 of the [-1, 1] range) and
     # annealed to 0.05 over 60% of the run: the agent tries far-apart actions, then refines.
@@ -206,15 +186,3 @@ def build_agent(env, hp=HYPERPARAMETERS, training_steps=None, reference_observat
                    Adam(learning_rate=hp.critic_learning_rate, clipnorm=hp.clipnorm)], metrics=['mae'])
     return agent
 
-
-def flat_goal_env(env):
-    """IMPROVEMENT-5: the ``FlattenDictWrapper`` among ``env``'s wrappers, which keeps the goals."""
-    from .env import FlattenDictWrapper
-
-    layer = env
-    while not isinstance(layer, FlattenDictWrapper):
-        if not hasattr(layer, 'env'):
-            raise ValueError('--her needs a goal env flattened with fixed.env.FlattenDictWrapper, which keeps each '
-                             "step's achieved goal; this env has none among its wrappers")
-        layer = layer.env
-    return layer

@@ -69,6 +69,12 @@ class Hindsight:
     def record(self):
         return {'strategy': self.strategy, 'k': self.k, 'relabelled_share': self.relabelled_share}
 
+    def memory(self, env, **memory_size):
+        """The agent's memory for ``env`` (keras-rl's wrappers around a flattened goal env), relabelling
+        goals as these settings say; ``memory_size``: ``ReplayMemory``'s arguments."""
+        return HindsightMemory(**memory_size, goals=flat_goal_env(env), compute_reward=env.unwrapped.compute_reward,
+                               hindsight=self)
+
 
 class HindsightMemory(ReplayMemory):
     """``ReplayMemory`` that keeps each transition's achieved goal and episode, and relabels at sampling.
@@ -150,3 +156,16 @@ class HindsightMemory(ReplayMemory):
             states1[relabel, :, self.goal_slice] = seen
         rewards[relabel] = self.compute_reward(self.achieved_goals1[slots], goals, None)
         return states0, actions, rewards, terminals1, states1
+
+
+def flat_goal_env(env):
+    """IMPROVEMENT-5: the ``FlattenDictWrapper`` among ``env``'s wrappers, which keeps the goals."""
+    from .env import FlattenDictWrapper
+
+    layer = env
+    while not isinstance(layer, FlattenDictWrapper):
+        if not hasattr(layer, 'env'):
+            raise ValueError('--her needs a goal env flattened with fixed.env.FlattenDictWrapper, which keeps each '
+                             "step's achieved goal; this env has none among its wrappers")
+        layer = layer.env
+    return layer

@@ -32,3 +32,21 @@ def old_step(result):
     observation, reward, terminated, truncated, info = result
     info = dict(info, **{'TimeLimit.truncated': bool(truncated and not terminated)})
     return observation, reward, bool(terminated or truncated), info
+
+
+class RemembersTruncation:
+    """An env with the old step API, as an agent's ``fit`` drives it, remembering whether its last
+    step ended the episode at a time limit (``info['TimeLimit.truncated']``): keras-rl2's
+    ``backward`` gets ``done`` alone, and a time limit is not a terminal state."""
+
+    def __init__(self, env):
+        self.env = env
+        self.truncated = False
+
+    def __getattr__(self, name):
+        return getattr(self.env, name)
+
+    def step(self, action):
+        observation, reward, done, info = self.env.step(action)
+        self.truncated = bool(info.get('TimeLimit.truncated', False))
+        return observation, reward, done, info

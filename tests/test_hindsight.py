@@ -17,7 +17,7 @@ BATCH = 64
 
 
 def flat_wrapper(env):
-    from fixed.agent import flat_goal_env
+    from fixed.hindsight import flat_goal_env
 
     return flat_goal_env(env)
 
