@@ -181,9 +181,9 @@ def first_success_text(fixed_numbers):
     return f'the first check that succeeded came after {first} environment steps.'
 
 
-def docs_link(out, anchor='', page='bugs.md'):
-    """A link from the report's folder to a page of docs/ (relative where possible)."""
-    target = DOCS / page
+def docs_link(out, anchor='', page='bugs.md', folder=DOCS):
+    """A link from the report's folder to a page of docs/ (or of another ``folder`` of the kit), relative where possible."""
+    target = folder / page
     try:
         link = os.path.relpath(target, out.resolve())
     except ValueError:  # another drive on Windows
@@ -234,7 +234,7 @@ def causes_text(out, o, f):
             ends.append(f'the {name} above its highest, {high_value:.4g}{unit}, in {high} of {steps}')
         if low:
             ends.append(f'the {name} below its lowest, {low_value:.4g}{unit}, in {low} of {steps}')
-    example = os.path.relpath(KIT_ROOT / 'examples' / 'question_fixed.py', out.resolve())
+    example = docs_link(out, page='question_fixed.py', folder=KIT_ROOT / 'examples')
     return [
         '## Why the original does not learn, and what to change',
         '',
