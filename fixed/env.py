@@ -231,7 +231,7 @@ class FlattenDictWrapper(gym.ObservationWrapper, gym.utils.RecordConstructorArgs
         self.observation_space = spaces.Box(np.concatenate([box.low.ravel() for box in boxes]),  # FIX-10
                                             np.concatenate([box.high.ravel() for box in boxes]), dtype=np.float32)
         # IMPROVEMENT-5: what hindsight replay needs of the goal env, which the flat observation drops
-        achieved = self.env.observation_space.spaces.get('achieved_goal')  # a view of many clips has none
+        achieved = self.env.observation_space.spaces.get('achieved_goal')  # None: an env that keeps its goals elsewhere
         self.achieved_goal_size = None if achieved is None else int(np.prod(achieved.shape))
         self.achieved_goal = None  # of the last observation: after a step, the step's
         self.resets = 0

@@ -147,6 +147,78 @@ def test_an_env_without_an_action_space_skips_the_probes_in_one_warning(healthy)
     assert 'no action_space' in findings[0].measured and 'episode_end' in findings[0].message
 
 
+class _Passing:
+    """The fixed env behind a wrapper of gym < 0.9's shape, for the probes' failures."""
+
+    def __init__(self, env):
+        self.env = env
+        self.action_space, self.observation_space = env.action_space, env.observation_space
+
+    def reset(self):
+        return self.env.reset()
+
+    def step(self, action):
+        return self.env.step(action)
+
+
+def test_a_reset_that_returns_none_is_said_once_and_draws_no_finding(healthy):
+    """A probe that fails says so: no window-length error or object dtype drawn from a None observation."""
+    class OldUnderscoreAPI(_Passing):
+        def _reset(self):  # gym < 0.9 called this; today's gym calls reset
+            return self.env.reset()
+
+        def reset(self):
+            self._reset()
+
+    findings = dg.diagnose(healthy.agent, OldUnderscoreAPI(healthy.env), nb_steps=5000)
+    assert [f.check for f in findings] == ['env probes'], [str(f) for f in findings]
+    assert 'reset() returned None' in findings[0].measured and '_reset' in findings[0].measured
+    assert findings[0].expected == 'reset() returning the first observation'
+
+
+def test_an_env_that_cannot_be_copied_whole_is_not_called_one_without_an_action_space(healthy):
+    class Slotted:
+        __slots__ = ('inner', '__dict__')  # the copy's fallback copies __dict__ only: inner is lost
+
+        def __init__(self, env):
+            self.inner = env
+
+        def __getattr__(self, name):  # asks for self.inner, which a copy under construction lacks
+            return getattr(self.inner, name)
+
+        def reset(self):
+            return self.inner.reset()
+
+        def step(self, action):
+            return self.inner.step(action)
+
+    findings = dg.diagnose(healthy.agent, Slotted(healthy.env), nb_steps=5000)
+    probes = [f for f in findings if f.check == 'env probes']
+    assert len(probes) == 1 and 'cannot be copied whole' in probes[0].measured, [str(f) for f in findings]
+    assert not any('no action_space' in f.measured for f in findings)
+
+
+def test_an_env_that_ends_its_episodes_after_the_first_hundreds_of_steps_is_seen_to_end(healthy):
+    class EndsAt301(_Passing):
+        def reset(self):
+            self.steps = 0
+            return self.env.reset()
+
+        def step(self, action):
+            observation, reward, done, info = self.env.step(action)
+            self.steps += 1
+            return observation, reward, self.steps >= 301, {}
+
+    assert dg.check_episode_end(dg.Setup(healthy.agent, EndsAt301(healthy.env))) == []
+
+    class NeverEnds(EndsAt301):
+        def step(self, action):
+            return (*super().step(action)[:2], False, {})
+
+    (finding,) = dg.check_episode_end(dg.Setup(healthy.agent, NeverEnds(healthy.env)), probe_steps=400)
+    assert 'in 400 steps' in finding.message and 'only after step 400 is not seen here' in finding.message
+
+
 def test_an_actor_with_more_outputs_than_actions_is_an_error_that_names_the_shapes(question):
     from types import SimpleNamespace
 

@@ -476,3 +476,20 @@ def test_each_help_is_plain_text_and_says_what_the_command_writes_or_does(verb, 
                             if not line.startswith(' ' * 10))  # the usage lines left out
     if verb != 'diagnose':  # it writes nothing
         assert re.search(r'[Ww]rit', description), description
+
+
+def test_the_leave_one_out_of_the_example_is_quoted_as_measured():
+    """docs/your_script.md's table of the example's changes undone alone is the kept runs', row by row."""
+    import json
+
+    from stepsignal.experiments.example_leave_one_out import UNDONE
+    from stepsignal.rates import success_rate
+
+    results = json.loads((ROOT / 'benchmarks' / 'EXAMPLE_LEAVE_ONE_OUT.json').read_text())['results']
+    kept = (ROOT / 'benchmarks' / 'EXAMPLE_LEAVE_ONE_OUT.md').read_text()
+    page = (ROOT / 'docs' / 'your_script.md').read_text()
+    for change in UNDONE:
+        runs = [run for run in results[change].values() if 'error' not in run]
+        rate = success_rate(sum(run['success'] for run in runs), len(runs))
+        assert f'| {change} | {rate} |' in page, (change, rate)
+        assert f'| {change} | {UNDONE[change][0]} | {rate} |' in kept, (change, rate)

@@ -22,6 +22,7 @@ import io
 import logging
 import os
 import random
+import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -148,10 +149,23 @@ def _copy(env, agent=None):
         except RecursionError:  # a wrapper whose __getattr__ asks for self.env before it exists
             twin = object.__new__(type(env))
             twin.__dict__.update(copy.deepcopy(vars(env), memo))
+            if _has_action_space(env) and not _has_action_space(twin):
+                raise CannotProbe('the env cannot be copied whole (copy.deepcopy ends in a RecursionError: a '
+                                  '__getattr__ that asks for an attribute before it is set), and probing the env '
+                                  'itself would change it') from None
             return twin
     except Exception as error:  # an env holding a handle (a window, a simulator) that cannot be copied
+        if isinstance(error, CannotProbe):
+            raise
         raise CannotProbe(f'the env cannot be copied ({type(error).__name__}: {error}), and probing the env '
                           'itself would change it') from None
+
+
+def _has_action_space(env):
+    try:
+        return getattr(env, 'action_space', None) is not None
+    except RecursionError:
+        return False
 
 
 def _processor_copy(agent):
@@ -190,10 +204,15 @@ def random_action(space, rng):
 
 
 def probe_reset(env):
+    """The first observation of ``env`` (a copy), for either API; ``CannotProbe`` if reset gives none."""
     with contextlib.redirect_stdout(io.StringIO()):
         result = env.reset()
     if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict):
-        return result[0]
+        result = result[0]
+    if result is None:
+        own = type(getattr(env, 'unwrapped', env))
+        old = ' (it defines _reset, which gym before 0.9 called: name it reset)' if hasattr(own, '_reset') else ''
+        raise CannotProbe(f'reset() returned None, not an observation{old}')
     return result
 
 
@@ -551,11 +570,13 @@ def check_float16(setup):
     return findings
 
 
-def check_episode_end(setup, probe_steps=200):
+def check_episode_end(setup, probe_steps=1000, probe_seconds=30.0):
     """BUG-3: no episode ended by the env itself (no success, failure or time limit of its own) in random steps.
 
     Says what was tried and seen, not what the env can do: an env that ends only on failure, which
-    random actions did not reach, is flagged too, and the finding says so.
+    random actions did not reach, is flagged too, and the finding says so. It steps past the env's
+    own time limit where one is known; otherwise ``probe_steps`` (or as many as ``probe_seconds``
+    allow), and the finding says how far it looked.
     """
     own_limit = setup.env_time_limit()
     # past the env's own limit, or as long as the caller's episodes, at least probe_steps
@@ -563,15 +584,18 @@ def check_episode_end(setup, probe_steps=200):
     env = _copy(setup.env, setup.agent)
     probe_reset(env)
     rng = np.random.default_rng(0)
-    for _ in range(steps):
+    started, taken = time.perf_counter(), 0
+    while taken < steps and (own_limit or taken < 200 or time.perf_counter() - started < probe_seconds):
         *_, terminated, truncated, _, _ = probe_step(env, random_action(_action_space(env), rng))
+        taken += 1
         if terminated or truncated:
             return []
+    later = '' if own_limit else f' (an env that ends its episodes only after step {taken} is not seen here)'
     return [Finding(
-        WARNING, 'episode end', f'in {steps} steps of random actions after a reset, the env ended no episode by '
-        'itself: if it ends only on success or failure that random actions do not reach, only the caller\'s step '
-        'limit (nb_max_episode_steps) stops an episode, and nothing marks success as terminal.',
-        f'{steps} random steps from one reset: terminated and truncated were False at every step',
+        WARNING, 'episode end', f'in {taken} steps of random actions after a reset, the env ended no episode by '
+        f'itself{later}: if it ends only on success or failure that random actions do not reach, only the caller\'s '
+        'step limit (nb_max_episode_steps) stops an episode, and nothing marks success as terminal.',
+        f'{taken} random steps from one reset: terminated and truncated were False at every step',
         'terminated on success (or failure), truncated at a time limit of the env\'s own (a TimeLimit wrapper, or '
         'max_episode_steps in its registration)', bug=3)]
 
@@ -887,7 +911,8 @@ def diagnose(agent, env, nb_steps=None, nb_max_episode_steps=None, namespace=Non
         np.random.set_state(numpy_state)
     if unprobed:
         reason = unprobed[0][1]
-        wanted = ('env.action_space set (a gym.spaces Box or Discrete)' if 'action_space' in reason else
+        wanted = ('env.action_space set (a gym.spaces Box or Discrete)' if 'no action_space' in reason else
+                  'reset() returning the first observation' if 'reset()' in reason else
                   'an env that copy.deepcopy can copy')
         findings.append(Finding(WARNING, 'env probes', 'the checks that step the env were skipped: '
                                 f'{", ".join(name for name, _ in unprobed)}.', reason, wanted))
