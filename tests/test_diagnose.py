@@ -219,6 +219,32 @@ def test_an_env_that_ends_its_episodes_after_the_first_hundreds_of_steps_is_seen
     assert 'in 400 steps' in finding.message and 'only after step 400 is not seen here' in finding.message
 
 
+def test_a_q_network_ending_in_softmax_is_a_warning_and_a_linear_one_is_not(question):
+    from types import SimpleNamespace
+
+    from tensorflow.keras.layers import Dense, Flatten
+    from tensorflow.keras.models import Sequential
+
+    def dqn(activation):
+        model = Sequential([Flatten(input_shape=(1, 4)), Dense(8, activation='relu'), Dense(2, activation=activation)])
+        return dg.Setup(SimpleNamespace(model=model, policy=object(), nb_actions=2), question.env)
+
+    (finding,) = dg.check_q_values(dqn('softmax'))
+    assert finding.severity == dg.WARNING and "activation='linear'" in finding.expected
+    assert dg.check_q_values(dqn('linear')) == [] and dg.check_q_values(question) == []  # DDPG: no Q-network of DQN's
+
+
+def test_an_output_that_keeps_the_window_dimension_is_told_to_flatten(question):
+    from types import SimpleNamespace
+
+    from tensorflow.keras.layers import Dense
+    from tensorflow.keras.models import Sequential
+
+    model = Sequential([Dense(8, activation='relu', input_shape=(1, 4)), Dense(2)])  # (None, 1, 2)
+    (finding,) = dg.check_output_shape(dg.Setup(SimpleNamespace(nb_actions=2, model=model, actor=None), question.env))
+    assert 'output shape (None, 1, 2)' in finding.measured and 'add Flatten() before the last Dense' in finding.expected
+
+
 def test_an_actor_with_more_outputs_than_actions_is_an_error_that_names_the_shapes(question):
     from types import SimpleNamespace
 

@@ -272,6 +272,16 @@ def test_a_script_with_its_own_old_api_adapter_around_gym_make_is_diagnosed_and_
     assert 'the script ran to its end under the port' in out and 'the port:' not in out
 
 
+def test_a_port_capped_below_the_warmup_says_it_trained_nothing_at_the_start_and_the_end(tmp_path):
+    script = tmp_path / 'warm.py'  # the adapter script with warmups of 500 steps in a fit of 1,000
+    script.write_text((SCRIPTS / 'ddpg_own_adapter_2024.py').read_text().replace('_warmup_critic=50', '_warmup_critic=500')
+                      .replace('_warmup_actor=50', '_warmup_actor=500').replace('nb_steps=300', 'nb_steps=1000'))
+    finished = diagnose_cli('--port', '--steps', 150, script, cwd=tmp_path)
+    said = 'warm.py:66: 150 steps, 0 gradient updates: the warmup is 500 steps (give --steps above it to train)'
+    assert finished.returncode == 0 and said in finished.stderr, finished.stderr[-2000:]
+    assert finished.stdout.rstrip().endswith('the script ran to its end under the port\n  but fit at ' + said)
+
+
 # ---------------------------------------------------------------------------------------------
 # In-process: the measurements behind the findings.
 

@@ -106,7 +106,8 @@ def show_outcome(run, args):
             for use in shim.uses:
                 print(f'      {use}')
     if run.trained and args.port:
-        print('diagnose: the script ran to its end under the port')
+        print('diagnose: the script ran to its end under the port'
+              + ''.join(f'\n  but {untrained}' for untrained in run.untrained))
     return run.exit_status
 
 

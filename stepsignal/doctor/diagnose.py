@@ -306,8 +306,6 @@ def _output_activation(model):
 
 BOUNDED_ACTIVATIONS = {'tanh': (-1.0, 1.0), 'softsign': (-1.0, 1.0), 'sigmoid': (0.0, 1.0),
                        'hard_sigmoid': (0.0, 1.0)}
-
-
 """Output activations that bound an actor, and the range each reaches."""
 
 
@@ -416,9 +414,25 @@ def check_output_shape(setup):
     shape = tuple(model.output_shape)
     if len(shape) == 2 and shape[1] == nb_actions:
         return []
+    flatten = (': add Flatten() before the last Dense layer (the output keeps the window dimension)'
+               if len(shape) == 3 and shape[-1] == nb_actions else '')
     return [Finding(ERROR, 'output shape', 'the network that chooses the action does not give one value per '
                     'action: the first step or the first update will fail with a shape error.',
-                    f'output shape {shape}, nb_actions={nb_actions}', f'output shape (None, {nb_actions})')]
+                    f'output shape {shape}, nb_actions={nb_actions}', f'output shape (None, {nb_actions}){flatten}')]
+
+
+def check_q_values(setup):
+    """A Q-network's outputs are sums of rewards: an output layer that squeezes them cannot learn them."""
+    model = getattr(setup.agent, 'model', None)
+    if model is None or not hasattr(setup.agent, 'policy') or not hasattr(model, 'layers'):
+        return []  # DQN and SARSA have a Q-network and a policy; DDPG, NAF and CEM do not
+    activation = _output_activation(model)
+    if activation != 'softmax':
+        return []
+    return [Finding(WARNING, 'Q-value output', 'the Q-network ends in softmax: its Q-values lie in (0, 1) and sum to '
+                    '1 over the actions, but a Q-value is a sum of rewards, so the targets cannot be met and the '
+                    'greedy action is whatever the squeeze leaves on top.', f'output activation {activation}',
+                    "a linear output: Dense(nb_actions, activation='linear')", see='docs/diagnose.md')]
 
 
 def check_step_api(setup):
@@ -880,7 +894,7 @@ def check_critic_inputs(setup):
 
 
 CHECKS = [check_warmups, check_memory, check_step_counter, check_window_length, check_output_shape, check_step_api,
-          check_info_values, check_actor_output, check_actor_saturation, check_critic_inputs, check_noise,
+          check_info_values, check_q_values, check_actor_output, check_actor_saturation, check_critic_inputs, check_noise,
           check_policy, check_keras_rl_internals, check_discount, check_action_mapping, check_float16,
           check_episode_end, check_time_limit, check_observation_space, check_goal_contract, check_env_step]
 

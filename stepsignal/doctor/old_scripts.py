@@ -45,6 +45,8 @@ class ScriptRun:
     """The failure's traceback, for ``--traceback``."""
     trained: bool = False
     """Whether the script's training ran (``train=True``) and the script then ended normally."""
+    untrained: List[str] = field(default_factory=list)
+    """Each fit that ran no gradient update, its steps all within a warmup: said at its start and at the end."""
     shims: Optional[Shims] = None
 
     @property
@@ -140,6 +142,11 @@ def run_script(path=None, module=None, argv=(), train=False, max_steps=None,
             shims.counter.record(f'fit(nb_steps={nb_steps}) counted in int64', where=where)
         log.info('training: fit(nb_steps=%d)%s', steps, f' (capped from {nb_steps} by --steps)' if steps < nb_steps
                  else '')
+        warmup = _first_update_after(agent)
+        if warmup is not None and steps <= warmup:
+            run.untrained.append(f'fit at {where}: {steps} steps, 0 gradient updates: the warmup is {warmup} steps'
+                                 + (' (give --steps above it to train)' if steps < nb_steps else ''))
+            log.warning('%s', run.untrained[-1])
         history = stock['fit'](agent, shims.api.adapt(env), steps, *args, **kwargs)
         if steps < nb_steps and not getattr(history, 'history', {}).get('episode_reward'):
             capped.append(f'fit at {where} was capped at {steps} steps by --steps and no episode ended in them, so '
@@ -183,6 +190,13 @@ def run_script(path=None, module=None, argv=(), train=False, max_steps=None,
             cls.compile = original
         sys.argv, sys.dont_write_bytecode, sys.path[:] = saved
     return run
+
+
+def _first_update_after(agent):
+    """The step after which ``agent`` first updates a network (its shortest warmup), or None if it has none."""
+    warmups = [getattr(agent, name) for name in ('nb_steps_warmup_critic', 'nb_steps_warmup_actor', 'nb_steps_warmup')
+               if isinstance(getattr(agent, name, None), int)]
+    return min(warmups) if warmups else None
 
 
 def _agent_classes(base):
