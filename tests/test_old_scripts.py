@@ -282,6 +282,18 @@ def test_a_port_capped_below_the_warmup_says_it_trained_nothing_at_the_start_and
     assert finished.stdout.rstrip().endswith('the script ran to its end under the port\n  but fit at ' + said)
 
 
+def test_numpy_s_removed_aliases_are_shimmed_and_the_line_that_asked_is_named(tmp_path):
+    script = tmp_path / 'aliases.py'  # the adapter script, its critic sized with np.float as 2019's numpy allowed
+    script.write_text((SCRIPTS / 'ddpg_own_adapter_2024.py').read_text()
+                      .replace('import sys\n', 'import sys\n\nimport numpy as np\n')
+                      .replace("x = Dense(16, activation='relu')", "x = Dense(int(np.float(16)), activation='relu')"))
+    finished = diagnose_cli('--port', '--steps', 100, script, cwd=tmp_path)
+    out = finished.stdout
+    assert finished.returncode == 1 and checks(out, 'error') == {'porting: numpy aliases'}, out[-2000:]
+    assert re.search(r'measured: aliases\.py:\d+: np\.float \(given float\)', out)
+    assert 'the script ran to its end under the port' in out
+
+
 # ---------------------------------------------------------------------------------------------
 # In-process: the measurements behind the findings.
 

@@ -561,6 +561,29 @@ class NumpyBool8(Shim):
         return self._numpy_getattr(name)
 
 
+class NumpyAliases(Shim):
+    name = 'numpy aliases'
+    fails = ('numpy 1.24 removed its aliases of Python\'s own types (np.int, np.float, np.bool, np.object, '
+             'np.complex, np.str): `AttributeError: module \'numpy\' has no attribute \'int\'`.')
+    change = ('the Python type itself (int, float, bool, object), or numpy\'s sized one where a dtype is meant '
+              '(np.int64, np.float64, np.bool_)')
+    ALIASES = {'int': int, 'float': float, 'bool': bool, 'object': object, 'complex': complex, 'str': str,
+               'long': int, 'unicode': str}
+    """What each removed alias stood for (the Python type itself)."""
+
+    def install(self):
+        self._numpy_getattr = vars(np).get('__getattr__')
+        self.patch(np, '__getattr__', self._getattr)
+
+    def _getattr(self, name):
+        if name in self.ALIASES:
+            self.record(f'np.{name} (given {self.ALIASES[name].__name__})')
+            return self.ALIASES[name]
+        if self._numpy_getattr is None:
+            raise AttributeError(f"module 'numpy' has no attribute {name!r}")
+        return self._numpy_getattr(name)
+
+
 class RaggedArrays(Shim):
     name = 'ragged arrays'
     fails = ('numpy 1.24 refuses to build an array from parts of different shapes: `ValueError: setting an array '
@@ -918,6 +941,7 @@ class Shims:
         self.env_ids = RetiredEnvIds(files, adapt=self.api.adapt, old_api=self.old_api)
         self.seed = EnvSeed(files)
         self.bool8 = NumpyBool8(files)
+        self.numpy_aliases = NumpyAliases(files)
         self.optimizers = LegacyOptimizers(files)
         self.ragged = RaggedArrays(files)
         self.weights = H5Weights(files)
@@ -931,7 +955,7 @@ class Shims:
         self.lambdas = LambdaClones(files)
         self.counter = WideStepCounter(files)
         self.all = [self.keras_rl, self.keras, self.goal_env, self.env_ids, self.old_api, self.api, self.infos,
-                    self.flatten, self.seed, self.bool8, self.ragged, self.monitor, self.rendering, self.optimizers,
+                    self.flatten, self.seed, self.bool8, self.numpy_aliases, self.ragged, self.monitor, self.rendering, self.optimizers,
                     self.naf, self.lambdas, self.batches, self.tensorboard, self.weights, self.counter, self.render]
         self._source = source
         self._installed = []
