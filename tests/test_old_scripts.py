@@ -294,6 +294,17 @@ def test_numpy_s_removed_aliases_are_shimmed_and_the_line_that_asked_is_named(tm
     assert 'the script ran to its end under the port' in out
 
 
+def test_weights_saved_under_a_name_without_an_extension_are_written_as_keras_2_wrote_them(tmp_path):
+    script = tmp_path / 'noext.py'  # the adapter script, saving as 2019's Keras did: HDF5 under any name
+    script.write_text((SCRIPTS / 'ddpg_own_adapter_2024.py').read_text() + "agent.save_weights('pendulum', overwrite=True)\n")
+    finished = diagnose_cli('--port', '--steps', 100, script, cwd=tmp_path)
+    out = finished.stdout
+    assert finished.returncode == 0 and checks(out, 'error') == set(), out[-2000:]  # the save comes after fit
+    port = out[out.index('the port:'):]
+    assert '[weights file]' in port and "save_weights('pendulum_actor') written as HDF5" in port
+    assert (tmp_path / 'pendulum_actor').read_bytes()[:8] == b'\x89HDF\r\n\x1a\n'
+
+
 # ---------------------------------------------------------------------------------------------
 # In-process: the measurements behind the findings.
 

@@ -672,8 +672,9 @@ def _remembering(init):
 
 class H5Weights(Shim):
     name = 'weights file'
-    fails = ('Keras 2 wrote HDF5 whatever the file\'s extension; tf-keras writes TensorFlow\'s checkpoint format for '
-             '`.h5f` (several files, none of them the one named), and fails on a critic whose optimizer never ran.')
+    fails = ('Keras 2 wrote HDF5 whatever the file\'s name; tf-keras writes TensorFlow\'s checkpoint format for '
+             '`.h5f` or a name without an extension (several files, none of them the one named), and fails on a critic '
+             'whose optimizer never ran (`FailedPreconditionError` for a name without an extension).')
     change = 'name the file `.h5` (keras-rl adds _actor/_critic), or pass save_format=\'h5\' to model.save_weights'
 
     def install(self):
@@ -687,8 +688,9 @@ class H5Weights(Shim):
         shim, save = self, self._save
 
         def save_weights(model, filepath, overwrite=True, save_format=None, options=None):
-            if save_format is None and str(filepath).endswith('.h5f'):
-                shim.record(f'save_weights({os.path.basename(str(filepath))!r}) written as HDF5')
+            name = os.path.basename(str(filepath))
+            if save_format is None and (name.endswith('.h5f') or not os.path.splitext(name)[1]):
+                shim.record(f'save_weights({name!r}) written as HDF5')
                 save_format = 'h5'
             return save(model, filepath, overwrite=overwrite, save_format=save_format, options=options)
         return save_weights
