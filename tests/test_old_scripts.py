@@ -305,6 +305,19 @@ def test_weights_saved_under_a_name_without_an_extension_are_written_as_keras_2_
     assert (tmp_path / 'pendulum_actor').read_bytes()[:8] == b'\x89HDF\r\n\x1a\n'
 
 
+def test_scipy_s_removed_tol_keyword_is_shimmed_in_a_module_beside_the_script(tmp_path):
+    (tmp_path / 'solver.py').write_text('import numpy as np\nfrom scipy.sparse.linalg import cg\n\n\n'
+                                        'def settle(n):\n    return cg(np.eye(n), np.ones(n), tol=1e-8)[0]\n')
+    script = tmp_path / 'solving.py'  # the adapter script, its env settled by 2019's scipy call in a module beside it
+    script.write_text((SCRIPTS / 'ddpg_own_adapter_2024.py').read_text()
+                      .replace('import sys\n', 'import sys\n\nfrom solver import settle\n')
+                      .replace('nb_actions = env.action_space.shape[0]', 'nb_actions = len(settle(1))'))
+    finished = diagnose_cli('--port', '--steps', 100, script, cwd=tmp_path)
+    out = finished.stdout
+    assert finished.returncode == 1 and checks(out, 'error') == {'porting: scipy tol'}, out[-2000:]
+    assert re.search(r'solver\.py:6: cg\(\.\.\., tol=1e-08\) solved with rtol=1e-08', out)
+
+
 # ---------------------------------------------------------------------------------------------
 # In-process: the measurements behind the findings.
 

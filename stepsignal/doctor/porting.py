@@ -18,6 +18,7 @@ env checker, keras-rl's internals) while the script runs.
 """
 import ast
 import builtins
+import functools
 import importlib
 import inspect
 import os
@@ -584,6 +585,33 @@ class NumpyAliases(Shim):
         return self._numpy_getattr(name)
 
 
+class ScipyTolerance(Shim):
+    name = 'scipy tol'
+    fails = ('scipy 1.14 removed the `tol` keyword of its iterative solvers (scipy.sparse.linalg.cg, gmres, bicgstab, '
+             '...), renamed `rtol`: `TypeError: cg() got an unexpected keyword argument \'tol\'`.')
+    change = 'rtol= in place of tol= (the same relative tolerance)'
+    SOLVERS = ('cg', 'bicg', 'bicgstab', 'cgs', 'gmres', 'lgmres', 'minres', 'qmr', 'gcrotmk', 'tfqmr')
+
+    def install(self):
+        from scipy.sparse import linalg
+
+        for name in self.SOLVERS:
+            solver = getattr(linalg, name, None)
+            if solver is not None and 'tol' not in inspect.signature(solver).parameters:
+                self.patch(linalg, name, self._taking_tol(name, solver))
+
+    def _taking_tol(self, name, solver):
+        shim = self
+
+        @functools.wraps(solver)
+        def solve(*args, **kwargs):
+            if 'tol' in kwargs and 'rtol' not in kwargs:
+                shim.record(f'{name}(..., tol={kwargs["tol"]!r}) solved with rtol={kwargs["tol"]!r}')
+                kwargs['rtol'] = kwargs.pop('tol')
+            return solver(*args, **kwargs)
+        return solve
+
+
 class RaggedArrays(Shim):
     name = 'ragged arrays'
     fails = ('numpy 1.24 refuses to build an array from parts of different shapes: `ValueError: setting an array '
@@ -944,6 +972,7 @@ class Shims:
         self.seed = EnvSeed(files)
         self.bool8 = NumpyBool8(files)
         self.numpy_aliases = NumpyAliases(files)
+        self.scipy_tol = ScipyTolerance(files)
         self.optimizers = LegacyOptimizers(files)
         self.ragged = RaggedArrays(files)
         self.weights = H5Weights(files)
@@ -957,8 +986,9 @@ class Shims:
         self.lambdas = LambdaClones(files)
         self.counter = WideStepCounter(files)
         self.all = [self.keras_rl, self.keras, self.goal_env, self.env_ids, self.old_api, self.api, self.infos,
-                    self.flatten, self.seed, self.bool8, self.numpy_aliases, self.ragged, self.monitor, self.rendering, self.optimizers,
-                    self.naf, self.lambdas, self.batches, self.tensorboard, self.weights, self.counter, self.render]
+                    self.flatten, self.seed, self.bool8, self.numpy_aliases, self.scipy_tol, self.ragged, self.monitor,
+                    self.rendering, self.optimizers, self.naf, self.lambdas, self.batches, self.tensorboard, self.weights,
+                    self.counter, self.render]
         self._source = source
         self._installed = []
 
