@@ -130,6 +130,23 @@ def test_time_limit_as_terminal(question, healthy):
     assert 12 not in bugs(dg.check_time_limit(healthy))
 
 
+def test_the_env_s_own_time_limit_stored_as_terminal_by_stock_keras_rl2(question):
+    from types import SimpleNamespace
+
+    class Limited:
+        def __init__(self, limit):
+            self._max_episode_steps = limit
+
+    def dqn(gamma):
+        return SimpleNamespace(model=object(), policy=object(), gamma=gamma)
+
+    (finding,) = dg.check_time_limit(dg.Setup(dqn(0.99), Limited(200)))
+    assert finding.bug == 12 and 'a time limit of 200 steps in the env, gamma=0.99' == finding.measured
+    assert 'the time left in the observation' in finding.expected and '100 steps' in finding.expected
+    assert dg.check_time_limit(dg.Setup(dqn(0.0), Limited(200))) == []  # nothing bootstrapped
+    assert dg.check_time_limit(dg.Setup(dqn(0.99), Limited(None))) == []
+
+
 def test_an_env_without_an_action_space_skips_the_probes_in_one_warning(healthy):
     """keras-rl needs no env.action_space (2018 scripts wrote plain classes); the probes need one to act."""
     class Plain:

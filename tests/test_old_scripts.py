@@ -131,7 +131,9 @@ def test_dqn_on_a_discrete_space_skips_the_continuous_checks_and_trains(tmp_path
     assert finished.returncode == 1, finished.stderr[-2000:]
     assert checks(out, 'error') == {'porting: keras-rl2 import', 'porting: gym 0.26 API', 'porting: env.seed',
                                     'porting: np.bool8', 'porting: optimizer'}
-    assert checks(out, 'warning') == set()  # no continuous-action check, and none that could not run
+    # no continuous-action check, none that could not run; CartPole-v1's own 500-step limit reaches keras-rl as done
+    assert checks(out, 'warning') == {'time limit as terminal'}
+    assert 'a time limit of 500 steps in the env, gamma=0.99' in out
     assert 'the script ran to its end under the port' in out
 
 
@@ -268,7 +270,8 @@ def test_a_script_with_its_own_old_api_adapter_around_gym_make_is_diagnosed_and_
     out = finished.stdout
     assert finished.returncode == 0, out[-2000:] + finished.stderr[-2000:]
     assert checks(out, 'error') == set() and 'could not run' not in out and 'gym 0.26 API' not in out
-    assert checks(out, 'warning') == {'unclipped actions', 'object batches', 'actor output'}
+    limit = {'time limit as terminal'} if adapter == 'wrapper' else set()  # Pendulum-v1's 200 steps, seen through env
+    assert checks(out, 'warning') == {'unclipped actions', 'object batches', 'actor output'} | limit
     assert 'the script ran to its end under the port' in out and 'the port:' not in out
 
 

@@ -627,14 +627,30 @@ def _value_network(agent):
 
 def check_time_limit(setup):
     learner = _value_network(setup.agent)
-    if setup.nb_max_episode_steps is None or learner is None:
+    if learner is None:
         return []
+    if setup.nb_max_episode_steps is None:
+        return _env_time_limit_as_terminal(setup, learner)
     return [Finding(
         WARNING, 'time limit as terminal', 'fit(nb_max_episode_steps=...) forces done=True and keras-rl stores '
         f'it as a terminal state: {learner} learns that the value ends at the time limit.',
         f'nb_max_episode_steps={setup.nb_max_episode_steps}', 'the env\'s own time limit (truncation), no '
         'nb_max_episode_steps; stock keras-rl2 still stores it as terminal, harmless with gamma 0 (otherwise a '
         'subclass must store it as non-terminal)', bug=12)]
+
+
+def _env_time_limit_as_terminal(setup, learner):
+    """BUG-12 without nb_max_episode_steps: the env's own time limit reaches stock keras-rl2 as done=True."""
+    limit, gamma = setup.env_time_limit(), float(getattr(setup.agent, 'gamma', 0) or 0)
+    if not limit or gamma == 0 or hasattr(setup.agent, 'store_as_terminal'):  # nothing bootstrapped, or handled
+        return []
+    return [Finding(
+        WARNING, 'time limit as terminal', f'the env\'s own time limit ends every episode that lasts {limit} steps '
+        'with done=True, and stock keras-rl2 stores it as a terminal state: ' + learner + ' learns that the value '
+        'ends there, though the task goes on.', f'a time limit of {limit} steps in the env, gamma={gamma:g}',
+        'the time left in the observation (then an end at the limit is part of the task), a time limit far beyond '
+        f'1 / (1 - gamma) = {1 / (1 - gamma):.0f} steps, or a subclass whose backward stores it as non-terminal '
+        '(docs/your_script.md)', bug=12)]
 
 
 def noise_within_episode(process, steps):
