@@ -147,6 +147,25 @@ def test_the_env_s_own_time_limit_stored_as_terminal_by_stock_keras_rl2(question
     assert dg.check_time_limit(dg.Setup(dqn(0.99), Limited(None))) == []
 
 
+def test_an_epsilon_that_hardly_explores_is_a_warning(question):
+    from types import SimpleNamespace
+
+    from rl.policy import EpsGreedyQPolicy, LinearAnnealedPolicy
+
+    def dqn(policy):
+        return dg.Setup(SimpleNamespace(model=object(), policy=policy), question.env)
+
+    (finding,) = dg.check_exploration(dqn(EpsGreedyQPolicy(eps=0.001)))
+    assert finding.measured == 'EpsGreedyQPolicy(eps=0.001)' and 'once in 1,000 steps' in finding.message
+    assert dg.check_exploration(dqn(EpsGreedyQPolicy())) == []  # keras-rl's default, 0.1
+    annealed = LinearAnnealedPolicy(EpsGreedyQPolicy(), attr='eps', value_max=1.0, value_min=0.1, value_test=0.05,
+                                    nb_steps=1000)
+    assert dg.check_exploration(dqn(annealed)) == []
+    timid = LinearAnnealedPolicy(EpsGreedyQPolicy(), attr='eps', value_max=0.01, value_min=0.001, value_test=0.0,
+                                 nb_steps=1000)
+    assert len(dg.check_exploration(dqn(timid))) == 1 and dg.check_exploration(question) == []
+
+
 def test_an_env_without_an_action_space_skips_the_probes_in_one_warning(healthy):
     """keras-rl needs no env.action_space (2018 scripts wrote plain classes); the probes need one to act."""
     class Plain:

@@ -823,6 +823,34 @@ def check_policy(setup):
         'no Policy object; exploration through random_process', bug=13)] if found else []
 
 
+SMALLEST_EXPLORATION = 0.05
+"""An epsilon below this takes a random action so rarely that a Q-network's first guesses decide what is tried."""
+
+
+def check_exploration(setup):
+    """DQN and SARSA explore only through their policy: an epsilon-greedy one with a tiny epsilon hardly does."""
+    from rl.policy import EpsGreedyQPolicy, LinearAnnealedPolicy
+
+    policy = getattr(setup.agent, 'policy', None)
+    if isinstance(policy, LinearAnnealedPolicy):
+        if policy.attr != 'eps':
+            return []
+        eps = max(policy.value_max, policy.value_min)
+        shown = f'LinearAnnealedPolicy of eps from {policy.value_max:g} to {policy.value_min:g}'
+    elif isinstance(policy, EpsGreedyQPolicy):
+        eps, shown = policy.eps, f'EpsGreedyQPolicy(eps={policy.eps:g})'
+    else:
+        return []
+    if eps >= SMALLEST_EXPLORATION:
+        return []
+    return [Finding(
+        WARNING, 'exploration', f'the policy takes a random action once in {1 / eps:,.0f} steps at most: what the agent '
+        'tries is almost only what its untrained Q-network happens to rank first, and a reward that is the same for '
+        'every action (say -1 at every step) gives it nothing to change that ranking.', shown,
+        'epsilon well above 0.05 at first: LinearAnnealedPolicy(EpsGreedyQPolicy(), attr=\'eps\', value_max=1.0, '
+        'value_min=0.1, value_test=0.05, nb_steps=a tenth of the run)', see='docs/diagnose.md')]
+
+
 def check_keras_rl_internals(setup):
     """What stock keras-rl2 does that this setup has not overridden."""
     if not setup.is_ddpg:
@@ -911,8 +939,9 @@ def check_critic_inputs(setup):
 
 CHECKS = [check_warmups, check_memory, check_step_counter, check_window_length, check_output_shape, check_step_api,
           check_info_values, check_q_values, check_actor_output, check_actor_saturation, check_critic_inputs, check_noise,
-          check_policy, check_keras_rl_internals, check_discount, check_action_mapping, check_float16,
-          check_episode_end, check_time_limit, check_observation_space, check_goal_contract, check_env_step]
+          check_policy, check_exploration, check_keras_rl_internals, check_discount, check_action_mapping,
+          check_float16, check_episode_end, check_time_limit, check_observation_space, check_goal_contract,
+          check_env_step]
 
 
 def diagnose(agent, env, nb_steps=None, nb_max_episode_steps=None, namespace=None):
