@@ -321,6 +321,23 @@ def test_scipy_s_removed_tol_keyword_is_shimmed_in_a_module_beside_the_script(tm
     assert re.search(r'solver\.py:6: cg\(\.\.\., tol=1e-08\) solved with rtol=1e-08', out)
 
 
+def test_keras_2_x_names_tf_keras_dropped_are_served_and_named_as_the_script_wrote_them(tmp_path):
+    script = tmp_path / 'keras2x.py'  # the adapter script, written against Keras 2.4-2.10's module paths
+    source = (SCRIPTS / 'ddpg_own_adapter_2024.py').read_text()
+    source = (source.replace('from tensorflow.keras.models import Model, Sequential',
+                             'from keras.models import Input, Model, Sequential')
+              .replace('from tensorflow.keras.layers import Concatenate, Dense, Flatten, Input',
+                       'from tensorflow.keras.layers import Concatenate, Dense, Flatten')
+              .replace('from tensorflow.keras.optimizers.legacy import Adam', 'from keras.optimizers import adam_v2')
+              .replace('agent.compile(Adam(', 'agent.compile(adam_v2.Adam('))
+    script.write_text(source)
+    finished = diagnose_cli('--port', '--steps', 100, script, cwd=tmp_path)
+    out = finished.stdout
+    assert 'the script ran to its end under the port' in out, out[-2000:] + finished.stderr[-2000:]
+    assert 'from keras.models import Input (Keras 2.x; it lives in keras.layers)' in out
+    assert "from keras.optimizers import adam_v2 (Keras 2.x; served by tf-keras' legacy optimizers)" in out
+
+
 # ---------------------------------------------------------------------------------------------
 # In-process: the measurements behind the findings.
 

@@ -201,8 +201,28 @@ class StandaloneKeras(Shim):
                 return module if fromlist else importlib.import_module('tf_keras')
         return self._original(name, globals, locals, fromlist, level)
 
+    KERAS_2_NAMES = {
+        ('keras.optimizers', f'{short}_v2'): f'tf_keras.src.optimizers.legacy.{source}'
+        for short, source in (('adam', 'adam'), ('rmsprop', 'rmsprop'), ('gradient_descent', 'gradient_descent'),
+                              ('adagrad', 'adagrad'), ('adadelta', 'adadelta'), ('adamax', 'adamax'),
+                              ('nadam', 'nadam'), ('ftrl', 'ftrl'))}
+    """Keras 2.x's names that tf-keras no longer has, and the tf-keras module that holds the same thing:
+    ``keras.optimizers.adam_v2`` (Keras 2.4-2.10) is tf-keras' legacy Adam's module."""
+    KERAS_2_ATTRIBUTES = {('keras.models', 'Input'): ('tf_keras.layers', 'Input')}
+    """Names Keras 2.0-2.3 re-exported (``from keras.models import Input``), and where tf-keras keeps them."""
+
     def _submodule(self, module, name, missing):
-        """``from keras.layers import core``: Keras 2.1's submodule, which tf-keras keeps only in its sources."""
+        """``from keras.layers import core``: Keras 2.1's submodule, which tf-keras keeps only in its sources;
+        ``from keras.optimizers import adam_v2``, ``from keras.models import Input``: Keras 2.x's names."""
+        if (name, missing) in self.KERAS_2_NAMES:
+            self.patch(module, missing, importlib.import_module(self.KERAS_2_NAMES[name, missing]))
+            self.record(f'from {name} import {missing} (Keras 2.x; served by tf-keras\' legacy optimizers)')
+            return
+        if (name, missing) in self.KERAS_2_ATTRIBUTES:
+            where, attribute = self.KERAS_2_ATTRIBUTES[name, missing]
+            self.patch(module, missing, getattr(importlib.import_module(where), attribute))
+            self.record(f'from {name} import {missing} (Keras 2.x; it lives in {where.replace("tf_keras", "keras")})')
+            return
         submodule = self._tf_keras(f'{name}.{missing}')
         if submodule is not None:
             self.patch(module, missing, submodule)
