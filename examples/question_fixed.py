@@ -5,7 +5,8 @@
 It needs TensorFlow with tf-keras, keras-rl2, Gymnasium, numpy and scipy, and nothing of the kit:
 copy it beside your own script and carry the changes over. Every change from the question's code
 carries its ``FIX-n`` (docs/bugs.md explains each) and one line of why. The changes learning needs
-come first in each part; ``hygiene`` marks those it does not need (measured: docs/your_script.md).
+come first in each part; ``hygiene`` marks those it does not need. What each one is worth, left
+out in turn, is measured in docs/your_script.md.
 
 Its last line: ``cutoff <Hz> offset <value> L2 <value>``, the noise-free policy's answer, kept at
 its best check; success is the question's own, L2 < 1.0.

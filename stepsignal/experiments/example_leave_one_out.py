@@ -255,7 +255,8 @@ def main(argv=None):
     if baseline_json.exists():
         rows = [row for row in json.loads(baseline_json.read_text())['seeds'] if row['seed'] in args.seeds]
         baseline = success_rate(sum(row.get('success', False) for row in rows), len(rows))
-    command = 'python -m stepsignal.experiments.example_leave_one_out ' + ' '.join(argv)
+    # the command that runs (and resumes) the measurement; --page-only only writes its page
+    command = 'python -m stepsignal.experiments.example_leave_one_out ' + ' '.join(a for a in argv if a != '--page-only')
     text = page(results, args.seeds, command, baseline)
     sys.stdout.write(text)
     write_atomic(args.out, lambda handle: handle.write(text.encode('utf-8')))
