@@ -20,12 +20,17 @@ PLAIN = {'argparse', 'json', 'logging', 'os', 'random', 'warnings', 'numpy', 'sc
 """What a plain keras-rl2 script may import: the standard library's few, the stack, nothing of the kit."""
 
 
-@pytest.fixture(scope='module')
-def example():
+def fresh_example():
+    """The example as a module of its own, loaded anew."""
     spec = importlib.util.spec_from_file_location('question_fixed', EXAMPLE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope='module')
+def example():
+    return fresh_example()
 
 
 def test_it_imports_nothing_of_the_kit():
@@ -67,13 +72,6 @@ def test_a_short_run_trains_and_answers_in_its_last_line(tmp_path):
     cutoff, offset, l2 = map(float, words[1::2])
     assert 1e-3 <= cutoff <= 0.99 * 15 and -2 <= offset <= 2 and np.isfinite(l2)
     assert (tmp_path / 'history.json').stat().st_size > 0
-
-
-def fresh_example():
-    spec = importlib.util.spec_from_file_location('question_fixed', EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_each_change_the_leave_one_out_undoes_puts_back_the_questions_behaviour():

@@ -562,27 +562,41 @@ def EpisodeScalars(log_dir):
     return EpisodeScalars()
 
 
-class NumpyBool8(Shim):
-    name = 'np.bool8'
-    fails = ('gym 0.26\'s env checker (run by gym.make on every env\'s first steps) asks numpy for np.bool8, '
-             'which numpy 2 removed: `AttributeError: module \'numpy\' has no attribute \'bool8\'`.')
-    change = 'gym.make(..., disable_env_checker=True), or move to Gymnasium (gym is unmaintained)'
+class NumpyName(Shim):
+    """A name numpy no longer has, answered while the script runs: numpy's module ``__getattr__``
+    asks ``answer`` first (the shim's own names), then numpy's own."""
 
     def install(self):
         self._numpy_getattr = vars(np).get('__getattr__')
         self.patch(np, '__getattr__', self._getattr)
 
+    def answer(self, name):
+        """What ``np.<name>`` gives under this shim (recording the use), or None: not one of its names."""
+        return None
 
     def _getattr(self, name):
-        if name == 'bool8':
-            self.record('gym\'s env checker asked for np.bool8 at the env\'s first steps (given np.bool_)')
-            return np.bool_
+        found = self.answer(name)
+        if found is not None:
+            return found
         if self._numpy_getattr is None:
             raise AttributeError(f"module 'numpy' has no attribute {name!r}")
         return self._numpy_getattr(name)
 
 
-class NumpyAliases(Shim):
+class NumpyBool8(NumpyName):
+    name = 'np.bool8'
+    fails = ('gym 0.26\'s env checker (run by gym.make on every env\'s first steps) asks numpy for np.bool8, '
+             'which numpy 2 removed: `AttributeError: module \'numpy\' has no attribute \'bool8\'`.')
+    change = 'gym.make(..., disable_env_checker=True), or move to Gymnasium (gym is unmaintained)'
+
+    def answer(self, name):
+        if name != 'bool8':
+            return None
+        self.record('gym\'s env checker asked for np.bool8 at the env\'s first steps (given np.bool_)')
+        return np.bool_
+
+
+class NumpyAliases(NumpyName):
     name = 'numpy aliases'
     fails = ('numpy 1.24 removed its aliases of Python\'s own types (np.int, np.float, np.bool, np.object, '
              'np.complex, np.str): `AttributeError: module \'numpy\' has no attribute \'int\'`.')
@@ -592,17 +606,11 @@ class NumpyAliases(Shim):
                'long': int, 'unicode': str}
     """What each removed alias stood for (the Python type itself)."""
 
-    def install(self):
-        self._numpy_getattr = vars(np).get('__getattr__')
-        self.patch(np, '__getattr__', self._getattr)
-
-    def _getattr(self, name):
-        if name in self.ALIASES:
-            self.record(f'np.{name} (given {self.ALIASES[name].__name__})')
-            return self.ALIASES[name]
-        if self._numpy_getattr is None:
-            raise AttributeError(f"module 'numpy' has no attribute {name!r}")
-        return self._numpy_getattr(name)
+    def answer(self, name):
+        if name not in self.ALIASES:
+            return None
+        self.record(f'np.{name} (given {self.ALIASES[name].__name__})')
+        return self.ALIASES[name]
 
 
 class ScipyTolerance(Shim):
