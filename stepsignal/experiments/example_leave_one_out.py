@@ -5,9 +5,11 @@ alone, back to the question's code, on many seeds (benchmarks/EXAMPLE_LEAVE_ONE_
 
 Each (change, seed) is the example in a process of its own, two at a time, with that one change
 put back as the question had it; everything else, the budget included, is the example's. The
-numbers go to ``PAGE.json`` after every run, so a run stopped half way resumes where it stopped
-(the page is written when every run is in, or with ``--page-only`` from the runs so far). The example with nothing undone is
-benchmarks/EXAMPLE_SEEDS.md, measured by ``example_seeds`` with the same command per seed.
+numbers go to ``PAGE.json`` after every run, so a run stopped half way resumes where it stopped.
+The page is written when every run is in, or with ``--page-only`` from the runs so far; it is a new
+file, never a replaced one: to resume after ``--page-only``, remove the page and keep the ``.json``.
+The example with nothing undone is benchmarks/EXAMPLE_SEEDS.md, measured by ``example_seeds`` with
+the same command per seed.
 """
 import argparse
 import importlib.util
@@ -23,7 +25,7 @@ import numpy as np
 from shared.checks import BadInput
 from shared.cli import check_new_file, checking_input, setup_logging, shown
 from shared.files import write_atomic, write_json
-from stepsignal.experiments.evaluate import parse_seeds
+from stepsignal.experiments.evaluate import jobs_argument, parse_seeds
 from stepsignal.experiments.example_seeds import EXAMPLE, run_seed
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
@@ -217,7 +219,7 @@ def main(argv=None):
     parser.add_argument('--seeds', type=parse_seeds, default=parse_seeds('0-9'), help='like 0-9 (default) or 1,4,7')
     parser.add_argument('--changes', default=','.join(UNDONE),
                         help=f"the changes to undo, comma-separated (default all: {', '.join(UNDONE)})")
-    parser.add_argument('--jobs', type=int, default=2, help='runs at a time (default 2)')
+    parser.add_argument('--jobs', type=jobs_argument, default=2, help='runs at a time (default 2)')
     parser.add_argument('--out', type=Path, required=True,
                         help='the page to write (a new Markdown file); its numbers go beside it (.json) as they come')
     parser.add_argument('--page-only', action='store_true',
