@@ -338,6 +338,22 @@ def test_keras_2_x_names_tf_keras_dropped_are_served_and_named_as_the_script_wro
     assert "from keras.optimizers import adam_v2 (Keras 2.x; served by tf-keras' legacy optimizers)" in out
 
 
+def test_an_env_of_gym_before_0_9_with_underscored_methods_is_ported_and_each_def_named(tmp_path):
+    script = tmp_path / 'underscored.py'  # the 2024 DQN script, its env written for gym < 0.9
+    source = (SCRIPTS / 'dqn_ported_2024.py').read_text()
+    source = (source.replace('from gym import spaces', 'import gym\nfrom gym import spaces')
+              .replace('class Line:', 'class Line(gym.Env):')
+              .replace('    def reset(self):', '    def _reset(self):')
+              .replace('    def step(self, action):', '    def _step(self, action):'))
+    script.write_text(source)
+    finished = diagnose_cli('--port', '--steps', 100, script, cwd=tmp_path)
+    out = finished.stdout
+    assert finished.returncode == 1 and checks(out, 'error') == {'porting: gym < 0.9 API'}, out[-2000:]
+    assert re.search(r'underscored\.py:\d+: Line\._step called as step', out)
+    assert re.search(r'underscored\.py:\d+: Line\._reset called as reset', out)
+    assert 'the script ran to its end under the port' in out
+
+
 # ---------------------------------------------------------------------------------------------
 # In-process: the measurements behind the findings.
 

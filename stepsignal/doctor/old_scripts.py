@@ -127,6 +127,7 @@ def run_script(path=None, module=None, argv=(), train=False, max_steps=None,
         where = files.caller()
         if kwargs.get('callbacks'):  # before the diagnosis, which lists the shims needed so far
             kwargs['callbacks'] = shims.tensorboard.adapt(kwargs['callbacks'])
+        shims.underscore.port(env)  # gym < 0.9's _step and _reset, before the diagnosis probes them
         if run.reached_fit is None:
             run.reached_fit = where or run.script
             namespace = _namespace_of_callers(inspect.currentframe().f_back)

@@ -336,6 +336,45 @@ class GymNewAPI(Shim):
         return env if isinstance(env, OldGymAPI) else OldGymAPI(env, self)
 
 
+class UnderscoreAPI(Shim):
+    name = 'gym < 0.9 API'
+    fails = ('gym before 0.9 called an env\'s _step, _reset, _seed and _render; today\'s gym calls step, reset, seed '
+             'and render, so an env that defines only the underscored ones gets gym.Env\'s own: reset() returns '
+             'None and step raises NotImplementedError.')
+    change = 'rename the env\'s _step, _reset, _seed and _render to step, reset, seed and render'
+    NAMES = ('step', 'reset', 'seed', 'render')
+
+    def port(self, env):
+        """Give the class of ``env``'s innermost env its underscored methods under today's names."""
+        import gym
+
+        own = type(_unwrapped(env))
+        if not issubclass(own, gym.Env):
+            return
+        for name in self.NAMES:
+            old = getattr(own, f'_{name}', None)
+            if callable(old) and getattr(own, name, None) is getattr(gym.Env, name, None):
+                self.patch(own, name, _underscored(old))
+                self.record(f'{own.__name__}._{name} called as {name}', where=_defined_at(old) or self.files.caller())
+
+
+def _defined_at(function):
+    """``'file.py:12'`` where ``function`` is defined, or None."""
+    try:
+        return f'{os.path.basename(inspect.getsourcefile(function))}:{inspect.getsourcelines(function)[1]}'
+    except (OSError, TypeError):
+        return None
+
+
+def _underscored(method):
+    """``method`` (gym < 0.9's ``_reset`` and the like) under today's name: the keywords today's gym
+    passes (``seed=``, ``options=``, ``mode=``) it never took, so they are left out."""
+    @functools.wraps(method)
+    def call(env, *args, **kwargs):
+        return method(env, *args)
+    return call
+
+
 class EnvSeed(Shim):
     name = 'env.seed'
     fails = 'gym 0.26 removed env.seed(n): `AttributeError: ... object has no attribute \'seed\'`.'
@@ -998,6 +1037,7 @@ class Shims:
         self.old_api = OldAPITimeLimit(files)
         self.env_ids = RetiredEnvIds(files, adapt=self.api.adapt, old_api=self.old_api)
         self.seed = EnvSeed(files)
+        self.underscore = UnderscoreAPI(files)
         self.bool8 = NumpyBool8(files)
         self.numpy_aliases = NumpyAliases(files)
         self.scipy_tol = ScipyTolerance(files)
@@ -1014,9 +1054,9 @@ class Shims:
         self.lambdas = LambdaClones(files)
         self.counter = WideStepCounter(files)
         self.all = [self.keras_rl, self.keras, self.goal_env, self.env_ids, self.old_api, self.api, self.infos,
-                    self.flatten, self.seed, self.bool8, self.numpy_aliases, self.scipy_tol, self.ragged, self.monitor,
-                    self.rendering, self.optimizers, self.naf, self.lambdas, self.batches, self.tensorboard, self.weights,
-                    self.counter, self.render]
+                    self.flatten, self.seed, self.underscore, self.bool8, self.numpy_aliases, self.scipy_tol,
+                    self.ragged, self.monitor, self.rendering, self.optimizers, self.naf, self.lambdas, self.batches,
+                    self.tensorboard, self.weights, self.counter, self.render]
         self._source = source
         self._installed = []
 
