@@ -23,6 +23,8 @@ from command_line import run_command
 from stepsignal.doctor import diagnose as dg
 
 SCRIPTS = Path(__file__).parent / 'old_scripts'
+ADAPTER = 'ddpg_own_adapter_2024.py'
+"""The script that adapts gym.make's env itself: several tests below write variants of it."""
 
 
 def diagnose_cli(*args, cwd):
@@ -275,10 +277,22 @@ def test_a_script_with_its_own_old_api_adapter_around_gym_make_is_diagnosed_and_
     assert 'the script ran to its end under the port' in out and 'the port:' not in out
 
 
+def script_variant(path, of, *edits, appended=''):
+    """Write ``path``: the kit's old script ``of`` with each ``(old, new)`` edit made (each must apply once)
+    and ``appended`` at its end; returns ``path``."""
+    source = (SCRIPTS / of).read_text()
+    for old, new in edits:
+        assert source.count(old) == 1, (of, old)
+        source = source.replace(old, new)
+    path.write_text(source + appended)
+    return path
+
+
+
 def test_a_port_capped_below_the_warmup_says_it_trained_nothing_at_the_start_and_the_end(tmp_path):
-    script = tmp_path / 'warm.py'  # the adapter script with warmups of 500 steps in a fit of 1,000
-    script.write_text((SCRIPTS / 'ddpg_own_adapter_2024.py').read_text().replace('_warmup_critic=50', '_warmup_critic=500')
-                      .replace('_warmup_actor=50', '_warmup_actor=500').replace('nb_steps=300', 'nb_steps=1000'))
+    script = script_variant(tmp_path / 'warm.py', ADAPTER,  # warmups of 500 steps in a fit of 1,000
+                            ('_warmup_critic=50', '_warmup_critic=500'), ('_warmup_actor=50', '_warmup_actor=500'),
+                            ('nb_steps=300', 'nb_steps=1000'))
     finished = diagnose_cli('--port', '--steps', 150, script, cwd=tmp_path)
     said = 'warm.py:66: 150 steps, 0 gradient updates: the warmup is 500 steps (give --steps above it to train)'
     assert finished.returncode == 0 and said in finished.stderr, finished.stderr[-2000:]
@@ -286,10 +300,9 @@ def test_a_port_capped_below_the_warmup_says_it_trained_nothing_at_the_start_and
 
 
 def test_numpy_s_removed_aliases_are_shimmed_and_the_line_that_asked_is_named(tmp_path):
-    script = tmp_path / 'aliases.py'  # the adapter script, its critic sized with np.float as 2019's numpy allowed
-    script.write_text((SCRIPTS / 'ddpg_own_adapter_2024.py').read_text()
-                      .replace('import sys\n', 'import sys\n\nimport numpy as np\n')
-                      .replace("x = Dense(16, activation='relu')", "x = Dense(int(np.float(16)), activation='relu')"))
+    script = script_variant(tmp_path / 'aliases.py', ADAPTER,  # its critic sized with np.float, as 2019's numpy allowed
+                            ('import sys\n', 'import sys\n\nimport numpy as np\n'),
+                            ("x = Dense(16, activation='relu')", "x = Dense(int(np.float(16)), activation='relu')"))
     finished = diagnose_cli('--port', '--steps', 100, script, cwd=tmp_path)
     out = finished.stdout
     assert finished.returncode == 1 and checks(out, 'error') == {'porting: numpy aliases'}, out[-2000:]
@@ -298,8 +311,8 @@ def test_numpy_s_removed_aliases_are_shimmed_and_the_line_that_asked_is_named(tm
 
 
 def test_weights_saved_under_a_name_without_an_extension_are_written_as_keras_2_wrote_them(tmp_path):
-    script = tmp_path / 'noext.py'  # the adapter script, saving as 2019's Keras did: HDF5 under any name
-    script.write_text((SCRIPTS / 'ddpg_own_adapter_2024.py').read_text() + "agent.save_weights('pendulum', overwrite=True)\n")
+    script = script_variant(tmp_path / 'noext.py', ADAPTER,  # saving as 2019's Keras did: HDF5 under any name
+                            appended="agent.save_weights('pendulum', overwrite=True)\n")
     finished = diagnose_cli('--port', '--steps', 100, script, cwd=tmp_path)
     out = finished.stdout
     assert finished.returncode == 0 and checks(out, 'error') == set(), out[-2000:]  # the save comes after fit
@@ -311,10 +324,9 @@ def test_weights_saved_under_a_name_without_an_extension_are_written_as_keras_2_
 def test_scipy_s_removed_tol_keyword_is_shimmed_in_a_module_beside_the_script(tmp_path):
     (tmp_path / 'solver.py').write_text('import numpy as np\nfrom scipy.sparse.linalg import cg\n\n\n'
                                         'def settle(n):\n    return cg(np.eye(n), np.ones(n), tol=1e-8)[0]\n')
-    script = tmp_path / 'solving.py'  # the adapter script, its env settled by 2019's scipy call in a module beside it
-    script.write_text((SCRIPTS / 'ddpg_own_adapter_2024.py').read_text()
-                      .replace('import sys\n', 'import sys\n\nfrom solver import settle\n')
-                      .replace('nb_actions = env.action_space.shape[0]', 'nb_actions = len(settle(1))'))
+    script = script_variant(tmp_path / 'solving.py', ADAPTER,  # 2019's scipy call, in a module beside it
+                            ('import sys\n', 'import sys\n\nfrom solver import settle\n'),
+                            ('nb_actions = env.action_space.shape[0]', 'nb_actions = len(settle(1))'))
     finished = diagnose_cli('--port', '--steps', 100, script, cwd=tmp_path)
     out = finished.stdout
     assert finished.returncode == 1 and checks(out, 'error') == {'porting: scipy tol'}, out[-2000:]
@@ -322,15 +334,13 @@ def test_scipy_s_removed_tol_keyword_is_shimmed_in_a_module_beside_the_script(tm
 
 
 def test_keras_2_x_names_tf_keras_dropped_are_served_and_named_as_the_script_wrote_them(tmp_path):
-    script = tmp_path / 'keras2x.py'  # the adapter script, written against Keras 2.4-2.10's module paths
-    source = (SCRIPTS / 'ddpg_own_adapter_2024.py').read_text()
-    source = (source.replace('from tensorflow.keras.models import Model, Sequential',
-                             'from keras.models import Input, Model, Sequential')
-              .replace('from tensorflow.keras.layers import Concatenate, Dense, Flatten, Input',
-                       'from tensorflow.keras.layers import Concatenate, Dense, Flatten')
-              .replace('from tensorflow.keras.optimizers.legacy import Adam', 'from keras.optimizers import adam_v2')
-              .replace('agent.compile(Adam(', 'agent.compile(adam_v2.Adam('))
-    script.write_text(source)
+    script = script_variant(tmp_path / 'keras2x.py', ADAPTER,  # written against Keras 2.4-2.10's module paths
+                            ('from tensorflow.keras.models import Model, Sequential',
+                             'from keras.models import Input, Model, Sequential'),
+                            ('from tensorflow.keras.layers import Concatenate, Dense, Flatten, Input',
+                             'from tensorflow.keras.layers import Concatenate, Dense, Flatten'),
+                            ('from tensorflow.keras.optimizers.legacy import Adam', 'from keras.optimizers import adam_v2'),
+                            ('agent.compile(Adam(', 'agent.compile(adam_v2.Adam('))
     finished = diagnose_cli('--port', '--steps', 100, script, cwd=tmp_path)
     out = finished.stdout
     assert 'the script ran to its end under the port' in out, out[-2000:] + finished.stderr[-2000:]
@@ -339,13 +349,10 @@ def test_keras_2_x_names_tf_keras_dropped_are_served_and_named_as_the_script_wro
 
 
 def test_an_env_of_gym_before_0_9_with_underscored_methods_is_ported_and_each_def_named(tmp_path):
-    script = tmp_path / 'underscored.py'  # the 2024 DQN script, its env written for gym < 0.9
-    source = (SCRIPTS / 'dqn_ported_2024.py').read_text()
-    source = (source.replace('from gym import spaces', 'import gym\nfrom gym import spaces')
-              .replace('class Line:', 'class Line(gym.Env):')
-              .replace('    def reset(self):', '    def _reset(self):')
-              .replace('    def step(self, action):', '    def _step(self, action):'))
-    script.write_text(source)
+    script = script_variant(tmp_path / 'underscored.py', 'dqn_ported_2024.py',  # its env written for gym < 0.9
+                            ('from gym import spaces', 'import gym\nfrom gym import spaces'),
+                            ('class Line:', 'class Line(gym.Env):'), ('    def reset(self):', '    def _reset(self):'),
+                            ('    def step(self, action):', '    def _step(self, action):'))
     finished = diagnose_cli('--port', '--steps', 100, script, cwd=tmp_path)
     out = finished.stdout
     assert finished.returncode == 1 and checks(out, 'error') == {'porting: gym < 0.9 API'}, out[-2000:]
