@@ -1,10 +1,11 @@
-"""``python -m fixed --out DIR [--seed N] [--steps N] [--revert 4,6] [--tensorboard TB] [--her]``: the fixed
-setup on the question's scenario, every fix in place (FIX-1 to FIX-23), on today's stack.
+"""``python -m fixed --out DIR [--seed N] [--steps N] [--tensorboard TB] [--her]``: the fixed setup on
+the question's scenario, every fix in place (FIX-1 to FIX-23), on today's stack.
 
 Writes ``result.json`` (what the kept policy does, IMPROVEMENT-1), ``trace.json``, ``history.json`` and
 ``weights/`` (FIX-16) and ``policy/`` into DIR. Exit status: 0 done, 2 bad input (nothing written), 1 a
 failure inside the run (the details in DIR/error.log), 130 interrupted by Ctrl-C (the results so far
-written). Your own signal and random scenarios are verbs of ``python -m stepsignal``.
+written). Your own signal, random scenarios and fixes undone (``train --revert``) are verbs of
+``python -m stepsignal``.
 """
 import sys
 
@@ -13,7 +14,7 @@ from shared.cli import (add_output_options, add_seed_option, check_output_folder
 from shared.table import help_text
 
 from .hyperparameters import HYPERPARAMETERS
-from .options import add_question_run_options, check_training_options, training_run  # FIX-4: --steps; IMPROVEMENT-4, -5
+from .options import add_question_run_options, check_training_options, run_hyperparameters  # FIX-4: --steps; IMPROVEMENT-4, -5
 from .options import save_run, trained_on, write_result  # IMPROVEMENT-1: the kept policy and its result
 
 
@@ -32,13 +33,13 @@ def main(argv=None):
     return run_reporting_failures(parser, args.out, lambda: run(args))
 
 
-def run(args):
+def run(args, hyperparameters=None):  # FIX-4: hyperparameters, None: the table with --steps
     from .train import make_env, train  # late: importing TensorFlow takes seconds; IMPROVEMENT-1: make_env
 
-    with training_run(args) as hyperparameters:  # FIX-4: --steps (and --revert, docs/ablation.md)
-        agent, result = train(args.out, seed=args.seed, hp=hyperparameters, tensorboard=args.tensorboard,
-                              hindsight=args.hindsight)  # IMPROVEMENT-4, IMPROVEMENT-5
-        save_run(args.out, agent, make_env(), result, trained_on(args, 'question'))  # IMPROVEMENT-1
+    hyperparameters = hyperparameters or run_hyperparameters(args)  # FIX-4: --steps
+    agent, result = train(args.out, seed=args.seed, hp=hyperparameters, tensorboard=args.tensorboard,
+                          hindsight=args.hindsight)  # IMPROVEMENT-4, IMPROVEMENT-5
+    save_run(args.out, agent, make_env(), result, trained_on(args, 'question'))  # IMPROVEMENT-1
     return write_result(args.out, result)  # IMPROVEMENT-1: result.json; 130 after Ctrl-C
 
 

@@ -6,7 +6,6 @@ same way: the kept policy saved in ``OUT/policy/`` (``fixed.policy``), then ``re
 written once, whole, with the fixes that were reverted.
 """
 import argparse
-import contextlib
 import dataclasses
 import logging
 from pathlib import Path
@@ -23,7 +22,7 @@ log = logging.getLogger(__name__)
 
 MOVED = {'--input': 'process', '--target': 'process', '--target-level': 'process', '--sample-rate': 'process',
          '--target-sample-rate': 'process', '--cutoff-range': 'process', '--success-rms': 'process',
-         '--policy': 'process', '--random-scenarios': 'scenarios'}
+         '--policy': 'process', '--random-scenarios': 'scenarios', '--revert': 'train'}
 """Options ``python -m fixed`` had until the kit's verbs took them over: each is answered with the new command."""
 
 
@@ -45,17 +44,14 @@ def add_question_run_options(parser, argv):
 
 
 def add_training_options(parser, seed=True):
-    """``--seed`` (unless ``seed`` is False), ``--steps``, ``--revert`` and ``--tensorboard``."""
+    """``--seed`` (unless ``seed`` is False), ``--steps`` and ``--tensorboard``. (``--revert``, which
+    undoes fixes, belongs to the verbs above both variants: ``stepsignal.reverts``.)"""
     if seed:
         add_seed_option(parser)
     parser.add_argument('--steps', type=steps_argument, default=HYPERPARAMETERS.nb_steps,
                         help='environment steps in all: training steps and policy checks (one step of the '
                              f'noise-free policy every {HYPERPARAMETERS.check_every} training steps; default '
                              f'{HYPERPARAMETERS.nb_steps}, at most 32767)')
-    parser.add_argument('--revert', type=revert_argument, default=(), metavar='4,6,23',
-                        help='undo these fixes and keep every other one: the original\'s behaviour for each; '
-                             'a fix by its number (4 is FIX-4), an improvement by its tag (IMPROVEMENT-2, or I2 '
-                             'for short) (fixed/switches.py, docs/ablation.md)')
     parser.add_argument('--tensorboard', metavar='DIR',
                         help='also write TensorBoard event files, into DIR/<name of --out> (open them with '
                              'tensorboard --logdir DIR; docs/ecosystem.md)')
@@ -107,15 +103,6 @@ def her_arguments(hindsight):
     return ['--her', '--her-strategy', hindsight.strategy, '--her-k', str(hindsight.k)]
 
 
-def revert_argument(text):
-    from .switches import parse_fix_list
-
-    try:
-        return parse_fix_list(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
 def check_training_options(args):
     """What can be checked before any work: the ``--tensorboard`` folder, the ``--her`` options (then
     ``args.hindsight``). Raises ``BadInput``."""
@@ -124,30 +111,17 @@ def check_training_options(args):
     args.hindsight = hindsight_option(args) if hasattr(args, 'her') else None
 
 
-@contextlib.contextmanager
-def training_run(args):
-    """The table this run trains with, while the fixes ``--revert`` names are undone (fixed/switches.py)."""
-    from .switches import reverted
-
-    with reverted(args.revert):
-        yield run_hyperparameters(args)
-
-
 def run_hyperparameters(args):
-    """The table this run trains with: ``--steps``, and the original's value for each reverted field."""
-    from .switches import reverted_hyperparameters
-
-    hyperparameters = reverted_hyperparameters(dataclasses.replace(HYPERPARAMETERS, nb_steps=args.steps), args.revert)
-    if args.revert:
-        log.info('reverted: %s; every other fix in place', ', '.join(args.revert))
-    return hyperparameters
+    """The table this run trains with: the fixed setup's, with ``--steps``."""
+    return dataclasses.replace(HYPERPARAMETERS, nb_steps=args.steps)
 
 
 def trained_on(args, mode, **more):
     """What a saved policy records of its training run (``policy.json``'s ``trained_on``)."""
     if getattr(args, 'hindsight', None) is not None:  # IMPROVEMENT-5, recorded only when on
         more = {'her': args.hindsight.record(), **more}
-    return {'mode': mode, 'seed': args.seed, 'steps': args.steps, 'reverted': list(args.revert), **more}
+    reverted = list(getattr(args, 'revert', ()))  # the fixes a verb above both variants undid (stepsignal.reverts)
+    return {'mode': mode, 'seed': args.seed, 'steps': args.steps, 'reverted': reverted, **more}
 
 
 def save_run(out, agent, env, result, trained_on, samples=None, family=None):

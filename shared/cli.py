@@ -353,6 +353,17 @@ def refuse(parser, error):
     parser.exit(2, f'{parser.prog}: error: {error}\n')
 
 
+def answer_renamed(parser, argv, renamed):
+    """An option spelled its old way (``renamed``: old name -> new) is answered with the command
+    line spelled the new way, in one line, exit 2, before any work."""
+    for token in argv:
+        name, sep, value = token.partition('=')
+        if name in renamed:
+            new = [renamed.get(t.partition('=')[0], t.partition('=')[0]) + (t[len(t.partition('=')[0]):])
+                   for t in argv]
+            refuse(parser, f'{name} is now {renamed[name]}: run {parser.prog} {" ".join(new)}')
+
+
 @contextlib.contextmanager
 def checking_input(parser):
     """Around the checks a command makes before any work.

@@ -2,6 +2,7 @@
 
 Experiments on the two variants (stepsignal/experiments/):
   compare     run the original and the fixed setup side by side and write a report (the main job)
+  train       one run of the fixed setup with chosen fixes undone (--revert 4,6)
   evaluate    train the fixed setup over several seeds: the success rate and its 95% interval
   ablate      which fixes matter: each fix reverted alone, or added back one at a time
   bench       speed and sample efficiency, written to benchmarks/RESULTS.md
@@ -21,6 +22,7 @@ import sys
 
 VERBS = {
     'compare': 'stepsignal.experiments.compare',
+    'train': 'stepsignal.experiments.train',
     'evaluate': 'stepsignal.experiments.evaluate',
     'ablate': 'stepsignal.experiments.ablation',
     'bench': 'stepsignal.experiments.bench',

@@ -123,7 +123,7 @@ def test_evaluate_trains_on_a_running_head(ray_head, tmp_path):
 def test_ablate_runs_a_tiny_grid_and_its_ladder_on_a_running_head(ray_head, tmp_path):
     """One fix x 2 seeds and the fixed setup, 100 steps each, then the ladder of two fixes."""
     command = ['stepsignal', 'ablate', '--steps', '100', '--address', ray_head.address]
-    finished = run_command(*command, '--seeds', '0-1', '--fixes', '4', '--out', tmp_path, env=ray_head.env)
+    finished = run_command(*command, '--seeds', '0-1', '--revert', '4', '--out', tmp_path, env=ray_head.env)
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert f'on the Ray cluster at {ray_head.address}' in finished.stderr
     report = json.loads((tmp_path / 'ablation.json').read_text())
@@ -139,17 +139,17 @@ def test_ablate_runs_a_tiny_grid_and_its_ladder_on_a_running_head(ray_head, tmp_
     assert_the_kit_wrote_only_what_it_listed(tmp_path)
 
     ladder = tmp_path / 'ladder'
-    finished = run_command(*command, '--seeds', '0', '--fixes', '4,6', '--ladder', '--out', ladder, env=ray_head.env)
+    finished = run_command(*command, '--seeds', '0', '--revert', '4,6', '--ladder', '--out', ladder, env=ray_head.env)
     assert finished.returncode == 0, finished.stderr[-3000:]
     rungs = json.loads((ladder / 'ladder.json').read_text())['rungs']
     assert [(r['label'], r['reverted']) for r in rungs] == [('original', ['FIX-4', 'FIX-6']), ('+FIX-4', ['FIX-6']),
                                                              ('+FIX-6', [])]
     assert_the_kit_wrote_only_what_it_listed(ladder)
-    assert_overwrite_keeps_a_file_it_did_not_write(command + ['--seeds', '0', '--fixes', '4,6', '--ladder'], ladder,
+    assert_overwrite_keeps_a_file_it_did_not_write(command + ['--seeds', '0', '--revert', '4,6', '--ladder'], ladder,
                                                    env=ray_head.env)
 
 
-@pytest.mark.parametrize('command', [['evaluate', '--seeds', '0'], ['ablate', '--seeds', '0', '--fixes', '4']])
+@pytest.mark.parametrize('command', [['evaluate', '--seeds', '0'], ['ablate', '--seeds', '0', '--revert', '4']])
 def test_a_head_that_does_not_answer_is_one_line_naming_the_address(command, tmp_path):
     address = f'127.0.0.1:{free_port()}'  # nothing listens there
     started = time.monotonic()

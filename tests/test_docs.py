@@ -458,7 +458,7 @@ def test_the_example_pages_quote_their_measurements():
     assert '(10 of 10 seeds learn in each of two rounding worlds' in readme
 
 
-@pytest.mark.parametrize('verb', ['compare', 'evaluate', 'ablate', 'bench', 'process', 'clips', 'scenarios',
+@pytest.mark.parametrize('verb', ['compare', 'train', 'evaluate', 'ablate', 'bench', 'process', 'clips', 'scenarios',
                                   'diagnose', 'original', 'fixed'])
 def test_each_help_is_plain_text_and_says_what_the_command_writes_or_does(verb, capsys):
     """--help as a terminal shows it: no reStructuredText markup; the verbs that write name their folder."""

@@ -34,7 +34,7 @@ def commands(folder):
         'own signal': ['stepsignal', 'process', '--input', signal, '--sample-rate', 30, '--target-level', 0, '--steps', 100],
         'compare': ['stepsignal', 'compare', '--steps', 100],
         'evaluate': ['stepsignal', 'evaluate', '--seeds', 0, '--steps', 100],
-        'ablate': ['stepsignal', 'ablate', '--seeds', 0, '--steps', 100, '--fixes', 4],
+        'ablate': ['stepsignal', 'ablate', '--seeds', 0, '--steps', 100, '--revert', 4],
     }
 
 

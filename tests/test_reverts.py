@@ -1,4 +1,4 @@
-"""One switch per fix (``python -m fixed --revert N``): each switch brings back its bug, and only while it is on.
+"""One switch per fix (``python -m stepsignal train --revert N``): each switch brings back its bug, and only while it is on.
 
 Each ``test_revert_*`` asserts, through the switch, what that bug's ``test_bug_n_*`` asserts on
 the original. The ablation over seeds is ``python -m stepsignal ablate`` (docs/ablation.md); its
@@ -12,7 +12,7 @@ import pytest
 
 from command_line import run_command
 from stepsignal.catalogue import BUGS
-from fixed.switches import NOT_SWITCHABLE, REVERTS, parse_fix_list, reverted, reverted_hyperparameters
+from stepsignal.reverts import NOT_SWITCHABLE, REVERTS, parse_fix_list, reverted, reverted_hyperparameters
 
 
 def fixed_env(scenario, **kwargs):
@@ -171,7 +171,7 @@ def test_revert_improvements_take_the_originals_numbers():
 
 
 def test_reverting_nothing_is_the_fixed_run(fixed_run, tmp_path):
-    from fixed.__main__ import main
+    from stepsignal.experiments.train import main
 
     result, out = fixed_run
     assert main(['--out', str(tmp_path), '--steps', '300']) == 0
@@ -182,8 +182,8 @@ def test_reverting_nothing_is_the_fixed_run(fixed_run, tmp_path):
     assert (tmp_path / 'trace.json').read_text() == (out / 'trace.json').read_text()
 
 
-def test_python_m_fixed_refuses_a_fix_without_a_switch(tmp_path):
-    finished = run_command('fixed', '--out', tmp_path / 'x', '--revert', '4,16', timeout=120)
+def test_train_refuses_a_fix_without_a_switch(tmp_path):
+    finished = run_command('stepsignal', 'train', '--out', tmp_path / 'x', '--revert', '4,16', timeout=120)
     assert finished.returncode == 2 and 'Traceback' not in finished.stderr
     assert 'FIX-16 has no switch' in finished.stderr and not (tmp_path / 'x').exists()
 
@@ -192,7 +192,7 @@ def test_resume_keeps_only_runs_that_match_the_grid(tmp_path):
     from stepsignal.experiments.ablation import finished_as_planned
     from stepsignal.experiments.runner import Run
 
-    run = Run('runs/x/seed-3', ('fixed',), ('--seed', '3', '--revert', 'FIX-6,FIX-4'))
+    run = Run('runs/x/seed-3', ('stepsignal', 'train'), ('--seed', '3', '--revert', 'FIX-6,FIX-4'))
     (tmp_path / 'result.json').write_text(json.dumps({'seed': 3, 'steps': 5000, 'reverted': ['FIX-4', 'FIX-6']}))
     assert finished_as_planned(tmp_path, run, None)
     assert not finished_as_planned(tmp_path, run, 300)  # another budget

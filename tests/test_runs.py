@@ -144,12 +144,21 @@ def test_a_second_run_into_a_folder_in_use_is_refused(tmp_path):
 
 @pytest.mark.parametrize('old, new', [(['--input', 'x.wav', '--target-level', '0'],
                                        'python -m stepsignal process --input x.wav --target-level 0'),
-                                      (['--random-scenarios', '--steps', '300'], 'python -m stepsignal scenarios --steps 300')])
+                                      (['--random-scenarios', '--steps', '300'], 'python -m stepsignal scenarios --steps 300'),
+                                      (['--revert', '4,6'], 'python -m stepsignal train --revert 4,6')])
 def test_a_removed_spelling_is_answered_with_the_new_command(old, new, tmp_path):
     finished = run_module('fixed', *old, '--out', str(tmp_path / 'out'))
     assert finished.returncode == 2 and 'Traceback' not in finished.stderr
     (line,) = finished.stderr.strip().splitlines()
     assert 'has moved' in line and new in line and not (tmp_path / 'out').exists()
+
+
+def test_ablate_answers_its_old_option_name_with_the_new_command(tmp_path):
+    finished = run_command('stepsignal', 'ablate', '--fixes=4,6', '--seeds', '0', '--out', tmp_path / 'out')
+    assert finished.returncode == 2 and 'Traceback' not in finished.stderr
+    (line,) = finished.stderr.strip().splitlines()
+    assert '--fixes is now --revert' in line and 'ablate --revert=4,6 --seeds 0 --out' in line
+    assert not (tmp_path / 'out').exists()
 
 
 def test_held_back_drops_known_noise_and_passes_the_rest(capfd):

@@ -6,8 +6,9 @@
   fixed setup's own machinery (``diff -r`` names those files "Only in fixed").
 - ``shared/`` (the base) holds what both variants import, and the adapters today's stack needs;
   it imports neither variant nor a command.
-- The variants import ``shared`` and themselves, never ``stepsignal/`` (the commands on top);
-  only ``fixed/switches.py`` takes pieces of ``original/``: the behaviour each switch reverts to.
+- The variants import ``shared`` and themselves, never ``stepsignal/`` (the commands on top), nor
+  each other: the switches that put the original's behaviour back for a run live above both
+  (``stepsignal/reverts.py``).
 - ``stepsignal/`` is grouped by concern; its subpackages import each other one way, and the
   keras-rl doctor imports no variant.
 """
@@ -25,8 +26,6 @@ MIRRORED = ('__init__.py', 'agent.py', 'env.py', 'hyperparameters.py', 'train.py
 """The setup's files, in both variants: ``diff -u original/X fixed/X`` is the list of X's changes."""
 ADAPTERS = {'keras_rl', 'quiet', 'old_step_api'}
 """Modules of ``shared/`` that adapt today's stack (keras-rl2 on tf-keras, its noise, the old step API)."""
-SIDEWAYS = {('fixed', 'switches.py', 'original')}
-"""The one import between the variants: a switch puts the original's piece back for a run."""
 SUBPACKAGES = {'experiments': {'own_signal'}, 'own_signal': set(), 'doctor': set()}
 """What each part of ``stepsignal/`` may import of the others (none imports one that imports it back)."""
 
@@ -96,7 +95,7 @@ def wrong_way_imports(package):
     for path in modules(package):
         for imported in {name.split('.')[0] for name in imported_modules(path)}:
             sideways = LAYERS[imported] == LAYERS[package] and imported != package
-            if (LAYERS[imported] > LAYERS[package] or sideways) and (package, path.name, imported) not in SIDEWAYS:
+            if LAYERS[imported] > LAYERS[package] or sideways:
                 arrows.append(f'{path.relative_to(ROOT)} imports {imported}')
     return arrows
 
@@ -125,7 +124,7 @@ def test_every_module_of_shared_serves_both_variants_or_adapts_the_stack():
 
 def test_stepsignal_is_grouped_by_concern_and_its_parts_import_one_way():
     top = {p.name for p in (ROOT / 'stepsignal').glob('*.py')}
-    assert top <= {'__init__.py', '__main__.py', 'catalogue.py', 'rates.py'}, top
+    assert top <= {'__init__.py', '__main__.py', 'catalogue.py', 'rates.py', 'reverts.py'}, top
     assert {p.name for p in (ROOT / 'stepsignal').iterdir() if p.is_dir() and p.name != '__pycache__'} == set(SUBPACKAGES)
     for part, allowed in SUBPACKAGES.items():
         for path in modules(f'stepsignal/{part}'):

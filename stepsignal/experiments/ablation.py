@@ -1,7 +1,7 @@
 """``python -m stepsignal ablate``: which fixes matter, measured over seeds.
 
 Leave-one-out (the default): the fixed setup, and for every fix with a switch
-(``fixed.switches``) the fixed setup with that one fix reverted, each over the seeds.
+(``stepsignal.reverts``) the fixed setup with that one fix reverted, each over the seeds.
 Written into OUT: ``ablation.md`` (the table, sorted from the fix whose loss hurts most),
 ``ablation.json`` (every number, every seed), ``ablation.png`` (success rate per reverted fix
 with its 95% interval) and ``ablation_curves.png`` (the learning curves of the three fixes that
@@ -23,14 +23,14 @@ import sys
 from typing import NamedTuple
 
 from fixed.hyperparameters import HYPERPARAMETERS
-from shared.cli import (command_parser, check_output_folder, checking_input, output_folder_argument, run_reporting_failures,
+from shared.cli import (answer_renamed, command_parser, check_output_folder, checking_input, output_folder_argument, run_reporting_failures,
                         setup_logging, steps_argument)
 from shared.files import save_figure, write_atomic, write_json
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
 from stepsignal.experiments.evaluate import (MOST_JOBS, jobs_argument, load_result, median_or_never, parse_env, parse_seeds,
                                              seed_runs, steps_text)
-from fixed.switches import NOT_SWITCHABLE, REVERTS, SWITCHES, parse_fix_list
+from stepsignal.reverts import NOT_SWITCHABLE, REVERTS, SWITCHES, parse_fix_list
 from stepsignal.experiments.runner import check_address, run_all
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ def write_leave_one_out(out, about, summaries):
     ordered = hurt_order(summaries[1:])
     lines = header(about, 'Which fixes matter: the fixed setup with one fix reverted')
     lines += ['Each row is the fixed setup with the one fix in its first column undone (the original\'s '
-              'behaviour for it, `python -m fixed --revert N`), every other fix in place; sorted from the '
+              'behaviour for it, `python -m stepsignal train --revert N`), every other fix in place; sorted from the '
               'fix whose loss hurts most.', '']
     lines += rows([fixed] + ordered)
     lines += ['', '![success rate per reverted fix](ablation.png)', '',
@@ -251,13 +251,15 @@ def draw_curves(path, summaries):
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = command_parser('python -m stepsignal ablate', __doc__)
+    answer_renamed(parser, argv, {'--fixes': '--revert'})
     parser.add_argument('--out', type=output_folder_argument, required=True, help='folder for the report and every run')
     parser.add_argument('--seeds', type=parse_seeds, default=parse_seeds('0-9'), help='seeds, like 0-9 (default)')
     parser.add_argument('--steps', type=steps_argument, default=None,
                         help='environment steps per run (default: the fixed setup\'s, 5000)')
     parser.add_argument('--ladder', action='store_true', help='the fix ladder instead of leave-one-out')
-    parser.add_argument('--fixes', type=fix_list_argument, default=SWITCHES, metavar='4,6,23',
-                        help='only these switches (default: all of them)')
+    parser.add_argument('--revert', type=fix_list_argument, default=SWITCHES, metavar='4,6,23',
+                        help='the switches to try, each reverted alone (with --ladder: the rungs) (default: all '
+                             'of them); the same list as python -m stepsignal train --revert takes')
     parser.add_argument('--resume', action='store_true',
                         help='keep the runs already in OUT that match this grid (seed, steps, reverted fixes) '
                              'and run only the others: to go on after Ctrl-C')
@@ -283,7 +285,7 @@ def main(argv=None):
 
 def ablate(args):
     """Train every run of the grid (those not kept by ``--resume``), then write the report; the exit status."""
-    setups = ladder(args.fixes) if args.ladder else leave_one_out(args.fixes)
+    setups = ladder(args.revert) if args.ladder else leave_one_out(args.revert)
     runs = [run for setup in setups
             for run in seed_runs(args.seeds, args.steps, env=dict(args.env), revert=setup.reverted,
                                  prefix=f'runs/{setup.label}/')]

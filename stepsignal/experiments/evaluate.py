@@ -82,7 +82,7 @@ def parse_env(text):
 
 def seed_runs(seeds, steps=None, random_scenarios=False, env=None, revert=(), prefix='', tensorboard=False,
               hindsight=None):
-    """One ``python -m fixed`` run per seed, into ``PREFIX/seed-N`` (``stepsignal.experiments.runner``);
+    """One ``python -m fixed`` run per seed (``stepsignal train`` with ``revert``), into ``PREFIX/seed-N`` (``stepsignal.experiments.runner``);
     ``tensorboard``: each also writes TensorBoard event files, which ``run_all`` sends on; ``her``:
     ``hindsight``: a ``fixed.hindsight.Hindsight`` each trains with (IMPROVEMENT-5; None: none)."""
     runs = []
@@ -91,7 +91,8 @@ def seed_runs(seeds, steps=None, random_scenarios=False, env=None, revert=(), pr
         arguments += ['--revert', ','.join(revert)] if revert else []
         arguments += her_arguments(hindsight)
         arguments += ['--tensorboard', f'{SCRATCH}/{TENSORBOARD}'] if tensorboard else []
-        command = ('stepsignal', 'scenarios') if random_scenarios else ('fixed',)
+        # A fix undone needs the verb above both variants (stepsignal.reverts); scenarios takes --revert itself.
+        command = ('stepsignal', 'scenarios') if random_scenarios else ('stepsignal', 'train') if revert else ('fixed',)
         runs.append(Run(f'{prefix}seed-{seed}', command, tuple(arguments), tuple((env or {}).items())))
     return runs
 

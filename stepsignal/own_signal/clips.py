@@ -34,6 +34,7 @@ from stepsignal.own_signal.clip_family import (FEATURE_TEXT, VIEWS, Augmentation
                                                wrapped)
 from stepsignal.own_signal.signal_files import EXTENSIONS, mix_down, read_signal
 from stepsignal.own_signal.any_signal import default_cutoff_range
+from stepsignal.reverts import add_revert_option, reverted_training
 from stepsignal.own_signal.your_signal import (CLOSE_TO_CEILING, UPDATE_SECONDS, cutoff_range_option, read_target,
                                               stages_option)
 
@@ -71,6 +72,7 @@ def build_parser():
                           'voice\'s level nor the hum, docs/your_signal.md#many-clips)')
     training = parser.add_argument_group('training')
     add_training_options(training)
+    add_revert_option(training)
     parser.set_defaults(steps=CHAIN_STEPS)
     return parser
 
@@ -184,7 +186,6 @@ def expected_seconds(job, hp):
 
 def train(args, job):
     from fixed.progress import duration
-    from fixed.switches import reverted
     from fixed.train import train as train_fixed
     from fixed.keep_best import PolicyCheck
 
@@ -196,9 +197,8 @@ def train(args, job):
         made.append(family)
         return wrapped(family, seed=args.seed)
 
-    hyperparameters = run_hyperparameters(args)
-    log.info('expect about %s of training', duration(expected_seconds(job, hyperparameters)))
-    with reverted(args.revert):
+    with reverted_training(args, run_hyperparameters(args)) as hyperparameters:
+        log.info('expect about %s of training', duration(expected_seconds(job, hyperparameters)))
         envs = check_envs(job['family'], hyperparameters.max_episode_steps)
         check = PolicyCheck(envs, every=CHECK_EVERY)
         agent, result = train_fixed(job['out'], seed=args.seed, make_env=make_family_env, hp=hyperparameters,

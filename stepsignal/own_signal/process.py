@@ -19,6 +19,7 @@ from fixed.hyperparameters import HYPERPARAMETERS
 from fixed.options import add_training_options, check_training_options, run_hyperparameters, save_run, trained_on
 from shared.cli import add_output_options, checking_input, command_parser, run_reporting_failures, setup_logging
 from stepsignal.own_signal.chain import CHAIN_STEPS, QUESTION_CHAIN
+from stepsignal.reverts import add_revert_option, reverted_training
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ def build_parser():
                           'of training: one step, the same files out (stepsignal/own_signal/saved_policy.py)')
     training = parser.add_argument_group('training (without --policy)')
     add_training_options(training)
+    add_revert_option(training)
     # More knobs, more steps: the budget's default follows the chain (chain.CHAIN_STEPS)
     parser.set_defaults(steps=None)
     next(action for action in training._group_actions if action.dest == 'steps').help = (
@@ -99,12 +101,10 @@ def answer(args, job):
 
 
 def train(args, job):
-    from fixed.switches import reverted
     from stepsignal.own_signal.your_signal import finish, train_on_signal
 
-    hyperparameters = run_hyperparameters(args)
     about = trained_on(args, 'input', input=str(job.input.path), target=job.target_text)
-    with reverted(args.revert):
+    with reverted_training(args, run_hyperparameters(args)) as hyperparameters:
         agent, result = train_on_signal(job, args.seed, hyperparameters, tensorboard=args.tensorboard)
         save_run(args.out, agent, job.make_training_env(), result, about, samples=len(job.input.samples))
         # The policy is saved: the agent's replay memory (two float32 states per step, 92 MiB for

@@ -19,6 +19,7 @@ from shared.cli import (add_output_options, check_output_folder, checking_input,
 from shared.scenario import StepRanges, question_scenario, random_step_scenario
 from stepsignal.own_signal.any_signal import AnySignal, make_env
 from stepsignal.rates import success_rate
+from stepsignal.reverts import add_revert_option, reverted_training
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +155,7 @@ def main(argv=None):
         'history.json,\nweights/ and the kept policy (policy/). Example:\n  python -m stepsignal scenarios --out scenarios --seed 1'))
     add_output_options(parser)
     add_training_options(parser)
+    add_revert_option(parser)
     add_her_options(parser)
     args = parser.parse_args(argv)
     setup_logging()
@@ -164,10 +166,8 @@ def main(argv=None):
 
 
 def run(args):
-    from fixed.switches import reverted
 
-    hyperparameters = run_hyperparameters(args)
-    with reverted(args.revert):
+    with reverted_training(args, run_hyperparameters(args)) as hyperparameters:
         agent, result = train_random(args.out, args.seed, hyperparameters, tensorboard=args.tensorboard,
                                      hindsight=args.hindsight)
         save_run(args.out, agent, family_env(args.seed), result, trained_on(args, 'random-scenarios'))

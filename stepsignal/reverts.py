@@ -1,12 +1,13 @@
 """One switch per fix: the fixed setup with chosen fixes reverted to the original's behaviour.
 
-``python -m fixed --revert 4,6,23 --seed N --out DIR`` trains the fixed setup with FIX-4, FIX-6
-and FIX-23 undone and every other fix in place; ``python -m stepsignal ablate`` runs such
-setups over seeds (docs/ablation.md).
+``python -m stepsignal train --revert 4,6,23 --seed N --out DIR`` trains the fixed setup with
+FIX-4, FIX-6 and FIX-23 undone and every other fix in place; ``python -m stepsignal ablate`` runs
+such setups over seeds (docs/ablation.md). The verbs that train on your own signal take ``--revert``
+too.
 
-The setup's files stay as they are (``env.py``, ``agent.py``, ``train.py`` are the corrected
-code, nothing else); this module sits beside them, and applies a revert for one run in one of two
-ways:
+The setup's files stay as they are (``fixed/`` is the corrected code, nothing else, and imports
+nothing of ``original/``); this module sits above both variants, and applies a revert for one run
+in one of two ways:
 
 - a number in the table: the original's value of a field of ``hyperparameters.py``;
 - a piece of the fixed code swapped for the original's behaviour while the run lasts (``patched``):
@@ -16,14 +17,18 @@ ways:
 
 A fix that cannot be reverted alone is in ``NOT_SWITCHABLE``, with the reason in one line.
 """
+import argparse
 import contextlib
 import dataclasses
+import logging
 import re
 from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
 from shared.checks import BadInput
+
+log = logging.getLogger(__name__)
 
 
 class Revert(NamedTuple):
@@ -292,3 +297,29 @@ def reverted(fixes):
             if REVERTS[key].patch is not None:
                 REVERTS[key].patch(stack)
         yield
+
+
+@contextlib.contextmanager
+def reverted_training(args, hyperparameters):
+    """A training run with the fixes ``args.revert`` names undone: while the block runs, the code
+    behaves as the original for each, and the table it yields has the original's value in each
+    field they set (``hyperparameters``: the run's table otherwise)."""
+    with reverted(args.revert):
+        if args.revert:
+            log.info('reverted: %s; every other fix in place', ', '.join(args.revert))
+        yield reverted_hyperparameters(hyperparameters, args.revert)
+
+
+def add_revert_option(parser):
+    """``--revert 4,6,23``: the fixes a training verb undoes (default: none)."""
+    parser.add_argument('--revert', type=revert_argument, default=(), metavar='4,6,23',
+                        help='undo these fixes and keep every other one: the original\'s behaviour for each; '
+                             'a fix by its number (4 is FIX-4), an improvement by its tag (IMPROVEMENT-2, or I2 '
+                             'for short) (docs/ablation.md)')
+
+
+def revert_argument(text):
+    try:
+        return parse_fix_list(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
