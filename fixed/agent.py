@@ -38,8 +38,7 @@ def build_actor(env, window_length=HYPERPARAMETERS.window_length):  # FIX-20
     actor.add(Activation('relu'))
     actor.add(Dense(64))
     actor.add(Activation('relu'))
-    # FIX-6: tanh bounds the output to the env's [-1, 1]; small final weights start it near 0,
-    # away from tanh's flat tails (as in the DDPG paper).
+    # FIX-6: tanh bounds the output to [-1, 1]; small final weights start it away from tanh's flat tails.
     actor.add(Dense(nb_actions, kernel_initializer=RandomUniform(-3e-3, 3e-3)))
     actor.add(Activation('tanh'))
     return actor
@@ -52,10 +51,7 @@ def build_critic(env, window_length=HYPERPARAMETERS.window_length):  # FIX-20
     # FIX-17: observations arrive scaled by ScaleObservations (see build_agent); FIX-20.
     observation_input = Input(shape=(window_length,) + env.observation_space.shape, name='observation_input')
     flattened_observation = Flatten()(observation_input)
-    # FIX-23: the action gets a hidden layer of its own before it meets the observation. Each of
-    # its relu units switches on a line across the action square, so Q can bend where the reward
-    # bends (the tip of the offset's V). Where the action is 2 inputs of a layer fed by the
-    # observation, every unit's on/off is set by the observation, and Q is linear in the action.
+    # FIX-23: the action gets a hidden layer of its own, so Q can bend where the reward bends.
     x = Dense(128)(flattened_observation)
     x = Activation('relu')(x)
     a = Dense(64)(action_input)  # FIX-23: the action's own hidden layer
@@ -70,11 +66,7 @@ def build_critic(env, window_length=HYPERPARAMETERS.window_length):  # FIX-20
 
 
 class ScaleObservations(Processor):
-    """FIX-17: hand the networks float32 observations of order 1, not raw values of 3 to 5.
-
-    ``center`` and ``scale`` are taken once from a reference observation (the env's first), so
-    that the same affine map applies to every observation of the run.
-    """
+    """FIX-17: observations of order 1 for the networks, by one affine map set from a reference (the env's first)."""
 
     def __init__(self, reference_observation):
         reference = np.asarray(reference_observation, dtype=np.float64)
@@ -97,32 +89,25 @@ class FixedDDPGAgent(FastDDPGAgent):
         self._steps = None  # FIX-12: the env as fit drives it, which tells a time limit from an end
 
     def actor_loss(self, q_values, pre_tanh):
-        # Beyond FIX-6: keras-rl's actor loss is -mean(Q(s, actor(s))). Once a tanh output is pushed
-        # into its flat tail (|pre-activation| > 2, |action| > 0.96), its gradient vanishes and
-        # the actor sits in a corner of the action space for thousands of steps. Add a penalty
-        # that is zero inside that range and grows outside it, so the actor can always come back.
+        # Beyond FIX-6: keras-rl's -mean(Q) plus a penalty, zero while |pre-activation| < 2, that brings
+        # an actor back from tanh's flat tails, where its gradient vanishes.
         tail = K.relu(K.abs(pre_tanh) - TANH_USEFUL_RANGE)
         return -K.mean(q_values) + self.saturation_penalty * K.mean(K.square(tail))
 
     def process_state_batch(self, batch):
         # FIX-19: stack the batch as float32 straight away; keras-rl builds an object array.
-        batch = np.asarray(batch, dtype=np.float32)
-        if self.processor is None:
-            return batch
-        return self.processor.process_state_batch(batch)
+        return super().process_state_batch(np.asarray(batch, dtype=np.float32))
 
     def select_action(self, state):
-        # FIX-18: clip actor output plus noise to the action space *before* it is stored, so
-        # the critic learns about the actions the env really applied.
+        # FIX-18: clip actor output plus noise before it is stored: the actions the env really applied.
         return np.clip(super().select_action(state), -1.0, 1.0)
 
     def store_as_terminal(self, terminal):
         # FIX-12: a time limit is not a terminal state; keep bootstrapping through it.
-        return terminal and (self.time_limit_is_terminal or not self._time_limit_reached())
+        return terminal and (self.time_limit_is_terminal or not (self._steps is not None and self._steps.truncated))
 
     def fit(self, env, nb_steps, *args, nb_max_episode_steps=None, **kwargs):
-        # FIX-15: keras-rl2's np.int16 counter wraps at 32767 and then never ends fit, with
-        # warmups counted as unfinished: refuse before any work is lost.
+        # FIX-15: keras-rl2's np.int16 counter wraps at 32767 and fit never ends: refuse before any work.
         step_budget(nb_steps)
         if nb_max_episode_steps is not None:
             raise ValueError('nb_max_episode_steps makes keras-rl store its time limit as a terminal '
@@ -130,58 +115,41 @@ class FixedDDPGAgent(FastDDPGAgent):
         self._steps = RemembersTruncation(env)  # FIX-12: whether fit's last step was a time limit
         return super().fit(self._steps, nb_steps, *args, **kwargs)
 
-    def _time_limit_reached(self):
-        """FIX-12: the last env step ended its episode at a time limit (a truncation, not an end)."""
-        return self._steps is not None and self._steps.truncated
-
 
 def build_agent(env, hp=HYPERPARAMETERS, training_steps=None, reference_observation=None,
                 hindsight=None):  # IMPROVEMENT-5
-    """Return the compiled agent (FIX-13: and no policy object), sized for ``training_steps``.
-
-    FIX-5: the memory, the warmups and the noise's annealing are sized for the run:
-    ``training_steps`` (default ``hp.nb_steps``). FIX-17: ``reference_observation`` (the env's
-    first) sets the observation scaling. IMPROVEMENT-5: ``hindsight``, a
-    ``fixed.hindsight.Hindsight``: the memory relabels goals (None: it does not).
-    """
+    """Return the compiled agent (FIX-13: no policy object), sized for ``training_steps`` (FIX-5);
+    FIX-17: ``reference_observation`` sets the scaling; IMPROVEMENT-5: ``hindsight`` relabels goals."""
     nb_actions = env.action_space.shape[0]
     nb_steps = training_steps or hp.nb_steps  # FIX-5
     actor = build_actor(env, hp.window_length)  # FIX-20
     critic, action_input = build_critic(env, hp.window_length)  # FIX-20
     processor = ScaleObservations(reference_observation)  # FIX-17
     # Building Keras agent
-    # FIX-5: the memory holds the whole run, so nothing is forgotten before it is learnt from.
-    # As float32 arrays (fixed/replay.py), not keras-rl's object arrays: speed only.
-    # FIX-22: with gamma 0 the update never reads the next state, so the memory keeps none (half its size).
+    # FIX-5: the memory holds the whole run (float32 arrays, fixed/replay.py: speed only); FIX-22: with
+    # gamma 0 the update never reads the next state, so the memory keeps none.
     memory_size = dict(limit=hp.memory_limit or max(nb_steps, 1000), window_length=hp.window_length,
                        observation_shape=env.observation_space.shape, nb_actions=nb_actions, next_states=hp.gamma != 0)
     memory = ReplayMemory(**memory_size) if hindsight is None else hindsight.memory(env, **memory_size)  # IMPROVEMENT-5
     # FIX-13: no BoltzmannQPolicy: DDPG's policy is its actor plus exploration noise.
-    # FIX-11: independent Gaussian noise, broad at first (sigma 0.6 of the [-1, 1] range) and
-    # annealed to 0.05 over 60% of the run: the agent tries far-apart actions, then refines.
+    # FIX-11: independent Gaussian noise, broad at first and annealed: far-apart actions, then refined.
     random_process = GaussianWhiteNoiseProcess(size=nb_actions, mu=0.0, sigma=hp.noise_sigma, sigma_min=hp.noise_sigma_min,
                                                n_steps_annealing=max(1, int(hp.noise_annealing_fraction * nb_steps)))
-    # FIX-4: warmups of a few hundred steps, well below nb_steps, so training actually happens:
-    # a tenth of a short run, and never less than one batch of distinct transitions.
+    # FIX-4: warmups well below nb_steps (a tenth of a short run, at least one batch): training happens.
     warmup_critic = max(hp.batch_size, min(hp.nb_steps_warmup_critic, nb_steps // 10))
     warmup_actor = max(hp.batch_size, min(hp.nb_steps_warmup_actor, nb_steps // 10))
-    # FIX-22: gamma=0: the fixed env's next observation does not depend on the action (each step
-    # filters the same input), so the best action is the one with the best immediate reward.
+    # FIX-22: gamma=0: the next observation does not depend on the action; the best immediate reward wins.
     # FIX-12, FIX-15, FIX-18, FIX-19: keras-rl2's own bugs, corrected in FixedDDPGAgent.
-    # FIX-17: the observations scaled to order 1 (ScaleObservations).
     agent = FixedDDPGAgent(nb_actions=nb_actions, actor=actor, critic=critic, critic_action_input=action_input,
                            memory=memory, nb_steps_warmup_critic=warmup_critic,
                            nb_steps_warmup_actor=warmup_actor, random_process=random_process,
                            gamma=hp.gamma, target_model_update=hp.target_model_update, batch_size=hp.batch_size,
-                           processor=processor,
-                           saturation_penalty=hp.saturation_penalty,
+                           processor=processor, saturation_penalty=hp.saturation_penalty,  # beyond FIX-6
                            gradient_steps=hp.gradient_steps,  # IMPROVEMENT-3: updates per environment step
                            time_limit_is_terminal=hp.time_limit_is_terminal)
     if hindsight is not None:  # IMPROVEMENT-5: a new goal is scaled as the agent's processor scales observations
         memory.goal_to_state = lambda goals: agent.processor.process_observation(goals)
-    # Beyond FIX-6, IMPROVEMENT-2: the actor learns slower than the critic, so that it does not
-    # outrun the critic's estimate into a corner of the action space (the DDPG paper: 10 times
-    # slower; here 100 times, for an actor with 1,200 inputs; hyperparameters.py).
+    # Beyond FIX-6, IMPROVEMENT-2: the actor learns slower than the critic, so it cannot outrun its estimate.
     agent.compile([Adam(learning_rate=hp.actor_learning_rate, clipnorm=hp.clipnorm),
                    Adam(learning_rate=hp.critic_learning_rate, clipnorm=hp.clipnorm)], metrics=['mae'])
     return agent

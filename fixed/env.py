@@ -19,8 +19,7 @@ log = logging.getLogger(__name__)  # FIX-14
 
 def butter_lowpass(cutoff, nyq_freq, order=4):
     normal_cutoff = float(cutoff) / nyq_freq
-    # FIX-8: second-order sections, scipy's butter(order, normal_cutoff, output='sos'), stay
-    # accurate at any cutoff; the (b, a) form does not at low ones.
+    # FIX-8: second-order sections, scipy's butter(..., output='sos'), stay accurate at any cutoff.
     sos = filters.butter_lowpass_sos(order, normal_cutoff)
     return sos
 
@@ -63,16 +62,13 @@ class StepSignal(GoalEnv):
     ## Action Space
     ``Box(-1, 1, (2,), float32)``: ``[cutoff, offset]``, each mapped onto its physical range so
     that -1 gives the lowest value and +1 the highest (FIX-1, FIX-7): the cutoff on a log scale
-    from 0.001 Hz (or, at audio rates, the lowest cutoff the filter applies accurately:
-    ``fixed.filters.lowest_accurate_cutoff``) to 0.99 x Nyquist (linearly, every cutoff below 0.03 Hz would share the last
-    0.2% of the range), the offset linearly onto ``[-max_offset, max_offset]``, where
-    ``max_offset`` is the spread of both signals together. Actions outside [-1, 1] are clipped.
+    from 0.001 Hz (at audio rates, the lowest cutoff the filter applies accurately) to 0.99 x
+    Nyquist, the offset linearly onto ``[-max_offset, max_offset]``, where ``max_offset`` is the
+    spread of both signals together. Actions outside [-1, 1] are clipped.
 
     ## Observation Space
     ``Dict`` of three float32 ``Box(low, high, (n,))`` holding float32 arrays (FIX-10):
     ``observation`` is the input (FIX-2), ``achieved_goal`` the processed signal, ``desired_goal`` the goal.
-    The bounds are ranges the values cannot leave: the input's and the goal's own, and for the
-    processed signal what the filter can make of the input, minus any offset (wide, but true).
 
     ## Rewards
     ``compute_reward(achieved_goal, desired_goal, info)`` (FIX-9), also on batches of goals:
@@ -86,24 +82,17 @@ class StepSignal(GoalEnv):
     Terminated on success; truncated after ``max_episode_steps`` steps (FIX-3, FIX-12).
 
     ## Arguments
-    ``input_signal`` and ``desired_signal``, 1-D arrays of the same length; ``sample_rate`` in Hz;
-    ``time_limit``, the steps of an episode before it is truncated (the registration passes the
-    fixed setup's ``max_episode_steps``; ``python -m fixed`` passes its table's).
-    ``gymnasium.make`` with none of them builds the question's scenario (``fixed/__init__.py``)::
+    ``input_signal`` and ``desired_signal``, 1-D arrays of the same length; ``sample_rate`` in Hz.
+    ``time_limit``: the steps of an episode before it is truncated (FIX-3).
+    ``gymnasium.make`` takes them, and with none builds the question's scenario (``fixed/__init__.py``)::
 
         import fixed, gymnasium
-        env = gymnasium.make('stepsignal-v1')  # or, without the import: gymnasium.make('fixed:stepsignal-v1')
         env = gymnasium.make('stepsignal-v1', input_signal=x, sample_rate=rate, desired_signal=y)
-
-    ``gymnasium.utils.env_checker.check_env`` and Stable-Baselines3's ``check_env`` pass on it
-    without a warning (``tests/test_ecosystem.py``).
+        env = gymnasium.make('stepsignal-v1')  # or, without the import: gymnasium.make('fixed:stepsignal-v1')
 
     ## Version History
-    - v1: this env, the question's corrected (docs/bugs.md): the same input filtered at every step
-      (FIX-2), a stable filter (FIX-8), actions in [-1, 1] (FIX-1, FIX-7), an RMS reward from
-      ``compute_reward`` (FIX-9, FIX-21), float32 observations inside finite bounds (FIX-10), episodes
-      that end by themselves (FIX-3), on Gymnasium; made with no arguments, the question's scenario.
-    - v0: the question's env as it was asked (``original/env.py``, registered with gym 0.26).
+    - v1: the question's env corrected (``fixed/env.py``, docs/bugs.md), on Gymnasium.
+    - v0: the question's env as it was asked (``original/env.py``), on gym 0.26.
     """
 
     def __init__(self, input_signal, sample_rate, desired_signal, time_limit=10):  # FIX-3: episodes end
@@ -119,12 +108,10 @@ class StepSignal(GoalEnv):
         self.elapsed_steps = 0
         max_offset = abs(max(max(self.desired_signal), max(self.signal))
                          - min(min(self.desired_signal), min(self.signal)))
-        # FIX-7: the physical bounds stay float64 (float16 rounded them onto Nyquist), the highest
-        # cutoff a safe margin below Nyquist at any rate; the agent sees [-1, 1] in float32 (FIX-1).
-        # FIX-8: and the lowest cutoff never below what the filter applies accurately at this rate.
+        # FIX-7: float64 bounds, the highest cutoff safely below Nyquist; FIX-8: the lowest one accurate.
         self.physical_low = np.array([max(10e-4, filters.lowest_accurate_cutoff(self.sample_rate)), -float(max_offset)])
         self.physical_high = np.array([0.99 * (self.sample_rate / 2), float(max_offset)])
-        self.action_space = spaces.Box(low=-1.0, high=1.0, shape=(2,), dtype=np.float32)
+        self.action_space = spaces.Box(low=-1.0, high=1.0, shape=(2,), dtype=np.float32)  # FIX-1: the agent's units
         # FIX-10: the arrays are float32 now, like these spaces, and stay inside their bounds.
         self.observation_space = self._observation_space()
 
@@ -135,9 +122,7 @@ class StepSignal(GoalEnv):
         obs = self._get_obs()
         # FIX-3: the episode ends by itself: terminated on success, truncated at the time limit.
         self.elapsed_steps += 1
-        # FIX-9: one distance per step; success and info derive from it. The reward is
-        # compute_reward(achieved, desired, info), which by the GoalEnv contract works from the
-        # goals alone (so that goals can be swapped afterwards) and so measures it again, as RMS.
+        # FIX-9: one distance per step, for success and info; the reward is compute_reward's (the GoalEnv contract).
         l2_distance = float(np.linalg.norm(self.desired_signal - obs['achieved_goal']))
         info = {
             'is_success': self._is_success(l2_distance),
@@ -157,11 +142,8 @@ class StepSignal(GoalEnv):
         return self._get_obs(), {}  # PORT: (observation, info)
 
     def physical_action(self, action):
-        """FIX-1: map a raw action in [-1, 1]^2 to ``(cutoff_hz, offset)``; -1 -> low, +1 -> high.
-
-        The cutoff is mapped on a log scale, ``low * (high / low) ** ((a + 1) / 2)``, because
-        what the filter does depends on the cutoff's order of magnitude; the offset linearly.
-        """
+        """FIX-1: a raw action in [-1, 1]^2 as ``(cutoff_hz, offset)``, -1 -> low, +1 -> high: the offset
+        linearly, the cutoff on a log scale (what the filter does depends on its order of magnitude)."""
         action = np.clip(np.asarray(action, dtype=np.float64).reshape(2), -1.0, 1.0)
         fraction = (action + 1.0) / 2.0
         low, high = self.physical_low, self.physical_high
@@ -175,8 +157,7 @@ class StepSignal(GoalEnv):
         offset = actions[1]
         # FIX-14: logging, off unless asked for, instead of print; info carries both values.
         log.debug('cutoff %.6g Hz, offset %.6g', cutoff, offset)
-        # FIX-2: always filter the episode's input, so the same action gives the same signal:
-        # achieved = filter(input) - offset, as the question intends.
+        # FIX-2: always filter the episode's input: achieved = filter(input) - offset, as the question intends.
         self.signal = (butter_lowpass_filter(self.initial_signal, cutoff, self.sample_rate/2) - offset).astype(np.float32)
 
     def _get_obs(self):
@@ -189,8 +170,7 @@ class StepSignal(GoalEnv):
         }
 
     def _observation_space(self):  # FIX-10: bounds the observations keep
-        ranges = self._signal_ranges()
-        # The processed signal: what the filter can make of the input, minus any allowed offset.
+        ranges = self._signal_ranges()  # and the processed signal's: what the filter can make of the input, +- offset
         filtered_low, filtered_high = filters.output_range(*ranges['observation'])
         max_offset = self.physical_high[1]
         ranges['achieved_goal'] = (filtered_low - max_offset, filtered_high + max_offset)
@@ -218,9 +198,7 @@ class FlattenDictWrapper(gym.ObservationWrapper, gym.utils.RecordConstructorArgs
     Concatenates the chosen keys of a Dict observation, in the order given (gym's replacement,
     ``FlattenObservation``, sorts keys alphabetically). Like the original, it declares a float32
     Box; it also hands out float32 arrays and keeps the keys' bounds (FIX-10). PORT: it records
-    its arguments, so Gymnasium's ``check_env`` can re-create it. Stable-Baselines3's ``check_env``
-    refuses it: SB3 takes any env whose base has ``compute_reward`` for a goal env, which must keep
-    Dict observations, and keras-rl needs them flat (SB3 itself would train on the Dict env).
+    its arguments, so Gymnasium's ``check_env`` can re-create it (docs/ecosystem.md).
     """
 
     def __init__(self, env, dict_keys):
@@ -230,31 +208,11 @@ class FlattenDictWrapper(gym.ObservationWrapper, gym.utils.RecordConstructorArgs
         boxes = [self.env.observation_space.spaces[key] for key in dict_keys]  # FIX-10: their bounds
         self.observation_space = spaces.Box(np.concatenate([box.low.ravel() for box in boxes]),  # FIX-10
                                             np.concatenate([box.high.ravel() for box in boxes]), dtype=np.float32)
-        # IMPROVEMENT-5: what hindsight replay needs of the goal env, which the flat observation drops
-        achieved = self.env.observation_space.spaces.get('achieved_goal')  # None: an env that keeps its goals elsewhere
-        self.achieved_goal_size = None if achieved is None else int(np.prod(achieved.shape))
-        self.achieved_goal = None  # of the last observation: after a step, the step's
-        self.resets = 0
-
-    def slice_of(self, key):
-        """IMPROVEMENT-5: where ``key``'s values sit in the flat observation."""
-        start = 0
-        for name in self.dict_keys:
-            size = int(np.prod(self.env.observation_space.spaces[name].shape))
-            if name == key:
-                return slice(start, start + size)
-            start += size
-        raise KeyError(f'{key!r} is not one of the flattened keys {self.dict_keys}')
-
-    def reset(self, **kwargs):
-        self.resets += 1  # IMPROVEMENT-5: a new episode
-        return super().reset(**kwargs)
 
     # PORT: Gymnasium's ObservationWrapper applies observation() in reset and step itself.
 
     def observation(self, observation):
         assert isinstance(observation, dict)
-        self.achieved_goal = observation.get('achieved_goal')  # IMPROVEMENT-5
         obs = []
         for key in self.dict_keys:
             obs.append(observation[key].ravel())

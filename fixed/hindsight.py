@@ -19,14 +19,16 @@ each ``sample``:
    of both states, and recompute the reward with the env's own batched ``compute_reward``.
    Terminal flags stay as stored: a time limit was never stored as terminal (FIX-12).
 
-Where the goals come from: ``fixed.env.FlattenDictWrapper`` keeps the last dict observation's
-``achieved_goal`` (the flat observation leaves it out, as the question's wrapper did) and counts
-resets. The fixed agent stores a transition after its step and before the next reset, so the
-wrapper's achieved goal at that moment is the transition's own, and a new reset count starts a
-new episode.
+Where the goals come from: the flat observation keras-rl stores leaves the achieved goal out (as
+the question's wrapper did), so ``Hindsight.memory`` puts a ``GoalRecorder`` under the env's
+``fixed.env.FlattenDictWrapper``: it keeps the last Dict observation's ``achieved_goal`` and
+counts resets. The fixed agent stores a transition after its step and before the next reset, so
+the recorder's achieved goal at that moment is the transition's own, and a new reset count starts
+a new episode.
 """
 from dataclasses import dataclass
 
+import gymnasium
 import numpy as np
 
 from shared.checks import BadInput
@@ -72,8 +74,49 @@ class Hindsight:
     def memory(self, env, **memory_size):
         """The agent's memory for ``env`` (keras-rl's wrappers around a flattened goal env), relabelling
         goals as these settings say; ``memory_size``: ``ReplayMemory``'s arguments."""
-        return HindsightMemory(**memory_size, goals=flat_goal_env(env), compute_reward=env.unwrapped.compute_reward,
-                               hindsight=self)
+        return HindsightMemory(**memory_size, goals=GoalRecorder.under(flat_goal_env(env)),
+                               compute_reward=env.unwrapped.compute_reward, hindsight=self)
+
+
+class GoalRecorder(gymnasium.Wrapper):
+    """Keeps what the flat observation drops: the last Dict observation's ``achieved_goal``, and
+    the count of resets; and says where each flattened key sits in the flat observation."""
+
+    def __init__(self, env, dict_keys):
+        super().__init__(env)
+        self.dict_keys = list(dict_keys)
+        achieved = env.observation_space.spaces.get('achieved_goal')  # None: an env that keeps its goals elsewhere
+        self.achieved_goal_size = None if achieved is None else int(np.prod(achieved.shape))
+        self.achieved_goal = None  # of the last observation: after a step, the step's
+        self.resets = 0
+
+    @classmethod
+    def under(cls, flat):
+        """Put a recorder between ``flat`` (a ``FlattenDictWrapper``) and the Dict env it flattens."""
+        if not isinstance(flat.env, cls):
+            flat.env = cls(flat.env, flat.dict_keys)
+        return flat.env
+
+    def reset(self, **kwargs):
+        self.resets += 1  # a new episode
+        observation, info = self.env.reset(**kwargs)
+        self.achieved_goal = observation.get('achieved_goal')
+        return observation, info
+
+    def step(self, action):
+        observation, *rest = self.env.step(action)
+        self.achieved_goal = observation.get('achieved_goal')
+        return (observation, *rest)
+
+    def slice_of(self, key):
+        """Where ``key``'s values sit in the flat observation."""
+        start = 0
+        for name in self.dict_keys:
+            size = int(np.prod(self.env.observation_space.spaces[name].shape))
+            if name == key:
+                return slice(start, start + size)
+            start += size
+        raise KeyError(f'{key!r} is not one of the flattened keys {self.dict_keys}')
 
 
 class HindsightMemory(ReplayMemory):
@@ -81,8 +124,8 @@ class HindsightMemory(ReplayMemory):
 
     Args:
         limit, window_length, observation_shape, nb_actions, next_states: as ``ReplayMemory``'s.
-        goals: the env's ``fixed.env.FlattenDictWrapper``: where the desired goal sits in the flat
-            observation (``slice_of``), each step's achieved goal, the count of resets.
+        goals: the env's ``GoalRecorder``: where the desired goal sits in the flat observation
+            (``slice_of``), each step's achieved goal, the count of resets.
         compute_reward: the env's ``compute_reward(achieved, desired, info)``, on batches.
         goal_to_state: how an observation becomes what the networks read (the agent's processor,
             FIX-17); applied to the goal alone, so it must act value by value.

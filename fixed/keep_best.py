@@ -96,14 +96,15 @@ class KeepBestPolicy(Callback):
 
 def run_result(agent, keep_best, env, hp, seed, training_steps, train_seconds):
     """What ``result.json`` says of a run: its budget, its times, what the kept policy does (on
-    ``keep_best``'s final env) and every check; warns if Ctrl-C stopped the training early."""
+    ``keep_best``'s final env) and every check; logs the outcome, and warns if Ctrl-C stopped the
+    training early."""
     from shared.table import as_record
 
     steps_trained = int(agent.step)
     if steps_trained < training_steps:
         log.warning('interrupted after %d of %d training steps: writing the results so far', steps_trained,
                     training_steps)
-    return {
+    result = {
         'variant': 'fixed',
         'seed': seed,
         'steps': hp.nb_steps,
@@ -122,6 +123,10 @@ def run_result(agent, keep_best, env, hp, seed, training_steps, train_seconds):
         'checks': keep_best.checks,
         'hyperparameters': as_record(hp),
     }
+    log.info('seed %d: cutoff %.4g Hz, offset %.4f, L2 %.3f, success %s (%.0f s, %.0f steps/s)', seed,
+             result['cutoff_hz'], result['offset'], result['l2_distance'], result['success'],
+             train_seconds, result['steps_per_second'])
+    return result
 
 
 def policy_outcome(agent, env):

@@ -70,11 +70,9 @@ def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None,  #
 
     ``make_env``: makes the env to train on, wrapped for keras-rl (default: this module's, the
     question's scenario). ``hp``: the numbers (``hyperparameters.py``). IMPROVEMENT-1, -4, -5:
-    ``check``, ``tensorboard``, ``hindsight``: see ``fixed.keep_best.PolicyCheck``,
-    ``fixed.tensorboard_log`` and ``fixed.hindsight`` (None: the fixed setup's own).
+    ``check``, ``tensorboard``, ``hindsight`` (``keep_best.py``, ``tensorboard_log.py``, ``hindsight.py``).
 
-    Returns ``(agent, result)``: the trained agent and, IMPROVEMENT-1, what its kept policy does
-    (``fixed.keep_best.run_result``; ``result["interrupted"]`` after Ctrl-C).
+    Returns ``(agent, result)``: the trained agent and, IMPROVEMENT-1, what its kept policy does.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -93,10 +91,8 @@ def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None,  #
     recorder = TraceRecorder(env, describe_step)
     actor_before, critic_before = agent.actor.get_weights(), agent.critic.get_weights()
     start = time.perf_counter()  # IMPROVEMENT-1
-    # FIX-12: no nb_max_episode_steps: the env truncates by itself and the agent does not store
-    # a truncation as terminal.
+    # FIX-12: no nb_max_episode_steps: the env truncates by itself, not stored as terminal.
     # FIX-15: FixedDDPGAgent.fit refuses more steps than keras-rl2's int16 counter can count.
-    # keras-rl's fit catches Ctrl-C itself and returns: agent.step then says how far it got.
     callbacks = [ProgressLog(training_steps, label=f'fixed seed {seed}'), keep_best]
     if tensorboard is not None:  # IMPROVEMENT-4: after keep_best, whose checks it draws
         callbacks.append(TensorBoardLog(run_folder(tensorboard, out), keep_best))
@@ -120,8 +116,4 @@ def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None,  #
         'steps': recorder.steps,
     }
     write_json(out / 'trace.json', trace)
-    # IMPROVEMENT-1: what the kept policy does; the command writes it to result.json (fixed.options)
-    log.info('seed %d: cutoff %.4g Hz, offset %.4f, L2 %.3f, success %s (%.0f s, %.0f steps/s)', seed,
-             result['cutoff_hz'], result['offset'], result['l2_distance'], result['success'],
-             train_seconds, result['steps_per_second'])
-    return agent, result
+    return agent, result  # IMPROVEMENT-1: the command writes result.json (fixed.options)

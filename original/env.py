@@ -13,8 +13,7 @@ from scipy import signal
 
 def butter_lowpass(cutoff, nyq_freq, order=4):
     normal_cutoff = float(cutoff) / nyq_freq
-    # BUG-8: the (b, a) transfer-function form is numerically broken at low normalised cutoffs:
-    # at 1e-3 Hz the filtered step is a constant 6.1-6.6 (by CPU) instead of ~4.0.
+    # BUG-8: the (b, a) transfer-function form is numerically broken at low normalised cutoffs.
     b, a = signal.butter(order, normal_cutoff, btype='lowpass')
     return b, a
 
@@ -73,6 +72,14 @@ class StepSignal(GoalEnv):
 
     ## Arguments
     ``input_signal`` and ``desired_signal``, 1-D arrays of the same length; ``sample_rate`` in Hz.
+    ``gym.make`` takes them (``original/__init__.py``)::
+
+        import original, gym
+        env = gym.make('stepsignal-v0', input_signal=x, sample_rate=rate, desired_signal=y, disable_env_checker=True)
+
+    ## Version History
+    - v1: the question's env corrected (``fixed/env.py``, docs/bugs.md), on Gymnasium.
+    - v0: the question's env as it was asked (``original/env.py``), on gym 0.26.
     """
 
     def __init__(self, input_signal, sample_rate, desired_signal):
@@ -84,13 +91,11 @@ class StepSignal(GoalEnv):
         self.distance_threshold = 10e-1
         max_offset = abs(max(max(self.desired_signal), max(self.signal))
                          - min(min(self.desired_signal), min(self.signal)))
-        # BUG-7: float16 rounds the bounds: at 1000, 8000, 16000 and 48000 Hz, sample_rate/2-0.1
-        # becomes exactly Nyquist and scipy's butter refuses the cutoff.
+        # BUG-7: float16 rounds the bounds: at common rates sample_rate/2-0.1 becomes Nyquist, which butter refuses.
         self.action_space = spaces.Box(low=np.array([10e-4, -max_offset]),
                                        high=np.array([self.sample_rate/2-0.1, max_offset]), dtype=np.float16)
         obs = self._get_obs()
-        # BUG-10: the spaces say float32 but _get_obs returns filtfilt's float64 arrays, so no
-        # observation is inside its own observation space.
+        # BUG-10: the spaces say float32 but _get_obs returns float64 arrays: no observation is in its space.
         self.observation_space = spaces.Dict(dict(
             desired_goal=spaces.Box(-np.inf, np.inf, shape=obs['achieved_goal'].shape, dtype='float32'),
             achieved_goal=spaces.Box(-np.inf, np.inf, shape=obs['achieved_goal'].shape, dtype='float32'),
@@ -98,21 +103,17 @@ class StepSignal(GoalEnv):
         ))
 
     def step(self, action):
-        # BUG-1: the rescaling forgets `low`: -1 maps to 0 and +1 to high-low, so no action in
-        # [-1, 1] reaches the lower half of a range (a negative offset); the clip below pulls
-        # what lies beyond it (the unbounded actor's, BUG-6) onto a bound.
+        # BUG-1: the rescaling forgets `low`: no action in [-1, 1] reaches a range's lower half (a negative offset).
         range = self.action_space.high - self.action_space.low
         action = range / 2 * (action + 1)
         self._set_action(action)
         obs = self._get_obs()
-        # BUG-3: the episode never ends by itself: only the caller's step limit stops it, even
-        # when the goal is reached.
+        # BUG-3: the episode never ends by itself, not even on success: only the caller's step limit stops it.
         done = False
         info = {
             'is_success': self._is_success(obs['achieved_goal'], self.desired_signal),
         }
-        # BUG-9: the reward is the negative of compute_reward, and compute_reward takes no
-        # `info`: reward != compute_reward(achieved, desired, info), the GoalEnv contract.
+        # BUG-9: reward != compute_reward(achieved, desired, info), the GoalEnv contract (sign, no info).
         reward = -self.compute_reward(obs['achieved_goal'], self.desired_signal)
         return obs, reward, done, info
 
@@ -126,9 +127,7 @@ class StepSignal(GoalEnv):
         offset = actions[1]
         # BUG-14: print in the env's step floods stdout on every step and cannot be switched off.
         print(cutoff, offset)
-        # BUG-2: filters self.signal, the output of the previous step, not the input: the
-        # question wants achieved = filter(input) - offset, but here filters and offsets compound
-        # and the same action gives a different signal at every step.
+        # BUG-2: filters the previous step's output, not the input: the same action gives a new signal each step.
         self.signal = butter_lowpass_filter(self.signal, cutoff, self.sample_rate/2) - offset
 
     def _get_obs(self):
@@ -141,9 +140,7 @@ class StepSignal(GoalEnv):
         }
 
     def compute_reward(self, goal_achieved, goal_desired):
-        # BUG-21: the L2 distance grows with the signal's length (sqrt of the sample count):
-        # -92 to -288 per step on these 600 samples, thousands on a second of audio. The
-        # critic's targets scale with it.
+        # BUG-21: the L2 distance grows with the signal's length (as sqrt(n)), and the critic's targets with it.
         d = np.linalg.norm(goal_desired-goal_achieved)
         return d
 

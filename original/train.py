@@ -79,16 +79,12 @@ def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS):
 
     recorder = TraceRecorder(env, describe_step)
     actor_before, critic_before = agent.actor.get_weights(), agent.critic.get_weights()
-    # BUG-12: nb_max_episode_steps makes keras-rl force done=True at step 5 and store it in
-    # memory as a terminal state: the critic learns the episode's value ends there, though the
-    # env never ended it.
-    # BUG-15: keras-rl2 counts steps in np.int16; under numpy 2 it wraps at 32767 to -32768,
-    # fit never ends and warmups count as unfinished again (harmless at 10 steps, fatal at 40k).
+    # BUG-12: nb_max_episode_steps ends each episode with done=True, stored as a terminal state.
+    # BUG-15: keras-rl2 counts steps in np.int16: past 32767 it wraps and fit never ends.
     hist = agent.fit(recorder, nb_steps=hp.nb_steps, visualize=False, verbose=2,
                      nb_max_episode_steps=hp.max_episode_steps)
 
-    # BUG-16: pickle ties the history to numpy's classes (np.float32, np.int16 values), cannot
-    # be read by anything but Python, and runs code when loaded.
+    # BUG-16: pickle ties the history to numpy's classes, only Python reads it, and loading runs code.
     history_file = out / ('history_dqn_test_' + FILENAME + '.pickle')
     list_before_writing(history_file)  # not in the question: --overwrite may remove it later
     with open(history_file, 'wb') as handle:

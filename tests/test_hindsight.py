@@ -17,9 +17,9 @@ BATCH = 64
 
 
 def flat_wrapper(env):
-    from fixed.hindsight import flat_goal_env
+    from fixed.hindsight import GoalRecorder, flat_goal_env
 
-    return flat_goal_env(env)
+    return GoalRecorder.under(flat_goal_env(env))
 
 
 def filled_memory(hindsight, limit=1000, seed=0):
