@@ -96,7 +96,8 @@ class FixedDDPGAgent(FastDDPGAgent):
 
     def process_state_batch(self, batch):
         # FIX-19: stack the batch as float32 straight away; keras-rl builds an object array.
-        return super().process_state_batch(np.asarray(batch, dtype=np.float32))
+        batch = np.asarray(batch, dtype=np.float32)
+        return batch if self.processor is None else self.processor.process_state_batch(batch)
 
     def select_action(self, state):
         # FIX-18: clip actor output plus noise before it is stored: the actions the env really applied.

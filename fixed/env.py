@@ -86,7 +86,7 @@ class StepSignal(GoalEnv):
     ``time_limit``: the steps of an episode before it is truncated (FIX-3).
     ``gymnasium.make`` takes them, and with none builds the question's scenario (``fixed/__init__.py``)::
 
-        import fixed, gymnasium
+        import fixed, gymnasium  # PORT: registered with Gymnasium
         env = gymnasium.make('stepsignal-v1', input_signal=x, sample_rate=rate, desired_signal=y)
         env = gymnasium.make('stepsignal-v1')  # or, without the import: gymnasium.make('fixed:stepsignal-v1')
 
