@@ -503,3 +503,12 @@ def test_the_leave_one_out_of_the_example_is_quoted_as_measured():
         assert len(learnt[change]) / 2 < sum(learnt[change]) < len(learnt[change]), change
     others = set(UNDONE) - {'FIX-1', 'FIX-4', 'FIX-6', 'FIX-17', 'FIX-8'}
     assert all(all(learnt[change]) for change in others)  # "on every seed measured"
+
+
+def test_readme_quotes_the_latest_measured_duration_of_its_test_command():
+    """README's "about N minutes" is the last row of benchmarks/TESTS.md's table, rounded to the minute."""
+    section = (ROOT / 'benchmarks' / 'TESTS.md').read_text().split('<a id="readme-command"></a>')[1]
+    rows = [line for line in section.split('\n## ')[1].splitlines() if re.match(r'\| \d{4}-\d\d-\d\d \|', line)]
+    minutes, seconds = map(int, re.search(r'(\d+) min (\d+) s', rows[-1]).groups())
+    readme = ' '.join((ROOT / 'README.md').read_text().split())
+    assert f'They take about {round(minutes + seconds / 60)} minutes on two cores' in readme, rows[-1]
