@@ -8,6 +8,7 @@ also reads ``tensorflow.keras.__version__``, which tf-keras' API module does not
 Import this module before anything that imports TensorFlow or ``rl``: both variants do, so
 neither owns it. Every change it makes is listed in docs/porting.md.
 """
+import logging
 import os
 import sys
 import warnings
@@ -34,6 +35,8 @@ warnings.filterwarnings('ignore', message='`Model.state_updates` will be removed
 # The question's `Adam(lr=...)`, kept as written in original/ (and in the old scripts diagnose runs): the legacy
 # optimizers still take it, and the warning would say nothing the reader needs.
 warnings.filterwarnings('ignore', message='The `lr` argument is deprecated')
+# The same from tf-keras' new optimizers, through absl's log: where diagnose meets one, its optimizer shim says it.
+logging.getLogger('absl').addFilter(lambda record: '`lr` is deprecated' not in record.getMessage())
 import tensorflow.keras as keras  # noqa: E402  (the module rl imports from, not tf's lazy alias)
 
 if not hasattr(keras, "__version__"):

@@ -142,7 +142,7 @@ def test_the_env_s_own_time_limit_stored_as_terminal_by_stock_keras_rl2(question
 
     (finding,) = dg.check_time_limit(dg.Setup(dqn(0.99), Limited(200)))
     assert finding.bug == 12 and 'a time limit of 200 steps in the env, gamma=0.99' == finding.measured
-    assert 'the time left in the observation' in finding.expected and '100 steps' in finding.expected
+    assert 'the time left in the observation' in finding.expected and '10 / (1 - gamma) = 1000 steps' in finding.expected
     assert dg.check_time_limit(dg.Setup(dqn(0.0), Limited(200))) == []  # nothing bootstrapped
     assert dg.check_time_limit(dg.Setup(dqn(0.99), Limited(None))) == []
 
@@ -337,3 +337,31 @@ def test_cli_on_the_fixed_setup_exits_zero(tmp_path):
 def test_cli_refuses_a_missing_script(tmp_path):
     finished = diagnose_cli(str(tmp_path / 'nowhere.py'), cwd=tmp_path)
     assert finished.returncode == 2 and 'nowhere.py' in finished.stderr and 'Traceback' not in finished.stderr
+
+
+@pytest.mark.parametrize('limit, gamma, warned', [(500, 0.99, True), (999, 0.99, True), (1000, 0.99, False),
+                                                  (5000, 0.99, False), (5000, 0.9999, True), (200, 0.0, False)])
+def test_the_envs_own_time_limit_is_said_only_within_ten_horizons(limit, gamma, warned):
+    """A time limit stored as terminal matters when episodes reach it within a few horizons, 1 / (1 - gamma)
+    steps; one of at least ten horizons (the finding's own remedy) draws no warning."""
+    from types import SimpleNamespace
+
+    setup = SimpleNamespace(env_time_limit=lambda: limit, agent=SimpleNamespace(gamma=gamma))
+    findings = dg._env_time_limit_as_terminal(setup, 'the Q-network')
+    assert bool(findings) == warned, findings
+    if warned:
+        assert findings[0].bug == 12 and f'a time limit of {limit} steps in the env' in findings[0].measured
+
+
+@pytest.mark.parametrize('start, warned', [(-2, True), (1, True), (0, False)])
+def test_a_discrete_space_that_does_not_start_at_zero_is_said(start, warned):
+    """keras-rl's DQN hands step action indices 0 to n - 1; a space that starts elsewhere disagrees with it."""
+    from types import SimpleNamespace
+
+    import gym
+
+    setup = SimpleNamespace(env=SimpleNamespace(action_space=gym.spaces.Discrete(5, start=start)))
+    findings = dg.check_discrete_start(setup)
+    assert bool(findings) == warned, findings
+    if warned:
+        assert f'Discrete(5, start={start})' in findings[0].measured and '0 to 4' in findings[0].message

@@ -22,6 +22,7 @@ import io
 import logging
 import os
 import random
+import sysconfig
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -380,8 +381,12 @@ def check_window_length(setup):
         return []
     try:
         observation = first_observation(setup)
-    except CannotProbe:  # the env cannot be copied: an observation of the space's shape will do
-        observation = np.zeros(setup.env.observation_space.shape, dtype=np.float32)
+    except CannotProbe as cannot:  # the env cannot be copied: an observation of the space's shape will do
+        space = getattr(setup.env, 'observation_space', None)
+        if space is None:
+            raise CannotProbe(f'{cannot}; and the env has no observation_space (keras-rl does not need one) to '
+                              'build an observation from') from None
+        observation = np.zeros(space.shape, dtype=np.float32)
     processor = _processor_copy(setup.agent)
     if hasattr(setup.agent, 'process_state_batch'):
         probe = copy.copy(setup.agent)  # the same agent with a copy of its Processor
@@ -433,6 +438,21 @@ def check_q_values(setup):
                     '1 over the actions, but a Q-value is a sum of rewards, so the targets cannot be met and the '
                     'greedy action is whatever the squeeze leaves on top.', f'output activation {activation}',
                     "a linear output: Dense(nb_actions, activation='linear')", see='docs/diagnose.md')]
+
+
+def check_discrete_start(setup):
+    """keras-rl's discrete agents pick action indices 0 to n - 1, whatever the space's ``start``."""
+    space = _action_space(setup.env)
+    start = int(getattr(space, 'start', 0) or 0)
+    if not hasattr(space, 'n') or start == 0:
+        return []
+    n = int(space.n)
+    return [Finding(WARNING, 'discrete action start', f'the action space is Discrete({n}, start={start}): actions '
+                    f'{start} to {start + n - 1}, but keras-rl picks action indices 0 to {n - 1} and hands them to '
+                    'step as they are, so either the space or step means other actions than the agent takes.',
+                    f'Discrete({n}, start={start})',
+                    f'Discrete({n}) and step mapping the index itself (action {"+" if start > 0 else "-"} '
+                    f'{abs(start)}), or a Processor whose process_action adds the start', see='docs/diagnose.md')]
 
 
 def check_step_api(setup):
@@ -639,17 +659,26 @@ def check_time_limit(setup):
         'subclass must store it as non-terminal)', bug=12)]
 
 
+FAR_BEYOND_THE_HORIZON = 10
+"""A time limit this many horizons (1 / (1 - gamma) steps) long ends so few episodes, and so late, that
+storing it as terminal is not worth a warning."""
+
+
 def _env_time_limit_as_terminal(setup, learner):
     """BUG-12 without nb_max_episode_steps: the env's own time limit reaches stock keras-rl2 as done=True."""
     limit, gamma = setup.env_time_limit(), float(getattr(setup.agent, 'gamma', 0) or 0)
     if not limit or gamma == 0 or hasattr(setup.agent, 'store_as_terminal'):  # nothing bootstrapped, or handled
         return []
+    enough = FAR_BEYOND_THE_HORIZON / (1 - gamma) if gamma < 1 else float('inf')
+    if limit >= enough:  # the end's few discounted steps hardly count
+        return []
     return [Finding(
         WARNING, 'time limit as terminal', f'the env\'s own time limit ends every episode that lasts {limit} steps '
         'with done=True, and stock keras-rl2 stores it as a terminal state: ' + learner + ' learns that the value '
         'ends there, though the task goes on.', f'a time limit of {limit} steps in the env, gamma={gamma:g}',
-        'the time left in the observation (then an end at the limit is part of the task), a time limit far beyond '
-        f'1 / (1 - gamma) = {1 / (1 - gamma):.0f} steps, or a subclass whose backward stores it as non-terminal '
+        'the time left in the observation (then an end at the limit is part of the task), a time limit of at least '
+        f'{FAR_BEYOND_THE_HORIZON} / (1 - gamma) = {enough:.0f} steps, or a subclass '
+        'whose backward stores it as non-terminal '
         '(docs/your_script.md)', bug=12)]
 
 
@@ -746,6 +775,14 @@ def check_noise(setup):
     return findings
 
 
+def _described(observation):
+    """An observation's shape and dtype (each key's, for a Dict observation)."""
+    if isinstance(observation, dict):
+        return '{' + ', '.join(f'{key}: {_described(value)}' for key, value in observation.items()) + '}'
+    array = np.asarray(observation)
+    return f'shape {array.shape}, dtype {array.dtype}'
+
+
 def check_observation_space(setup):
     findings = []
     for label, env in (('the env given to fit', setup.env), ('the unwrapped env', setup.unwrapped)):
@@ -758,11 +795,10 @@ def check_observation_space(setup):
         except Exception:
             inside = False
         if not inside:
-            dtypes = ({k: str(np.asarray(v).dtype) for k, v in observation.items()} if isinstance(observation, dict)
-                      else str(np.asarray(observation).dtype))
             findings.append(Finding(
                 WARNING, 'observation space', f'the first observation of {label} is not inside its observation '
-                'space (dtype or values).', f'observation dtype {dtypes}', f'inside {space}', bug=10))
+                'space (shape, dtype or values).', f'observation {_described(observation)}', f'inside {space}',
+                bug=10))
             break
     return findings
 
@@ -938,7 +974,7 @@ def check_critic_inputs(setup):
 
 
 CHECKS = [check_warmups, check_memory, check_step_counter, check_window_length, check_output_shape, check_step_api,
-          check_info_values, check_q_values, check_actor_output, check_actor_saturation, check_critic_inputs, check_noise,
+          check_info_values, check_q_values, check_discrete_start, check_actor_output, check_actor_saturation, check_critic_inputs, check_noise,
           check_policy, check_exploration, check_keras_rl_internals, check_discount, check_action_mapping,
           check_float16, check_episode_end, check_time_limit, check_observation_space, check_goal_contract,
           check_env_step]
@@ -982,10 +1018,12 @@ def diagnose(agent, env, nb_steps=None, nb_max_episode_steps=None, namespace=Non
 
 
 def _where_it_failed(error):
-    """' (at file.py:LINE)', the innermost frame outside this module and the libraries, or ''."""
+    """' (at file.py:LINE)', the innermost frame of the user's code (not the doctor's, the standard
+    library's or an installed package's), or ''."""
+    outside = (os.path.dirname(__file__), sysconfig.get_paths()['stdlib'])
     where = ''
     for frame, line in traceback.walk_tb(error.__traceback__):
         filename = frame.f_code.co_filename
-        if filename != __file__ and 'site-packages' not in filename:
+        if not (filename.startswith('<') or filename.startswith(outside) or 'site-packages' in filename):
             where = f' (at {os.path.basename(filename)}:{line})'
     return where

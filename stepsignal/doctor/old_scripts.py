@@ -13,6 +13,7 @@ why, never a traceback. ``ScriptRun.exit_status`` is the command's: 0 no errors,
 import inspect
 import logging
 import os
+import re
 import runpy
 import sys
 import traceback
@@ -107,6 +108,7 @@ def run_script(path=None, module=None, argv=(), train=False, max_steps=None,
 
     files = ScriptFiles(path=path) if path else ScriptFiles(module_file=_module_file(module))
     run = ScriptRun(script=path or f'-m {module}')
+    _draw_off_screen_without_a_display()
     with open(files.main, encoding='utf-8', errors='replace') as source:
         shims = run.shims = Shims(files, source=source.read())
     stock = {name: getattr(Agent, name) for name in ('fit', 'test')}
@@ -193,6 +195,14 @@ def run_script(path=None, module=None, argv=(), train=False, max_steps=None,
     return run
 
 
+def _draw_off_screen_without_a_display():
+    """Without a display, pygame's display.set_mode ends the process with a segmentation fault, which
+    no message can follow: its dummy video driver draws off-screen instead, as a headless run needs."""
+    if not os.environ.get('DISPLAY') and not os.environ.get('WAYLAND_DISPLAY') and 'SDL_VIDEODRIVER' not in os.environ:
+        os.environ['SDL_VIDEODRIVER'] = 'dummy'
+        log.info('no display: a pygame window is drawn off-screen (SDL_VIDEODRIVER=dummy)')
+
+
 def _first_update_after(agent):
     """The step after which ``agent`` first updates a network (its shortest warmup), or None if it has none."""
     warmups = [getattr(agent, name) for name in ('nb_steps_warmup_critic', 'nb_steps_warmup_actor', 'nb_steps_warmup')
@@ -217,7 +227,7 @@ def describe_failure(error, files):
     where = None
     for frame, line in traceback.walk_tb(error.__traceback__):
         if frame.f_code.co_filename in files:
-            where = f'{os.path.basename(frame.f_code.co_filename)}:{line}'
+            where = f'{files.name(frame.f_code.co_filename)}:{line}'
     message = str(error).strip().splitlines()[0] if str(error).strip() else ''
     text = f'{type(error).__name__}: {message}'[:300]
     hint = None
@@ -227,4 +237,22 @@ def describe_failure(error, files):
         hint = 'the env needs a package that is not installed: the message above names it'
     elif isinstance(error, ModuleNotFoundError):
         hint = f'install the module the script imports ({error.name}), or check its spelling'
+    elif isinstance(error, ImportError) and re.search(r"from 'gym[.']", text):
+        hint = ('the script (or its env) was written for an older gym than 0.26, which no longer has this name'
+                + (': gym.envs.toy_text.discrete left in gym 0.22; base the env on gym.Env with its own transition '
+                   'table' if "'discrete'" in text else '') + ' (docs/porting.md)')
+    elif isinstance(error, EOFError):
+        hint = ('the script asks for input (input()) and found none: give its answers on stdin, as in '
+                '`echo ANSWER | python -m stepsignal diagnose ...`')
+    elif isinstance(error, ValueError) and 'expects a model that has one dimension for each action' in text:
+        kept = re.search(r'shape=\((None(?:, \d+)+)\)', text)
+        hint = (f'the model\'s output {"(" + kept.group(1) + ")" if kept else ""} keeps the window dimension keras-rl '
+                'feeds it, (batch, window_length) + observation shape: add Flatten() as the model\'s first layer '
+                '(Flatten(input_shape=(1,) + env.observation_space.shape)), so that it ends in (None, nb_actions) '
+                '(docs/bugs.md#bug-20)').replace('output  keeps', 'output keeps')
+    elif isinstance(error, (ImportError, AttributeError)) and 'tf_keras' in text:
+        # The script wrote `keras`; tf-keras serves it (the standalone-keras shim): say it in the script's words.
+        text = text.replace('tf_keras.src.', 'keras.').replace('tf_keras', 'keras')
+        hint = ('the script\'s `keras` is served by tf-keras (Keras 2.15\'s API), which has no such name: find '
+                'where Keras 2 keeps it (its docs for keras 2.x), or import it from tensorflow.keras')
     return (f'at {where}: {text}' if where else text), hint

@@ -46,7 +46,8 @@ class Use:
 
 
 class ScriptFiles:
-    """The files that belong to the script: the script itself and the modules beside it."""
+    """The files that belong to the script: the script itself and the modules beside it (in its folder
+    and the packages under it, an installed library excepted)."""
 
     def __init__(self, path=None, module_file=None):
         self.main = os.path.realpath(path or module_file)
@@ -54,17 +55,28 @@ class ScriptFiles:
         self.folder = os.path.dirname(self.main) if path else None
 
     def __contains__(self, filename):
-        if not filename:
+        if not filename or filename.startswith('<'):  # '<frozen importlib._bootstrap>', '<string>': no file
             return False
         filename = os.path.realpath(filename)
-        return filename == self.main or (self.folder is not None and os.path.dirname(filename) == self.folder)
+        if filename == self.main:
+            return True
+        if self.folder is None or not filename.startswith(self.folder + os.sep):
+            return False
+        return not any(part in ('site-packages', 'dist-packages') for part in filename.split(os.sep))
+
+    def name(self, filename):
+        """How a message names one of the script's files: its path from the script's folder."""
+        filename = os.path.realpath(filename)
+        if self.folder is not None and filename.startswith(self.folder + os.sep):
+            return os.path.relpath(filename, self.folder)
+        return os.path.basename(filename)
 
     def caller(self):
         """``'name.py:LINE'`` of the innermost frame that runs in the script's files, or None."""
         frame = inspect.currentframe()
         while frame is not None:
             if frame.f_code.co_filename in self:
-                return f'{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}'
+                return f'{self.name(frame.f_code.co_filename)}:{frame.f_lineno}'
             frame = frame.f_back
         return None
 
@@ -126,6 +138,40 @@ _MISSING = object()
 
 
 # ---------------------------------------------------------------------------------------------
+
+class NotebookCommands(Shim):
+    name = 'notebook commands'
+    fails = ('a notebook exported to .py turns its `!pip install ...` and `%matplotlib ...` lines into '
+             'get_ipython() calls, which exist only inside Jupyter: `NameError: name \'get_ipython\' is not '
+             'defined` outside it.')
+    change = ('delete those lines (install the packages before running the script; a figure needs no magic '
+              'outside Jupyter)')
+
+    def install(self):
+        if not hasattr(builtins, 'get_ipython'):
+            self.patch(builtins, 'get_ipython', lambda: _NotebookShell(self))
+
+
+class _NotebookShell:
+    """What an exported notebook asks of IPython, outside Jupyter: shell commands and magics are
+    recorded, not run (a diagnosis installs nothing)."""
+
+    def __init__(self, shim):
+        self._shim = shim
+
+    def system(self, command):
+        self._shim.record(f'get_ipython().system({command!r}): not run')
+
+    def run_line_magic(self, name, line, *args):
+        self._shim.record(f'%{name} {line}: not run'.rstrip())
+
+    def run_cell_magic(self, name, line, cell, *args):
+        self._shim.record(f'%%{name} {line}: the cell not run'.rstrip())
+
+    def getoutput(self, command, *args):
+        self._shim.record(f'get_ipython().getoutput({command!r}): not run')
+        return []
+
 
 class KerasRL2Import(Shim):
     """Recorded by StandaloneKeras's import hook; put in place by shared/keras_rl.py, before the script."""
@@ -245,12 +291,14 @@ class RetiredEnvIds(Shim):
              'MuJoCo v2/v3 envs only with mujoco-py, which no longer installs.')
     change = 'make the current version of the env (the id after "made" above)'
 
-    def __init__(self, files, adapt, old_api):
+    def __init__(self, files, adapt, old_api, gymnasium_envs):
         super().__init__(files)
         self.adapt = adapt
         """What the script's gym.make returns passes through this (to OldGymAPI)."""
         self.old_api = old_api
         """Asked before each make whether the env needs gym's own compatibility wrapper (OldAPITimeLimit)."""
+        self.gymnasium_envs = gymnasium_envs
+        """Asked first whether Gymnasium must make the env (GymnasiumEnvs)."""
 
     def install(self):
         import gym
@@ -265,12 +313,16 @@ class RetiredEnvIds(Shim):
             return self._make(id, *args, **kwargs)
         import gym
 
+        made_by_gymnasium = self.gymnasium_envs.make(id, kwargs)
+        if made_by_gymnasium is not None:
+            return self.adapt(made_by_gymnasium)
         current = current_version(id)
         if current != id:
             self.record(f'gym.make({id!r}) made {current!r}')
         kwargs = self.old_api.make_arguments(current, kwargs)
         try:
-            env = self._make(current, *args, **kwargs)
+            env = self.gymnasium_envs.checked(lambda **more: self._make(current, *args, **kwargs, **more), current,
+                                              kwargs)
         except gym.error.DependencyNotInstalled as error:
             newest = current_version(id, skip_registered=True)
             if 'mujoco_py' not in str(error) or newest == current:
@@ -278,6 +330,181 @@ class RetiredEnvIds(Shim):
             self.record(f'gym.make({id!r}) made {newest!r} (the MuJoCo bindings in place of mujoco-py)')
             env = self._make(newest, *args, **kwargs)
         return self.adapt(env)
+
+
+class EnvChecker(Shim):
+    name = 'env checker'
+    fails = ('gym 0.26\'s gym.make checks the env and refuses one without an observation or action space '
+             '(`AssertionError: The environment must specify an observation space`); keras-rl does not need them, '
+             'and gym before 0.24 made such envs.')
+    change = 'give the env both spaces in its __init__ (self.observation_space = spaces.Box(...), as its step returns)'
+    severity = ERROR
+
+
+class GymnasiumEnvs(Shim):
+    name = 'env gym 0.26 cannot run'
+    fails = ('gym 0.26 cannot run this env today: its Box2D envs (LunarLander, BipedalWalker, CarRacing) fail at '
+             'their first step under numpy 2 (`Converting from sequence to b2Vec2`), and it makes Atari envs only with '
+             'ale-py 0.8 and ROMs it no longer ships. Gymnasium runs both: Box2D with `pip install box2d`, Atari '
+             'with `pip install ale-py` (the ROMs included).')
+    change = ('make the env with Gymnasium (the id after "made" above; for Atari first `import ale_py; '
+              'gymnasium.register_envs(ale_py)`), behind an adapter to the old API for keras-rl (docs/porting.md)')
+
+    def __init__(self, files, unchecked):
+        super().__init__(files)
+        self.unchecked = unchecked
+        """The EnvChecker shim, which records an env made without gym's checker."""
+
+    def checked(self, make, env_id, kwargs):
+        """``make()``, or, where gym 0.26's env checker refuses an env without an observation or action
+        space (which keras-rl does not need, and gym before 0.24 did not check), ``make(disable_env_checker=True)``."""
+        try:
+            return make()
+        except AssertionError as error:
+            if 'must specify' not in str(error) or kwargs.get('disable_env_checker'):
+                raise
+            self.unchecked.record(f'gym.make({env_id!r}): {str(error).split(".")[0]}: made with '
+                                  'disable_env_checker=True')
+            return make(disable_env_checker=True)
+
+    ATARI_GAMES = ('Alien', 'Asteroids', 'Atlantis', 'BeamRider', 'Boxing', 'Breakout', 'Enduro', 'Freeway',
+                   'Gravitar', 'MontezumaRevenge', 'MsPacman', 'Pong', 'Qbert', 'Riverraid', 'RoadRunner',
+                   'Seaquest', 'SpaceInvaders', 'Tennis', 'VideoPinball')
+    """Atari games tutorials train on: without ale-py installed, their ids are recognised by name."""
+
+    def make(self, env_id, kwargs):
+        """Gymnasium's version of ``env_id``, presented with gym's spaces, where gym 0.26 cannot run it; None
+        where gym can. A missing dependency raises gym's ``DependencyNotInstalled`` naming what to install."""
+        import gym
+
+        family = self._family(env_id)
+        if family is None:
+            return None
+        made_id, kwargs = (self._box2d_id(env_id), kwargs) if family == 'Box2D' else self._atari_id(env_id, kwargs)
+        import gymnasium
+
+        kwargs = {key: value for key, value in kwargs.items() if key not in ('disable_env_checker', 'new_step_api')}
+        try:
+            env = gymnasium.make(made_id, **kwargs)
+        except (gymnasium.error.DependencyNotInstalled, gymnasium.error.NameNotFound) as error:
+            raise gym.error.DependencyNotInstalled(
+                f'{env_id} needs {self._package(family)}, which is not installed ({error}); gym 0.26 cannot run it '
+                'on numpy 2 even then: with it installed, diagnose --port makes Gymnasium\'s version') from None
+        self.record(f'gym.make({env_id!r}) made Gymnasium\'s {made_id!r}'
+                    + (f' with {kwargs}' if kwargs else '') + f' ({family})')
+        return GymnasiumAsGym(env)
+
+    def _family(self, env_id):
+        from gym.envs.registration import registry
+
+        registered = registry.get(current_version(env_id))
+        if registered is not None:
+            entry = registered.entry_point if isinstance(registered.entry_point, str) else ''
+            return 'Box2D' if entry.startswith('gym.envs.box2d') else None
+        game = self._atari_game(env_id)
+        return 'Atari' if game else None
+
+    def _atari_game(self, env_id):
+        """The Atari game ``env_id`` names (``'Breakout'`` for ``BreakoutDeterministic-v4``), or None."""
+        import re
+
+        match = re.fullmatch(r'(?:ALE/)?([A-Z][A-Za-z]+?)(Deterministic|NoFrameskip)?(-ram)?-v\d+', env_id)
+        if match is None:
+            return None
+        known = self._ale_games()
+        return match.group(1) if match.group(1) in (known or self.ATARI_GAMES) else None
+
+    @staticmethod
+    def _ale_games():
+        """The games ale-py registers with Gymnasium (empty without ale-py)."""
+        try:
+            import ale_py
+            import gymnasium
+        except ImportError:
+            return ()
+        gymnasium.register_envs(ale_py)
+        return {spec.name for spec in gymnasium.envs.registry.values() if spec.namespace == 'ALE'}
+
+    @staticmethod
+    def _box2d_id(env_id):
+        import gymnasium
+        from gym.envs.registration import parse_env_id
+
+        _, name, _ = parse_env_id(env_id)
+        versions = [spec for spec in gymnasium.envs.registry.values() if spec.namespace is None and spec.name == name]
+        return max(versions, key=lambda spec: spec.version or 0).id if versions else env_id
+
+    def _atari_id(self, env_id, kwargs):
+        """Gymnasium's id for gym's Atari id: ``XDeterministic-vN`` is ``XNoFrameskip-vN`` with 4 frames a step."""
+        if env_id.startswith('ALE/') or 'Deterministic' not in env_id:
+            return env_id, kwargs
+        return env_id.replace('Deterministic', 'NoFrameskip'), {'frameskip': 4, **kwargs}
+
+    @staticmethod
+    def _package(family):
+        return 'Box2D (pip install box2d)' if family == 'Box2D' else 'ale-py (pip install ale-py; ROMs included)'
+
+
+class GymnasiumAsGym:
+    """A Gymnasium env with gym's spaces, so that the script and keras-rl see what gym.make gave them.
+    Its API is gym 0.26's (Gymnasium's own): the old-API adapter (``OldGymAPI``) goes on top."""
+
+    OWN = ('env', 'action_space', 'observation_space', 'spec', '_started')
+    """What it keeps itself; every other attribute is Gymnasium's env's, read and set (so that a script's
+    ``env._max_episode_steps = 5000`` reaches the TimeLimit on top, as it did in gym)."""
+
+    def __init__(self, env):
+        vars(self).update(env=env, action_space=_gym_space(env.action_space),
+                          observation_space=_gym_space(env.observation_space),
+                          spec=None,  # Gymnasium's spec, not gym's: the time limit is the TimeLimit wrapper's
+                          _started=False)  # reset at least once: a state a new env does not have
+
+    def __getattr__(self, name):
+        if name == 'env':
+            raise AttributeError(name)
+        return getattr(self.env, name)
+
+    def __setattr__(self, name, value):
+        if name in self.OWN:
+            vars(self)[name] = value
+        else:
+            setattr(self.env, name, value)
+
+    def reset(self, **kwargs):
+        self._started = True
+        return self.env.reset(**kwargs)
+
+    def step(self, action):
+        return self.env.step(action)
+
+    @property
+    def unwrapped(self):
+        return self.env.unwrapped
+
+    def __deepcopy__(self, memo):
+        """Box2D and ALE keep their state in C, which cannot be copied: before its first reset the env has
+        none, and a copy is a new env of the same id and arguments (and the same time limit)."""
+        import gymnasium
+
+        if self._started or self.env.spec is None:
+            raise TypeError(f'the state of Gymnasium\'s {self.env.spec.id if self.env.spec else "env"} lives in a C '
+                            'library (Box2D, ALE) and cannot be copied')
+        twin = GymnasiumAsGym(gymnasium.make(self.env.spec))
+        if hasattr(self.env, '_max_episode_steps'):
+            twin._max_episode_steps = self.env._max_episode_steps  # a script may have changed it
+        return twin
+
+
+def _gym_space(space):
+    """gym's Box or Discrete for Gymnasium's (the spaces keras-rl scripts read)."""
+    import gym
+    import gymnasium
+
+    if isinstance(space, gymnasium.spaces.Box):
+        return gym.spaces.Box(space.low, space.high, space.shape, space.dtype)
+    if isinstance(space, gymnasium.spaces.Discrete):
+        return gym.spaces.Discrete(int(space.n), start=int(space.start))
+    return space
 
 
 class OldAPITimeLimit(Shim):
@@ -418,7 +645,8 @@ class OldGymAPI:
 
     def reset(self, **kwargs):
         seed = _unwrapped(self.env).__dict__.pop('_seed_of_next_reset', None)
-        if seed is not None and _takes(self.env.reset, 'seed'):
+        # gym's wrappers pass any keyword on: the env's own reset says whether a seed can reach it.
+        if seed is not None and _takes(self.env.reset, 'seed') and _takes(_unwrapped(self.env).reset, 'seed'):
             kwargs.setdefault('seed', seed)
         result = self.env.reset(**kwargs)
         if _called_by_a_wrapper(self):
@@ -702,7 +930,7 @@ class RaggedArrays(Shim):
                 from_script = caller.f_code.co_filename in shim.files
                 if 'inhomogeneous' not in str(error) or 'dtype' in kwargs or not from_script:
                     raise
-                where = f'{os.path.basename(caller.f_code.co_filename)}:{caller.f_lineno}'
+                where = f'{self.files.name(caller.f_code.co_filename)}:{caller.f_lineno}'
                 parts = args[0] if args else None
                 if isinstance(parts, (list, tuple)):  # one-element arrays among numbers: their numbers
                     numbers = [part.item() if isinstance(part, np.ndarray) and part.size == 1 else part
@@ -1029,13 +1257,17 @@ class Shims:
 
     def __init__(self, files, source=None):
         self.files = files
+        self.notebook = NotebookCommands(files)
         self.render = Render(files)
         self.infos = ArrayInfos(files)
         self.api = GymNewAPI(files, self.render, self.infos)
         self.keras_rl = KerasRL2Import(files)
         self.keras = StandaloneKeras(files, self.keras_rl)
         self.old_api = OldAPITimeLimit(files)
-        self.env_ids = RetiredEnvIds(files, adapt=self.api.adapt, old_api=self.old_api)
+        self.unchecked = EnvChecker(files)
+        self.gymnasium_envs = GymnasiumEnvs(files, self.unchecked)
+        self.env_ids = RetiredEnvIds(files, adapt=self.api.adapt, old_api=self.old_api,
+                                     gymnasium_envs=self.gymnasium_envs)
         self.seed = EnvSeed(files)
         self.underscore = UnderscoreAPI(files)
         self.bool8 = NumpyBool8(files)
@@ -1053,7 +1285,9 @@ class Shims:
         self.naf = NafGradients(files)
         self.lambdas = LambdaClones(files)
         self.counter = WideStepCounter(files)
-        self.all = [self.keras_rl, self.keras, self.goal_env, self.env_ids, self.old_api, self.api, self.infos,
+        self.all = [self.notebook, self.keras_rl, self.keras, self.goal_env, self.env_ids, self.gymnasium_envs,
+                    self.unchecked, self.old_api,
+                    self.api, self.infos,
                     self.flatten, self.seed, self.underscore, self.bool8, self.numpy_aliases, self.scipy_tol,
                     self.ragged, self.monitor, self.rendering, self.optimizers, self.naf, self.lambdas, self.batches,
                     self.tensorboard, self.weights, self.counter, self.render]
