@@ -60,6 +60,34 @@ steps_argument = _argument_type(training_budget)
 """argparse ``type=`` for ``--steps``: ``shared.checks.training_budget``'s rule."""
 
 
+MOST_SEEDS = 1000
+"""The longest seed list a command takes: each seed is a training run of a minute or more."""
+
+
+def seeds_argument(text):
+    """argparse ``type=`` for ``--seeds``, in every command: ``"0-9"`` -> [0, ..., 9]; ``"1,4,7"`` ->
+    [1, 4, 7]; mixes allowed (``"0-2,5"``).
+
+    Every bound is checked, and the list's length, before any list is made.
+    """
+    ranges = []
+    for part in text.split(','):
+        first, dash, last = part.strip().partition('-')
+        try:
+            first, last = seed_number(int(first)), seed_number(int(last if dash else first))
+        except ValueError as error:
+            problem = error if isinstance(error, BadInput) else 'use non-negative integers and ranges, like 0-9 or 1,4,7'
+            raise argparse.ArgumentTypeError(f'bad seed list {text!r}: {problem}') from None
+        if last < first:
+            raise argparse.ArgumentTypeError(f'bad seed list {text!r}: the range {first}-{last} runs backwards')
+        ranges.append((first, last))
+    count = sum(last - first + 1 for first, last in ranges)
+    if count > MOST_SEEDS:
+        raise argparse.ArgumentTypeError(f'bad seed list {text!r}: {count:,} seeds, and at most {MOST_SEEDS:,} are '
+                                         f'allowed (each is a training run)')
+    return [seed for first, last in ranges for seed in range(first, last + 1)]
+
+
 def check_output_folder(out, overwrite=False, resume=False, inside=()):
     """The one rule for every command's ``--out``; returns it as a ``Path``, ready and locked.
 
@@ -351,6 +379,31 @@ def add_seed_option(parser):
 def refuse(parser, error):
     """Bad input, found before any work: one line naming it, exit 2, no traceback."""
     parser.exit(2, f'{parser.prog}: error: {error}\n')
+
+
+def seeds_text(seeds):
+    """A seed list as ``--seeds`` takes it: ``[0, 1, 2, 5]`` -> ``"0-2,5"``."""
+    parts, run = [], []
+    for seed in list(seeds) + [None]:
+        if run and (seed is None or seed != run[-1] + 1):
+            parts.append(str(run[0]) if len(run) == 1 else f'{run[0]}-{run[-1]}')
+            run = []
+        if seed is not None:
+            run.append(seed)
+    return ','.join(parts)
+
+
+def answer_space_separated_seeds(parser, argv, option='--seeds'):
+    """``--seeds 0 1`` (the experiments' old spelling) is answered with ``--seeds 0,1``, in one line, exit 2."""
+    if option not in argv:
+        return
+    at = argv.index(option) + 1
+    numbers = []
+    while at < len(argv) and argv[at].isdigit():
+        numbers.append(argv[at])
+        at += 1
+    if len(numbers) > 1:
+        refuse(parser, f'{option} takes one list now, like 0-9 or 1,4,7: {option} {",".join(numbers)}')
 
 
 def answer_renamed(parser, argv, renamed):

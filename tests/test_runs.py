@@ -173,3 +173,26 @@ def test_held_back_drops_known_noise_and_passes_the_rest(capfd):
     err = capfd.readouterr().err
     assert 'cudart_stub' not in err
     assert 'E0000 something that really failed' in err and 'a Python warning' in err
+
+
+@pytest.mark.parametrize('command, answered', [
+    (['stepsignal', 'bench', '--seeds', '10'], '--seeds takes the seeds themselves now, like 0-9 or 1,4,7, not a count: '
+                                               'for the first 10, --seeds 0-9 (one seed alone: --seeds 10-10)'),
+    (['stepsignal', 'bench', '--her-seeds', '5', '--only', 'her'], 'for the first 5, --her-seeds 0-4'),
+    (['stepsignal.experiments.real_speech', '--seeds', '0', '1'], '--seeds takes one list now, like 0-9 or 1,4,7: '
+                                                                 '--seeds 0,1'),
+    (['stepsignal.experiments.held_out_clips', '--seeds', '2', '3', '--steps', '100'], '--seeds 2,3')])
+def test_an_old_seed_spelling_is_answered_with_the_list_it_meant(command, answered):
+    """--seeds has one grammar everywhere (0-9, 1,4,7, 0-2,5); the old count and space-separated spellings
+    are answered with the new one, before any work."""
+    finished = run_command(*command, timeout=120)
+    assert finished.returncode == 2 and 'Traceback' not in finished.stderr
+    (line,) = finished.stderr.strip().splitlines()
+    assert answered in line, line
+
+
+def test_seed_lists_are_written_as_they_are_read():
+    from shared.cli import seeds_argument, seeds_text
+
+    for text in ('0-9', '1,4,7', '0-2,5', '3', '0-1,3-4,9'):
+        assert seeds_text(seeds_argument(text)) == text

@@ -24,12 +24,11 @@ from typing import NamedTuple
 
 from fixed.hyperparameters import HYPERPARAMETERS
 from shared.cli import (answer_renamed, command_parser, check_output_folder, checking_input, output_folder_argument, run_reporting_failures,
-                        setup_logging, steps_argument)
+                        seeds_argument, setup_logging, steps_argument)
 from shared.files import save_figure, write_atomic, write_json
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
-from stepsignal.experiments.evaluate import (MOST_JOBS, jobs_argument, load_result, median_or_never, parse_env, parse_seeds,
-                                             seed_runs, steps_text)
+from stepsignal.experiments.evaluate import (MOST_JOBS, jobs_argument, load_result, median_or_never, parse_env, seed_runs, steps_text)
 from stepsignal.reverts import NOT_SWITCHABLE, REVERTS, SWITCHES, parse_fix_list
 from stepsignal.experiments.runner import check_address, run_all
 
@@ -253,7 +252,7 @@ def main(argv=None):
     parser = command_parser('python -m stepsignal ablate', __doc__)
     answer_renamed(parser, argv, {'--fixes': '--revert'})
     parser.add_argument('--out', type=output_folder_argument, required=True, help='folder for the report and every run')
-    parser.add_argument('--seeds', type=parse_seeds, default=parse_seeds('0-9'), help='seeds, like 0-9 (default)')
+    parser.add_argument('--seeds', type=seeds_argument, default=seeds_argument('0-9'), help='seeds, like 0-9 (default)')
     parser.add_argument('--steps', type=steps_argument, default=None,
                         help='environment steps per run (default: the fixed setup\'s, 5000)')
     parser.add_argument('--ladder', action='store_true', help='the fix ladder instead of leave-one-out')

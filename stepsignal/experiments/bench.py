@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.cli import command_parser, check_new_file, checking_input, setup_logging
+from shared.cli import command_parser, check_new_file, checking_input, refuse, seeds_argument, seeds_text, setup_logging
 from shared.files import write_atomic
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
@@ -447,10 +447,10 @@ def summarise(seeds_found):
     return f'median {int(np.median(found))}, range {min(found)}-{max(found)}; {reached}'
 
 
-QUICK = {'env_steps': 500, 'training_steps': 500, 'rounds': 1, 'seeds': 1, 'optimiser_seeds': (0,),
+QUICK = {'env_steps': 500, 'training_steps': 500, 'rounds': 1, 'seeds': [0], 'optimiser_seeds': (0,),
          'scaling': ((600, 'compact'), (16000, 'compact')), 'audio': (), 'her': False}
 """What ``--quick`` measures: each part once and small."""
-FULL = {'env_steps': 2000, 'training_steps': 1000, 'rounds': 3, 'seeds': 10, 'optimiser_seeds': (0, 1, 2),
+FULL = {'env_steps': 2000, 'training_steps': 1000, 'rounds': 3, 'seeds': list(range(10)), 'optimiser_seeds': (0, 1, 2),
         'scaling': SCALING_CASES, 'audio': AUDIO_SECONDS}
 """What the full benchmark measures (``--seeds`` sets the sample-efficiency seeds)."""
 
@@ -599,31 +599,40 @@ def parts_argument(text):
     return chosen
 
 
+def answer_seed_counts(parser, argv):
+    """``--seeds 10`` was a count here (seeds 0 to 9); every command now takes the seeds themselves: a bare
+    number is answered with the list it used to mean, before it can silently train one seed instead."""
+    for option in ('--seeds', '--her-seeds'):
+        if option in argv and argv.index(option) + 1 < len(argv) and argv[argv.index(option) + 1].isdigit():
+            count = int(argv[argv.index(option) + 1])
+            first = f': for the first {count}, {option} 0-{count - 1}' if count > 1 else ''
+            refuse(parser, f'{option} takes the seeds themselves now, like 0-9 or 1,4,7, not a count{first} (one seed '
+                           f'alone: {option} {count}-{count})')
+
+
 def main(argv=None):
     parser = command_parser('python -m stepsignal bench', __doc__)
     parser.add_argument('--out', type=Path, default=None,
                         help='also write the table to this new file (never an existing one)')
     parser.add_argument('--quick', action='store_true', help='each part once and small: about a minute and a half')
-    parser.add_argument('--seeds', type=int, default=None, help='seeds for the sample-efficiency part (default 10; '
-                                                                 '1 with --quick)')
-    parser.add_argument('--her-seeds', type=int, default=HER_SEEDS,
-                        help=f'seeds 0 to N-1 for the hindsight part (default {HER_SEEDS}; skipped by --quick)')
+    parser.add_argument('--seeds', type=seeds_argument, default=None,
+                        help='seeds for the sample-efficiency part, like 0-9 or 1,4,7 (default 0-9; 0 with --quick)')
+    parser.add_argument('--her-seeds', type=seeds_argument, default=list(range(HER_SEEDS)),
+                        help=f'seeds for the hindsight part, like 0-4 (default 0-{HER_SEEDS - 1}; skipped by --quick)')
     parser.add_argument('--only', type=parts_argument, metavar='PART[,PART]',
                         help=f'measure only these parts: {", ".join(PARTS)}')
+    answer_seed_counts(parser, list(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     setup_logging()
     plan = dict(QUICK if args.quick else FULL)
-    for option, value in (('--seeds', args.seeds), ('--her-seeds', args.her_seeds)):
-        if value is not None and value < 1:
-            parser.error(f'{option} must be at least 1, got {value}')
     if args.seeds is not None:
         plan['seeds'] = args.seeds
     if args.out is not None:
         with checking_input(parser):
             check_new_file(args.out)
     parts = args.only or [part for part in PARTS if plan.get(part, True)]
-    options = ((' --quick' if args.quick else '') + (f' --seeds {args.seeds}' if args.seeds is not None else '') +
-               (f' --her-seeds {args.her_seeds}' if args.her_seeds != HER_SEEDS else '') +
+    options = ((' --quick' if args.quick else '') + (f' --seeds {seeds_text(args.seeds)}' if args.seeds is not None else '') +
+               (f' --her-seeds {seeds_text(args.her_seeds)}' if args.her_seeds != list(range(HER_SEEDS)) else '') +
                (f" --only {','.join(args.only)}" if args.only else ''))
     results = {'date': today(), 'machine': f'{machine()}, {platform.python_implementation()} {platform.python_version()}',
                'versions': versions(), 'quick': args.quick, 'options': options,
@@ -635,9 +644,9 @@ def main(argv=None):
         log.info('training throughput: stock keras-rl2 vs fixed')
         results['training'] = bench_training(steps=plan['training_steps'], rounds=plan['rounds'])
     if 'efficiency' in parts:
-        results['efficiency_seeds'] = f"0-{plan['seeds'] - 1}" if plan['seeds'] > 1 else '0'
+        results['efficiency_seeds'] = seeds_text(plan['seeds'])
         results['ddpg_steps'] = []
-        for seed in range(plan['seeds']):
+        for seed in plan['seeds']:
             log.info('sample efficiency: seed %d', seed)
             results['ddpg_steps'].append(steps_to_success(seed))
         seeds = plan['optimiser_seeds']
@@ -649,7 +658,7 @@ def main(argv=None):
             results['sb3'] = bench_sb3()
     if 'her' in parts:
         results['her_steps'] = HER_STEPS
-        results['her'] = bench_her(range(args.her_seeds), HER_STEPS)
+        results['her'] = bench_her(args.her_seeds, HER_STEPS)
     if 'scaling' in parts:
         results['scaling'] = bench_scaling(plan['scaling'])
     if 'audio' in parts and plan['audio']:

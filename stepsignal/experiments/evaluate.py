@@ -22,42 +22,14 @@ import sys
 from pathlib import Path
 
 from fixed.options import add_her_options, her_arguments, hindsight_option
-from shared.checks import BadInput, seed_number
 from shared.cli import (command_parser, check_output_folder, checking_input, output_folder_argument, run_reporting_failures,
-                        setup_logging, steps_argument, writable_folder)
+                        seeds_argument, setup_logging, steps_argument, writable_folder)
 from shared.files import save_figure, write_atomic, write_json
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
 from stepsignal.experiments.runner import SCRATCH, TENSORBOARD, Run, check_address, run_all
 
 log = logging.getLogger(__name__)
-
-
-MOST_SEEDS = 1000
-"""The longest seed list a command takes: each seed is a training run of a minute or more."""
-
-
-def parse_seeds(text):
-    """``"0-9"`` -> [0, ..., 9]; ``"1,4,7"`` -> [1, 4, 7]; mixes allowed (``"0-2,5"``).
-
-    Every bound is checked, and the list's length, before any list is made.
-    """
-    ranges = []
-    for part in text.split(','):
-        first, dash, last = part.strip().partition('-')
-        try:
-            first, last = seed_number(int(first)), seed_number(int(last if dash else first))
-        except ValueError as error:
-            problem = error if isinstance(error, BadInput) else 'use non-negative integers and ranges, like 0-9 or 1,4,7'
-            raise argparse.ArgumentTypeError(f'bad seed list {text!r}: {problem}') from None
-        if last < first:
-            raise argparse.ArgumentTypeError(f'bad seed list {text!r}: the range {first}-{last} runs backwards')
-        ranges.append((first, last))
-    count = sum(last - first + 1 for first, last in ranges)
-    if count > MOST_SEEDS:
-        raise argparse.ArgumentTypeError(f'bad seed list {text!r}: {count:,} seeds, and at most {MOST_SEEDS:,} are '
-                                         f'allowed (each is a training run)')
-    return [seed for first, last in ranges for seed in range(first, last + 1)]
 
 
 MOST_JOBS = 256
@@ -208,7 +180,7 @@ def draw_learning_curves(results, path, title):
 
 def main(argv=None):
     parser = command_parser('python -m stepsignal evaluate', __doc__)
-    parser.add_argument('--seeds', type=parse_seeds, default=parse_seeds('0-9'), help='seeds, like 0-9 or 1,4,7')
+    parser.add_argument('--seeds', type=seeds_argument, default=seeds_argument('0-9'), help='seeds, like 0-9 or 1,4,7')
     parser.add_argument('--steps', type=steps_argument, default=None, help='environment steps per seed (default: fixed\'s own)')
     parser.add_argument('--out', type=output_folder_argument, default=Path('results/evaluate'),
                         help='folder for all results')

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from shared.checks import BadInput
-from shared.cli import check_new_file, checking_input, setup_logging, shown
+from shared.cli import check_new_file, checking_input, seeds_argument, setup_logging, shown
 from shared.files import write_atomic, write_json
-from stepsignal.experiments.evaluate import jobs_argument, parse_seeds
+from stepsignal.experiments.evaluate import jobs_argument
 from stepsignal.experiments.example_seeds import EXAMPLE, run_seed
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
@@ -216,7 +216,7 @@ def main(argv=None):
         return run_undone(argv[1], argv[2:])
     parser = argparse.ArgumentParser(prog='python -m stepsignal.experiments.example_leave_one_out',
                                      description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--seeds', type=parse_seeds, default=parse_seeds('0-9'), help='like 0-9 (default) or 1,4,7')
+    parser.add_argument('--seeds', type=seeds_argument, default=seeds_argument('0-9'), help='like 0-9 (default) or 1,4,7')
     parser.add_argument('--changes', default=','.join(UNDONE),
                         help=f"the changes to undo, comma-separated (default all: {', '.join(UNDONE)})")
     parser.add_argument('--jobs', type=jobs_argument, default=2, help='runs at a time (default 2)')

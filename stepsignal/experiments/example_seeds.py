@@ -17,9 +17,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from shared.cli import KIT_ROOT, check_new_page, checking_input, setup_logging
+from shared.cli import KIT_ROOT, check_new_page, checking_input, seeds_argument, setup_logging
 from shared.files import write_atomic, write_json
-from stepsignal.experiments.evaluate import parse_env, parse_seeds
+from stepsignal.experiments.evaluate import parse_env
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
 
@@ -71,7 +71,7 @@ def page(rows, env, steps, command):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m stepsignal.experiments.example_seeds', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--seeds', type=parse_seeds, default=parse_seeds('0-9'), help='like 0-9 (default) or 1,4,7')
+    parser.add_argument('--seeds', type=seeds_argument, default=seeds_argument('0-9'), help='like 0-9 (default) or 1,4,7')
     parser.add_argument('--steps', type=int, default=None, help="the example's --steps (default: its own)")
     parser.add_argument('--env', type=parse_env, action='append', default=[], metavar='NAME=VALUE',
                         help='an environment variable for every seed, such as TF_ENABLE_ONEDNN_OPTS=0')

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 from scipy.io import wavfile
 
-from shared.cli import check_new_page, checking_input, setup_logging
+from shared.cli import answer_space_separated_seeds, check_new_page, checking_input, seeds_argument, setup_logging
 from shared.files import write_atomic, write_json
 from stepsignal.experiments.machine import machine, today, world
 from stepsignal.experiments.real_speech import RECORDINGS, dirty, make_clips, speak
@@ -142,7 +142,7 @@ def page(families, rows, seeds, steps, view, out, family='one-voice'):
             f'{", ".join(voice for voice, _ in FAMILY_VOICES.values())})')
     lines = ['# One policy for many clips, on clips it never saw', '',
              f'Measured {today()} on {machine()} with `{world()}python -m stepsignal.experiments.held_out_clips '
-             f'--seeds {" ".join(map(str, seeds))} --steps {steps} --view {view}'
+             f'--seeds {",".join(map(str, seeds))} --steps {steps} --view {view}'
              f'{f" --family {family}" if family != "one-voice" else ""}{f" --out {out}" if out else ""}` '
              f'(stepsignal/experiments/held_out_clips.py says what the clips are). The family is {held}, '
              'recorded on 50 Hz mains, trained with `python -m stepsignal clips` and its defaults '
@@ -192,13 +192,15 @@ def page(families, rows, seeds, steps, view, out, family='one-voice'):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m stepsignal.experiments.held_out_clips', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1], help='the seeds of the family (default 0 1)')
+    parser.add_argument('--seeds', type=seeds_argument, default=[0, 1], help='the seeds of the family, like 0-9 or 1,4,7 (default 0,1)')
     parser.add_argument('--steps', type=int, default=CHAIN_STEPS, help=f'steps of each training (default {CHAIN_STEPS})')
     parser.add_argument('--view', choices=VIEWS, default='spectrum', help='what the agent sees (clips --view)')
     parser.add_argument('--family', choices=FAMILIES, default='one-voice',
                         help='the clips the family trains on (default one-voice; see above)')
     parser.add_argument('--jobs', type=int, default=2, help='runs at a time (default 2)')
     parser.add_argument('--out', type=Path, help='also write the page to this new Markdown file, and its numbers beside it (.json)')
+    argv = list(sys.argv[1:] if argv is None else argv)
+    answer_space_separated_seeds(parser, argv)
     args = parser.parse_args(argv)
     if args.out is not None:
         with checking_input(parser):

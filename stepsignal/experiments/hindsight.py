@@ -17,9 +17,9 @@ import statistics
 import sys
 from pathlib import Path
 
-from shared.cli import check_output_folder, checking_input, setup_logging
+from shared.cli import check_output_folder, checking_input, seeds_argument, setup_logging
 from shared.files import list_before_writing, save_figure, write_atomic, write_json
-from stepsignal.experiments.evaluate import main as evaluate, parse_env, parse_seeds
+from stepsignal.experiments.evaluate import main as evaluate, parse_env
 from stepsignal.rates import success_rate
 
 log = logging.getLogger(__name__)
@@ -147,10 +147,10 @@ def draw(measured, largest, path, world):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m stepsignal.experiments.hindsight', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--seeds', type=parse_seeds, default=parse_seeds('0-9'))
+    parser.add_argument('--seeds', type=seeds_argument, default=seeds_argument('0-9'))
     parser.add_argument('--budgets', type=int, nargs='*', default=[2000, 5000, 15000],
                         help='steps of the random-scenario sets (none: only the question\'s scenario)')
-    parser.add_argument('--question-seeds', type=parse_seeds, default=parse_seeds('0-19'))
+    parser.add_argument('--question-seeds', type=seeds_argument, default=seeds_argument('0-19'))
     parser.add_argument('--question-steps', type=int, default=5000, help='0: leave the question\'s scenario out')
     parser.add_argument('--env', type=parse_env, action='append', default=[], metavar='NAME=VALUE')
     parser.add_argument('--jobs', type=int, default=2)

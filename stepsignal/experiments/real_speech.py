@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from scipy.io import wavfile
 
-from shared.cli import check_new_page, checking_input, setup_logging
+from shared.cli import answer_space_separated_seeds, check_new_page, checking_input, seeds_argument, setup_logging
 from shared.files import write_atomic, write_json
 from stepsignal.experiments.machine import machine, today, world
 from stepsignal.own_signal.chain import CHAIN_STEPS, QUESTION_CHAIN, Chain, ceiling
@@ -122,7 +122,7 @@ def table(rows, seeds, steps, out):
     """The Markdown page: how it was measured, one row per case and seed, then the rates."""
     lines = ['# The default chain on real speech with hum', '',
              f'Measured {today()} on {machine()} with `{world()}python -m stepsignal.experiments.real_speech '
-             f'--seeds {" ".join(map(str, seeds))} --steps {steps}{f" --out {out}" if out else ""}` '
+             f'--seeds {",".join(map(str, seeds))} --steps {steps}{f" --out {out}" if out else ""}` '
              '(stepsignal/experiments/real_speech.py says how the clips are made: espeak-ng sentences with DC, '
              'drift, mains hum and harmonics, hiss). Each run is `python -m stepsignal process` with its defaults '
              f'(the chain lowpass, offset, highpass, notch, gain; {steps:,} steps); RMS errors against the clean '
@@ -155,11 +155,13 @@ def table(rows, seeds, steps, out):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m stepsignal.experiments.real_speech', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1], help='the seeds of each clip (default 0 1)')
+    parser.add_argument('--seeds', type=seeds_argument, default=[0, 1], help='the seeds of each clip, like 0-9 or 1,4,7 (default 0,1)')
     parser.add_argument('--steps', type=int, default=CHAIN_STEPS,
                         help=f'steps of each run (default {CHAIN_STEPS}, process\'s own for a chain)')
     parser.add_argument('--jobs', type=int, default=2, help='runs at a time (default 2)')
     parser.add_argument('--out', type=Path, help='also write the page to this new Markdown file, and its numbers beside it (.json)')
+    argv = list(sys.argv[1:] if argv is None else argv)
+    answer_space_separated_seeds(parser, argv)
     args = parser.parse_args(argv)
     if args.out is not None:
         with checking_input(parser):
