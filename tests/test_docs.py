@@ -476,6 +476,8 @@ def test_each_help_is_plain_text_and_says_what_the_command_writes_or_does(verb, 
                             if not line.startswith(' ' * 10))  # the usage lines left out
     if verb != 'diagnose':  # it writes nothing
         assert re.search(r'[Ww]rit', description), description
+    if verb in VERBS:  # one command as typed (original's and fixed's take no more than --out DIR)
+        assert re.search(rf'^\s+python -m stepsignal {verb} \S', description, re.M), description
 
 
 def test_the_leave_one_out_of_the_example_is_quoted_as_measured():

@@ -249,7 +249,8 @@ def draw_curves(path, summaries):
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = command_parser('python -m stepsignal ablate', __doc__)
+    example = '\nExample:\n  python -m stepsignal ablate --seeds 0-9 --revert 4,6,23 --out results/ablation\n'
+    parser = command_parser('python -m stepsignal ablate', __doc__ + example)
     answer_renamed(parser, argv, {'--fixes': '--revert'})
     parser.add_argument('--out', type=output_folder_argument, required=True, help='folder for the report and every run')
     parser.add_argument('--seeds', type=seeds_argument, default=seeds_argument('0-9'), help='seeds, like 0-9 (default)')

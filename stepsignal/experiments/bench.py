@@ -611,7 +611,7 @@ def answer_seed_counts(parser, argv):
 
 
 def main(argv=None):
-    parser = command_parser('python -m stepsignal bench', __doc__)
+    parser = command_parser('python -m stepsignal bench', __doc__ + '\nExample:\n  python -m stepsignal bench --quick\n')
     parser.add_argument('--out', type=Path, default=None,
                         help='also write the table to this new file (never an existing one)')
     parser.add_argument('--quick', action='store_true', help='each part once and small: about a minute and a half')

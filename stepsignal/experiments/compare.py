@@ -404,7 +404,8 @@ def compare(out, seed=0, steps=None):
 def main(argv=None):
     """``python -m stepsignal compare --out DIR [--seed N] [--steps N]``: the README's main job."""
     parser = command_parser('python -m stepsignal compare', 'Run the original and the fixed setup side by side and '
-                            'write a report (DIR/report.md, with four figures).')
+                            'write a report (DIR/report.md, with four figures).\n\nExample:\n'
+                            '  python -m stepsignal compare --out results/compare')
     add_output_options(parser, 'the comparison')
     parser.add_argument('--seed', type=seed_argument, default=0, help='seed for both variants (default 0)')
     parser.add_argument('--steps', type=steps_argument, default=None,

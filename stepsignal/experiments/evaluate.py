@@ -179,7 +179,8 @@ def draw_learning_curves(results, path, title):
 
 
 def main(argv=None):
-    parser = command_parser('python -m stepsignal evaluate', __doc__)
+    example = '\nExample:\n  python -m stepsignal evaluate --seeds 0-9 --out results/evaluate\n'
+    parser = command_parser('python -m stepsignal evaluate', __doc__ + example)
     parser.add_argument('--seeds', type=seeds_argument, default=seeds_argument('0-9'), help='seeds, like 0-9 or 1,4,7')
     parser.add_argument('--steps', type=steps_argument, default=None, help='environment steps per seed (default: fixed\'s own)')
     parser.add_argument('--out', type=output_folder_argument, default=Path('results/evaluate'),
