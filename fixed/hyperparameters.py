@@ -25,9 +25,9 @@ class Hyperparameters:
     memory_limit: Optional[int] = None  # FIX-5: the whole run, so nothing is forgotten before it is learnt from
     """Transitions the replay memory holds (None: the whole run, at least 1,000)."""
     nb_steps_warmup_critic: int = 200  # FIX-4: a few hundred, well below the run
-    """Steps before the critic's first update (at most: a tenth of a short run, and at least one batch)."""
+    """Steps before the critic's first update."""
     nb_steps_warmup_actor: int = 200  # FIX-4
-    """Steps before the actor's first update (the same bounds)."""
+    """Steps before the actor's first update."""
     batch_size: int = 64  # beyond FIX-4: the DDPG paper's batch; FIX-4's warmup fills one before the first update
     """Transitions per update."""
     gradient_steps: int = 2  # IMPROVEMENT-3

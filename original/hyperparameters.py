@@ -25,9 +25,9 @@ class Hyperparameters:
     memory_limit: Optional[int] = 2000  # BUG-5: forgets 8,000 steps before the actor's warmup ends
     """Transitions the replay memory holds (None: the whole run, at least 1,000)."""
     nb_steps_warmup_critic: int = 2000  # BUG-4
-    """Steps before the critic's first update (at most: a tenth of a short run, and at least one batch)."""
+    """Steps before the critic's first update."""
     nb_steps_warmup_actor: int = 10000  # BUG-4
-    """Steps before the actor's first update (the same bounds)."""
+    """Steps before the actor's first update."""
     batch_size: int = 32  # keras-rl2's default
     """Transitions per update."""
     gradient_steps: int = 1  # keras-rl2: one update per step
