@@ -51,7 +51,8 @@ def add_training_options(parser, seed=True):
     parser.add_argument('--steps', type=steps_argument, default=HYPERPARAMETERS.nb_steps,
                         help='environment steps in all: training steps and policy checks (one step of the '
                              f'noise-free policy every {HYPERPARAMETERS.check_every} training steps; default '
-                             f'{HYPERPARAMETERS.nb_steps}, at most 32767)')
+                             f'{HYPERPARAMETERS.nb_steps}, at most 32767; the warmups take at most a tenth of them, '
+                             'and at least one batch)')
     parser.add_argument('--tensorboard', metavar='DIR',
                         help='also write TensorBoard event files, into DIR/<name of --out> (open them with '
                              'tensorboard --logdir DIR; docs/ecosystem.md)')
