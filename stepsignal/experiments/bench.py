@@ -178,8 +178,7 @@ def bench_optimisers(seeds=(0, 1, 2)):
 SB3_ALGORITHMS = ('TD3', 'SAC')
 SB3_STEPS = 2000
 """Budget per Stable-Baselines3 run: over twice the steps the fixed agent's policy needs to first succeed
-(a median of about 800), and all the time their default networks allow here (about ten steps per second
-on 2 cores)."""
+(benchmarks/RESULTS.md), and what their default networks' speed allows in a benchmark run."""
 
 
 def bench_sb3(seeds=(0,), nb_steps=SB3_STEPS, every=100):
@@ -241,7 +240,7 @@ def bench_sb3(seeds=(0,), nb_steps=SB3_STEPS, every=100):
 
 
 HER_STEPS = 5000
-"""Budget of the hindsight comparison: issue 26's bar is set at 5,000 steps."""
+"""Budget of the hindsight comparison: the bar docs/her.md sets, at 5,000 steps."""
 HER_SEEDS = 3
 """Seeds of the hindsight comparison in a full run (``--her-seeds``); each seed trains four agents
 of 5,000 steps (the fixed agent without and with HER, TD3 and SAC with HER)."""

@@ -65,7 +65,7 @@ HIDDEN_DIRT = {'a': {'mains': 60, 'dc': -0.05, 'noise_seed': 5, 'gain': 1.0},
                'far': {'mains': 50, 'dc': 0.5, 'noise_seed': 7, 'gain': 1.0}}
 """How each hidden sentence is dirtied (``real_speech.dirty``, then scaled by ``gain``)."""
 CLOSE_TO_CEILING = 0.10
-"""The issue's goal: an answer within 10% of the clip's own ceiling."""
+"""The goal: an answer within 10% of the clip's own ceiling (docs/your_signal.md#many-clips)."""
 
 
 def make_material(folder, family='one-voice'):

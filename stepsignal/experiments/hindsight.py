@@ -25,7 +25,7 @@ from stepsignal.rates import success_rate
 log = logging.getLogger(__name__)
 
 BAR = 0.95
-"""The share of never-seen scenarios each seed should solve (issue 26's bar, at 5,000 steps with HER)."""
+"""The share of never-seen scenarios each seed should solve (docs/her.md's bar, at 5,000 steps with HER)."""
 
 
 def set_folder(out, her, kind, steps):

@@ -53,7 +53,7 @@ HUM, HISS, DRIFT = 0.05, 0.02, 0.02
 """The hum's amplitude at the mains frequency (1/k of it at each of ``HUM_HARMONICS``), the hiss's RMS, the
 drift's amplitude."""
 CLOSE_TO_CEILING = 0.10
-"""The issue's goal: each result within 10% of its chain's ceiling."""
+"""The goal: each result within 10% of its chain's ceiling (docs/your_signal.md)."""
 
 
 def dirty(clean, rate, mains, dc, noise_seed):

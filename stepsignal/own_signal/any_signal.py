@@ -173,8 +173,8 @@ def excerpts_fit(samples, sample_rate, lowest_cutoff, chain=QUESTION_CHAIN):
 class ExcerptSignal(AnySignal):
     """``AnySignal`` on excerpts of a long signal: what the agent trains on when a file is long.
 
-    Filtering a minute of 48 kHz audio takes about 0.2 s, so 5,000 steps on the whole of it would
-    take a quarter of an hour. One setting of the chain serves the whole file, and what suits the
+    Filtering a minute of 48 kHz audio at every step would make a run of thousands of steps far too
+    long (docs/your_signal.md#long-files-excerpts). One setting of the chain serves the whole file, and what suits the
     file suits its parts, so this env holds ``EXCERPTS`` excerpts of ``EXCERPT_SAMPLES`` samples,
     spread evenly through the signal. Each step filters every excerpt together with a margin of
     the signal on each side (``excerpt_margin``), and scores the excerpt alone: the

@@ -45,8 +45,8 @@ STAGES = ('lowpass', 'offset', 'highpass', 'notch', 'gain')
 """Every stage there is."""
 CHAIN_STEPS = 10_000
 """The default budget of ``process`` for a chain longer than the question's (``--steps`` overrides
-it): more knobs, more steps. On real speech with hum, 5,000 steps ended within 10% of the ceiling
-in 6 of 12 runs, 10,000 in 12 of 12 (benchmarks/REAL_SPEECH_5000.md, REAL_SPEECH.md)."""
+it): more knobs, more steps; on real speech with hum, measured against half of it
+(benchmarks/REAL_SPEECH_5000.md beside REAL_SPEECH.md)."""
 CHAIN_OBSERVED_SAMPLES = 200
 """How many block averages of each long signal (the processed one and the target) the agent reads
 with a chain longer than the question's; the question's two knobs read ``MAX_OBSERVED_SAMPLES``

@@ -1,9 +1,8 @@
 """One policy for many clips: train on a family of recordings, each dirtied anew at every episode.
 
 A policy trained on one clip sees one input and learns one answer: applied to another clip, with
-another DC offset or another hum, it answers as if it were the first (issue 27: RMS 0.256 on a
-clip whose input unchanged scored 0.155). To learn to *read* its input, it has to see inputs that
-differ. ``ClipFamily`` is the fixed env (``AnySignal``, the chain for audio) on a new input at
+another DC offset or another hum, it answers as if it were the first. To learn to *read* its input,
+it has to see inputs that differ. ``ClipFamily`` is the fixed env (``AnySignal``, the chain for audio) on a new input at
 every reset: one of the clips, with a DC offset, mains hum (50 or 60 Hz with harmonics), hiss and
 a gain drawn from ``Augmentation``, while the target stays the clip's clean one. The hum drawn
 replaces the clip's own (``without_hum``): a recording carries the hum of one mains, and a clip
@@ -48,8 +47,8 @@ def mains_hum(t, mains, amplitude, phases):
 class Augmentation:
     """What ``ClipFamily`` adds to a clip at each reset, each drawn uniformly from its range.
 
-    The defaults span what issue 27's recordings carry (DC 0.1 and -0.15, hum 0.05, hiss 0.02) with
-    room on each side. ``none()`` adds nothing: the clips as they are.
+    The defaults span what real recordings carry, with room on each side (docs/your_signal.md#many-clips).
+    ``none()`` adds nothing: the clips as they are.
     """
 
     dc: tuple = (-0.2, 0.2)
@@ -258,7 +257,7 @@ class ClipFamily(gymnasium.Env):
         observation, info = env.reset(seed=3)  # info['drawn']: the clip and the dirt drawn; same seed, same draws
 
     ## Version History
-    - v0: the family's first version (issue 27), on ``AnySignal`` with ``AUDIO_CHAIN``.
+    - v0: the family's first version, on ``AnySignal`` with ``AUDIO_CHAIN``.
     - v1: the hum drawn replaces the clip's own instead of adding to it.
     """
 

@@ -311,12 +311,10 @@ def train_on_signal(job, seed, hp, tensorboard=None):
 
 
 UPDATE_SECONDS = {MAX_OBSERVED_SAMPLES: 0.011, CHAIN_OBSERVED_SAMPLES: 0.0065}
-"""What one environment step of training costs the agent on your signal, by how many values of each
-signal it reads (``chain.observed_samples``), on the slower of our 2-core machines (AVX2). Reading
-600: 10.5 to 12 ms there (2,000 steps on 1 s at 8 kHz, 93 steps/s with an env step under 1 ms; a
-minute at 48 kHz, benchmarks/MINUTE_CHAIN.md: 154 s for 10,000 steps of 3.3 ms each). Reading 200:
-3.7 ms on the Intel Xeon, where 600 cost 6.6 ms (benchmarks/CHAIN_SPEED_CHOICES.md), so about 6.5
-ms on the AVX2 machine. Used with the env's own step time, measured, for the estimate."""
+"""What one environment step of training costs the agent on your signal, in seconds, by how many values
+of each signal it reads (``chain.observed_samples``): the slowest 2-core machine measured, so that the
+estimate errs long (benchmarks/MINUTE_CHAIN.md, benchmarks/CHAIN_SPEED_CHOICES.md). Used with the env's
+own step time, measured on this machine, for the estimate."""
 
 
 def expected_seconds(job, steps):
