@@ -514,3 +514,37 @@ def test_readme_quotes_the_latest_measured_duration_of_its_test_command():
     minutes, seconds = map(int, re.search(r'(\d+) min (\d+) s', rows[-1]).groups())
     readme = ' '.join((ROOT / 'README.md').read_text().split())
     assert f'They take about {round(minutes + seconds / 60)} minutes on two cores' in readme, rows[-1]
+
+
+def test_the_benchmarks_index_lists_every_measurement_and_every_program_has_a_door():
+    """benchmarks/README.md names every file in benchmarks/, each link resolves, and every program under
+    stepsignal/experiments/ is a verb or listed in README's maintainers' section with its command."""
+    from stepsignal.__main__ import VERBS
+
+    index = (ROOT / 'benchmarks' / 'README.md').read_text()
+    linked = set(re.findall(r'\]\(([^)#]+)\)', index))
+    for path in sorted((ROOT / 'benchmarks').iterdir()):
+        if path.name != 'README.md':
+            assert path.name in linked, f'benchmarks/{path.name} is not in benchmarks/README.md'
+    for link in linked:
+        assert (ROOT / 'benchmarks' / link).resolve().exists(), link
+    readme = (ROOT / 'README.md').read_text()
+    maintainers = readme.split('## For maintainers: the measurement programs')[1]
+    helpers = {'__init__', 'child', 'machine', 'runner'}  # used by the programs, not run themselves
+    for program in sorted((ROOT / 'stepsignal' / 'experiments').glob('*.py')):
+        module = f'stepsignal.experiments.{program.stem}'
+        if program.stem not in helpers and module not in VERBS.values():
+            assert re.search(rf'python3 -m {re.escape(module)}\b', maintainers), module
+
+
+@pytest.mark.parametrize('program', ['example_seeds', 'example_leave_one_out', 'hindsight', 'real_speech',
+                                     'held_out_clips', 'mujoco_envs', 'peak_memory', 'scaling_probe'])
+def test_each_measurement_program_answers_help_in_plain_text(program, capsys):
+    import importlib
+
+    module = importlib.import_module(f'stepsignal.experiments.{program}')
+    with pytest.raises(SystemExit) as stopped:
+        module.main(['--help'])
+    assert stopped.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f'usage: python -m stepsignal.experiments.{program}') and '``' not in text, text[:500]

@@ -11,7 +11,6 @@ file, never a replaced one: to resume after ``--page-only``, remove the page and
 The example with nothing undone is benchmarks/EXAMPLE_SEEDS.md, measured by ``example_seeds`` with
 the same command per seed.
 """
-import argparse
 import importlib.util
 import json
 import logging
@@ -23,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from shared.checks import BadInput
-from shared.cli import check_new_file, checking_input, seeds_argument, setup_logging, shown
+from shared.cli import check_new_file, checking_input, command_parser, seeds_argument, setup_logging, shown
 from shared.files import write_atomic, write_json
 from stepsignal.experiments.evaluate import jobs_argument
 from stepsignal.experiments.example_seeds import EXAMPLE, run_seed
@@ -214,8 +213,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ['undo']:  # the child: undo CHANGE, then the example's own arguments
         return run_undone(argv[1], argv[2:])
-    parser = argparse.ArgumentParser(prog='python -m stepsignal.experiments.example_leave_one_out',
-                                     description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command_parser('python -m stepsignal.experiments.example_leave_one_out', __doc__)
     parser.add_argument('--seeds', type=seeds_argument, default=seeds_argument('0-9'), help='like 0-9 (default) or 1,4,7')
     parser.add_argument('--changes', default=','.join(UNDONE),
                         help=f"the changes to undo, comma-separated (default all: {', '.join(UNDONE)})")

@@ -7,8 +7,6 @@ Each seed is ``python examples/question_fixed.py --seed N`` in a process of its 
 its last line (``cutoff ... offset ... L2 ...``) is its result, success is the question's L2 < 1.0.
 Writes the page and its numbers beside it (``.json``), both new files.
 """
-import argparse
-import json
 import logging
 import os
 import subprocess
@@ -17,7 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from shared.cli import KIT_ROOT, check_new_page, checking_input, seeds_argument, setup_logging
+from shared.cli import check_new_page, checking_input, command_parser, KIT_ROOT, seeds_argument, setup_logging
 from shared.files import write_atomic, write_json
 from stepsignal.experiments.evaluate import parse_env
 from stepsignal.experiments.machine import machine, today
@@ -69,8 +67,7 @@ def page(rows, env, steps, command):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m stepsignal.experiments.example_seeds', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command_parser('python -m stepsignal.experiments.example_seeds', __doc__)
     parser.add_argument('--seeds', type=seeds_argument, default=seeds_argument('0-9'), help='like 0-9 (default) or 1,4,7')
     parser.add_argument('--steps', type=int, default=None, help="the example's --steps (default: its own)")
     parser.add_argument('--env', type=parse_env, action='append', default=[], metavar='NAME=VALUE',

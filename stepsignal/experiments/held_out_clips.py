@@ -17,7 +17,6 @@ Each answer is set beside that clip's own baselines and ceiling. ``--out FILE`` 
 (atomically) and its numbers beside it (``.json``); ``benchmarks/CLIP_FAMILY.md`` and
 ``benchmarks/CLIP_FAMILY_VOICES.md`` (``--family voices``) are the kit's tracked runs.
 """
-import argparse
 import json
 import logging
 import subprocess
@@ -30,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from scipy.io import wavfile
 
-from shared.cli import answer_space_separated_seeds, check_new_page, checking_input, seeds_argument, setup_logging
+from shared.cli import answer_space_separated_seeds, check_new_page, checking_input, command_parser, seeds_argument, setup_logging
 from shared.files import write_atomic, write_json
 from stepsignal.experiments.machine import machine, today, world
 from stepsignal.experiments.real_speech import RECORDINGS, dirty, make_clips, speak
@@ -190,8 +189,7 @@ def page(families, rows, seeds, steps, view, out, family='one-voice'):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m stepsignal.experiments.held_out_clips', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command_parser('python -m stepsignal.experiments.held_out_clips', __doc__)
     parser.add_argument('--seeds', type=seeds_argument, default=[0, 1], help='the seeds of the family, like 0-9 or 1,4,7 (default 0,1)')
     parser.add_argument('--steps', type=int, default=CHAIN_STEPS, help=f'steps of each training (default {CHAIN_STEPS})')
     parser.add_argument('--view', choices=VIEWS, default='spectrum', help='what the agent sees (clips --view)')

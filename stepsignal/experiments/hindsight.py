@@ -10,14 +10,13 @@ measurement goes on where it stopped. Written into OUT: ``HER.md`` (the tables),
 
 ``--env NAME=VALUE`` measures in another rounding world (``TF_ENABLE_ONEDNN_OPTS=0``).
 """
-import argparse
 import json
 import logging
 import statistics
 import sys
 from pathlib import Path
 
-from shared.cli import check_output_folder, checking_input, seeds_argument, setup_logging
+from shared.cli import check_output_folder, checking_input, command_parser, seeds_argument, setup_logging
 from shared.files import list_before_writing, save_figure, write_atomic, write_json
 from stepsignal.experiments.evaluate import main as evaluate, parse_env
 from stepsignal.rates import success_rate
@@ -145,8 +144,7 @@ def draw(measured, largest, path, world):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m stepsignal.experiments.hindsight', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command_parser('python -m stepsignal.experiments.hindsight', __doc__)
     parser.add_argument('--seeds', type=seeds_argument, default=seeds_argument('0-9'))
     parser.add_argument('--budgets', type=int, nargs='*', default=[2000, 5000, 15000],
                         help='steps of the random-scenario sets (none: only the question\'s scenario)')

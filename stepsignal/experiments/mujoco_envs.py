@@ -2,9 +2,8 @@
 
     python -m stepsignal.experiments.mujoco_envs
 
-Each env is made with gym's checker off (it fails on numpy 2 for reasons of its own), reset with
-seed 0 and stepped 100 times with random actions; one line per env: ``steps`` or the error.
-Needs ``pip install -e ".[mujoco]"``.
+Prints, one line per env, ``steps`` or the error. Each env is made with gym's checker off (it fails on numpy 2 for reasons of its own), reset with
+seed 0 and stepped 100 times with random actions. Needs ``pip install -e ".[mujoco]"``.
 """
 import sys
 
@@ -30,12 +29,18 @@ def tried(name):
         return f'{type(error).__name__}: {(str(error).splitlines() or [""])[0]}'
 
 
-def main():
+def main(argv=None):
+    from shared.cli import command_parser, refuse
     from shared.quiet import GYM_NOISE, held_back
 
+    parser = command_parser('python -m stepsignal.experiments.mujoco_envs', __doc__)
+    parser.parse_args(argv)
     with held_back(GYM_NOISE):  # gym's "unmaintained" notice
         import gym
-    import mujoco
+    try:
+        import mujoco
+    except ImportError:
+        refuse(parser, 'the MuJoCo bindings are not installed: pip install -e ".[mujoco]"')
 
     sys.stdout.write(f'Python {sys.version.split()[0]}, mujoco {mujoco.__version__}, gym {gym.__version__}\n')
     for name in ENVS:

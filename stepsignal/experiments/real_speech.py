@@ -15,7 +15,6 @@ at best, the chain's ceiling and the mean removed, and what happened to the hum 
 (``stepsignal/own_signal/bands.py``), with the machine and the date. ``--out FILE`` writes it
 (atomically); ``benchmarks/REAL_SPEECH.md`` is the kit's tracked run.
 """
-import argparse
 import json
 import logging
 import shutil
@@ -29,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from scipy.io import wavfile
 
-from shared.cli import answer_space_separated_seeds, check_new_page, checking_input, seeds_argument, setup_logging
+from shared.cli import answer_space_separated_seeds, check_new_page, checking_input, command_parser, seeds_argument, setup_logging
 from shared.files import write_atomic, write_json
 from stepsignal.experiments.machine import machine, today, world
 from stepsignal.own_signal.chain import CHAIN_STEPS, QUESTION_CHAIN, Chain, ceiling
@@ -153,8 +152,7 @@ def table(rows, seeds, steps, out):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m stepsignal.experiments.real_speech', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command_parser('python -m stepsignal.experiments.real_speech', __doc__)
     parser.add_argument('--seeds', type=seeds_argument, default=[0, 1], help='the seeds of each clip, like 0-9 or 1,4,7 (default 0,1)')
     parser.add_argument('--steps', type=int, default=CHAIN_STEPS,
                         help=f'steps of each run (default {CHAIN_STEPS}, process\'s own for a chain)')

@@ -59,5 +59,16 @@ def measure(samples, observation):
             'agent_mb': rss_mb() - before_agent}
 
 
+def main(argv=None):
+    from shared.cli import command_parser
+
+    parser = command_parser('python -m stepsignal.experiments.scaling_probe', __doc__)
+    parser.add_argument('samples', type=int, help='the step signal\'s length, in samples')
+    parser.add_argument('observation', choices=('compact', 'raw'), help='what the agent reads')
+    args = parser.parse_args(argv)
+    sys.stdout.write(json.dumps(measure(args.samples, args.observation)) + '\n')
+    return 0
+
+
 if __name__ == '__main__':
-    sys.stdout.write(json.dumps(measure(int(sys.argv[1]), sys.argv[2])) + '\n')
+    sys.exit(main())
