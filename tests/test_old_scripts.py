@@ -595,7 +595,7 @@ def test_gym_s_box2d_and_atari_ids_are_made_by_gymnasium_and_say_what_to_install
 
     from stepsignal.doctor.porting import GymnasiumEnvs, ScriptFiles
 
-    shim = GymnasiumEnvs(ScriptFiles(path=str(tmp_path / 'x.py')), unchecked=None)
+    shim = GymnasiumEnvs(ScriptFiles(path=str(tmp_path / 'x.py')))
     assert shim._family('LunarLander-v2') == shim._family('BipedalWalker-v3') == 'Box2D'
     assert shim._family('BreakoutDeterministic-v4') == shim._family('ALE/Pong-v5') == 'Atari'
     assert shim._family('CartPole-v1') is shim._family('Snake-v0') is shim._family('Pendulum-v0') is None

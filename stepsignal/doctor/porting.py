@@ -291,7 +291,7 @@ class RetiredEnvIds(Shim):
              'MuJoCo v2/v3 envs only with mujoco-py, which no longer installs.')
     change = 'make the current version of the env (the id after "made" above)'
 
-    def __init__(self, files, adapt, old_api, gymnasium_envs):
+    def __init__(self, files, adapt, old_api, gymnasium_envs, env_checker):
         super().__init__(files)
         self.adapt = adapt
         """What the script's gym.make returns passes through this (to OldGymAPI)."""
@@ -299,6 +299,8 @@ class RetiredEnvIds(Shim):
         """Asked before each make whether the env needs gym's own compatibility wrapper (OldAPITimeLimit)."""
         self.gymnasium_envs = gymnasium_envs
         """Asked first whether Gymnasium must make the env (GymnasiumEnvs)."""
+        self.env_checker = env_checker
+        """Makes the env again without gym's checker where the checker refuses it (EnvChecker)."""
 
     def install(self):
         import gym
@@ -321,8 +323,7 @@ class RetiredEnvIds(Shim):
             self.record(f'gym.make({id!r}) made {current!r}')
         kwargs = self.old_api.make_arguments(current, kwargs)
         try:
-            env = self.gymnasium_envs.checked(lambda **more: self._make(current, *args, **kwargs, **more), current,
-                                              kwargs)
+            env = self.env_checker.checked(lambda **more: self._make(current, *args, **kwargs, **more), current, kwargs)
         except gym.error.DependencyNotInstalled as error:
             newest = current_version(id, skip_registered=True)
             if 'mujoco_py' not in str(error) or newest == current:
@@ -338,7 +339,17 @@ class EnvChecker(Shim):
              '(`AssertionError: The environment must specify an observation space`); keras-rl does not need them, '
              'and gym before 0.24 made such envs.')
     change = 'give the env both spaces in its __init__ (self.observation_space = spaces.Box(...), as its step returns)'
-    severity = ERROR
+
+    def checked(self, make, env_id, kwargs):
+        """``make()``, or, where gym 0.26's env checker refuses an env without an observation or action
+        space (which keras-rl does not need, and gym before 0.24 did not check), ``make(disable_env_checker=True)``."""
+        try:
+            return make()
+        except AssertionError as error:
+            if 'must specify' not in str(error) or kwargs.get('disable_env_checker'):
+                raise
+            self.record(f'gym.make({env_id!r}): {str(error).split(".")[0]}: made with disable_env_checker=True')
+            return make(disable_env_checker=True)
 
 
 class GymnasiumEnvs(Shim):
@@ -349,23 +360,6 @@ class GymnasiumEnvs(Shim):
              'with `pip install ale-py` (the ROMs included).')
     change = ('make the env with Gymnasium (the id after "made" above; for Atari first `import ale_py; '
               'gymnasium.register_envs(ale_py)`), behind an adapter to the old API for keras-rl (docs/porting.md)')
-
-    def __init__(self, files, unchecked):
-        super().__init__(files)
-        self.unchecked = unchecked
-        """The EnvChecker shim, which records an env made without gym's checker."""
-
-    def checked(self, make, env_id, kwargs):
-        """``make()``, or, where gym 0.26's env checker refuses an env without an observation or action
-        space (which keras-rl does not need, and gym before 0.24 did not check), ``make(disable_env_checker=True)``."""
-        try:
-            return make()
-        except AssertionError as error:
-            if 'must specify' not in str(error) or kwargs.get('disable_env_checker'):
-                raise
-            self.unchecked.record(f'gym.make({env_id!r}): {str(error).split(".")[0]}: made with '
-                                  'disable_env_checker=True')
-            return make(disable_env_checker=True)
 
     ATARI_GAMES = ('Alien', 'Asteroids', 'Atlantis', 'BeamRider', 'Boxing', 'Breakout', 'Enduro', 'Freeway',
                    'Gravitar', 'MontezumaRevenge', 'MsPacman', 'Pong', 'Qbert', 'Riverraid', 'RoadRunner',
@@ -1265,9 +1259,9 @@ class Shims:
         self.keras = StandaloneKeras(files, self.keras_rl)
         self.old_api = OldAPITimeLimit(files)
         self.unchecked = EnvChecker(files)
-        self.gymnasium_envs = GymnasiumEnvs(files, self.unchecked)
+        self.gymnasium_envs = GymnasiumEnvs(files)
         self.env_ids = RetiredEnvIds(files, adapt=self.api.adapt, old_api=self.old_api,
-                                     gymnasium_envs=self.gymnasium_envs)
+                                     gymnasium_envs=self.gymnasium_envs, env_checker=self.unchecked)
         self.seed = EnvSeed(files)
         self.underscore = UnderscoreAPI(files)
         self.bool8 = NumpyBool8(files)
