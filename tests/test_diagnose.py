@@ -365,3 +365,36 @@ def test_a_discrete_space_that_does_not_start_at_zero_is_said(start, warned):
     assert bool(findings) == warned, findings
     if warned:
         assert f'Discrete(5, start={start})' in findings[0].measured and '0 to 4' in findings[0].message
+
+
+class _Lander:
+    """A discrete env whose random steps earn 0, or -100 on a crash (one step in ten), old API."""
+
+    def __init__(self, crash=-100.0):
+        import gym
+
+        self.action_space, self.crash, self.t = gym.spaces.Discrete(2), crash, 0
+        self.observation_space = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
+
+    def reset(self):
+        self.t = 0
+        return np.zeros(2, np.float32)
+
+    def step(self, action):
+        self.t += 1
+        return np.zeros(2, np.float32), self.crash if self.t % 10 == 0 else 0.0, self.t % 10 == 0, {}
+
+
+@pytest.mark.parametrize('tau, crash, warned', [(1.0, -100.0, True), (10.0, -100.0, False), (1.0, -2.0, False)])
+def test_a_boltzmann_temperature_far_below_the_rewards_spread_is_said(tau, crash, warned):
+    """tau=1 against rewards 100 apart: greedy once learnt (e^100); tau=10, or rewards 2 apart, still explore."""
+    from types import SimpleNamespace
+
+    from rl.policy import BoltzmannQPolicy
+
+    agent = SimpleNamespace(model=object(), policy=BoltzmannQPolicy(tau=tau), processor=None)
+    findings = dg.check_exploration(dg.Setup(agent, _Lander(crash)))
+    assert bool(findings) == warned, findings
+    if warned:
+        assert 'tau=1; rewards from -100 to 0 in 200 random steps' == findings[0].measured
+        assert 'e^100' in findings[0].message and 'BoltzmannQPolicy(tau=5)' in findings[0].expected

@@ -863,11 +863,35 @@ SMALLEST_EXPLORATION = 0.05
 """An epsilon below this takes a random action so rarely that a Q-network's first guesses decide what is tried."""
 
 
+GREEDY_BY_REWARD = 20
+"""A Boltzmann temperature this many times below one step's reward spread makes the policy greedy: two
+actions whose Q-values differ by that spread are picked in the ratio e^20 (five hundred million to one)."""
+
+
+def reward_spread(setup, steps=200):
+    """``(lowest, highest)`` reward over ``steps`` random steps of a copy of the env (reset when an episode
+    ends), as the agent's Processor hands them to the agent."""
+    env = _copy(setup.env, setup.agent)
+    processor = _processor_copy(setup.agent)
+    probe_reset(env)
+    rng = np.random.default_rng(0)
+    rewards = []
+    for _ in range(steps):
+        _, reward, terminated, truncated, _, _ = probe_step(env, random_action(_action_space(env), rng))
+        rewards.append(float(processor.process_reward(reward) if processor is not None else reward))
+        if terminated or truncated:
+            probe_reset(env)
+    return min(rewards), max(rewards)
+
+
 def check_exploration(setup):
-    """DQN and SARSA explore only through their policy: an epsilon-greedy one with a tiny epsilon hardly does."""
-    from rl.policy import EpsGreedyQPolicy, LinearAnnealedPolicy
+    """DQN and SARSA explore only through their policy: an epsilon-greedy one with a tiny epsilon hardly does,
+    and a Boltzmann one whose temperature is far below the rewards' spread stops once its Q-values learn them."""
+    from rl.policy import BoltzmannQPolicy, EpsGreedyQPolicy, LinearAnnealedPolicy
 
     policy = getattr(setup.agent, 'policy', None)
+    if type(policy) is BoltzmannQPolicy:  # MaxBoltzmannQPolicy and the Gumbel one explore otherwise too
+        return _boltzmann_exploration(setup, float(policy.tau))
     if isinstance(policy, LinearAnnealedPolicy):
         if policy.attr != 'eps':
             return []
@@ -885,6 +909,21 @@ def check_exploration(setup):
         'every action (say -1 at every step) gives it nothing to change that ranking.', shown,
         'epsilon well above 0.05 at first: LinearAnnealedPolicy(EpsGreedyQPolicy(), attr=\'eps\', value_max=1.0, '
         'value_min=0.1, value_test=0.05, nb_steps=a tenth of the run)', see='docs/diagnose.md')]
+
+
+def _boltzmann_exploration(setup, tau):
+    lowest, highest = reward_spread(setup)
+    spread = highest - lowest
+    if spread <= GREEDY_BY_REWARD * tau:
+        return []
+    return [Finding(
+        WARNING, 'exploration', f'BoltzmannQPolicy picks each action with odds exp(Q / tau): with tau={tau:g}, two '
+        f'actions whose Q-values differ by one step\'s reward spread ({spread:.3g}) are picked in the ratio '
+        f'e^{spread / tau:.0f}, so once the Q-network has learnt that much the policy is greedy and explores no more.',
+        f'tau={tau:g}; rewards from {lowest:.3g} to {highest:.3g} in 200 random steps',
+        f'tau of the order of the reward spread (BoltzmannQPolicy(tau={spread / GREEDY_BY_REWARD:.3g}) or more), '
+        'or an annealed epsilon: LinearAnnealedPolicy(EpsGreedyQPolicy(), attr=\'eps\', value_max=1.0, value_min=0.1, '
+        'value_test=0.05, nb_steps=a tenth of the run)', see='docs/diagnose.md')]
 
 
 def check_keras_rl_internals(setup):
