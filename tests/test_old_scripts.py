@@ -627,3 +627,14 @@ def test_a_gymnasium_env_behind_gym_s_spaces_keeps_the_script_s_time_limit_and_c
     env.reset(seed=0)
     with pytest.raises(TypeError, match='cannot be copied'):
         copy.deepcopy(env)
+
+
+def test_a_keras_name_tf_keras_does_not_have_is_named_as_the_script_imported_it(tmp_path):
+    """The script wrote `keras.models`; tf-keras serves it: the one line speaks of keras, with what to do."""
+    script = tmp_path / 'missing_name.py'
+    script.write_text('from keras.models import Sequential, NoSuchModel\n')
+    finished = diagnose_cli(script, cwd=tmp_path)
+    assert finished.returncode == 2, finished.stderr[-2000:]
+    (line,) = [line for line in finished.stderr.splitlines() if line.startswith('diagnose: the script failed')]
+    assert "cannot import name 'NoSuchModel' from 'keras.models'" in line and 'tf_keras' not in line, line
+    assert "the script's `keras` is served by tf-keras" in finished.stderr
