@@ -638,3 +638,18 @@ def test_a_keras_name_tf_keras_does_not_have_is_named_as_the_script_imported_it(
     (line,) = [line for line in finished.stderr.splitlines() if line.startswith('diagnose: the script failed')]
     assert "cannot import name 'NoSuchModel' from 'keras.models'" in line and 'tf_keras' not in line, line
     assert "the script's `keras` is served by tf-keras" in finished.stderr
+
+
+def test_a_box2d_env_without_box2d_stops_on_one_line_that_says_what_to_install(tmp_path):
+    pytest.importorskip('gymnasium')
+    try:
+        import Box2D  # noqa: F401
+        pytest.skip('Box2D is installed here: the env is made by Gymnasium instead (tested above)')
+    except ImportError:
+        pass
+    script = tmp_path / 'lander.py'
+    script.write_text("import gym\n\nenv = gym.make('LunarLander-v2')\n")
+    finished = diagnose_cli(script, cwd=tmp_path)
+    assert finished.returncode == 2, finished.stderr[-2000:]
+    (line,) = [line for line in finished.stderr.splitlines() if line.startswith('diagnose: the script failed')]
+    assert 'at lander.py:3: DependencyNotInstalled: LunarLander-v2 needs Box2D (pip install box2d)' in line, line
