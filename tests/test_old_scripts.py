@@ -602,6 +602,8 @@ def test_gym_s_box2d_and_atari_ids_are_made_by_gymnasium_and_say_what_to_install
     assert shim._box2d_id('LunarLanderContinuous-v2') == 'LunarLanderContinuous-v3'
     assert shim._atari_id('BreakoutDeterministic-v4', {}) == ('BreakoutNoFrameskip-v4', {'frameskip': 4})
     assert shim._atari_id('ALE/Breakout-v5', {'mode': 0}) == ('ALE/Breakout-v5', {'mode': 0})
+    assert shim._atari_id('Breakout-ram-v4', {}) == ('Breakout-v4', {'obs_type': 'ram'})
+    assert shim._family('Breakout-ram-v4') == 'Atari'
     try:
         import Box2D  # noqa: F401
     except ImportError:
@@ -627,6 +629,21 @@ def test_a_gymnasium_env_behind_gym_s_spaces_keeps_the_script_s_time_limit_and_c
     env.reset(seed=0)
     with pytest.raises(TypeError, match='cannot be copied'):
         copy.deepcopy(env)
+
+
+def test_a_gymnasium_made_env_takes_env_seed_as_the_port_takes_it_for_gym_s(tmp_path):
+    import gymnasium
+
+    from stepsignal.doctor.porting import GymnasiumAsGym, OldGymAPI, ScriptFiles, Shims
+
+    with Shims(ScriptFiles(path=str(tmp_path / 'x.py'))) as shims:
+        env = OldGymAPI(GymnasiumAsGym(gymnasium.make('CartPole-v1')), shims.api)
+        assert env.seed(3) == [3]
+        first = env.reset()
+        again = OldGymAPI(GymnasiumAsGym(gymnasium.make('CartPole-v1')), shims.api)
+        again.seed(3)
+        np.testing.assert_array_equal(again.reset(), first)  # the seed reached Gymnasium's reset
+        assert shims.seed.uses
 
 
 def test_a_keras_name_tf_keras_does_not_have_is_named_as_the_script_imported_it(tmp_path):

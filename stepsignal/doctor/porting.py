@@ -429,7 +429,10 @@ class GymnasiumEnvs(Shim):
         return max(versions, key=lambda spec: spec.version or 0).id if versions else env_id
 
     def _atari_id(self, env_id, kwargs):
-        """Gymnasium's id for gym's Atari id: ``XDeterministic-vN`` is ``XNoFrameskip-vN`` with 4 frames a step."""
+        """Gymnasium's id and arguments for gym's Atari id: ``XDeterministic-vN`` is ``XNoFrameskip-vN`` with 4
+        frames a step, and ``X-ram-vN`` is ``X-vN`` observing the console's RAM."""
+        if '-ram-' in env_id:
+            env_id, kwargs = env_id.replace('-ram-', '-'), {'obs_type': 'ram', **kwargs}
         if env_id.startswith('ALE/') or 'Deterministic' not in env_id:
             return env_id, kwargs
         return env_id.replace('Deterministic', 'NoFrameskip'), {'frameskip': 4, **kwargs}
@@ -467,6 +470,12 @@ class GymnasiumAsGym:
     def reset(self, **kwargs):
         self._started = True
         return self.env.reset(**kwargs)
+
+    def seed(self, seed=None):
+        """``env.seed(n)`` as gym 0.26 answers it, through the env.seed shim where it is installed."""
+        import gym
+
+        return gym.Env.seed(self, seed)
 
     def step(self, action):
         return self.env.step(action)
