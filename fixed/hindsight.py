@@ -1,30 +1,11 @@
 """IMPROVEMENT-5: hindsight experience replay (HER) for the fixed agent's replay memory (docs/her.md).
 
-The question's env is a goal env: every step reports the signal it achieved (``achieved_goal``)
-beside the one it wanted (``desired_goal``), and ``compute_reward`` scores any pair of them, on
-batches. That contract exists so that a stored transition can be replayed as if it had wanted
-another goal: the goal it, or a later step of its episode, actually reached. keras-rl and
-keras-rl2 have no HER; this is the smallest piece that adds it to the kit's ``ReplayMemory``.
-
-On at ``--her`` (off by default: a run without it is the run it always was). What it does at
-each ``sample``:
-
-1. Draw the batch as ``ReplayMemory`` does (the same call of numpy's global generator).
-2. Pick the transitions to relabel: each with probability ``k / (k + 1)``, so a ``k`` of 4
-   relabels 80% of a batch (Stable-Baselines3's ``n_sampled_goal``).
-3. Draw each one's new goal from its own episode, by ``strategy``: ``future`` an achieved goal of
-   this step or a later one, ``final`` the episode's last, ``episode`` any step of it. Never from
-   another episode, and ``future`` never from the past.
-4. Write the new goal (scaled as the agent sees observations, FIX-17) into the desired-goal part
-   of both states, and recompute the reward with the env's own batched ``compute_reward``.
-   Terminal flags stay as stored: a time limit was never stored as terminal (FIX-12).
-
-Where the goals come from: the flat observation keras-rl stores leaves the achieved goal out (as
-the question's wrapper did), so ``Hindsight.memory`` puts a ``GoalRecorder`` under the env's
-``fixed.env.FlattenDictWrapper``: it keeps the last Dict observation's ``achieved_goal`` and
-counts resets. The fixed agent stores a transition after its step and before the next reset, so
-the recorder's achieved goal at that moment is the transition's own, and a new reset count starts
-a new episode.
+The question's env is a goal env: ``compute_reward`` scores any achieved goal against any desired
+one, so a stored transition can be replayed as if it had wanted a goal its episode reached. keras-rl
+has no HER; this is the smallest piece that adds it to the kit's ``ReplayMemory``, on at ``--her``
+(off by default: a run without it is the run it always was). ``HindsightMemory.sample`` is the
+algorithm, in its four numbered steps; ``GoalRecorder`` keeps the achieved goals the flat
+observation drops.
 """
 from dataclasses import dataclass
 

@@ -1,22 +1,9 @@
 """TensorBoard event files of a training run (``--tensorboard DIR``), from a keras-rl callback.
 
-Keras's own ``TensorBoard`` callback does not work with keras-rl agents (keras-rl issues #78 and
-#141, keras-rl2 #29): keras-rl's ``fit`` is a loop of its own, not ``Model.fit``, so Keras never
-calls it. ``TensorBoardLog`` is a keras-rl callback instead, and writes with TensorBoard's own
-event writer, which needs no TensorFlow session (keras-rl2 puts TensorFlow in graph mode).
-
-What it writes, against the training step (keras-rl's step counter):
-
-- ``episode/reward``, ``episode/l2_distance``, ``episode/success``: at the end of every episode,
-  as the noisy exploring actions did;
-- ``action/cutoff_hz``, ``action/offset``: the values the env applied, every ``every`` steps;
-- ``train/critic_loss``, ``train/mean_q``: the last update's, every ``every`` steps once updates run;
-- ``train/noise_sigma``: the exploration noise's current scale, every ``every`` steps;
-- ``check/l2_distance``, ``check/success``: the noise-free policy at each of its checks
-  (IMPROVEMENT-1): the curve that says whether the policy itself has learned.
-
-Open it with ``tensorboard --logdir DIR`` and a browser at http://localhost:6006, or read it in
-Python with ``read_scalars``.
+Keras's own ``TensorBoard`` callback never runs under keras-rl, whose ``fit`` is a loop of its own:
+``TensorBoardLog`` is a keras-rl callback instead, writing with TensorBoard's own event writer (no
+TensorFlow session needed in keras-rl2's graph mode). What it writes, and how to open it:
+docs/ecosystem.md; ``read_scalars`` reads it back in Python.
 """
 import logging
 import time
