@@ -183,8 +183,8 @@ def main(argv=None):
     parser = command_parser('python -m stepsignal evaluate', __doc__ + example)
     parser.add_argument('--seeds', type=seeds_argument, default=seeds_argument('0-9'), help='seeds, like 0-9 or 1,4,7')
     parser.add_argument('--steps', type=steps_argument, default=None, help='environment steps per seed (default: fixed\'s own)')
-    parser.add_argument('--out', type=output_folder_argument, default=Path('results/evaluate'),
-                        help='folder for all results')
+    parser.add_argument('--out', type=output_folder_argument, required=True, metavar='DIR',
+                        help='a new folder for every file the evaluation writes (as every command\'s --out)')
     parser.add_argument('--jobs', type=jobs_argument, default=2,
                         help=f'seeds trained at once on this machine (default 2, one per core; at most {MOST_JOBS})')
     parser.add_argument('--address', metavar='HOST:PORT', help='run on this Ray cluster instead of this machine')
