@@ -5,7 +5,7 @@ Experiments on the two variants (stepsignal/experiments/):
   train       one run of the fixed setup with chosen fixes undone (--revert 4,6)
   evaluate    train the fixed setup over several seeds: the success rate and its 95% interval
   ablate      which fixes matter: each fix reverted alone, or added back one at a time
-  bench       speed and sample efficiency, written to benchmarks/RESULTS.md
+  bench       speed and sample efficiency, written to benchmarks/speed/RESULTS.md
 
 Your own signal (stepsignal/own_signal/):
   process     the fixed setup on your signal file (or a saved policy answering it)

@@ -5,7 +5,7 @@ from command_line import ONE_THREAD
 
 # One TensorFlow thread per process, in this process and in every command and Ray head a test starts:
 # two test processes and the runs they start share two cores, and TensorFlow's pools of one thread
-# per core each made them fight over them (benchmarks/TESTS.md). The thread count is part of the
+# per core each made them fight over them (benchmarks/speed/TESTS.md). The thread count is part of the
 # rounding world, so the learning tests take it out again and train as a user does (tests/test_runs.py).
 os.environ.update(ONE_THREAD)
 
@@ -42,7 +42,7 @@ def new_keras_graph():
     """Each test module builds its models in a new TensorFlow graph.
 
     keras-rl2 runs TensorFlow in graph mode, so every model a test builds stays in the process's one
-    graph, and every later step of every session slows as it grows (benchmarks/TESTS.md). A fixture
+    graph, and every later step of every session slows as it grows (benchmarks/speed/TESTS.md). A fixture
     that lives longer than a module hands on files and numbers, never a model.
     """
     import tf_keras

@@ -2,7 +2,7 @@
 
 The clips are ``shared.scenario.speech_with_hum``'s voiced bursts at 22.05 kHz, made here: short
 ones, so that a family trains in seconds. What a family learns on real speech is measured in
-benchmarks/CLIP_FAMILY.md, not here.
+benchmarks/your_signal/CLIP_FAMILY.md, not here.
 """
 import json
 
@@ -273,7 +273,7 @@ def test_a_family_policy_answers_a_new_clip_and_warns_when_it_is_unlike_its_trai
 
 
 def test_a_family_report_names_the_clips_its_policy_ends_far_from_and_what_to_try(tmp_path):
-    """Trainings differ (benchmarks/CLIP_FAMILY_VOICES_SEEDS_2_3.md: seed 3 ended up to 33% above its
+    """Trainings differ (benchmarks/your_signal/CLIP_FAMILY_VOICES_SEEDS_2_3.md: seed 3 ended up to 33% above its
     own clips' ceilings): the family's report says which clips are more than 10% above and what to try."""
     from stepsignal.own_signal.clips import write_report
 

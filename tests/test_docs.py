@@ -121,7 +121,7 @@ def test_every_relative_link_and_anchor_resolves():
     assert not broken, broken
 
 
-BENCHMARKS = {'AVX2': ROOT / 'benchmarks' / 'RESULTS.md', 'AVX-512': ROOT / 'benchmarks' / 'RESULTS_AVX512.md'}
+BENCHMARKS = {'AVX2': ROOT / 'benchmarks' / 'speed' / 'RESULTS.md', 'AVX-512': ROOT / 'benchmarks' / 'speed' / 'RESULTS_AVX512.md'}
 """The full bench on each kind of machine the kit has met (2-core AMD EPYC)."""
 
 
@@ -188,10 +188,10 @@ def test_the_costs_of_long_signals_the_docs_quote_are_the_benchmarks():
 
 
 def test_the_real_speech_numbers_the_docs_quote_are_the_measured_ones():
-    """docs/your_signal.md's table and sentences on real speech are benchmarks/REAL_SPEECH.json's runs."""
+    """docs/your_signal.md's table and sentences on real speech are benchmarks/your_signal/REAL_SPEECH.json's runs."""
     import json
 
-    runs = json.loads((ROOT / 'benchmarks' / 'REAL_SPEECH.json').read_text())
+    runs = json.loads((ROOT / 'benchmarks' / 'your_signal' / 'REAL_SPEECH.json').read_text())
     page = ' '.join((ROOT / 'docs' / 'your_signal.md').read_text().split())
 
     def between(key, digits, sign=''):
@@ -210,14 +210,14 @@ def test_the_real_speech_numbers_the_docs_quote_are_the_measured_ones():
     assert (f'by {between("mains_line_cut_db", 1)} dB (at least 20 dB in {cut} of {len(runs)}) and the hum with its '
             f'harmonics by {between("hum_cut_db", 1)} dB') in page
     assert f'within {max(abs(run["speech_band_db"]) for run in runs):.2f} dB of the clean speech' in page
-    other = json.loads((ROOT / 'benchmarks' / 'REAL_SPEECH_ONEDNN_OFF.json').read_text())
+    other = json.loads((ROOT / 'benchmarks' / 'your_signal' / 'REAL_SPEECH_ONEDNN_OFF.json').read_text())
     above = [round(100 * (run['ratio_to_ceiling'] - 1)) for run in other]
     close = sum(run['ratio_to_ceiling'] <= 1.1 for run in other)
     cuts = [run['mains_line_cut_db'] for run in other]
     assert (f'ended within 10% of the ceiling in {close} of {len(other)} runs ({min(above)}% to {max(above)}% above it), '
             f'and cut the error at the mains frequency by {min(cuts):.1f} to {max(cuts):.1f} dB (at least 20 dB in '
             f'{sum(cut >= 20 for cut in cuts)} of {len(other)})') in page
-    slower = json.loads((ROOT / 'benchmarks' / 'REAL_SPEECH_5000.json').read_text())
+    slower = json.loads((ROOT / 'benchmarks' / 'your_signal' / 'REAL_SPEECH_5000.json').read_text())
     above = [round(100 * (run['ratio_to_ceiling'] - 1)) for run in slower]
     close = sum(run['ratio_to_ceiling'] <= 1.1 for run in slower)
     assert f'ended {min(above)}% to {max(above)}% above the ceiling, within 10% in {close} of {len(slower)}' in page
@@ -230,7 +230,7 @@ def percent_above(rows, key='ratio_to_ceiling'):
 
 
 def clip_family_numbers(runs):
-    """What docs/your_signal.md#many-clips quotes of benchmarks/CLIP_FAMILY*.json, by placeholder name."""
+    """What docs/your_signal.md#many-clips quotes of benchmarks/your_signal/CLIP_FAMILY*.json, by placeholder name."""
     from stepsignal.rates import success_rate
 
     answers = runs['held_out']
@@ -264,14 +264,14 @@ def clip_family_numbers(runs):
 
 
 def test_the_chain_speed_choices_page_counts_its_runs():
-    """benchmarks/CHAIN_SPEED_CHOICES.md: each row's count within 10% of the ceiling and its range
+    """benchmarks/your_signal/CHAIN_SPEED_CHOICES.md: each row's count within 10% of the ceiling and its range
     above it are its runs' in CHAIN_SPEED_CHOICES.json."""
     import json
 
     from stepsignal.rates import success_rate
 
-    page = (ROOT / 'benchmarks' / 'CHAIN_SPEED_CHOICES.md').read_text()
-    variants = json.loads((ROOT / 'benchmarks' / 'CHAIN_SPEED_CHOICES.json').read_text())
+    page = (ROOT / 'benchmarks' / 'your_signal' / 'CHAIN_SPEED_CHOICES.md').read_text()
+    variants = json.loads((ROOT / 'benchmarks' / 'your_signal' / 'CHAIN_SPEED_CHOICES.json').read_text())
     rows = re.findall(r'^\| (?:one|two) updates? of .* steps \| .*$', page, re.M)  # not the minute's timings
     assert len(rows) == len(variants)
     for variant, row in zip(variants, rows):
@@ -284,13 +284,13 @@ def test_the_chain_speed_choices_page_counts_its_runs():
 
 
 def test_the_clip_family_numbers_the_docs_quote_are_the_measured_ones():
-    """docs/your_signal.md#many-clips: its table and sentences are the runs of benchmarks/CLIP_FAMILY*.json."""
+    """docs/your_signal.md#many-clips: its table and sentences are the runs of benchmarks/your_signal/CLIP_FAMILY*.json."""
     import json
 
     from stepsignal.rates import success_rate
 
     def runs(name):
-        return json.loads((ROOT / 'benchmarks' / f'{name}.json').read_text())
+        return json.loads((ROOT / 'benchmarks' / 'your_signal' / f'{name}.json').read_text())
 
     one, many = clip_family_numbers(runs('CLIP_FAMILY')), clip_family_numbers(runs('CLIP_FAMILY_VOICES'))
     page = ' '.join((ROOT / 'docs' / 'your_signal.md').read_text().split())
@@ -356,13 +356,13 @@ def test_the_counts_in_readme_are_the_codes():
 
 
 def test_the_main_jobs_time_in_readme_is_the_measured_one():
-    """README's wall times for the main job are the range of benchmarks/MAIN_JOB.md's runs."""
+    """README's wall times for the main job are the range of benchmarks/speed/MAIN_JOB.md's runs."""
     runs = re.findall(r'Wall time: original (\d+) s, fixed \d+ s \(training (\d+) s, (\d+) steps/s\), report [\d.]+ s, '
-                      r'in all (\d+) s\.', (ROOT / 'benchmarks' / 'MAIN_JOB.md').read_text())
+                      r'in all (\d+) s\.', (ROOT / 'benchmarks' / 'speed' / 'MAIN_JOB.md').read_text())
     assert len(runs) >= 2
     original, training, rate, total = [sorted(int(run[i]) for run in runs) for i in range(4)]
     readme = ' '.join((ROOT / 'README.md').read_text().split())
-    walls = sorted(int(wall) for wall in re.findall(r'^\| \d+ \| (\d+) s \|', (ROOT / 'benchmarks' / 'MAIN_JOB.md').read_text(), re.M))
+    walls = sorted(int(wall) for wall in re.findall(r'^\| \d+ \| (\d+) s \|', (ROOT / 'benchmarks' / 'speed' / 'MAIN_JOB.md').read_text(), re.M))
     assert f'About {walls[0]} to {walls[-1]} seconds' in readme
     assert f'{original[0]} to {original[-1]} seconds for the original' in readme
     assert f'{training[0]} to {training[-1]} seconds for the fixed agent' in readme
@@ -370,8 +370,8 @@ def test_the_main_jobs_time_in_readme_is_the_measured_one():
 
 
 def test_the_install_size_and_time_in_readme_are_the_measured_ones():
-    """README's install size and time are benchmarks/INSTALL.md's runs into a new environment."""
-    table = (ROOT / 'benchmarks' / 'INSTALL.md').read_text()
+    """README's install size and time are benchmarks/speed/INSTALL.md's runs into a new environment."""
+    table = (ROOT / 'benchmarks' / 'speed' / 'INSTALL.md').read_text()
     fresh = re.findall(r'^\| \d \| `[^`]+` (?:\(the main job\'s packages\) )?into a new environment \| (\d+) s \| \d+ s \| ([\d.]+) GB \|$',
                        table, re.M)
     assert len(fresh) >= 2
@@ -425,7 +425,7 @@ def test_the_her_tables_the_docs_quote_are_the_measured_ones(measured_file):
 
     from stepsignal.experiments.hindsight import tables
 
-    measured = json.loads((ROOT / 'benchmarks' / measured_file).read_text())
+    measured = json.loads((ROOT / 'benchmarks' / 'her' / measured_file).read_text())
     rows = [line for line in tables(measured, measured['seeds'], measured.get('question')) if line.startswith('|')]
     page = (ROOT / 'docs' / 'her.md').read_text().splitlines()
     missing = [row for row in rows if row not in page]
@@ -434,7 +434,7 @@ def test_the_her_tables_the_docs_quote_are_the_measured_ones(measured_file):
 
 def test_the_stable_baselines3_rows_the_docs_quote_are_the_benchmarks():
     page = (ROOT / 'docs' / 'her.md').read_text().splitlines()
-    kept = (ROOT / 'benchmarks' / 'HER_SB3.md').read_text().splitlines()
+    kept = (ROOT / 'benchmarks' / 'her' / 'HER_SB3.md').read_text().splitlines()
     rows = [line for line in page if line.startswith(('| fixed DDPG', '| Stable-Baselines3'))]
     assert len(rows) == 4 and all(row in kept for row in rows)
 
@@ -447,9 +447,9 @@ def test_the_example_pages_quote_their_measurements():
 
     rates = []
     for name in ('EXAMPLE_SEEDS', 'EXAMPLE_SEEDS_ONEDNN_OFF'):
-        seeds = json.loads((ROOT / 'benchmarks' / f'{name}.json').read_text())['seeds']
+        seeds = json.loads((ROOT / 'benchmarks' / 'your_script' / f'{name}.json').read_text())['seeds']
         rates.append(str(success_rate(sum(seed.get('success', False) for seed in seeds), len(seeds))))
-        assert f'Learnt (L2 < 1.0): {rates[-1]} seeds.' in (ROOT / 'benchmarks' / f'{name}.md').read_text()
+        assert f'Learnt (L2 < 1.0): {rates[-1]} seeds.' in (ROOT / 'benchmarks' / 'your_script' / f'{name}.md').read_text()
     assert rates == ['10 of 10 (95% CI 72-100%)'] * 2, rates
     page = ' '.join((ROOT / 'docs' / 'your_script.md').read_text().split())
     assert ('10 of 10 seeds (95% CI 72-100%) in the default rounding world and on 10 of 10 with oneDNN off'
@@ -487,8 +487,8 @@ def test_the_leave_one_out_of_the_example_is_quoted_as_measured():
     from stepsignal.experiments.example_leave_one_out import UNDONE
     from stepsignal.rates import success_rate
 
-    results = json.loads((ROOT / 'benchmarks' / 'EXAMPLE_LEAVE_ONE_OUT.json').read_text())['results']
-    kept = (ROOT / 'benchmarks' / 'EXAMPLE_LEAVE_ONE_OUT.md').read_text()
+    results = json.loads((ROOT / 'benchmarks' / 'your_script' / 'EXAMPLE_LEAVE_ONE_OUT.json').read_text())['results']
+    kept = (ROOT / 'benchmarks' / 'your_script' / 'EXAMPLE_LEAVE_ONE_OUT.md').read_text()
     page = (ROOT / 'docs' / 'your_script.md').read_text()
     for change in UNDONE:
         runs = [run for run in results[change].values() if 'error' not in run]
@@ -508,8 +508,8 @@ def test_the_leave_one_out_of_the_example_is_quoted_as_measured():
 
 
 def test_readme_quotes_the_latest_measured_duration_of_its_test_command():
-    """README's "about N minutes" is the last row of benchmarks/TESTS.md's table, rounded to the minute."""
-    section = (ROOT / 'benchmarks' / 'TESTS.md').read_text().split('<a id="readme-command"></a>')[1]
+    """README's "about N minutes" is the last row of benchmarks/speed/TESTS.md's table, rounded to the minute."""
+    section = (ROOT / 'benchmarks' / 'speed' / 'TESTS.md').read_text().split('<a id="readme-command"></a>')[1]
     rows = [line for line in section.split('\n## ')[1].splitlines() if re.match(r'\| \d{4}-\d\d-\d\d \|', line)]
     minutes, seconds = map(int, re.search(r'(\d+) min (\d+) s', rows[-1]).groups())
     readme = ' '.join((ROOT / 'README.md').read_text().split())
@@ -523,9 +523,11 @@ def test_the_benchmarks_index_lists_every_measurement_and_every_program_has_a_do
 
     index = (ROOT / 'benchmarks' / 'README.md').read_text()
     linked = set(re.findall(r'\]\(([^)#]+)\)', index))
-    for path in sorted((ROOT / 'benchmarks').iterdir()):
-        if path.name != 'README.md':
-            assert path.name in linked, f'benchmarks/{path.name} is not in benchmarks/README.md'
+    for path in sorted((ROOT / 'benchmarks').rglob('*')):
+        if path.is_file() and path.name != 'README.md':
+            name = path.relative_to(ROOT / 'benchmarks').as_posix()
+            assert name in linked, f'benchmarks/{name} is not in benchmarks/README.md'
+            assert path.parent != ROOT / 'benchmarks', f'benchmarks/{name}: each measurement in its question\'s folder'
     for link in linked:
         assert (ROOT / 'benchmarks' / link).resolve().exists(), link
     readme = (ROOT / 'README.md').read_text()

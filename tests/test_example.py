@@ -1,6 +1,6 @@
 """examples/question_fixed.py: the question's script fixed in plain keras-rl2, as a user runs it.
 
-How often it learns at its full budget is measured, not tested (benchmarks/EXAMPLE_SEEDS*.md);
+How often it learns at its full budget is measured, not tested (benchmarks/your_script/EXAMPLE_SEEDS*.md);
 here: it stands alone, its env keeps the fixes' promises, the doctor finds nothing in it, and a
 short run trains and answers in the promised form.
 """

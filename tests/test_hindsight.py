@@ -163,7 +163,7 @@ def test_evaluate_hands_every_her_setting_to_each_seed():
 
 def test_her_trains_on_the_random_scenarios(tmp_path):
     """A short run with --her learns the family: at 2,000 steps seeds 0-9 solved 75% to 86% of the
-    never-seen scenarios (benchmarks/HER.json); an untrained policy solves next to none. The margin:
+    never-seen scenarios (benchmarks/her/HER.json); an untrained policy solves next to none. The margin:
     at least 60%, on a seed the measurement did not use."""
     import json
 

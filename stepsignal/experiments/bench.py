@@ -19,7 +19,7 @@ Everything is measured on this machine in this run, so the ratios compare like w
 
 The table is printed, and written (atomically, with the machine, the versions and the date) to
 the new file ``--out`` names (never over an existing one: to measure the kit's tracked
-benchmarks/RESULTS.md again, remove it first).
+benchmarks/speed/RESULTS.md again, remove it first).
 ``--quick`` measures each part once, small (about a minute and a half on 2 cores): a newcomer's
 check that the numbers on their machine look like the tracked ones, not a result to publish.
 """
@@ -178,7 +178,7 @@ def bench_optimisers(seeds=(0, 1, 2)):
 SB3_ALGORITHMS = ('TD3', 'SAC')
 SB3_STEPS = 2000
 """Budget per Stable-Baselines3 run: over twice the steps the fixed agent's policy needs to first succeed
-(benchmarks/RESULTS.md), and what their default networks' speed allows in a benchmark run."""
+(benchmarks/speed/RESULTS.md), and what their default networks' speed allows in a benchmark run."""
 
 
 def bench_sb3(seeds=(0,), nb_steps=SB3_STEPS, every=100):
@@ -484,7 +484,7 @@ def header_lines(results):
         '',
         f"Measured {results['date']} in one run of `python -m stepsignal bench{results['options']}` "
         f"on {results['machine']}." + (' A quick run: each part once and small; the full benchmark is the one to '
-                                        'compare with benchmarks/RESULTS.md.' if quick else ''),
+                                        'compare with benchmarks/speed/RESULTS.md.' if quick else ''),
         '',
         '| package | version |', '|---|---|',
         *[f'| {name} | {version} |' for name, version in results['versions'].items()],

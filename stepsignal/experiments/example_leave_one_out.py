@@ -1,5 +1,5 @@
 """Which of ``examples/question_fixed.py``'s changes a plain keras-rl2 script needs: each one undone
-alone, back to the question's code, on many seeds (benchmarks/EXAMPLE_LEAVE_ONE_OUT.md).
+alone, back to the question's code, on many seeds (benchmarks/your_script/EXAMPLE_LEAVE_ONE_OUT.md).
 
     python -m stepsignal.experiments.example_leave_one_out --seeds 0-9 --out PAGE.md
 
@@ -8,7 +8,7 @@ put back as the question had it; everything else, the budget included, is the ex
 numbers go to ``PAGE.json`` after every run, so a run stopped half way resumes where it stopped.
 The page is written when every run is in, or with ``--page-only`` from the runs so far; it is a new
 file, never a replaced one: to resume after ``--page-only``, remove the page and keep the ``.json``.
-The example with nothing undone is benchmarks/EXAMPLE_SEEDS.md, measured by ``example_seeds`` with
+The example with nothing undone is benchmarks/your_script/EXAMPLE_SEEDS.md, measured by ``example_seeds`` with
 the same command per seed.
 """
 import importlib.util

@@ -1,5 +1,5 @@
 """How often ``examples/question_fixed.py`` learns: the plain keras-rl2 script, run as a user runs it,
-on many seeds (benchmarks/EXAMPLE_SEEDS*.md).
+on many seeds (benchmarks/your_script/EXAMPLE_SEEDS*.md).
 
     python -m stepsignal.experiments.example_seeds --seeds 0-9 [--env TF_ENABLE_ONEDNN_OPTS=0] --out PAGE.md
 

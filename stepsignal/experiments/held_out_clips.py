@@ -14,8 +14,8 @@ answers, without training, clips the family never held:
   with DC +0.5, outside what the family trained on, where the policy must say so.
 
 Each answer is set beside that clip's own baselines and ceiling. ``--out FILE`` writes the page
-(atomically) and its numbers beside it (``.json``); ``benchmarks/CLIP_FAMILY.md`` and
-``benchmarks/CLIP_FAMILY_VOICES.md`` (``--family voices``) are the kit's tracked runs.
+(atomically) and its numbers beside it (``.json``); ``benchmarks/your_signal/CLIP_FAMILY.md`` and
+``benchmarks/your_signal/CLIP_FAMILY_VOICES.md`` (``--family voices``) are the kit's tracked runs.
 """
 import json
 import logging

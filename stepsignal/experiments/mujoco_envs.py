@@ -1,4 +1,4 @@
-"""Which of gym 0.26's MuJoCo v4 envs step with the installed ``mujoco`` (benchmarks/PYTHON_VERSIONS.md).
+"""Which of gym 0.26's MuJoCo v4 envs step with the installed ``mujoco`` (benchmarks/speed/PYTHON_VERSIONS.md).
 
     python -m stepsignal.experiments.mujoco_envs
 

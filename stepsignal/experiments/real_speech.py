@@ -13,7 +13,7 @@ Each dirty clip is processed with ``python -m stepsignal process`` and its defau
 in a fresh process. The table gives the result beside what the question's two knobs could reach
 at best, the chain's ceiling and the mean removed, and what happened to the hum and the voice
 (``stepsignal/own_signal/bands.py``), with the machine and the date. ``--out FILE`` writes it
-(atomically); ``benchmarks/REAL_SPEECH.md`` is the kit's tracked run.
+(atomically); ``benchmarks/your_signal/REAL_SPEECH.md`` is the kit's tracked run.
 """
 import json
 import logging

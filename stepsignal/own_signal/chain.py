@@ -46,14 +46,14 @@ STAGES = ('lowpass', 'offset', 'highpass', 'notch', 'gain')
 CHAIN_STEPS = 10_000
 """The default budget of ``process`` for a chain longer than the question's (``--steps`` overrides
 it): more knobs, more steps; on real speech with hum, measured against half of it
-(benchmarks/REAL_SPEECH_5000.md beside REAL_SPEECH.md)."""
+(benchmarks/your_signal/REAL_SPEECH_5000.md beside REAL_SPEECH.md)."""
 CHAIN_OBSERVED_SAMPLES = 200
 """How many block averages of each long signal (the processed one and the target) the agent reads
 with a chain longer than the question's; the question's two knobs read ``MAX_OBSERVED_SAMPLES``
 (600). An update's cost is mostly the first layers' weights, one row per value read (Adam,
 gradient clipping and the target networks' soft update each pass over all of them): reading 200,
-a minute of 48 kHz stereo trains in 50 s instead of 86 to 90 (benchmarks/MINUTE_CHAIN.md), and on
-real speech it ended as close to the chain's ceiling as 600 did, or closer (benchmarks/REAL_SPEECH.md,
+a minute of 48 kHz stereo trains in 50 s instead of 86 to 90 (benchmarks/your_signal/MINUTE_CHAIN.md), and on
+real speech it ended as close to the chain's ceiling as 600 did, or closer (benchmarks/your_signal/REAL_SPEECH.md,
 CHAIN_SPEED_CHOICES.md)."""
 
 

@@ -228,7 +228,7 @@ def write_report(job, result):
         headline += (f"; **no better than removing the mean on {', '.join(beaten)}**: train longer (--steps) or with "
                      f"another --seed.")
     elif far:
-        # A policy far from its own clips' ceilings is as far on new ones; seeds differ most (benchmarks/CLIP_FAMILY*.md)
+        # A policy far from its own clips' ceilings is as far on new ones; seeds differ most (benchmarks/your_signal/CLIP_FAMILY*.md)
         worst = max(row['rms'] / row['ceiling'] - 1 for row in far)
         headline += (f"; up to {100 * worst:.0f}% above it on {', '.join(row['clip'] for row in far)}. Expect as much "
                      f"on new clips like {'it' if len(far) == 1 else 'them'}; a training with another --seed may do "

@@ -284,7 +284,7 @@ def give_back_freed_memory():
 
     A long signal's copies of tens of MiB each come and go; glibc keeps the heap pages they
     freed, so the next stage's peak adds to them: 15 MiB more at the peak of answering a minute
-    of 48 kHz stereo (benchmarks/MINUTE_CHAIN.md). Elsewhere than glibc, nothing is done.
+    of 48 kHz stereo (benchmarks/your_signal/MINUTE_CHAIN.md). Elsewhere than glibc, nothing is done.
     """
     try:
         ctypes.CDLL(None).malloc_trim(0)

@@ -313,7 +313,7 @@ def train_on_signal(job, seed, hp, tensorboard=None):
 UPDATE_SECONDS = {MAX_OBSERVED_SAMPLES: 0.011, CHAIN_OBSERVED_SAMPLES: 0.0065}
 """What one environment step of training costs the agent on your signal, in seconds, by how many values
 of each signal it reads (``chain.observed_samples``): the slowest 2-core machine measured, so that the
-estimate errs long (benchmarks/MINUTE_CHAIN.md, benchmarks/CHAIN_SPEED_CHOICES.md). Used with the env's
+estimate errs long (benchmarks/your_signal/MINUTE_CHAIN.md, benchmarks/your_signal/CHAIN_SPEED_CHOICES.md). Used with the env's
 own step time, measured on this machine, for the estimate."""
 
 
