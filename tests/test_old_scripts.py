@@ -670,3 +670,12 @@ def test_a_box2d_env_without_box2d_stops_on_one_line_that_says_what_to_install(t
     assert finished.returncode == 2, finished.stderr[-2000:]
     (line,) = [line for line in finished.stderr.splitlines() if line.startswith('diagnose: the script failed')]
     assert 'at lander.py:3: DependencyNotInstalled: LunarLander-v2 needs Box2D (pip install box2d)' in line, line
+
+
+def test_the_port_caps_the_script_s_test_episodes_as_it_caps_fit(tmp_path):
+    """An untrained policy may never end an episode (Breakout waits for FIRE): --steps caps test's episodes too."""
+    script = script_variant(tmp_path / 'tests_too.py', 'dqn_cartpole_2020.py',
+                            appended='dqn.test(env, nb_episodes=2, visualize=False, nb_max_episode_steps=5000)\n')
+    finished = diagnose_cli('--port', '--steps', 100, script, cwd=tmp_path)
+    assert 'the script ran to its end under the port' in finished.stdout, finished.stderr[-2000:]
+    assert re.search(r'test at tests_too\.py:\d+: each episode capped at 100 steps by --steps', finished.stderr)

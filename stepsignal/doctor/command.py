@@ -24,7 +24,7 @@ def build_parser():
                         help='run the script to its end with the porting shims, and list each shim it needed '
                              'with the line to change (implies --continue)')
     parser.add_argument('--steps', type=steps_argument, default=None,
-                        help='with --port or --continue: cap every fit at this many steps')
+                        help='with --port or --continue: cap every fit at this many steps, and each episode of test')
     parser.add_argument('--traceback', action='store_true', help='show the full traceback of a script failure')
     parser.add_argument('script', nargs='?', help='the training script (a .py file)')
     return parser

@@ -157,6 +157,11 @@ def run_script(path=None, module=None, argv=(), train=False, max_steps=None,
         return history
 
     def test(agent, env, *args, **kwargs):
+        if max_steps is not None:  # a look at the port, not the script's evaluation: its episodes capped too
+            limit = kwargs.get('nb_max_episode_steps')
+            if limit is None or limit > max_steps:
+                kwargs['nb_max_episode_steps'] = max_steps
+                log.info('test at %s: each episode capped at %d steps by --steps', shims.files.caller(), max_steps)
         return stock['test'](agent, shims.api.adapt(env), *args, **kwargs)
 
     saved = sys.argv, sys.dont_write_bytecode, list(sys.path)
