@@ -409,12 +409,14 @@ def answer_space_separated_seeds(parser, argv, option='--seeds'):
 def answer_renamed(parser, argv, renamed):
     """An option spelled its old way (``renamed``: old name -> new) is answered with the command
     line spelled the new way, in one line, exit 2, before any work."""
-    for token in argv:
+    def respelled(token):
         name, sep, value = token.partition('=')
+        return renamed.get(name, name) + sep + value
+
+    for token in argv:
+        name = token.partition('=')[0]
         if name in renamed:
-            new = [renamed.get(t.partition('=')[0], t.partition('=')[0]) + (t[len(t.partition('=')[0]):])
-                   for t in argv]
-            refuse(parser, f'{name} is now {renamed[name]}: run {parser.prog} {" ".join(new)}')
+            refuse(parser, f'{name} is now {renamed[name]}: run {parser.prog} {" ".join(map(respelled, argv))}')
 
 
 @contextlib.contextmanager
