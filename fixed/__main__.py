@@ -38,7 +38,7 @@ def run(args, hyperparameters=None):  # FIX-4: hyperparameters, None: the table 
 
     hyperparameters = hyperparameters or run_hyperparameters(args)  # FIX-4: --steps
     agent, result = train(args.out, seed=args.seed, hp=hyperparameters, tensorboard=args.tensorboard,
-                          hindsight=args.hindsight)  # IMPROVEMENT-4, IMPROVEMENT-5
+                          hindsight=args.hindsight, fast_update=not args.plain_keras_rl2)  # IMPROVEMENT-4, -5
     save_run(args.out, agent, make_env(), result, trained_on(args, 'question'))  # IMPROVEMENT-1
     return write_result(args.out, result)  # IMPROVEMENT-1: result.json; 130 after Ctrl-C
 

@@ -21,8 +21,8 @@ from .hyperparameters import HYPERPARAMETERS
 from .observations import scale_observation  # FIX-17: the map, also used without TensorFlow (policy.py)
 from shared.checks import step_budget  # FIX-15
 from shared.old_step_api import RemembersTruncation  # FIX-12
-from .fast_ddpg import FastDDPGAgent  # keras-rl2's DDPG, in one graph call per update (speed only)
-from .replay import ReplayMemory  # its float32 memory (speed only)
+from .hooked_ddpg import EpisodeMemory, HookedDDPGAgent  # keras-rl2's DDPG, with doors for FIX-12 and beyond FIX-6
+from .fast_ddpg import FastDDPGAgent, replay_memory  # the same DDPG, in one graph call per update (speed only)
 
 # Beyond FIX-6: tanh(2) = 0.964: past this pre-activation the actor's gradient all but vanishes.
 TANH_USEFUL_RANGE = 2.0
@@ -77,10 +77,10 @@ class ScaleObservations(Processor):
         return scale_observation(observation, self.center, self.scale)
 
 
-class FixedDDPGAgent(FastDDPGAgent):
+class FixedDDPGAgent(HookedDDPGAgent):
     """keras-rl2's DDPGAgent with the fixes keras-rl2 itself needs (FIX-12, -15, -18, -19) and the
-    saturation penalty beyond FIX-6. (``FastDDPGAgent``, fixed/fast_ddpg.py, is keras-rl2's
-    DDPGAgent computed faster: it changes no result.)"""
+    saturation penalty beyond FIX-6. (``HookedDDPGAgent``, fixed/hooked_ddpg.py, is keras-rl2's
+    DDPGAgent with the doors they use.)"""
 
     def __init__(self, *args, saturation_penalty=0.0, time_limit_is_terminal=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -117,21 +117,28 @@ class FixedDDPGAgent(FastDDPGAgent):
         return super().fit(self._steps, nb_steps, *args, **kwargs)
 
 
+class FastFixedDDPGAgent(FixedDDPGAgent, FastDDPGAgent):
+    """The same agent, its update in one graph call on a float32 memory (fixed/fast_ddpg.py): speed only."""
+
+
 def build_agent(env, hp=HYPERPARAMETERS, training_steps=None, reference_observation=None,
-                hindsight=None):  # IMPROVEMENT-5
+                hindsight=None, fast_update=True):  # IMPROVEMENT-5; beyond FIX-19: fast_update
     """Return the compiled agent (FIX-13: no policy object), sized for ``training_steps`` (FIX-5);
-    FIX-17: ``reference_observation`` sets the scaling; IMPROVEMENT-5: ``hindsight`` relabels goals."""
+    FIX-17: ``reference_observation`` sets the scaling; IMPROVEMENT-5: ``hindsight`` relabels goals;
+    beyond FIX-19: ``fast_update``, keras-rl2's update in one graph call (False: keras-rl2's own)."""
     nb_actions = env.action_space.shape[0]
     nb_steps = training_steps or hp.nb_steps  # FIX-5
     actor = build_actor(env, hp.window_length)  # FIX-20
     critic, action_input = build_critic(env, hp.window_length)  # FIX-20
     processor = ScaleObservations(reference_observation)  # FIX-17
     # Building Keras agent
-    # FIX-5: the memory holds the whole run (float32 arrays, fixed/replay.py: speed only); FIX-22: with
-    # gamma 0 the update never reads the next state, so the memory keeps none.
-    memory_size = dict(limit=hp.memory_limit or max(nb_steps, 1000), window_length=hp.window_length,
-                       observation_shape=env.observation_space.shape, nb_actions=nb_actions, next_states=hp.gamma != 0)
-    memory = ReplayMemory(**memory_size) if hindsight is None else hindsight.memory(env, **memory_size)  # IMPROVEMENT-5
+    if hindsight is not None and not fast_update:
+        raise ValueError('hindsight replay (IMPROVEMENT-5) builds on the fast path\'s memory: it needs fast_update')
+    # FIX-5: the memory holds the whole run; FIX-12: it stores nothing of fit's made-up step after an episode.
+    memory = EpisodeMemory(limit=hp.memory_limit or max(nb_steps, 1000), window_length=hp.window_length)
+    agent_class = FixedDDPGAgent
+    if fast_update:  # beyond FIX-19, speed only: one graph call per update, on float32 arrays (fast_ddpg.py)
+        agent_class, memory = FastFixedDDPGAgent, replay_memory(env, memory, hp.gamma, hindsight)  # IMPROVEMENT-5
     # FIX-13: no BoltzmannQPolicy: DDPG's policy is its actor plus exploration noise.
     # FIX-11: independent Gaussian noise, broad at first and annealed: far-apart actions, then refined.
     random_process = GaussianWhiteNoiseProcess(size=nb_actions, mu=0.0, sigma=hp.noise_sigma, sigma_min=hp.noise_sigma_min,
@@ -141,13 +148,13 @@ def build_agent(env, hp=HYPERPARAMETERS, training_steps=None, reference_observat
     warmup_actor = max(hp.batch_size, min(hp.nb_steps_warmup_actor, nb_steps // 10))
     # FIX-22: gamma=0: the next observation does not depend on the action; the best immediate reward wins.
     # FIX-12, FIX-15, FIX-18, FIX-19: keras-rl2's own bugs, corrected in FixedDDPGAgent.
-    agent = FixedDDPGAgent(nb_actions=nb_actions, actor=actor, critic=critic, critic_action_input=action_input,
-                           memory=memory, nb_steps_warmup_critic=warmup_critic,
-                           nb_steps_warmup_actor=warmup_actor, random_process=random_process,
-                           gamma=hp.gamma, target_model_update=hp.target_model_update, batch_size=hp.batch_size,
-                           processor=processor, saturation_penalty=hp.saturation_penalty,  # beyond FIX-6
-                           gradient_steps=hp.gradient_steps,  # IMPROVEMENT-3: updates per environment step
-                           time_limit_is_terminal=hp.time_limit_is_terminal)
+    agent = agent_class(nb_actions=nb_actions, actor=actor, critic=critic, critic_action_input=action_input,
+                        memory=memory, nb_steps_warmup_critic=warmup_critic,
+                        nb_steps_warmup_actor=warmup_actor, random_process=random_process,
+                        gamma=hp.gamma, target_model_update=hp.target_model_update, batch_size=hp.batch_size,
+                        processor=processor, saturation_penalty=hp.saturation_penalty,  # beyond FIX-6
+                        gradient_steps=hp.gradient_steps,  # IMPROVEMENT-3: updates per environment step
+                        time_limit_is_terminal=hp.time_limit_is_terminal)
     if hindsight is not None:  # IMPROVEMENT-5: a new goal is scaled as the agent's processor scales observations
         memory.goal_to_state = lambda goals: agent.processor.process_observation(goals)
     # Beyond FIX-6, IMPROVEMENT-2: the actor learns slower than the critic, so it cannot outrun its estimate.

@@ -1,11 +1,12 @@
 """keras-rl2's DDPG update, computed as keras-rl2 computes it, in one graph call: speed only.
 
-Nothing here is a fix. ``FastDDPGAgent`` is keras-rl2's ``DDPGAgent`` with the same Keras
-models, losses and optimizers (``tests/test_speed.py`` checks the weights an update gives against
-stock keras-rl2's), but an update costs one graph call instead of five, on float32 batches from a
-preallocated ``ReplayMemory``, and the actor answers without ``predict_on_batch``'s overhead.
-``fixed/agent.py`` builds the fixed agent on it; docs/bugs.md#bug-19 and benchmarks/ say how much
-faster it is.
+Nothing here is a fix. ``FastDDPGAgent`` is ``fixed/hooked_ddpg.py``'s ``HookedDDPGAgent`` (keras-rl2's
+``DDPGAgent`` with the doors the fixes use) with the same Keras models, losses and optimizers
+(``tests/test_speed.py`` checks the weights an update gives against stock keras-rl2's), but an update
+costs one graph call instead of five, on float32 batches from a preallocated ``ReplayMemory``, and the
+actor answers without ``predict_on_batch``'s overhead. It is the default; ``fast_update=False`` in the
+hyperparameters (``--plain-keras-rl2``) trains on keras-rl2's own update instead. docs/bugs.md#bug-19
+and benchmarks/speed/ say how much faster it is.
 
 Two pieces, and the memory they use:
 
@@ -19,11 +20,12 @@ from collections import deque
 
 import numpy as np
 import tensorflow as tf
-from rl.agents import DDPGAgent
-from rl.util import get_soft_target_model_updates, huber_loss
+from rl.util import huber_loss
 from tensorflow.core.protobuf import config_pb2
 from tensorflow.keras import backend as K
-from tensorflow.keras.models import Model
+
+from .hooked_ddpg import HookedDDPGAgent
+from .replay import ReplayMemory
 
 
 def graph_function(inputs, outputs, updates=()):
@@ -49,43 +51,23 @@ def graph_function(inputs, outputs, updates=()):
     return lambda values: run(*[np.asarray(value, dtype=dtype) for value, dtype in zip(values, dtypes)])
 
 
-class FastDDPGAgent(DDPGAgent):
-    """keras-rl2's ``DDPGAgent``, acting, storing and updating without its per-call overheads.
+def replay_memory(env, memory, gamma, hindsight=None):
+    """The fast path's memory in place of keras-rl2's ``memory`` (its limit and window): a ``ReplayMemory``,
+    or ``hindsight``'s, built on it. With ``gamma`` 0 it keeps no next state: the update never reads one."""
+    size = dict(limit=memory.limit, window_length=memory.window_length, observation_shape=env.observation_space.shape,
+                nb_actions=env.action_space.shape[0], next_states=gamma != 0)
+    return ReplayMemory(**size) if hindsight is None else hindsight.memory(env, **size)
 
-    Its ``memory`` must be a ``ReplayMemory``. Two hooks are the subclass's: ``actor_loss`` (keras-
-    rl2's by default) and ``store_as_terminal`` (keras-rl2's ``terminal`` by default).
-    ``gradient_steps``: updates per environment step, each on a batch of its own (keras-rl2: 1).
-    """
 
-    def __init__(self, *args, gradient_steps=1, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.gradient_steps = int(gradient_steps)
+class FastDDPGAgent(HookedDDPGAgent):
+    """keras-rl2's ``DDPGAgent`` behind the same hooks (``fixed/hooked_ddpg.py``), acting, storing and
+    updating without its per-call overheads. Its ``memory`` must be a ``fixed.replay.ReplayMemory``."""
 
-    def actor_loss(self, q_values, pre_tanh):
-        """keras-rl2's actor loss, ``-mean(Q(s, mu(s)))``; ``pre_tanh`` is the actor's output before its last layer."""
-        return -K.mean(q_values)
-
-    def store_as_terminal(self, terminal):
-        """Whether an episode's end, as ``fit`` reports it, is stored as a terminal state (keras-rl2: always)."""
-        return terminal
+    update = 'one graph call'
 
     def compile(self, optimizer, metrics=[]):
-        super().compile(optimizer, metrics=list(metrics))
-        self._compile_updates()
+        super().compile(optimizer, metrics=metrics)  # ends with this class's _compile_updates
         self._act = graph_function(self.actor.inputs, self.actor.outputs)  # no predict_on_batch overhead
-
-    def _actor_updates(self, state):
-        """The actor's loss on ``state`` and the update ops of its optimizer (and soft target)."""
-        pre_tanh = Model(self.actor.inputs, self.actor.layers[-2].output)(state)
-        actions = self.actor.layers[-1](pre_tanh)  # the last layer: one pass through the actor, not two
-        critic_inputs = [state]
-        critic_inputs.insert(self.critic_action_input_idx, actions)
-        q_values = self.critic(critic_inputs)
-        loss = self.actor_loss(q_values, pre_tanh)
-        updates = self.actor_optimizer.get_updates(params=self.actor.trainable_weights, loss=loss)
-        # 4. Soft target update of the target actor: target <- tau * actor + (1 - tau) * target.
-        updates += get_soft_target_model_updates(self.target_actor, self.actor, self.target_model_update)
-        return actions, updates
 
     def _compile_updates(self):
         """DDPG's update, as its four steps in the order they run, in one graph call.
@@ -130,7 +112,7 @@ class FastDDPGAgent(DDPGAgent):
         self.critic_train_fn = graph_function(batch, metrics, critic_updates)
 
         # 3. Actor loss, against the updated critic: move mu(s0) towards actions the critic rates
-        #    higher. 4. for the actor's target is in _actor_updates. (While only one network is
+        #    higher; 4. for the actor's target comes with it (HookedDDPGAgent._actor_updates). (While only one network is
         #    past its warmup, critic_train_fn or actor_train_fn runs alone.)
         actions, actor_updates = self._actor_updates(state0)
         self.actor_train_fn = graph_function([state0], [actions], actor_updates)

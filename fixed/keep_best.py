@@ -115,6 +115,7 @@ def run_result(agent, keep_best, env, hp, seed, training_steps, train_seconds):
         # The two wall-time fields are the only ones that differ between runs of the same seed.
         'train_seconds': round(train_seconds, 3),
         'steps_per_second': round(steps_trained / train_seconds, 1),
+        'update': agent.update,  # keras-rl2's own, or the same in one graph call (speed only)
         'interrupted': steps_trained < training_steps,
         'success_threshold': env.unwrapped.distance_threshold,
         **policy_outcome(agent, keep_best.check.final_env),

@@ -44,7 +44,7 @@ def add_question_run_options(parser, argv):
 
 
 def add_training_options(parser, seed=True):
-    """``--seed`` (unless ``seed`` is False), ``--steps`` and ``--tensorboard``. (``--revert``, which
+    """``--seed`` (unless ``seed`` is False), ``--steps``, ``--tensorboard`` and ``--plain-keras-rl2``. (``--revert``, which
     undoes fixes, belongs to the verbs above both variants: ``stepsignal.reverts``.)"""
     if seed:
         add_seed_option(parser)
@@ -56,6 +56,10 @@ def add_training_options(parser, seed=True):
     parser.add_argument('--tensorboard', metavar='DIR',
                         help='also write TensorBoard event files, into DIR/<name of --out> (open them with '
                              'tensorboard --logdir DIR; docs/ecosystem.md)')
+    parser.add_argument('--plain-keras-rl2', action='store_true',
+                        help='train on keras-rl2\'s own DDPG update and SequentialMemory, the fixes in place, '
+                             'instead of the same update in one graph call on a float32 memory (speed only: '
+                             'slower, the same fixes; docs/index.md, Speed)')
 
 
 def add_her_options(parser):
@@ -110,6 +114,8 @@ def check_training_options(args):
     if args.tensorboard is not None:
         writable_folder(args.tensorboard, '--tensorboard')
     args.hindsight = hindsight_option(args) if hasattr(args, 'her') else None
+    if args.hindsight is not None and args.plain_keras_rl2:
+        raise BadInput('--her replays from the fast path\'s memory (fixed/hindsight.py): drop --plain-keras-rl2')
 
 
 def run_hyperparameters(args):

@@ -65,7 +65,8 @@ def save_weights(agent, filepath):
 
 def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None,  # IMPROVEMENT-1: check
           tensorboard=None,  # IMPROVEMENT-4: TensorBoard event files
-          hindsight=None):  # IMPROVEMENT-5: hindsight experience replay
+          hindsight=None,  # IMPROVEMENT-5: hindsight experience replay
+          fast_update=True):  # beyond FIX-19: keras-rl2's update in one graph call (speed only)
     """Run the question's script with everything written into ``out_dir``.
 
     ``make_env``: makes the env to train on, wrapped for keras-rl (default: this module's, the
@@ -84,7 +85,7 @@ def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None,  #
     training_steps, _ = split_budget(hp.nb_steps, check.every, check.steps_per_check)
     # FIX-13: no policy object. FIX-17: the first observation sets the observation scaling.
     agent = build_agent(env, hp, training_steps, reference_observation=env.reset(),
-                        hindsight=hindsight)  # IMPROVEMENT-5
+                        hindsight=hindsight, fast_update=fast_update)  # IMPROVEMENT-5, beyond FIX-19
     keep_best = KeepBestPolicy(agent, check)
     # FIX-14: no model summaries on stdout; the table of numbers is in result.json.
 

@@ -289,17 +289,19 @@ def test_bug_12_time_limit_stored_as_terminal(original_run):
     assert len(trace['steps']) == 10
 
 
-def test_fix_12_time_limit_not_stored_as_terminal():
+@pytest.mark.parametrize('fast_update', [True, False], ids=['fast', 'plain-keras-rl2'])
+def test_fix_12_time_limit_not_stored_as_terminal(fast_update):
     from fixed.agent import build_agent
     from shared.scenario import question_scenario
     from stepsignal.own_signal.any_signal import make_env
 
     env = make_env(question_scenario(), time_limit=5, distance_threshold=1e-9)  # never succeeds
-    agent = build_agent(env, training_steps=30, reference_observation=env.reset())
+    agent = build_agent(env, training_steps=30, reference_observation=env.reset(), fast_update=fast_update)
     agent.fit(env, nb_steps=30, verbose=0)
     memory = agent.memory
     assert memory.nb_entries == 30  # 6 episodes of 5 steps (keras-rl's extra step is not stored)
-    assert not memory.terminals1[:memory.nb_entries].any()
+    terminals = memory.terminals1[:30] if fast_update else [memory.terminals[i] for i in range(30)]
+    assert not any(terminals)
 
 
 # BUG-13: a discrete-action policy created for DDPG.

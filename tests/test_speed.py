@@ -15,9 +15,12 @@ def test_closed_form_butterworth_equals_scipys(cutoff):
     np.testing.assert_allclose(butter_lowpass(cutoff, 15.0), expected, rtol=1e-9, atol=1e-15)
 
 
+@pytest.mark.parametrize('fast_update', [True, False], ids=['fast', 'plain-keras-rl2'])
 @pytest.mark.parametrize('gamma, updates', [(0.99, 1), (0.0, 3)])
-def test_fast_update_gives_stock_keras_rl_weights(gamma, updates):
-    """The same batch through stock keras-rl2's DDPG update and FixedDDPGAgent's.
+def test_fixed_agent_update_gives_stock_keras_rl_weights(gamma, updates, fast_update):
+    """The same batch through stock keras-rl2's DDPG update and the fixed agent's (without the
+    saturation penalty), on the fast path (one graph call) and on keras-rl2's own update with the
+    actor step rebuilt through the ``actor_loss`` hook.
 
     With gamma > 0 the targets come from the target networks, whose soft update keras-rl2 runs
     in the same graph call as the optimizer step, reading the weights before or after it: the
@@ -28,7 +31,8 @@ def test_fast_update_gives_stock_keras_rl_weights(gamma, updates):
     from rl.memory import Experience, SequentialMemory
     from tensorflow.keras.optimizers.legacy import Adam
 
-    from fixed.agent import FixedDDPGAgent, build_actor, build_critic
+    from fixed.agent import FastFixedDDPGAgent, FixedDDPGAgent, build_actor, build_critic
+    from fixed.hooked_ddpg import EpisodeMemory
     from fixed.replay import ReplayMemory
     from fixed.train import make_env
 
@@ -44,9 +48,12 @@ def test_fast_update_gives_stock_keras_rl_weights(gamma, updates):
         return built
 
     stock = agent(DDPGAgent, SequentialMemory(limit=100, window_length=1))
-    fast = agent(FixedDDPGAgent, ReplayMemory(100, 1, env.observation_space.shape, 2), saturation_penalty=0.0)
+    if fast_update:
+        ours = agent(FastFixedDDPGAgent, ReplayMemory(100, 1, env.observation_space.shape, 2), saturation_penalty=0.0)
+    else:
+        ours = agent(FixedDDPGAgent, EpisodeMemory(limit=100, window_length=1), saturation_penalty=0.0)
     for name in ('actor', 'critic', 'target_actor', 'target_critic'):
-        getattr(fast, name).set_weights(getattr(stock, name).get_weights())
+        getattr(ours, name).set_weights(getattr(stock, name).get_weights())
 
     rng = np.random.default_rng(0)
     n = settings['batch_size']
@@ -59,29 +66,32 @@ def test_fast_update_gives_stock_keras_rl_weights(gamma, updates):
     stock.memory.sample = lambda batch_size: [Experience(state0[i], action[i], reward[i], state1[i], terminal1[i])
                                               for i in range(n)]
     stock.memory.append = lambda *args, **kwargs: None
-    fast.memory.sample = lambda batch_size: (state0, action, reward, terminal1, state1)
-    fast.memory.nb_entries = n
+    if fast_update:
+        ours.memory.sample = lambda batch_size: (state0, action, reward, terminal1, state1)
+        ours.memory.nb_entries = n
+    else:
+        ours.memory.sample, ours.memory.append = stock.memory.sample, stock.memory.append
     before = stock.actor.get_weights() + stock.critic.get_weights()
-    targets_before = {name: getattr(fast, name).get_weights() for name in ('target_actor', 'target_critic')}
-    for each in (stock, fast):
+    targets_before = {name: getattr(ours, name).get_weights() for name in ('target_actor', 'target_critic')}
+    for each in (stock, ours):
         each.training, each.step = True, 10
         each.recent_observation, each.recent_action, each._state = state0[0], action[0], state0[0]
         for _ in range(updates):  # Adam's first step is only the gradient's sign: more tell more
             each.backward(0.0, terminal=False)
 
     after_stock = stock.actor.get_weights() + stock.critic.get_weights()
-    after_fast = fast.actor.get_weights() + fast.critic.get_weights()
+    after_fast = ours.actor.get_weights() + ours.critic.get_weights()
     assert any(not np.allclose(b, a) for b, a in zip(before, after_stock))  # the update did something
     for s, f in zip(after_stock, after_fast):
         np.testing.assert_allclose(f, s, rtol=1e-5, atol=1e-6)
     # The soft target updates read the source before or after its step: they agree to tau * steps.
     one_step_of_tau = settings['target_model_update'] * 1e-3 * 2 * updates
     for name in ('target_actor', 'target_critic'):
-        for s, f in zip(getattr(stock, name).get_weights(), getattr(fast, name).get_weights()):
+        for s, f in zip(getattr(stock, name).get_weights(), getattr(ours, name).get_weights()):
             np.testing.assert_allclose(f, s, rtol=0, atol=one_step_of_tau)
-        # ... and the fast agent's targets do move: keras-rl hands its soft updates over as
+        # ... and our agent's targets do move: keras-rl hands its soft updates over as
         # (variable, new value) pairs, which a graph call must turn into assignments.
-        assert any(not np.array_equal(b, a) for b, a in zip(targets_before[name], getattr(fast, name).get_weights()))
+        assert any(not np.array_equal(b, a) for b, a in zip(targets_before[name], getattr(ours, name).get_weights()))
 
 
 def test_with_gamma_0_the_memory_keeps_no_next_states_and_the_updates_are_the_same():

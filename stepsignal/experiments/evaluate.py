@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from fixed.options import add_her_options, her_arguments, hindsight_option
+from shared.checks import BadInput
 from shared.cli import (command_parser, check_output_folder, checking_input, output_folder_argument, run_reporting_failures,
                         seeds_argument, setup_logging, steps_argument, writable_folder)
 from shared.files import save_figure, write_atomic, write_json
@@ -53,15 +54,17 @@ def parse_env(text):
 
 
 def seed_runs(seeds, steps=None, random_scenarios=False, env=None, revert=(), prefix='', tensorboard=False,
-              hindsight=None):
+              hindsight=None, plain_keras_rl2=False):
     """One ``python -m fixed`` run per seed (``stepsignal train`` with ``revert``), into ``PREFIX/seed-N`` (``stepsignal.experiments.runner``);
     ``tensorboard``: each also writes TensorBoard event files, which ``run_all`` sends on; ``her``:
-    ``hindsight``: a ``fixed.hindsight.Hindsight`` each trains with (IMPROVEMENT-5; None: none)."""
+    ``hindsight``: a ``fixed.hindsight.Hindsight`` each trains with (IMPROVEMENT-5; None: none);
+    ``plain_keras_rl2``: each trains on keras-rl2's own update (``--plain-keras-rl2``)."""
     runs = []
     for seed in seeds:
         arguments = ['--seed', str(seed)] + ([] if steps is None else ['--steps', str(steps)])
         arguments += ['--revert', ','.join(revert)] if revert else []
         arguments += her_arguments(hindsight)
+        arguments += ['--plain-keras-rl2'] if plain_keras_rl2 else []
         arguments += ['--tensorboard', f'{SCRATCH}/{TENSORBOARD}'] if tensorboard else []
         # A fix undone needs the verb above both variants (stepsignal.reverts); scenarios takes --revert itself.
         command = ('stepsignal', 'scenarios') if random_scenarios else ('stepsignal', 'train') if revert else ('fixed',)
@@ -197,13 +200,18 @@ def main(argv=None):
     parser.add_argument('--tensorboard', metavar='DIR', type=Path,
                         help='also write each seed\'s TensorBoard event files, into DIR/seed-N (sent back as each '
                              'seed finishes; tensorboard --logdir DIR shows them side by side)')
+    parser.add_argument('--plain-keras-rl2', action='store_true',
+                        help='each seed trains on keras-rl2\'s own DDPG update and memory (as python -m fixed '
+                             '--plain-keras-rl2: slower, the same fixes)')
     add_her_options(parser)
     args = parser.parse_args(argv)
     with checking_input(parser):
         hindsight = hindsight_option(args)
+        if hindsight is not None and args.plain_keras_rl2:
+            raise BadInput('--her replays from the fast path\'s memory (fixed/hindsight.py): drop --plain-keras-rl2')
     env = dict(args.env)
     runs = seed_runs(args.seeds, args.steps, args.random_scenarios, env, tensorboard=args.tensorboard is not None,
-                     hindsight=hindsight)
+                     hindsight=hindsight, plain_keras_rl2=args.plain_keras_rl2)
     with checking_input(parser):
         if args.address is not None:
             check_address(args.address)
@@ -227,10 +235,12 @@ def evaluate(args, runs, env, hindsight):
     world = ', '.join(f'{k}={v}' for k, v in env.items()) or 'default environment'
     where, date = f'the Ray cluster at {args.address}' if args.address else machine(), today()
     her = f" With hindsight experience replay ({' '.join(her_arguments(hindsight))})." if hindsight else ''
+    her += " On keras-rl2's own update (--plain-keras-rl2)." if args.plain_keras_rl2 else ''
     text = f'Rounding world: {world}. Measured on {date}, on {where}.{her}\n\n' + table(results, summary)
     draw_learning_curves(results, args.out / 'learning_curves.png', f'Fixed agent, {len(results)} seeds ({world})')
     write_json(args.out / 'summary.json', {'environment': env, 'machine': where, 'date': date,
                                            'her': hindsight.record() if hindsight else None,
+                                           'plain_keras_rl2': args.plain_keras_rl2,
                                            'summary': summary,
                                            'seeds': results})
     write_atomic(args.out / 'summary.md', lambda f: f.write((text + '\n').encode()))

@@ -127,10 +127,10 @@ def unseen_summary(outcomes, first_seed=UNSEEN_SEED):
     }
 
 
-def train_random(out_dir, seed, hp, ranges=None, tensorboard=None, hindsight=None):
+def train_random(out_dir, seed, hp, ranges=None, tensorboard=None, hindsight=None, fast_update=True):
     """Train the fixed agent on the family ``ranges`` (default ``StepRanges()``) and measure it.
 
-    ``tensorboard``, ``hindsight``: as ``fixed.train.train`` takes them.
+    ``tensorboard``, ``hindsight``, ``fast_update``: as ``fixed.train.train`` takes them.
 
     The result is the fixed variant's, plus ``unseen``: success on never-seen scenarios.
     """
@@ -142,7 +142,7 @@ def train_random(out_dir, seed, hp, ranges=None, tensorboard=None, hindsight=Non
 
     agent, result = train(out_dir, seed=seed, make_env=make_family_env, hp=hp,
                           check=family_check(ranges, hp.max_episode_steps), tensorboard=tensorboard,
-                          hindsight=hindsight)
+                          hindsight=hindsight, fast_update=fast_update)
     result['unseen'] = evaluate_unseen(agent, ranges)
     log.info('seed %d: success on never-seen scenarios: %s', seed, result['unseen']['success_text'])
     return agent, result
@@ -169,7 +169,7 @@ def run(args):
 
     with reverted_training(args, run_hyperparameters(args)) as hyperparameters:
         agent, result = train_random(args.out, args.seed, hyperparameters, tensorboard=args.tensorboard,
-                                     hindsight=args.hindsight)
+                                     hindsight=args.hindsight, fast_update=not args.plain_keras_rl2)
         save_run(args.out, agent, family_env(args.seed), result, trained_on(args, 'random-scenarios'))
     return write_result(args.out, result)
 

@@ -295,7 +295,7 @@ def processed_file(samples, chain, settings, like):
     return values, clipped
 
 
-def train_on_signal(job, seed, hp, tensorboard=None):
+def train_on_signal(job, seed, hp, tensorboard=None, fast_update=True):
     """Train the fixed agent on ``job``'s signals; ``result.json`` records what was trained on
     (``finish`` then adds the verdict).
 
@@ -305,7 +305,8 @@ def train_on_signal(job, seed, hp, tensorboard=None):
     from fixed.progress import duration
 
     log.info('expect about %s of training', duration(expected_seconds(job, hp.nb_steps)))
-    agent, result = train(job.out, seed=seed, make_env=job.make_training_env, hp=hp, tensorboard=tensorboard)
+    agent, result = train(job.out, seed=seed, make_env=job.make_training_env, hp=hp, tensorboard=tensorboard,
+                          fast_update=fast_update)
     result['input'] = job.about()
     return agent, result
 
