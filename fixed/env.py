@@ -13,6 +13,7 @@ from gymnasium import spaces  # PORT: Gymnasium
 
 from . import filters  # FIX-8: second-order sections, computed as scipy does but faster
 from .observations import float32_box  # FIX-10: bounds that survive float32
+from shared.goal_env import flatten_dict_wrapper_class, goal_env_class
 
 log = logging.getLogger(__name__)  # FIX-14
 
@@ -30,24 +31,9 @@ def butter_lowpass_filter(data, cutoff_freq, nyq_freq, order=4):
     return y
 
 
-class GoalEnv(gym.Env):
-    """PORT: ``gym.GoalEnv`` as it was in gym 0.21, on Gymnasium (Gymnasium-Robotics keeps it).
-
-    A goal-based env: Dict observations with ``observation``, ``achieved_goal`` and
-    ``desired_goal``, and ``compute_reward(achieved_goal, desired_goal, info)`` giving the reward
-    the env returns, so that goals can be substituted afterwards (hindsight experience replay).
-    """
-
-    def reset(self, *, seed=None, options=None):  # PORT: Gymnasium's reset takes a seed
-        super().reset(seed=seed)
-        if not isinstance(self.observation_space, spaces.Dict):
-            raise gym.error.Error('GoalEnv requires an observation space of type gymnasium.spaces.Dict')  # PORT
-        for key in ['observation', 'achieved_goal', 'desired_goal']:
-            if key not in self.observation_space.spaces:
-                raise gym.error.Error(f'GoalEnv requires the "{key}" key to be part of the observation dictionary.')
-
-    def compute_reward(self, achieved_goal, desired_goal, info):
-        raise NotImplementedError
+# PORT: gym 0.21's GoalEnv and gym 0.15's FlattenDictWrapper, gone from today's gym (shared/goal_env.py).
+GoalEnv = goal_env_class(gym, __name__)
+FlattenDictWrapper = flatten_dict_wrapper_class(gym, __name__)
 
 
 class StepSignal(GoalEnv):
@@ -191,29 +177,3 @@ class StepSignal(GoalEnv):
     def _is_success(self, l2_distance):  # FIX-9: from the step's one distance
         return np.float32(l2_distance < self.distance_threshold)
 
-
-class FlattenDictWrapper(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):  # PORT: re-creatable
-    """PORT: gym 0.15's ``FlattenDictWrapper`` (removed in 0.15.4), on Gymnasium's ObservationWrapper.
-
-    Concatenates the chosen keys of a Dict observation, in the order given (gym's replacement,
-    ``FlattenObservation``, sorts keys alphabetically). Like the original, it declares a float32
-    Box; it also hands out float32 arrays and keeps the keys' bounds (FIX-10). PORT: it records
-    its arguments, so Gymnasium's ``check_env`` can re-create it (docs/ecosystem.md).
-    """
-
-    def __init__(self, env, dict_keys):
-        gym.utils.RecordConstructorArgs.__init__(self, dict_keys=dict_keys)  # PORT: check_env re-creates it
-        super(FlattenDictWrapper, self).__init__(env)
-        self.dict_keys = dict_keys
-        boxes = [self.env.observation_space.spaces[key] for key in dict_keys]  # FIX-10: their bounds
-        self.observation_space = spaces.Box(np.concatenate([box.low.ravel() for box in boxes]),  # FIX-10
-                                            np.concatenate([box.high.ravel() for box in boxes]), dtype=np.float32)
-
-    # PORT: Gymnasium's ObservationWrapper applies observation() in reset and step itself.
-
-    def observation(self, observation):
-        assert isinstance(observation, dict)
-        obs = []
-        for key in self.dict_keys:
-            obs.append(observation[key].ravel())
-        return np.concatenate(obs).astype(np.float32)  # FIX-10: float32, like the space says

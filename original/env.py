@@ -10,6 +10,8 @@ import numpy as np
 from gym import spaces
 from scipy import signal
 
+from shared.goal_env import flatten_dict_wrapper_class, goal_env_class
+
 
 def butter_lowpass(cutoff, nyq_freq, order=4):
     normal_cutoff = float(cutoff) / nyq_freq
@@ -24,23 +26,9 @@ def butter_lowpass_filter(data, cutoff_freq, nyq_freq, order=4):
     return y
 
 
-class GoalEnv(gym.Env):
-    """PORT: ``gym.GoalEnv`` as it was in gym 0.21 (it left gym in 0.22).
-
-    A goal-based env: Dict observations with ``observation``, ``achieved_goal`` and
-    ``desired_goal``, and ``compute_reward(achieved_goal, desired_goal, info)`` giving the reward
-    the env returns, so that goals can be substituted afterwards (hindsight experience replay).
-    """
-
-    def reset(self):
-        if not isinstance(self.observation_space, spaces.Dict):
-            raise gym.error.Error('GoalEnv requires an observation space of type gym.spaces.Dict')
-        for key in ['observation', 'achieved_goal', 'desired_goal']:
-            if key not in self.observation_space.spaces:
-                raise gym.error.Error(f'GoalEnv requires the "{key}" key to be part of the observation dictionary.')
-
-    def compute_reward(self, achieved_goal, desired_goal, info):
-        raise NotImplementedError
+# PORT: gym 0.21's GoalEnv and gym 0.15's FlattenDictWrapper, gone from today's gym (shared/goal_env.py).
+GoalEnv = goal_env_class(gym, __name__)
+FlattenDictWrapper = flatten_dict_wrapper_class(gym, __name__)
 
 
 class StepSignal(GoalEnv):
@@ -148,35 +136,3 @@ class StepSignal(GoalEnv):
         d = self.compute_reward(achieved_goal, desired_goal)
         return (d < self.distance_threshold).astype(np.float32)
 
-
-class FlattenDictWrapper(gym.ObservationWrapper):
-    """PORT: gym 0.15's ``FlattenDictWrapper`` (removed in 0.15.4), with its old 4-tuple API.
-
-    Concatenates the chosen keys of a Dict observation, in the order given (gym's replacement,
-    ``FlattenObservation``, sorts keys alphabetically). Like the original, it declares a float32
-    Box and passes the arrays' own dtype through.
-    """
-
-    def __init__(self, env, dict_keys):
-        super(FlattenDictWrapper, self).__init__(env)
-        self.dict_keys = dict_keys
-        size = 0
-        for key in dict_keys:
-            shape = self.env.observation_space.spaces[key].shape
-            size += np.prod(shape)
-        self.observation_space = spaces.Box(-np.inf, np.inf, shape=(size,), dtype='float32')
-
-    def reset(self, **kwargs):
-        observation = self.env.reset(**kwargs)
-        return self.observation(observation)
-
-    def step(self, action):
-        observation, reward, done, info = self.env.step(action)
-        return self.observation(observation), reward, done, info
-
-    def observation(self, observation):
-        assert isinstance(observation, dict)
-        obs = []
-        for key in self.dict_keys:
-            obs.append(observation[key].ravel())
-        return np.concatenate(obs)

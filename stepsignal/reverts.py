@@ -242,7 +242,7 @@ NOT_SWITCHABLE = {
     'FIX-14': 'printing changes no number of a run, only its output and speed',
     'FIX-15': 'keras-rl2\'s int16 step counter only wraps past 32,767 steps; the budget is 5,000',
     'FIX-16': 'the history\'s file format changes no number of a run',
-    'FIX-19': 'the same update as stock keras-rl2, to the weights (test_fast_update_gives_stock_keras_rl_weights), '
+    'FIX-19': 'the same update as stock keras-rl2, to the weights (test_fixed_agent_update_gives_stock_keras_rl_weights), '
         'only five times slower',
     'FIX-20': 'with a window of 1 the hand-typed (1,) and window_length agree',
     'IMPROVEMENT-4': 'TensorBoard event files, written only when asked, change no number of a run',

@@ -101,9 +101,12 @@ def test_a_2019_goal_env_script_like_the_questions_reaches_fit_and_runs_to_its_e
 def test_the_flattened_goal_env_keeps_the_key_order_and_stays_flat_in_a_copy():
     import copy
 
+    import gym
     from gym import spaces
 
-    from stepsignal.doctor.porting import FlatDictObservations
+    from shared.goal_env import flatten_dict_wrapper_class
+
+    FlattenDictWrapper = flatten_dict_wrapper_class(gym, __name__)  # as the doctor puts it in gym.wrappers
 
     class Inner:  # an env with a __deepcopy__ of its own, as the port's OldGymAPI has
         observation_space = spaces.Dict({'observation': spaces.Box(-1, 1, (2,)), 'desired_goal': spaces.Box(-1, 1, (3,)),
@@ -119,10 +122,10 @@ def test_the_flattened_goal_env_keeps_the_key_order_and_stays_flat_in_a_copy():
         def __deepcopy__(self, memo):
             return Inner()
 
-    flat = FlatDictObservations(Inner(), ['desired_goal', 'observation'])
+    flat = FlattenDictWrapper(Inner(), ['desired_goal', 'observation'])
     assert flat.observation_space.shape == (5,) and flat.observation_space.dtype == np.float32
     for env in (flat, copy.deepcopy(flat)):
-        assert isinstance(env, FlatDictObservations)
+        assert isinstance(env, FlattenDictWrapper)
         assert env.reset().tolist() == [7., 8., 9., 1., 2.]  # the order given, not the alphabet's
         assert env.step(np.zeros(2))[0].tolist() == [7., 8., 9., 1., 2.]
 

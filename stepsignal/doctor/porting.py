@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from shared.goal_env import flatten_dict_wrapper_class, goal_env_class
 from shared.old_step_api import old_step
 from stepsignal.doctor.diagnose import ERROR, WARNING, Finding
 
@@ -1077,22 +1078,10 @@ def old_goal_env(shim):
     """gym 0.21's ``GoalEnv`` on gym 0.26: a subclass records where it was defined."""
     import gym
 
-    class GoalEnv(gym.Env):
-        """A goal env as gym 0.21 had it: Dict observations with the three goal keys, checked at reset."""
-
+    class GoalEnv(goal_env_class(gym, __name__)):
         def __init_subclass__(cls, **kwargs):
             super().__init_subclass__(**kwargs)
             shim.record(f'class {cls.__name__}(gym.GoalEnv) made a subclass of gym 0.21\'s GoalEnv')
-
-        def reset(self, **kwargs):
-            if not isinstance(self.observation_space, gym.spaces.Dict):
-                raise gym.error.Error('GoalEnv requires an observation space of type gym.spaces.Dict')
-            for key in ('observation', 'achieved_goal', 'desired_goal'):
-                if key not in self.observation_space.spaces:
-                    raise gym.error.Error(f'GoalEnv requires the "{key}" key to be part of the observation dictionary.')
-
-        def compute_reward(self, achieved_goal, desired_goal, info):
-            raise NotImplementedError
 
     return GoalEnv
 
@@ -1114,39 +1103,9 @@ class FlattenDict(Shim):
 
     def _flatten(self, env, dict_keys):
         self.record(f'FlattenDictWrapper(env, dict_keys={list(dict_keys)!r}): the keys concatenated in this order')
-        return FlatDictObservations(env, dict_keys)
+        import gym
 
-
-class FlatDictObservations:
-    """gym 0.15's ``FlattenDictWrapper``: the chosen keys of each Dict observation, concatenated in the
-    given order, under a float32 ``Box(-inf, inf)``. Speaks whichever step API the env speaks."""
-
-    def __init__(self, env, dict_keys):
-        from gym import spaces
-
-        size = sum(int(np.prod(env.observation_space.spaces[key].shape)) for key in dict_keys)
-        self.__dict__.update(env=env, dict_keys=list(dict_keys),
-                             observation_space=spaces.Box(-np.inf, np.inf, shape=(size,), dtype='float32'))
-
-    def __getattr__(self, name):
-        # not 'env' (not set yet in a copy under construction), nor the wrapped env's __deepcopy__ and the
-        # like: a copy of this wrapper must stay this wrapper
-        if name == 'env' or name.startswith('__'):
-            raise AttributeError(name)
-        return getattr(self.env, name)
-
-    def observation(self, observation):
-        return np.concatenate([np.asarray(observation[key]).ravel() for key in self.dict_keys])
-
-    def reset(self, **kwargs):
-        result = self.env.reset(**kwargs)
-        if isinstance(result, tuple):  # gym 0.26: (obs, info)
-            return (self.observation(result[0]), *result[1:])
-        return self.observation(result)
-
-    def step(self, action):
-        observation, *rest = self.env.step(action)
-        return (self.observation(observation), *rest)
+        return flatten_dict_wrapper_class(gym, __name__)(env, dict_keys)
 
 
 class ObjectBatches(Shim):
