@@ -1,11 +1,8 @@
-"""``python -m fixed --out DIR [--seed N] [--steps N] [--tensorboard TB] [--her]``: the fixed setup on
-the question's scenario, every fix in place (FIX-1 to FIX-23), on today's stack.
+"""``python -m fixed --out DIR [--seed N] [--steps N] ...``: the question's setup, fixed (FIX-1 to FIX-23), today.
 
-Writes ``result.json`` (what the kept policy does, IMPROVEMENT-1), ``trace.json``, ``history.json`` and
-``weights/`` (FIX-16) and ``policy/`` into DIR. Exit status: 0 done, 2 bad input (nothing written), 1 a
-failure inside the run (the details in DIR/error.log), 130 interrupted by Ctrl-C (the results so far
-written). Your own signal, random scenarios and fixes undone (``train --revert``) are verbs of
-``python -m stepsignal``.
+Writes ``result.json`` and ``policy/`` (IMPROVEMENT-1), ``history.json`` and ``weights/`` (FIX-16) and
+``trace.json``, every env step it took, into DIR. Exit status: 0 done, 2 bad input (nothing
+written), 1 a failure inside the run (the details in DIR/error.log), 130 interrupted by Ctrl-C.
 """
 import sys
 

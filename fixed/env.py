@@ -42,24 +42,20 @@ class StepSignal(GoalEnv):
     ## Description
     The agent picks a cutoff and an offset; the goal is the desired signal. In the question's
     scenario a step from 4 to 5 should become a flat 3 (docs/optimum.md has the best answer).
-    Each step filters the episode's input and subtracts the offset (FIX-2), with a zero-phase
-    4th-order Butterworth low-pass in second-order sections (FIX-8).
+    Each step filters the episode's input (FIX-2) in second-order sections (FIX-8) and subtracts the offset.
 
     ## Action Space
-    ``Box(-1, 1, (2,), float32)``: ``[cutoff, offset]``, each mapped onto its physical range so
-    that -1 gives the lowest value and +1 the highest (FIX-1, FIX-7): the cutoff on a log scale
-    from 0.001 Hz (at audio rates, the lowest cutoff the filter applies accurately) to 0.99 x
-    Nyquist, the offset linearly onto ``[-max_offset, max_offset]``, where ``max_offset`` is the
-    spread of both signals together. Actions outside [-1, 1] are clipped.
+    ``Box(-1, 1, (2,), float32)``: ``[cutoff, offset]``, -1 the lowest, +1 the highest (FIX-1, FIX-7): the
+    cutoff on a log scale from 0.001 Hz (or the lowest the filter applies accurately) to 0.99 x Nyquist,
+    the offset over ``+-max_offset``, the spread of both signals together. Outside [-1, 1]: clipped.
 
     ## Observation Space
     ``Dict`` of three float32 ``Box(low, high, (n,))`` holding float32 arrays (FIX-10):
     ``observation`` is the input (FIX-2), ``achieved_goal`` the processed signal, ``desired_goal`` the goal.
 
     ## Rewards
-    ``compute_reward(achieved_goal, desired_goal, info)`` (FIX-9), also on batches of goals:
-    ``-RMS(achieved_goal - desired_goal)``, the L2 distance over sqrt(n) (FIX-21). Success, as in
-    the question, is an L2 distance below ``distance_threshold``; ``info['l2_distance']`` has it.
+    ``compute_reward(achieved_goal, desired_goal, info)`` (FIX-9, batches too): ``-RMS(achieved_goal -
+    desired_goal)``, L2 over sqrt(n) (FIX-21); success: L2 below ``distance_threshold`` (``info['l2_distance']``).
 
     ## Starting State
     The processed signal equals the input.
@@ -70,11 +66,10 @@ class StepSignal(GoalEnv):
     ## Arguments
     ``input_signal`` and ``desired_signal``, 1-D arrays of the same length; ``sample_rate`` in Hz.
     ``time_limit``: the steps of an episode before it is truncated (FIX-3).
-    ``gymnasium.make`` takes them, and with none builds the question's scenario (``fixed/__init__.py``)::
+    ``gymnasium.make`` takes them; with none, the question's scenario (``fixed/__init__.py``)::
 
-        import fixed, gymnasium  # PORT: registered with Gymnasium
+        import fixed, gymnasium  # PORT: registered with Gymnasium ('fixed:stepsignal-v1' without the import)
         env = gymnasium.make('stepsignal-v1', input_signal=x, sample_rate=rate, desired_signal=y)
-        env = gymnasium.make('stepsignal-v1')  # or, without the import: gymnasium.make('fixed:stepsignal-v1')
 
     ## Version History
     - v1: the question's env corrected (``fixed/env.py``, docs/bugs.md), on Gymnasium.

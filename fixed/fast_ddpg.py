@@ -112,8 +112,8 @@ class FastDDPGAgent(HookedDDPGAgent):
         self.critic_train_fn = graph_function(batch, metrics, critic_updates)
 
         # 3. Actor loss, against the updated critic: move mu(s0) towards actions the critic rates
-        #    higher; 4. for the actor's target comes with it (HookedDDPGAgent._actor_updates). (While only one network is
-        #    past its warmup, critic_train_fn or actor_train_fn runs alone.)
+        #    higher; 4. for the actor's target comes with it (HookedDDPGAgent._actor_updates).
+        #    (While only one network is past its warmup, critic_train_fn or actor_train_fn runs alone.)
         actions, actor_updates = self._actor_updates(state0)
         self.actor_train_fn = graph_function([state0], [actions], actor_updates)
         with tf.control_dependencies(tf.nest.flatten(critic_updates)):  # the actor sees the new critic

@@ -14,6 +14,7 @@ docs/bugs.md#improvement-1 has the measured effect.
 """
 import logging
 import math
+import time
 
 import numpy as np
 from shared import keras_rl  # noqa: F401  (keras-rl2 loads only after it)
@@ -45,7 +46,8 @@ class KeepBestPolicy(Callback):
             training env) every ``check.every`` training steps, and changing nothing in the agent.
 
     After training, ``checks`` lists every check as a dict (``training_step``, ``env_steps``
-    (training plus all checks so far), ``l2_distance``, ``success``), and ``best`` the best one.
+    (training plus all checks so far), ``l2_distance``, ``success``), ``best`` the best one, and
+    ``train_seconds`` the wall time of the training, checks included.
     """
 
     def __init__(self, agent, check):
@@ -58,6 +60,10 @@ class KeepBestPolicy(Callback):
         self.best = None
         self._best_score = -math.inf
         self._best_weights = None
+        self.train_seconds = None
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
 
     def on_step_begin(self, step, logs=None):
         # At the start of a step keras-rl has counted every step before it (see ProgressLog).
@@ -73,6 +79,7 @@ class KeepBestPolicy(Callback):
             self.agent.actor.set_weights(self._best_weights)
             log.info('kept the best noise-free policy seen: check at training step %d, L2 %.3f',
                      self.best['training_step'], self.best['l2_distance'])
+        self.train_seconds = time.perf_counter() - self._start
 
     @property
     def env_steps(self):
@@ -94,7 +101,7 @@ class KeepBestPolicy(Callback):
             self.best = record
 
 
-def run_result(agent, keep_best, env, hp, seed, training_steps, train_seconds):
+def run_result(agent, keep_best, env, hp, seed, training_steps):
     """What ``result.json`` says of a run: its budget, its times, what the kept policy does (on
     ``keep_best``'s final env) and every check; logs the outcome, and warns if Ctrl-C stopped the
     training early."""
@@ -113,8 +120,8 @@ def run_result(agent, keep_best, env, hp, seed, training_steps, train_seconds):
         'check_steps': keep_best.env_steps,
         'env_steps': steps_trained + keep_best.env_steps,
         # The two wall-time fields are the only ones that differ between runs of the same seed.
-        'train_seconds': round(train_seconds, 3),
-        'steps_per_second': round(steps_trained / train_seconds, 1),
+        'train_seconds': round(keep_best.train_seconds, 3),
+        'steps_per_second': round(steps_trained / keep_best.train_seconds, 1),
         'update': agent.update,  # keras-rl2's own, or the same in one graph call (speed only)
         'interrupted': steps_trained < training_steps,
         'success_threshold': env.unwrapped.distance_threshold,
@@ -126,7 +133,7 @@ def run_result(agent, keep_best, env, hp, seed, training_steps, train_seconds):
     }
     log.info('seed %d: cutoff %.4g Hz, offset %.4f, L2 %.3f, success %s (%.0f s, %.0f steps/s)', seed,
              result['cutoff_hz'], result['offset'], result['l2_distance'], result['success'],
-             train_seconds, result['steps_per_second'])
+             result['train_seconds'], result['steps_per_second'])
     return result
 
 

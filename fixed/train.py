@@ -7,8 +7,7 @@ the raw action, what the env applied and the distance to the goal, and whether f
 weight.
 """
 import logging
-import os
-import time  # IMPROVEMENT-1: the result says how long training took
+import os  # FIX-16: no pickle; the history is written as JSON
 from pathlib import Path
 
 from shared import keras_rl  # noqa: F401  (PORT: before TensorFlow)
@@ -91,19 +90,17 @@ def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None,  #
 
     recorder = TraceRecorder(env, describe_step)
     actor_before, critic_before = agent.actor.get_weights(), agent.critic.get_weights()
-    start = time.perf_counter()  # IMPROVEMENT-1
     # FIX-12: no nb_max_episode_steps: the env truncates by itself, not stored as terminal.
     # FIX-15: FixedDDPGAgent.fit refuses more steps than keras-rl2's int16 counter can count.
     callbacks = [ProgressLog(training_steps, label=f'fixed seed {seed}'), keep_best]
     if tensorboard is not None:  # IMPROVEMENT-4: after keep_best, whose checks it draws
         callbacks.append(TensorBoardLog(run_folder(tensorboard, out), keep_best))
     hist = agent.fit(recorder, nb_steps=training_steps, visualize=False, verbose=0, callbacks=callbacks)
-    train_seconds = time.perf_counter() - start  # IMPROVEMENT-1: the result's numbers, from here
 
     # FIX-16: the history as JSON: plain numbers any tool can read, nothing runs when loaded.
     write_json(out / 'history.json', {key: [float(v) for v in values] for key, values in hist.history.items()})
     save_weights(agent, str(out / 'weights' / '{}_weights.h5'.format(FILENAME)))  # FIX-16: HDF5 files named .h5
-    result = run_result(agent, keep_best, env, hp, seed, training_steps, train_seconds)  # IMPROVEMENT-1
+    result = run_result(agent, keep_best, env, hp, seed, training_steps)  # IMPROVEMENT-1
     if hindsight is not None:  # IMPROVEMENT-5: only then, so a run without it is the one it always was
         result['her'] = hindsight.record()
 
