@@ -371,6 +371,35 @@ def add_output_options(parser, what='the run'):
                              'wrote; without this, such a folder is refused)')
 
 
+REPORT = 'report.md'
+"""The page a measurement program writes into its ``--out`` folder."""
+NUMBERS = 'results.json'
+"""The numbers behind that page, beside it."""
+
+
+def add_report_options(parser, required=False):
+    """``--out DIR`` and ``--overwrite`` for a program that writes a page of measurements: ``DIR/report.md``
+    and its numbers, ``DIR/results.json``, in a folder the run owns, as every command's ``--out``."""
+    parser.add_argument('--out', type=output_folder_argument, required=required, metavar='DIR',
+                        help=f'{"" if required else "also "}write the page into this new folder, DIR/{REPORT}, and '
+                             f'its numbers beside it, DIR/{NUMBERS} (as every command\'s --out)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='--out may hold an earlier run\'s results: remove them first (only the files the kit '
+                             'wrote; without this, such a folder is refused)')
+
+
+def answer_a_page_for_out(parser, argv):
+    """``--out PAGE.md`` named the page itself until ``--out`` became a folder everywhere: say what to type now."""
+    argv = list(argv)
+    for index, token in enumerate(argv):
+        value = token.partition('=')[2] if token.startswith('--out=') else (
+            argv[index + 1] if token == '--out' and index + 1 < len(argv) else None)
+        if value and Path(value).suffix.lower() in ('.md', '.json', '.txt'):
+            folder = str(Path(value).with_suffix(''))
+            refuse(parser, f'--out {value}: --out is the folder the run owns now, not its page: --out {folder} '
+                           f'writes {folder}/{REPORT} and {folder}/{NUMBERS}')
+
+
 def add_seed_option(parser):
     parser.add_argument('--seed', type=seed_argument, default=0,
                         help='seed for numpy, TensorFlow, Python and the env (0 to 2**32 - 1)')

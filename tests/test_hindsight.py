@@ -205,16 +205,16 @@ def test_the_hindsight_measurement_reports_from_sets_already_measured(tmp_path):
     (tmp_path / RUN_MARKER).write_text(json.dumps({'command': 'an earlier measurement', 'version': 2, 'writes': sets}))
     assert main(['--seeds', '3,4', '--budgets', '1500', '--question-seeds', '3,4', '--question-steps', '1500',
                  '--out', str(tmp_path)]) in (None, 0)
-    text = (tmp_path / 'HER.md').read_text()
+    text = (tmp_path / 'report.md').read_text()
     assert 'on 2026-12-02, on a test machine' in text
     assert '| 1,500 | no | 90% | 92% | 95% | 1 of 2' in text and '| 1,500 | yes | 80% | 82% | 85% | 0 of 2' in text
     assert '| 3 | 90% / 80% |' in text and '| 4 | 95% / 85% |' in text  # each seed in its row, whatever the file's order
     assert (tmp_path / 'her.png').stat().st_size > 10_000
-    measured = json.loads((tmp_path / 'HER.json').read_text())
+    measured = json.loads((tmp_path / 'results.json').read_text())
     assert measured['scenarios']['1500']['her']['rates'] == [0.8, 0.85]
     # the question's scenario alone: no random-scenario sets, no figure
     (tmp_path / 'her.png').unlink()
     assert main(['--budgets', '--question-seeds', '3,4', '--question-steps', '1500', '--out', str(tmp_path)]) == 0
-    text = (tmp_path / 'HER.md').read_text()
+    text = (tmp_path / 'report.md').read_text()
     assert 'Never-seen' not in text and not (tmp_path / 'her.png').exists()
     assert f'| 1,500 | no | {success_rate(2, 2)} | 0.075 |' in text and f'| 1,500 | yes | {success_rate(2, 2)} |' in text

@@ -305,7 +305,7 @@ def test_a_full_disk_as_the_marker_is_written_is_said_and_leaves_no_folder(tmp_p
     assert not (tmp_path / 'new').exists()
 
 
-def test_a_command_that_writes_one_file_never_replaces_an_existing_one(tmp_path, capsys):
+def test_a_page_given_to_out_is_answered_with_its_folder_and_left_untouched(tmp_path, capsys):
     from stepsignal.experiments.bench import main
 
     mine = tmp_path / 'my_notes.md'
@@ -313,4 +313,24 @@ def test_a_command_that_writes_one_file_never_replaces_an_existing_one(tmp_path,
     with pytest.raises(SystemExit) as exit:
         main(['--quick', '--only', 'env', '--out', str(mine)])
     assert exit.value.code == 2 and mine.read_text() == 'mine'
-    assert 'exists; this command writes only a new file and never replaces one' in capsys.readouterr().err
+    folder = str(tmp_path / 'my_notes')
+    assert f'--out is the folder the run owns now, not its page: --out {folder} writes {folder}/report.md' in \
+        capsys.readouterr().err
+    mine_too = tmp_path / 'notes'  # a file without a suffix: refused by the folder rule, untouched
+    mine_too.write_text('mine')
+    with pytest.raises(SystemExit) as exit:
+        main(['--quick', '--only', 'env', '--out', str(mine_too)])
+    assert exit.value.code == 2 and mine_too.read_text() == 'mine'
+
+
+def test_bench_writes_its_page_and_numbers_into_its_folder(tmp_path):
+    from stepsignal.experiments.bench import main
+
+    out = tmp_path / 'bench'
+    assert main(['--quick', '--only', 'env', '--out', str(out)]) == 0
+    assert (out / 'report.md').read_text().startswith('# Benchmark results')
+    assert set(json.loads((out / 'results.json').read_text())['env']) == {'original', 'fixed'}
+    with pytest.raises(SystemExit) as exit:  # again: the earlier results are kept unless --overwrite
+        main(['--quick', '--only', 'env', '--out', str(out)])
+    assert exit.value.code == 2
+    assert main(['--quick', '--only', 'env', '--out', str(out), '--overwrite']) == 0

@@ -191,6 +191,20 @@ def test_an_old_seed_spelling_is_answered_with_the_list_it_meant(command, answer
     assert answered in line, line
 
 
+@pytest.mark.parametrize('program', ['stepsignal bench', 'stepsignal.experiments.example_seeds',
+                                     'stepsignal.experiments.example_leave_one_out', 'stepsignal.experiments.hindsight',
+                                     'stepsignal.experiments.real_speech', 'stepsignal.experiments.held_out_clips'])
+def test_a_page_for_out_is_answered_with_the_folder_to_give(program, tmp_path):
+    """--out is the folder a run owns in every command; the measurement programs' old page spelling
+    (--out PAGE.md) is answered with the folder, in one line, before any work, and nothing is written."""
+    finished = run_command(*program.split(), '--out', tmp_path / 'HER.md', timeout=120)
+    assert finished.returncode == 2 and 'Traceback' not in finished.stderr
+    (line,) = finished.stderr.strip().splitlines()
+    folder = tmp_path / 'HER'
+    assert f'--out is the folder the run owns now, not its page: --out {folder} writes {folder}/report.md' in line, line
+    assert not list(tmp_path.iterdir())
+
+
 def test_seed_lists_are_written_as_they_are_read():
     from shared.cli import seeds_argument, seeds_text
 

@@ -2,7 +2,7 @@
 
 Everything is measured on this machine in this run, so the ratios compare like with like:
 
-- training throughput: stock keras-rl2 ``DDPGAgent`` against ``FixedDDPGAgent``, with the same
+- training throughput: stock keras-rl2 ``DDPGAgent`` against the fixed agent, with the same
   networks, batch size, replay memory size and env;
 - environment throughput: the original env against the fixed env;
 - sample efficiency: environment steps until the fixed agent's noise-free policy first reaches
@@ -17,9 +17,8 @@ Everything is measured on this machine in this run, so the ratios compare like w
 
 ``--only her,scaling`` measures only the parts named (``PARTS``).
 
-The table is printed, and written (atomically, with the machine, the versions and the date) to
-the new file ``--out`` names (never over an existing one: to measure the kit's tracked
-benchmarks/speed/RESULTS.md again, remove it first).
+The table is printed and, with ``--out DIR``, written with the machine, the versions and the date
+into DIR/report.md, its numbers into DIR/results.json (a folder the run owns, as every command's).
 ``--quick`` measures each part once, small (about a minute and a half on 2 cores): a newcomer's
 check that the numbers on their machine look like the tracked ones, not a result to publish.
 """
@@ -36,8 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.cli import command_parser, check_new_file, checking_input, refuse, seeds_argument, seeds_text, setup_logging
-from shared.files import write_atomic
+from shared.cli import (NUMBERS, REPORT, add_report_options, answer_a_page_for_out, check_output_folder, checking_input,
+                        command_parser, refuse, seeds_argument, seeds_text, setup_logging)
+from shared.files import write_atomic, write_json
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
 
@@ -611,8 +611,7 @@ def answer_seed_counts(parser, argv):
 
 def main(argv=None):
     parser = command_parser('python -m stepsignal bench', __doc__ + '\nExample:\n  python -m stepsignal bench --quick\n')
-    parser.add_argument('--out', type=Path, default=None,
-                        help='also write the table to this new file (never an existing one)')
+    add_report_options(parser)
     parser.add_argument('--quick', action='store_true', help='each part once and small: about a minute and a half')
     parser.add_argument('--seeds', type=seeds_argument, default=None,
                         help='seeds for the sample-efficiency part, like 0-9 or 1,4,7 (default 0-9; 0 with --quick)')
@@ -621,6 +620,7 @@ def main(argv=None):
     parser.add_argument('--only', type=parts_argument, metavar='PART[,PART]',
                         help=f'measure only these parts: {", ".join(PARTS)}')
     answer_seed_counts(parser, list(sys.argv[1:] if argv is None else argv))
+    answer_a_page_for_out(parser, sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     setup_logging()
     plan = dict(QUICK if args.quick else FULL)
@@ -628,7 +628,7 @@ def main(argv=None):
         plan['seeds'] = args.seeds
     if args.out is not None:
         with checking_input(parser):
-            check_new_file(args.out)
+            check_output_folder(args.out, overwrite=args.overwrite)
     parts = args.only or [part for part in PARTS if plan.get(part, True)]
     options = ((' --quick' if args.quick else '') + (f' --seeds {seeds_text(args.seeds)}' if args.seeds is not None else '') +
                (f' --her-seeds {seeds_text(args.her_seeds)}' if args.her_seeds != list(range(HER_SEEDS)) else '') +
@@ -664,8 +664,9 @@ def main(argv=None):
         results['audio'] = bench_audio(plan['audio'])
     text = report(results)
     if args.out is not None:
-        write_atomic(args.out, lambda handle: handle.write(text.encode('utf-8')))
-        log.info('wrote %s', args.out)
+        write_json(args.out / NUMBERS, results)
+        write_atomic(args.out / REPORT, lambda handle: handle.write(text.encode('utf-8')))
+        log.info('wrote %s', args.out / REPORT)
     print(text)
     return 0
 

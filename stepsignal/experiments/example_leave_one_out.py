@@ -1,15 +1,14 @@
 """Which of ``examples/question_fixed.py``'s changes a plain keras-rl2 script needs: each one undone
 alone, back to the question's code, on many seeds (benchmarks/your_script/EXAMPLE_LEAVE_ONE_OUT.md).
 
-    python -m stepsignal.experiments.example_leave_one_out --seeds 0-9 --out PAGE.md
+    python -m stepsignal.experiments.example_leave_one_out --seeds 0-9 --out DIR
 
 Each (change, seed) is the example in a process of its own, two at a time, with that one change
 put back as the question had it; everything else, the budget included, is the example's. The
-numbers go to ``PAGE.json`` after every run, so a run stopped half way resumes where it stopped.
-The page is written when every run is in, or with ``--page-only`` from the runs so far; it is a new
-file, never a replaced one: to resume after ``--page-only``, remove the page and keep the ``.json``.
-The example with nothing undone is benchmarks/your_script/EXAMPLE_SEEDS.md, measured by ``example_seeds`` with
-the same command per seed.
+numbers go to DIR/results.json after every run, so the same command run again resumes where the
+last one stopped. The page, DIR/report.md, is written when every run is in, or with ``--page-only``
+from the runs so far. The example with nothing undone (``--baseline``) is
+benchmarks/your_script/EXAMPLE_SEEDS.json, measured by ``example_seeds`` with the same command per seed.
 """
 import importlib.util
 import json
@@ -22,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from shared.checks import BadInput
-from shared.cli import check_new_file, checking_input, command_parser, seeds_argument, setup_logging, shown
+from shared.cli import (KIT_ROOT, NUMBERS, REPORT, answer_a_page_for_out, check_output_folder, checking_input,
+                        command_parser, output_folder_argument, seeds_argument, setup_logging, shown)
 from shared.files import write_atomic, write_json
 from stepsignal.experiments.evaluate import jobs_argument
 from stepsignal.experiments.example_seeds import EXAMPLE, run_seed
@@ -218,18 +218,23 @@ def main(argv=None):
     parser.add_argument('--changes', default=','.join(UNDONE),
                         help=f"the changes to undo, comma-separated (default all: {', '.join(UNDONE)})")
     parser.add_argument('--jobs', type=jobs_argument, default=2, help='runs at a time (default 2)')
-    parser.add_argument('--out', type=Path, required=True,
-                        help='the page to write (a new Markdown file); its numbers go beside it (.json) as they come')
+    parser.add_argument('--out', type=output_folder_argument, required=True, metavar='DIR',
+                        help=f'the folder the measurement owns: DIR/{NUMBERS} as the runs come (the same command '
+                             f'resumes from it), DIR/{REPORT} at the end')
+    parser.add_argument('--baseline', type=Path, default=KIT_ROOT / 'benchmarks' / 'your_script' / 'EXAMPLE_SEEDS.json',
+                        help='the example with nothing undone, as example_seeds measured it (its numbers, .json; '
+                             'default the kit\'s tracked run)')
     parser.add_argument('--page-only', action='store_true',
                         help='run nothing: write the page from the numbers measured so far (a row per change, its seeds)')
+    answer_a_page_for_out(parser, argv)
     args = parser.parse_args(argv)
     changes = args.changes.split(',')
-    numbers = args.out.with_suffix('.json')
+    numbers = args.out / NUMBERS
     with checking_input(parser):
         unknown = [change for change in changes if change not in UNDONE]
         if unknown:
             raise BadInput(f"--changes {','.join(unknown)}: not a change of the example; one of {', '.join(UNDONE)}")
-        check_new_file(args.out)
+        check_output_folder(args.out, resume=True)  # the runs measured so far are kept: it resumes
         results = earlier_results(numbers)
     setup_logging()
     lock = threading.Lock()
@@ -250,16 +255,15 @@ def main(argv=None):
         list(pool.map(lambda item: one(*item), work))
     if set(changes) != set(UNDONE):
         return 0
-    baseline_json = args.out.parent / 'EXAMPLE_SEEDS.json'
     baseline = None
-    if baseline_json.exists():
-        rows = [row for row in json.loads(baseline_json.read_text())['seeds'] if row['seed'] in args.seeds]
+    if args.baseline.exists():
+        rows = [row for row in json.loads(args.baseline.read_text())['seeds'] if row['seed'] in args.seeds]
         baseline = success_rate(sum(row.get('success', False) for row in rows), len(rows))
     # the command that runs (and resumes) the measurement; --page-only only writes its page
     command = 'python -m stepsignal.experiments.example_leave_one_out ' + ' '.join(a for a in argv if a != '--page-only')
     text = page(results, args.seeds, command, baseline)
     sys.stdout.write(text)
-    write_atomic(args.out, lambda handle: handle.write(text.encode('utf-8')))
+    write_atomic(args.out / REPORT, lambda handle: handle.write(text.encode('utf-8')))
     return 0
 
 

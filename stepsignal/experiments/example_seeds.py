@@ -1,7 +1,7 @@
 """How often ``examples/question_fixed.py`` learns: the plain keras-rl2 script, run as a user runs it,
 on many seeds (benchmarks/your_script/EXAMPLE_SEEDS*.md).
 
-    python -m stepsignal.experiments.example_seeds --seeds 0-9 [--env TF_ENABLE_ONEDNN_OPTS=0] --out PAGE.md
+    python -m stepsignal.experiments.example_seeds --seeds 0-9 [--env TF_ENABLE_ONEDNN_OPTS=0] --out DIR
 
 Each seed is ``python examples/question_fixed.py --seed N`` in a process of its own, two at a time;
 its last line (``cutoff ... offset ... L2 ...``) is its result, success is the question's L2 < 1.0.
@@ -13,9 +13,9 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-from shared.cli import check_new_page, checking_input, command_parser, KIT_ROOT, seeds_argument, setup_logging
+from shared.cli import (KIT_ROOT, NUMBERS, REPORT, add_report_options, answer_a_page_for_out, check_output_folder,
+                        checking_input, command_parser, seeds_argument, setup_logging)
 from shared.files import write_atomic, write_json
 from stepsignal.experiments.evaluate import parse_env
 from stepsignal.experiments.machine import machine, today
@@ -73,21 +73,23 @@ def main(argv=None):
     parser.add_argument('--env', type=parse_env, action='append', default=[], metavar='NAME=VALUE',
                         help='an environment variable for every seed, such as TF_ENABLE_ONEDNN_OPTS=0')
     parser.add_argument('--jobs', type=int, default=2, help='seeds at a time (default 2)')
-    parser.add_argument('--out', type=Path, help='also write the page to this new Markdown file, and its numbers (.json)')
+    add_report_options(parser)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    answer_a_page_for_out(parser, argv)
     args = parser.parse_args(argv)
     if args.out is not None:
         with checking_input(parser):
-            check_new_page(args.out)
+            check_output_folder(args.out, overwrite=args.overwrite)
     setup_logging()
     env = dict(args.env)
     with ThreadPoolExecutor(args.jobs) as pool:
         rows = list(pool.map(lambda seed: run_seed(seed, env, args.steps), args.seeds))
-    command = 'python -m stepsignal.experiments.example_seeds ' + ' '.join(sys.argv[1:] if argv is None else argv)
+    command = 'python -m stepsignal.experiments.example_seeds ' + ' '.join(argv)
     text = page(rows, env, args.steps, command)
     sys.stdout.write(text)
     if args.out is not None:
-        write_atomic(args.out, lambda handle: handle.write(text.encode('utf-8')))
-        write_json(args.out.with_suffix('.json'), {'environment': env, 'steps': args.steps, 'machine': machine(),
+        write_atomic(args.out / REPORT, lambda handle: handle.write(text.encode('utf-8')))
+        write_json(args.out / NUMBERS, {'environment': env, 'steps': args.steps, 'machine': machine(),
                                                    'date': today(), 'seeds': rows})
     return 0
 

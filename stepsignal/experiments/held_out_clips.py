@@ -13,8 +13,8 @@ answers, without training, clips the family never held:
   ways: ``a`` on 60 Hz with DC -0.05; ``b`` on 50 Hz with DC +0.12 and 1.2 times as loud; ``far``
   with DC +0.5, outside what the family trained on, where the policy must say so.
 
-Each answer is set beside that clip's own baselines and ceiling. ``--out FILE`` writes the page
-(atomically) and its numbers beside it (``.json``); ``benchmarks/your_signal/CLIP_FAMILY.md`` and
+Each answer is set beside that clip's own baselines and ceiling. ``--out DIR`` writes the page
+into DIR/report.md and its numbers into DIR/results.json; ``benchmarks/your_signal/CLIP_FAMILY.md`` and
 ``benchmarks/your_signal/CLIP_FAMILY_VOICES.md`` (``--family voices``) are the kit's tracked runs.
 """
 import json
@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 from scipy.io import wavfile
 
-from shared.cli import answer_space_separated_seeds, check_new_page, checking_input, command_parser, seeds_argument, setup_logging
+from shared.cli import (NUMBERS, REPORT, add_report_options, answer_a_page_for_out, answer_space_separated_seeds,
+                        check_output_folder, checking_input, command_parser, seeds_argument, setup_logging)
 from shared.files import write_atomic, write_json
 from stepsignal.experiments.machine import machine, today, world
 from stepsignal.experiments.real_speech import RECORDINGS, dirty, make_clips, speak
@@ -196,13 +197,14 @@ def main(argv=None):
     parser.add_argument('--family', choices=FAMILIES, default='one-voice',
                         help='the clips the family trains on (default one-voice; see above)')
     parser.add_argument('--jobs', type=int, default=2, help='runs at a time (default 2)')
-    parser.add_argument('--out', type=Path, help='also write the page to this new Markdown file, and its numbers beside it (.json)')
+    add_report_options(parser)
     argv = list(sys.argv[1:] if argv is None else argv)
     answer_space_separated_seeds(parser, argv)
+    answer_a_page_for_out(parser, argv)
     args = parser.parse_args(argv)
     if args.out is not None:
         with checking_input(parser):
-            check_new_page(args.out)
+            check_output_folder(args.out, overwrite=args.overwrite)
     setup_logging()
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
@@ -217,8 +219,8 @@ def main(argv=None):
     text = page(families, rows, args.seeds, args.steps, args.view, args.out, args.family)
     sys.stdout.write(text)
     if args.out is not None:
-        write_atomic(args.out, lambda handle: handle.write(text.encode('utf-8')))
-        write_json(args.out.with_suffix('.json'),
+        write_atomic(args.out / REPORT, lambda handle: handle.write(text.encode('utf-8')))
+        write_json(args.out / NUMBERS,
                    {'family': args.family,
                     'families': [{k: v for k, v in family.items() if k != 'policy'} for family in families],  # a temporary folder
                     'held_out': [{'seed': seed, **{k: str(v) if isinstance(v, Path) else v for k, v in case.items()

@@ -5,7 +5,7 @@ at each of ``--budgets`` (success on 100 never-seen scenarios per seed), and on 
 scenario at ``--question-steps`` over ``--question-seeds`` (HER must not cost it success). Each
 set is one ``python -m stepsignal evaluate`` run into ``OUT/<her|plain>-<scenarios|question>-<steps>``;
 a set whose ``summary.json`` is already there is read, not trained again, so an interrupted
-measurement goes on where it stopped. Written into OUT: ``HER.md`` (the tables), ``HER.json``
+measurement goes on where it stopped. Written into OUT: ``report.md`` (the tables), ``results.json``
 (every number), ``her.png`` (unseen success against the budget, and the learning curves).
 
 ``--env NAME=VALUE`` measures in another rounding world (``TF_ENABLE_ONEDNN_OPTS=0``).
@@ -16,7 +16,8 @@ import statistics
 import sys
 from pathlib import Path
 
-from shared.cli import check_output_folder, checking_input, command_parser, seeds_argument, setup_logging
+from shared.cli import (NUMBERS, REPORT, answer_a_page_for_out, check_output_folder, checking_input, command_parser,
+                        output_folder_argument, seeds_argument, setup_logging)
 from shared.files import list_before_writing, save_figure, write_atomic, write_json
 from stepsignal.experiments.evaluate import main as evaluate, parse_env
 from stepsignal.rates import success_rate
@@ -152,7 +153,11 @@ def main(argv=None):
     parser.add_argument('--question-steps', type=int, default=5000, help='0: leave the question\'s scenario out')
     parser.add_argument('--env', type=parse_env, action='append', default=[], metavar='NAME=VALUE')
     parser.add_argument('--jobs', type=int, default=2)
-    parser.add_argument('--out', type=Path, required=True)
+    parser.add_argument('--out', type=output_folder_argument, required=True, metavar='DIR',
+                        help=f'the folder the measurement owns: each set\'s runs (a set measured is not measured '
+                             f'again: the same command resumes), then DIR/{REPORT}, DIR/{NUMBERS} and her.png')
+    argv = list(sys.argv[1:] if argv is None else argv)
+    answer_a_page_for_out(parser, argv)
     args = parser.parse_args(argv)
     if not args.budgets and not args.question_steps:
         parser.error('nothing to measure: give --budgets, or --question-steps above 0')
@@ -180,7 +185,7 @@ def main(argv=None):
         measured['question'] = question
     first = next(iter(sets.values()))  # the date and machine of the first set measured
     world = ', '.join(f'{k}={v}' for k, v in env.items()) or 'default rounding world'
-    command = 'python -m stepsignal.experiments.hindsight ' + ' '.join(sys.argv[1:] if argv is None else argv)
+    command = 'python -m stepsignal.experiments.hindsight ' + ' '.join(argv)
     where = 'the random scenarios' if args.budgets else "the question's scenario"
     text = '\n'.join([f'# Hindsight experience replay on {where} ({world})', '',
                       f"Measured with `{command}` on {first['date']}, on {first['machine']}. HER: "
@@ -191,9 +196,9 @@ def main(argv=None):
         largest = args.budgets[-1]
         draw(measured, {('her' if her else 'plain'): sets[her, largest]['seeds'] for her in (False, True)},
              args.out / 'her.png', world)
-    write_json(args.out / 'HER.json', measured)
-    write_atomic(args.out / 'HER.md', lambda f: f.write(text.encode()))
-    log.info('wrote %s', args.out / 'HER.md')
+    write_json(args.out / NUMBERS, measured)
+    write_atomic(args.out / REPORT, lambda f: f.write(text.encode()))
+    log.info('wrote %s', args.out / REPORT)
     return 0
 
 

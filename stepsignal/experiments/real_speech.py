@@ -12,8 +12,8 @@ Each dirty clip is processed with ``python -m stepsignal process`` and its defau
 ``AUDIO_CHAIN``, ``CHAIN_STEPS`` steps) against its clean sentence, for each seed, two runs at a time, each
 in a fresh process. The table gives the result beside what the question's two knobs could reach
 at best, the chain's ceiling and the mean removed, and what happened to the hum and the voice
-(``stepsignal/own_signal/bands.py``), with the machine and the date. ``--out FILE`` writes it
-(atomically); ``benchmarks/your_signal/REAL_SPEECH.md`` is the kit's tracked run.
+(``stepsignal/own_signal/bands.py``), with the machine and the date. ``--out DIR`` writes it
+into DIR/report.md, its numbers into DIR/results.json; ``benchmarks/your_signal/REAL_SPEECH.md`` is the kit's tracked run.
 """
 import json
 import logging
@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 from scipy.io import wavfile
 
-from shared.cli import answer_space_separated_seeds, check_new_page, checking_input, command_parser, seeds_argument, setup_logging
+from shared.cli import (NUMBERS, REPORT, add_report_options, answer_a_page_for_out, answer_space_separated_seeds,
+                        check_output_folder, checking_input, command_parser, seeds_argument, setup_logging)
 from shared.files import write_atomic, write_json
 from stepsignal.experiments.machine import machine, today, world
 from stepsignal.own_signal.chain import CHAIN_STEPS, QUESTION_CHAIN, Chain, ceiling
@@ -157,13 +158,14 @@ def main(argv=None):
     parser.add_argument('--steps', type=int, default=CHAIN_STEPS,
                         help=f'steps of each run (default {CHAIN_STEPS}, process\'s own for a chain)')
     parser.add_argument('--jobs', type=int, default=2, help='runs at a time (default 2)')
-    parser.add_argument('--out', type=Path, help='also write the page to this new Markdown file, and its numbers beside it (.json)')
+    add_report_options(parser)
     argv = list(sys.argv[1:] if argv is None else argv)
     answer_space_separated_seeds(parser, argv)
+    answer_a_page_for_out(parser, argv)
     args = parser.parse_args(argv)
     if args.out is not None:
         with checking_input(parser):
-            check_new_page(args.out)
+            check_output_folder(args.out, overwrite=args.overwrite)
     setup_logging()
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
@@ -176,8 +178,8 @@ def main(argv=None):
     text = table(rows, args.seeds, args.steps, args.out)
     sys.stdout.write(text)
     if args.out is not None:
-        write_atomic(args.out, lambda handle: handle.write(text.encode('utf-8')))
-        write_json(args.out.with_suffix('.json'),
+        write_atomic(args.out / REPORT, lambda handle: handle.write(text.encode('utf-8')))
+        write_json(args.out / NUMBERS,
                    [{'sentence': case['sentence'], 'mains': case['mains'], 'seconds': case['seconds'], 'seed': seed,
                      'question_ceiling': case['question_ceiling'], **row} for case, seed, row in rows])
     return 0
