@@ -1,26 +1,10 @@
-"""A trained policy you can use again: saved beside every fixed run, applied with ``--policy DIR``.
+"""A trained policy you can use again: ``OUT/policy/``, saved beside every fixed run.
 
-Every training run of the fixed setup (``python -m fixed`` on the question's scenario, ``python
--m stepsignal scenarios``, ``python -m stepsignal process``) writes ``OUT/policy/``, which holds
-everything needed to answer without training:
-
-- ``actor.h5``: the kept actor's weights (IMPROVEMENT-1's best noise-free policy), HDF5 (read back
-  with h5py alone: an answer needs no TensorFlow);
-- ``policy.json``: what the actor expects and what its answer means::
-
-    format          "stepsignal-policy/1"
-    kit_version     the kit that wrote it
-    signal          sample_rate (Hz) and samples: the signals it serves; channels it was trained on
-    observation     what the actor reads: the keys and how many values of each (the compact view,
-                    stepsignal/own_signal/view.py), window_length, and the scaling center and scale (FIX-17)
-    actions         cutoff_hz [low, high] on a log scale, offset [low, high], linear: what -1 and
-                    +1 of its first two outputs mean (FIX-1); with a longer chain of stages (your
-                    own signal's high-pass, notches, gain), ``chain``: the stages in the order of
-                    the actor's outputs and each one's range and scale
-    trained_on      what it was trained on, seed and steps
-
-This module writes the policy; ``stepsignal.own_signal.saved_policy`` reads it back, checks it and
-answers with it (``python -m stepsignal process --policy DIR``).
+``save_policy`` writes the kept actor's weights (``actor.h5``, IMPROVEMENT-1's best noise-free
+policy) and ``policy.json``, what the actor reads and what its answer means (the format,
+``stepsignal-policy/1``, is in docs/your_signal.md#the-saved-policy).
+``stepsignal.own_signal.saved_policy`` reads it back, checks it and answers with it
+(``python -m stepsignal process --policy DIR``).
 """
 import importlib.metadata
 import logging

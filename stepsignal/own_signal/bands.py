@@ -1,19 +1,8 @@
-"""What a result did to each part of the spectrum: hum, DC, hiss, the speech band.
+"""What a result did to each part of the spectrum: DC, hum, hiss, the speech band.
 
-One RMS number hides what is left. On speech with mains hum, a low-pass and an offset reach their
-ceiling while the hum stays exactly where it was, 40 dB and more above the speech at those
-frequencies, and "0% above the ceiling" reads as clean. So for audio with a target that moves,
-the report sets the error *before* (input minus target) beside the error *after* (output minus
-target) in each band, from Welch's power spectra at 1 Hz resolution:
-
-- **DC**: the mean of the error;
-- **hum**: the mains frequency (50 or 60 Hz, whichever carries more of the error before) and its
-  harmonics up to the 5th, +-2 Hz each; and the mains line alone (where a voice has nothing, so
-  what is cut there is hum, where the harmonics share their band with the voice's own);
-- **hiss**: everything above 4 kHz (where the Nyquist frequency allows);
-- **speech band**, 200 to 3,400 Hz: the output's level against the target's, which should stay
-  within 1 dB of it (a cleaning that dulls the voice is no cleaning).
-
+One RMS number hides what is left (a low-pass and an offset can reach their ceiling with the hum
+untouched), so the report sets the error before (input minus target) beside the error after
+(output minus target) in each band, from Welch's spectra; docs/your_signal.md says which bands.
 ``bands(input, output, target, rate)`` returns the numbers (``result.json`` keeps them);
 ``band_rows(found)`` the report's table rows.
 """

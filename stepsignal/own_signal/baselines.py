@@ -1,21 +1,9 @@
 """What a result on your own signal should be compared with: four baselines and a verdict.
 
-The agent's result means little alone: an RMS error of 0.06 is an improvement over the input's
-0.21, and worse than an all-zero output's. So every own-signal result is set beside:
-
-- **the input unchanged**: what doing nothing scores;
-- **the mean removed**: the input minus its mean difference to the target, the simplest
-  processing there is (it removes a DC offset and nothing else); a filter that does not beat it
-  has added nothing to a subtraction;
-- **the best constant output**: the target's mean, whose RMS error is the target's spread. A
-  filter at a very low cutoff turns any input into a near-constant, so an agent can always reach
-  about this; a result no better than it has not processed the signal, it has flattened it;
-- **the best filter**: the best (cutoff, offset) that scipy's bounded optimiser finds for the same
-  objective (the RMS error of ``filter(input, cutoff) - offset`` against the target) within the
-  same ranges: the ceiling for these two knobs. Given a cutoff the best offset is the mean
-  difference, so the search is over the cutoff alone: a grid on a log scale, then Brent's method
-  between the best point's neighbours. With a longer chain (high-pass, notches, gain), the
-  ceiling is the chain's: ``stepsignal.own_signal.chain.ceiling``.
+An RMS error means little alone, so every own-signal result is set beside the input unchanged,
+the mean removed, the best constant output and the best filter (scipy's optimum of the same
+objective within the same ranges: the ceiling of the question's two knobs; with a longer chain,
+``stepsignal.own_signal.chain.ceiling``). docs/your_signal.md says what each one tells.
 """
 import numpy as np
 from scipy import optimize

@@ -1,32 +1,12 @@
-"""A processing chain of named stages, all set by the agent in one action.
+"""A processing chain of named stages (``lowpass``, ``offset``, ``highpass``, ``notch``, ``gain``),
+all set by the agent in one action, one value in [-1, 1] per stage.
 
-The question's env has two knobs: a low-pass cutoff and an offset. On a recording with mains hum
-they reach almost nothing: a low-pass cannot take 50 Hz out from under a voice without the voice,
-and an offset removes the DC and no more (docs/your_signal.md measures it on real speech). So on
-your own signal the agent sets a chain of stages, each a knob it learns:
-
-====================  =======================================================================
-stage                 what it does, and its knob (the action's value in [-1, 1] maps onto it)
-====================  =======================================================================
-``lowpass``           the question's low-pass, 4th-order Butterworth, zero-phase: its cutoff,
-                      on a log scale over the cutoff range (the env's, ``--cutoff-range``)
-``offset``            the question's offset, subtracted last: linearly over +-max_offset
-``highpass``          a 4th-order Butterworth high-pass, zero-phase: DC, drift and rumble out;
-                      its cutoff on a log scale over ``HIGHPASS_RANGE``
-``notch``             notches (Q ``NOTCH_Q``) at the mains frequency and its harmonics: hum
-                      out; its depth, linearly from 0 (off) to 1 (the full notch). The mains
-                      frequency, 50 or 60 Hz, is read from the input (``mains_of``)
-``gain``              a gain on a log scale over ``GAIN_RANGE``: a level to match
-====================  =======================================================================
-
-Whatever order the stages are named in, they are applied in one order: high-pass, notches,
-low-pass, gain, then the offset subtracted. The action lists the knobs in the order the chain
-names them; every chain starts with the question's two (``lowpass``, ``offset``), so an action's
-first two values mean what they mean in the question's env. With those two alone the chain is the
-question's, computed with the same operations in the same order as ``fixed.env.StepSignal``.
-
-``ceiling(chain, input, target)`` is the best the chain can do: scipy's optimum of the same
-objective over the same ranges (see its docstring).
+On your own signal the question's two knobs reach almost nothing against mains hum, so the agent
+sets a chain; docs/your_signal.md has each stage, its setting and its range. Whatever order the
+stages are named in, they are applied high-pass, notches, low-pass, gain, then the offset
+subtracted; with ``lowpass,offset`` alone the chain is the question's, computed as
+``fixed.env.StepSignal`` computes it. ``ceiling(chain, input, target)`` is the best the chain can
+do (scipy's optimum of the same objective over the same ranges).
 """
 import numpy as np
 from scipy import optimize, signal

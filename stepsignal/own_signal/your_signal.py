@@ -1,24 +1,11 @@
 """The fixed setup on your own signal files: ``python -m stepsignal process --input IN --target T --out DIR``.
 
-Three stages, so that a bad input costs nothing:
-
-1. ``prepare`` reads and checks everything (the files, the rates, the lengths, the cutoff range,
-   the output folder) and builds the scenario. It writes nothing and imports no TensorFlow; every
-   problem is a ``ValueError`` whose message names the file or value and what is allowed.
-2. ``train_on_signal`` trains the fixed agent on the scenario (``fixed.train.train``) and writes
-   its files (``result.json`` ...).
-3. ``finish`` applies the trained policy's cutoff and offset to every channel of the input and
-   writes ``processed.<ext>`` in the input's format and sample rate, ``report.md`` and two plots.
-
-How signals are treated (docs/your_signal.md):
-
-- **Channels.** The agent trains on the mean of the input's channels (and of the target's); the
-  cutoff and offset it finds are then applied to each channel separately, so the output has as
-  many channels as the input.
-- **Sample rates.** The input's rate is the working rate. A target at another rate is resampled
-  to it (``scipy.signal.resample_poly``); afterwards both must have the same number of samples.
-- **Length.** The env filters the full signal; the agent sees at most 600 block averages of each
-  signal with the question's two knobs, 200 with a longer chain (``chain.observed_samples``).
+Three stages, so that a bad input costs nothing: ``prepare`` reads and checks everything and
+builds the scenario (it writes nothing and imports no TensorFlow; every problem is a
+``ValueError`` naming the file or value and what is allowed); ``train_on_signal`` trains the fixed
+agent on it; ``finish`` applies the trained policy to every channel of the input and writes the
+processed file, the report and its plots. How channels, rates and lengths are treated:
+docs/your_signal.md.
 """
 import json
 import logging
