@@ -243,7 +243,7 @@ NOT_SWITCHABLE = {
     'FIX-15': 'keras-rl2\'s int16 step counter only wraps past 32,767 steps; the budget is 5,000',
     'FIX-16': 'the history\'s file format changes no number of a run',
     'FIX-19': 'the same update as stock keras-rl2, to the weights (test_fixed_agent_update_gives_stock_keras_rl_weights), '
-        'only five times slower',
+        'only five times slower; --plain-keras-rl2 trains on keras-rl2\'s own update instead',
     'FIX-20': 'with a window of 1 the hand-typed (1,) and window_length agree',
     'IMPROVEMENT-4': 'TensorBoard event files, written only when asked, change no number of a run',
     'IMPROVEMENT-5': 'hindsight replay is off unless --her asks for it: --her is its switch, and a run without it '

@@ -109,6 +109,19 @@ def test_python_m_fixed_refuses_a_budget_in_which_nothing_trains(tmp_path, steps
     assert f'steps is {steps}: it must be at least 100' in finished.stderr and not (tmp_path / 'f').exists()
 
 
+def test_python_m_fixed_trains_on_keras_rl2_own_update_when_asked(tmp_path):
+    """--plain-keras-rl2: the same fixed agent on keras-rl2's own update and SequentialMemory; result.json
+    says which update ran, and the short run still leaves its policy and files."""
+    finished = run_module('fixed', '--plain-keras-rl2', '--steps', '300', '--out', str(tmp_path / 'plain'))
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    result = json.loads((tmp_path / 'plain' / 'result.json').read_text())
+    assert result['update'] == 'keras-rl2' and result['steps_trained'] == result['training_steps']
+    assert (tmp_path / 'plain' / 'policy' / 'actor.h5').is_file()
+    refused = run_module('fixed', '--plain-keras-rl2', '--her', '--out', str(tmp_path / 'her'))
+    assert refused.returncode == 2 and 'Traceback' not in refused.stderr and not (tmp_path / 'her').exists()
+    assert "--her replays from the fast path's memory (fixed/hindsight.py): drop --plain-keras-rl2" in refused.stderr
+
+
 @pytest.mark.parametrize('command', [('fixed', '--seed', '4294967296'), ('original', '--seed', '-1'),
                                      ('stepsignal', 'compare', '--seed', '4294967296')])
 def test_a_seed_numpy_cannot_take_is_refused_up_front(tmp_path, command):
