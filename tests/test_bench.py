@@ -78,3 +78,24 @@ def test_hindsight_section_pools_each_methods_seeds_with_the_interval():
     assert f'| fixed DDPG --her | 84% | 90% | {success_rate(174, 200)} | 50 |' in lines
     assert f'| Stable-Baselines3 TD3 + HER | 0% | 3% | {success_rate(3, 200)} | 50 |' in lines
     assert any('skipped' in line for line in lines) is False
+
+
+def test_the_peers_tables_put_each_agent_beside_the_fixed_one_with_its_interval():
+    """stepsignal.experiments.peers: a row per agent and task, rates with their 95% intervals, a run
+    that failed counted as a failure, the never-seen scenarios' spread over seeds."""
+    from stepsignal.experiments.peers import tables
+    from stepsignal.rates import success_rate
+
+    def row(seed, success, l2, first, unseen=None):
+        found = {'seed': seed, 'success': success, 'l2_distance': l2, 'first_success_env_steps': first,
+                 'steps_per_second': 100.0 + seed}
+        return found if unseen is None else {**found, 'unseen': {'success_rate': unseen}}
+
+    runs = {'fixed question 0': row(0, True, 0.01, 500), 'fixed question 1': row(1, True, 0.03, 700),
+            'TD3 question 0': row(0, False, 5.0, None), 'TD3 question 1': {'seed': 1, 'error': 'exit status 1'},
+            'fixed scenarios 0': row(0, True, 0.2, 900, 0.91), 'fixed scenarios 1': row(1, True, 0.1, 800, 0.85)}
+    text = '\n'.join(tables({'runs': runs}, [0, 1]))
+    assert f'| fixed | {success_rate(2, 2)} | 0.02 | 700 | 100 |' in text  # upper median of 500, 700
+    assert f'| SB3 TD3 + lessons | {success_rate(0, 2)} | 5 | never | 100 |' in text
+    assert f'| fixed | {success_rate(2, 2)} | 0.15 | 900 | 85% / 88% / 91% | 100 |' in text
+    assert 'SAC' not in text  # not measured: no row

@@ -447,7 +447,7 @@ def summarise(seeds_found):
 
 
 QUICK = {'env_steps': 500, 'training_steps': 500, 'rounds': 1, 'seeds': [0], 'optimiser_seeds': (0,),
-         'scaling': ((600, 'compact'), (16000, 'compact')), 'audio': (), 'her': False}
+         'scaling': ((600, 'compact'), (16000, 'compact')), 'audio': (), 'her': False, 'peers': False}
 """What ``--quick`` measures: each part once and small."""
 FULL = {'env_steps': 2000, 'training_steps': 1000, 'rounds': 3, 'seeds': list(range(10)), 'optimiser_seeds': (0, 1, 2),
         'scaling': SCALING_CASES, 'audio': AUDIO_SECONDS}
@@ -573,8 +573,18 @@ def scaling_lines(results):
 
 SECTIONS = (('training', training_lines), ('env', env_lines), ('efficiency', efficiency_lines),
             ('her', lambda results: her_lines(results['her'], results['her_steps'])),
+            ('peers', lambda results: peers_lines(results)),
             ('scaling', scaling_lines), ('audio', lambda results: audio_lines(results['audio'])))
 """The report's sections, in order, each written when its part was measured."""
+
+
+def peers_lines(results):
+    from stepsignal.experiments.peers import tables
+
+    return ['## Stable-Baselines3 with the kit\'s lessons (--only peers)', '',
+            'TD3 and SAC with observations scaled, gamma 0, (TD3) the annealed Gaussian noise and the best '
+            'policy kept, beside the fixed agent, same seeds and steps (stepsignal/experiments/peers.py):', '',
+            *tables(results['peers'], results['peers_seeds'])]
 
 
 def report(results):
@@ -585,8 +595,9 @@ def report(results):
     return '\n'.join(lines)
 
 
-PARTS = ('env', 'training', 'efficiency', 'her', 'scaling', 'audio')
-"""What ``--only`` can choose (``efficiency`` includes Stable-Baselines3 TD3 and SAC on the question)."""
+PARTS = ('env', 'training', 'efficiency', 'her', 'peers', 'scaling', 'audio')
+"""What ``--only`` can choose (``efficiency`` includes Stable-Baselines3 TD3 and SAC on the question with their
+defaults; ``peers`` the same two with the kit's lessons, beside the fixed agent: stepsignal/experiments/peers.py)."""
 
 
 def parts_argument(text):
@@ -658,6 +669,11 @@ def main(argv=None):
     if 'her' in parts:
         results['her_steps'] = HER_STEPS
         results['her'] = bench_her(args.her_seeds, HER_STEPS)
+    if 'peers' in parts:
+        from stepsignal.experiments.peers import bench_peers
+
+        results['peers_seeds'] = plan['seeds']
+        results['peers'] = bench_peers(plan['seeds'])
     if 'scaling' in parts:
         results['scaling'] = bench_scaling(plan['scaling'])
     if 'audio' in parts and plan['audio']:

@@ -1,0 +1,332 @@
+"""Stable-Baselines3's TD3 and SAC with the kit's lessons carried over, scored as the fixed agent is.
+
+The peers with their defaults fail this task for reasons docs/results.md names: raw observations,
+gamma 0.99 on a one-answer task, TD3's exploration noise off after its random start, the last
+policy kept. Here each of those four is changed the way the fixed setup changes it, and nothing
+else (SB3's networks, learning rates, batch and buffer stay its defaults):
+
+- observations scaled by one affine map set from the env's first observation (FIX-17);
+- gamma 0 (FIX-22);
+- TD3: Gaussian exploration noise, 0.6 annealed to 0.05 over the first 60% of the steps (FIX-11;
+  SAC explores with its own stochastic policy);
+- the best noise-free policy kept, by the fixed setup's own checks (IMPROVEMENT-1), on the same
+  budget of environment steps, checks included.
+
+Each run is scored where the fixed agent is: on the question's scenario (the kept policy's L2
+distance and success), and, trained on random step scenarios, on the 100 scenarios no run trains
+on (``stepsignal.own_signal.scenarios``), beside the fixed agent on the same seeds and budget:
+
+    python -m stepsignal.experiments.peers --seeds 0-9 --out DIR
+
+Each (agent, task, seed) is a process of its own, two at a time; DIR/results.json keeps every run
+as it comes (the same command resumes), DIR/report.md the tables. docs/peers.md has the measured rates.
+"""
+import copy
+import json
+import logging
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from fixed.hyperparameters import HYPERPARAMETERS
+from fixed.keep_best import PolicyCheck, policy_outcome, split_budget
+from fixed.observations import scale_observation
+from shared.checks import BadInput
+from shared.cli import (NUMBERS, REPORT, answer_a_page_for_out, check_output_folder, checking_input, command_parser,
+                        output_folder_argument, seeds_argument, seeds_text, setup_logging, steps_argument)
+from shared.files import write_atomic, write_json
+from stepsignal.experiments.evaluate import jobs_argument
+from stepsignal.experiments.machine import machine, today
+from stepsignal.rates import success_rate
+
+log = logging.getLogger(__name__)
+
+ALGORITHMS = ('TD3', 'SAC')
+TASKS = ('question', 'scenarios')
+"""The question's scenario, and random step scenarios scored on never-seen ones."""
+
+
+class ScaledObservations:
+    """FIX-17 for any agent: one affine map from a reference observation (the env's first)."""
+
+    def __init__(self, reference_observation):
+        reference = np.asarray(reference_observation, dtype=np.float64)
+        self.center, self.scale = float(reference.mean()), float(reference.std()) or 1.0
+
+    def process_observation(self, observation):
+        return scale_observation(observation, self.center, self.scale)
+
+
+class Answering:
+    """An SB3 model as the kit's checks ask for an agent: ``processor`` and ``policy_action``."""
+
+    def __init__(self, model, processor):
+        self.model, self.processor = model, processor
+
+    def policy_action(self, observation):
+        return self.model.predict(np.asarray(observation, dtype=np.float32), deterministic=True)[0]
+
+
+def scaled_env(env, processor):
+    """The Gymnasium env under ``env`` (keras-rl's adapter), its observations scaled by ``processor``."""
+    import gymnasium
+
+    space = gymnasium.spaces.Box(-np.inf, np.inf, env.observation_space.shape, dtype=np.float32)
+    return gymnasium.wrappers.TransformObservation(env.env, processor.process_observation, space)
+
+
+def annealed_gaussian_noise(size, sigma, sigma_min, steps, seed):
+    """TD3's action noise as the fixed setup's (keras-rl's ``GaussianWhiteNoiseProcess`` schedule)."""
+    from stable_baselines3.common.noise import ActionNoise
+
+    class AnnealedGaussianNoise(ActionNoise):
+        def __init__(self):
+            super().__init__()
+            self.rng, self.drawn = np.random.default_rng(seed), 0
+
+        def __call__(self):
+            current = max(sigma_min, sigma - (sigma - sigma_min) * self.drawn / steps)
+            self.drawn += 1
+            return self.rng.normal(0.0, current, size).astype(np.float32)
+
+    return AnnealedGaussianNoise()
+
+
+def keep_best_callback(answering, check, every):
+    """IMPROVEMENT-1 for SB3: every ``every`` steps score the noise-free policy with ``check``; at
+    the end put the best weights back. ``callback.checks`` lists every check's L2 and step."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class KeepBest(BaseCallback):
+        def __init__(self):
+            super().__init__()
+            self.best_score, self.best_state, self.checks = -np.inf, None, []
+
+        def _check(self):
+            score, l2_distance, success = check(answering)
+            self.checks.append({'training_step': int(self.num_timesteps), 'l2_distance': float(l2_distance),
+                                'success': bool(success)})
+            if score > self.best_score:
+                self.best_score, self.best_state = score, copy.deepcopy(self.model.policy.state_dict())
+
+        def _on_step(self):
+            if self.num_timesteps % every == 0:
+                self._check()
+            return True
+
+        def _on_training_end(self):
+            self._check()  # the last iterate is a candidate too
+            self.model.policy.load_state_dict(self.best_state)
+
+    return KeepBest()
+
+
+def peer_run(algorithm, task, seed, steps=HYPERPARAMETERS.nb_steps):
+    """One SB3 run with the lessons: ``{'seed', 'steps', 'success', 'l2_distance', 'steps_per_second',
+    'first_success_env_steps'}``, and ``unseen`` (the never-seen scenarios) for ``task`` 'scenarios'."""
+    from shared.quiet import GYM_NOISE, held_back
+
+    with held_back(GYM_NOISE):  # SB3 imports gym, when it is there, to accept its envs
+        import stable_baselines3
+
+    from shared.seeding import seed_everything
+    from stepsignal.own_signal.scenarios import StepRanges, evaluate_unseen, family_check, family_env
+    from fixed.train import make_env
+
+    seed_everything(seed)
+    hp = HYPERPARAMETERS
+    if task == 'question':
+        training_env = make_env(time_limit=hp.max_episode_steps)
+        check = PolicyCheck([make_env(time_limit=hp.max_episode_steps)], every=hp.check_every)
+    else:
+        ranges = StepRanges()
+        training_env = family_env(seed, ranges, time_limit=hp.max_episode_steps)
+        check = family_check(ranges, hp.max_episode_steps)
+    training_steps, _ = split_budget(steps, check.every, check.steps_per_check)
+    processor = ScaledObservations(training_env.reset())
+    env = scaled_env(training_env, processor)
+    settings = dict(gamma=0.0, seed=seed, verbose=0)
+    if algorithm == 'TD3':
+        settings['action_noise'] = annealed_gaussian_noise(
+            env.action_space.shape, hp.noise_sigma, hp.noise_sigma_min, int(hp.noise_annealing_fraction * training_steps),
+            seed)
+    model = getattr(stable_baselines3, algorithm)('MlpPolicy', env, **settings)
+    answering = Answering(model, processor)
+    callback = keep_best_callback(answering, check, check.every)
+    start = time.perf_counter()
+    model.learn(total_timesteps=training_steps, callback=callback)
+    seconds = time.perf_counter() - start
+    outcome = policy_outcome(answering, check.final_env)
+    # as the fixed agent counts it: training steps and every check's steps up to the first success
+    first = next((c['training_step'] + (i + 1) * check.steps_per_check for i, c in enumerate(callback.checks)
+                  if c['success']), None)
+    row = {'seed': seed, 'steps': steps, 'training_steps': training_steps, 'success': outcome['success'],
+           'l2_distance': outcome['l2_distance'], 'steps_per_second': round(training_steps / seconds, 1),
+           'first_success_env_steps': first}
+    if task == 'scenarios':
+        row['unseen'] = evaluate_unseen(answering, ranges)
+    log.info('%s with the lessons, %s, seed %d: L2 %.4g%s (%.0f steps/s)', algorithm, task, seed,
+             row['l2_distance'], f", never-seen {row['unseen']['success_rate']:.0%}" if 'unseen' in row else '',
+             row['steps_per_second'])
+    return row
+
+
+def fixed_run(task, seed, steps=HYPERPARAMETERS.nb_steps):
+    """The fixed agent on the same task, seed and budget, as ``peer_run`` reports a run."""
+    import dataclasses
+
+    from fixed.train import train
+    from stepsignal.own_signal.scenarios import train_random
+
+    hp = dataclasses.replace(HYPERPARAMETERS, nb_steps=steps)
+    with tempfile.TemporaryDirectory() as out:
+        if task == 'question':
+            _, result = train(out, seed=seed, hp=hp)
+        else:
+            _, result = train_random(out, seed, hp)
+    row = {key: result[key] for key in ('seed', 'steps', 'training_steps', 'success', 'l2_distance', 'steps_per_second',
+                                        'first_success_env_steps')}
+    if 'unseen' in result:
+        row['unseen'] = result['unseen']
+    return row
+
+
+AGENTS = ('fixed',) + ALGORITHMS
+
+
+def one_run(agent, task, seed, steps):
+    """``agent``'s run in this process: a row (``peer_run``)."""
+    return fixed_run(task, seed, steps) if agent == 'fixed' else peer_run(agent, task, seed, steps)
+
+
+def run_in_child(agent, task, seed, steps):
+    """One run in a process of its own (its last line of output is the row), or ``{'seed', 'error'}``."""
+    command = [sys.executable, '-m', __spec__.name, 'one', agent, task, str(seed), str(steps)]
+    finished = subprocess.run(command, capture_output=True, text=True)
+    try:
+        return json.loads(finished.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        tail = ' | '.join(finished.stderr.strip().splitlines()[-3:])
+        return {'seed': seed, 'error': f'exit status {finished.returncode}: {tail}'}
+
+
+def summary(rows):
+    """A set of runs in a few numbers: the success rate with its interval, the median L2, the median
+    first success, the never-seen scenarios' rates, the median speed."""
+    done = [row for row in rows if 'error' not in row]
+    if not done:
+        return None
+    firsts = sorted((row['first_success_env_steps'] is None, row['first_success_env_steps'] or 0) for row in done)
+    found = {'runs': len(rows), 'failed_to_run': len(rows) - len(done),
+             'success_text': str(success_rate(sum(row['success'] for row in done), len(rows))),
+             'median_l2': float(np.median([row['l2_distance'] for row in done])),
+             'median_first_success': None if firsts[len(firsts) // 2][0] else firsts[len(firsts) // 2][1],
+             'median_steps_per_second': float(np.median([row['steps_per_second'] for row in done]))}
+    if all('unseen' in row for row in done):
+        rates = sorted(row['unseen']['success_rate'] for row in done)
+        found['unseen'] = {'lowest': rates[0], 'median': float(np.median(rates)), 'highest': rates[-1]}
+    return found
+
+
+def page(results, seeds, steps, command):
+    """The Markdown report: one table per task, a row per agent."""
+    lines = ['# Stable-Baselines3 with the kit\'s lessons, beside the fixed agent', '',
+             f'Measured {results["date"]} on {results["machine"]} with `{command}`. Every agent: seeds '
+             f'{seeds_text(seeds)}, {steps:,} environment steps, the policy checks included; the kept policy is '
+             'the best noise-free one the checks saw. TD3 and SAC: SB3\'s defaults but for observations scaled, '
+             'gamma 0, (TD3) Gaussian noise 0.6 annealed to 0.05 over 60% of the steps, and the best policy kept '
+             '(stepsignal/experiments/peers.py).', '']
+    return '\n'.join(lines + tables(results, seeds))
+
+
+def tables(results, seeds):
+    """The report's tables, one per task, a row per agent (as ``bench`` shows them too)."""
+    lines = []
+    for task in TASKS:
+        title = ("The question's scenario" if task == 'question' else
+                 'Random step scenarios, scored on 100 never-seen ones')
+        lines += [f'## {title}', '', '| agent | success (L2 < 1.0) | median L2 | median first success (env steps) | '
+                  + ('never-seen solved: lowest / median / highest | ' if task == 'scenarios' else '')
+                  + 'steps/s (median) |', '|---|---|---|---|' + ('---|' if task == 'scenarios' else '') + '---|']
+        for agent in AGENTS:
+            rows = [results['runs'].get(f'{agent} {task} {seed}') for seed in seeds]
+            found = summary([row for row in rows if row is not None])
+            if found is None:
+                continue
+            first = 'never' if found['median_first_success'] is None else f"{found['median_first_success']:,}"
+            unseen = (f"{found['unseen']['lowest']:.0%} / {found['unseen']['median']:.0%} / "
+                      f"{found['unseen']['highest']:.0%} | " if task == 'scenarios' and 'unseen' in found else
+                      ('| ' if task == 'scenarios' else ''))
+            lines.append(f"| {agent if agent == 'fixed' else 'SB3 ' + agent + ' + lessons'} | {found['success_text']} "
+                         f"| {found['median_l2']:.3g} | {first} | {unseen}{found['median_steps_per_second']:.0f} |")
+        lines.append('')
+    return lines
+
+
+def bench_peers(seeds, steps=HYPERPARAMETERS.nb_steps, tasks=TASKS):
+    """``{'runs': {"agent task seed": row}}`` for ``bench``'s peers part, in this process, or None when
+    Stable-Baselines3 is not installed (the ``bench`` extra)."""
+    try:
+        import stable_baselines3  # noqa: F401
+    except ImportError:
+        return None
+    return {'runs': {f'{agent} {task} {seed}': one_run(agent, task, seed, steps)
+                     for task in tasks for agent in AGENTS for seed in seeds}}
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ['one']:  # the child: one run, its row as the last line
+        agent, task, seed, steps = argv[1:5]
+        setup_logging()
+        sys.stdout.write(json.dumps(one_run(agent, task, int(seed), int(steps))) + '\n')
+        return 0
+    parser = command_parser('python -m stepsignal.experiments.peers', __doc__)
+    parser.add_argument('--seeds', type=seeds_argument, default=seeds_argument('0-9'), help='like 0-9 (default) or 1,4,7')
+    parser.add_argument('--steps', type=steps_argument, default=HYPERPARAMETERS.nb_steps,
+                        help=f'environment steps of every run, checks included (default {HYPERPARAMETERS.nb_steps})')
+    parser.add_argument('--jobs', type=jobs_argument, default=2, help='runs at a time (default 2)')
+    parser.add_argument('--out', type=output_folder_argument, required=True, metavar='DIR',
+                        help=f'the folder the measurement owns: DIR/{NUMBERS} as the runs come (the same command '
+                             f'resumes from it), DIR/{REPORT} at the end')
+    answer_a_page_for_out(parser, argv)
+    args = parser.parse_args(argv)
+    with checking_input(parser):
+        try:
+            import stable_baselines3  # noqa: F401
+        except ImportError:
+            raise BadInput('Stable-Baselines3 is not installed: pip install -e ".[bench]"') from None
+        check_output_folder(args.out, resume=True)
+        numbers = args.out / NUMBERS
+        results = (json.loads(numbers.read_text()) if numbers.exists() else
+                   {'machine': machine(), 'date': today(), 'runs': {}})
+    setup_logging()
+    lock = threading.Lock()
+
+    def one(agent, task, seed):
+        key = f'{agent} {task} {seed}'
+        if key in results['runs'] and 'error' not in results['runs'][key]:
+            return  # measured already
+        row = run_in_child(agent, task, seed, args.steps)
+        log.info('%s: %s', key, row.get('error') or f"L2 {row['l2_distance']:.4g}")
+        with lock:
+            results['runs'][key] = row
+            write_json(numbers, results)
+
+    work = [(agent, task, seed) for seed in args.seeds for task in TASKS for agent in AGENTS]
+    with ThreadPoolExecutor(args.jobs) as pool:
+        list(pool.map(lambda item: one(*item), work))
+    command = 'python -m stepsignal.experiments.peers ' + ' '.join(argv)
+    text = page(results, args.seeds, args.steps, command)
+    sys.stdout.write(text)
+    write_atomic(args.out / REPORT, lambda handle: handle.write(text.encode('utf-8')))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
