@@ -507,6 +507,21 @@ def test_the_leave_one_out_of_the_example_is_quoted_as_measured():
     assert all(all(learnt[change]) for change in others)  # "on every seed measured"
 
 
+def test_the_plain_keras_rl2_update_is_quoted_as_measured():
+    """docs/bugs.md's sentence on --plain-keras-rl2 is the two kept evaluations': rates and medians."""
+    import json
+
+    found = {name: json.loads((ROOT / 'benchmarks' / 'speed' / f'{name}.json').read_text())
+             for name in ('PLAIN_KERAS_RL2', 'FAST_UPDATE')}
+    assert found['PLAIN_KERAS_RL2']['plain_keras_rl2'] and not found['FAST_UPDATE']['plain_keras_rl2']
+    assert {run['update'] for run in found['PLAIN_KERAS_RL2']['seeds']} == {'keras-rl2'}
+    plain, fast = (found[name]['summary'] for name in ('PLAIN_KERAS_RL2', 'FAST_UPDATE'))
+    page = ' '.join((ROOT / 'docs' / 'bugs.md').read_text().split())
+    assert (f"seeds 0-9, {plain['success_text']}, median first success after {plain['median_first_success_env_steps']:g} "
+            f"env steps, against {fast['success_text'].split(' (')[0]} and {fast['median_first_success_env_steps']:g} "
+            'on the fast update the same day') in page
+
+
 def test_readme_quotes_the_latest_measured_duration_of_its_test_command():
     """README's "about N minutes" is the last row of benchmarks/speed/TESTS.md's table, rounded to the minute."""
     section = (ROOT / 'benchmarks' / 'speed' / 'TESTS.md').read_text().split('<a id="readme-command"></a>')[1]
