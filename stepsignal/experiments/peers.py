@@ -316,7 +316,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     with checking_input(parser):
         try:
-            import stable_baselines3  # noqa: F401
+            from shared.quiet import GYM_NOISE, held_back
+
+            with held_back(GYM_NOISE):  # SB3 imports gym, when it is there
+                import stable_baselines3  # noqa: F401
         except ImportError:
             raise BadInput('Stable-Baselines3 is not installed: pip install -e ".[bench]"') from None
         check_output_folder(args.out, resume=True)
