@@ -53,7 +53,7 @@ def test_stable_baselines3_is_skipped_with_a_note_when_absent(monkeypatch):
 def test_bench_refuses_an_unknown_part_naming_what_is_allowed():
     finished = run_command('stepsignal', 'bench', '--only', 'her,speed', timeout=120)
     assert finished.returncode == 2 and 'Traceback' not in finished.stderr
-    assert "speed is not a part; allowed: env, training, efficiency, her, scaling, audio" in finished.stderr
+    assert "speed is not a part; allowed: env, training, efficiency, her, peers, scaling, audio" in finished.stderr
 
 
 def test_only_the_chosen_parts_are_measured_and_reported(monkeypatch, capsys):

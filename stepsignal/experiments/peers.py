@@ -302,6 +302,10 @@ def main(argv=None):
     if argv[:1] == ['one']:  # the child: one run, its row as the last line
         agent, task, seed, steps = argv[1:5]
         setup_logging()
+        if agent != 'fixed':
+            import torch
+
+            torch.set_num_threads(1)  # two runs share two cores: torch's spinning threads would fight
         sys.stdout.write(json.dumps(one_run(agent, task, int(seed), int(steps))) + '\n')
         return 0
     parser = command_parser('python -m stepsignal.experiments.peers', __doc__)
@@ -312,6 +316,8 @@ def main(argv=None):
     parser.add_argument('--out', type=output_folder_argument, required=True, metavar='DIR',
                         help=f'the folder the measurement owns: DIR/{NUMBERS} as the runs come (the same command '
                              f'resumes from it), DIR/{REPORT} at the end')
+    parser.add_argument('--page-only', action='store_true',
+                        help=f'run nothing: write DIR/{REPORT} from the runs measured so far')
     answer_a_page_for_out(parser, argv)
     args = parser.parse_args(argv)
     with checking_input(parser):
@@ -339,10 +345,10 @@ def main(argv=None):
             results['runs'][key] = row
             write_json(numbers, results)
 
-    work = [(agent, task, seed) for seed in args.seeds for task in TASKS for agent in AGENTS]
+    work = [] if args.page_only else [(agent, task, seed) for seed in args.seeds for task in TASKS for agent in AGENTS]
     with ThreadPoolExecutor(args.jobs) as pool:
         list(pool.map(lambda item: one(*item), work))
-    command = 'python -m stepsignal.experiments.peers ' + ' '.join(argv)
+    command = 'python -m stepsignal.experiments.peers ' + ' '.join(a for a in argv if a != '--page-only')
     text = page(results, args.seeds, args.steps, command)
     sys.stdout.write(text)
     write_atomic(args.out / REPORT, lambda handle: handle.write(text.encode('utf-8')))
