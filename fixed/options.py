@@ -59,7 +59,7 @@ def add_training_options(parser, seed=True):
     parser.add_argument('--plain-keras-rl2', action='store_true',
                         help='train on keras-rl2\'s own DDPG update and SequentialMemory, the fixes in place, '
                              'instead of the same update in one graph call on a float32 memory (speed only: '
-                             'slower, the same fixes; docs/index.md, Speed)')
+                             'slower, the same learning, measured in docs/bugs.md at FIX-19)')
 
 
 def add_her_options(parser):
