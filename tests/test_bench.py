@@ -1,6 +1,8 @@
 """The benchmark's parts run and measure what they say (speed itself is never asserted)."""
 import sys
 
+import pytest
+
 from command_line import run_command
 from stepsignal.experiments import bench
 
@@ -99,3 +101,23 @@ def test_the_peers_tables_put_each_agent_beside_the_fixed_one_with_its_interval(
     assert f'| SB3 TD3 + lessons | {success_rate(0, 2)} | 5 | never | 100 |' in text
     assert f'| fixed | {success_rate(2, 2)} | 0.15 | 900 | 85% / 88% / 91% | 100 |' in text
     assert 'SAC' not in text  # not measured: no row
+
+
+def test_the_peers_measurement_goes_on_from_an_earlier_one(tmp_path):
+    """--start-from reads an earlier run's numbers as measured; --page-only writes the page from them
+    (no Stable-Baselines3 needed); a file that is not such numbers is refused before --out is made."""
+    import json
+
+    from stepsignal.experiments.peers import main
+
+    earlier = tmp_path / 'earlier.json'
+    row = {'seed': 0, 'success': True, 'l2_distance': 0.01, 'first_success_env_steps': 612, 'steps_per_second': 90.0}
+    earlier.write_text(json.dumps({'machine': 'a test machine', 'date': '2026-12-07', 'runs': {'fixed question 0': row}}))
+    out = tmp_path / 'out'
+    assert main(['--seeds', '0', '--out', str(out), '--start-from', str(earlier), '--page-only']) == 0
+    assert '| fixed | 1 of 1 (95% CI 21-100%) | 0.01 | 612 | 90 |' in (out / 'report.md').read_text()
+    assert json.loads((out / 'results.json').read_text())['runs'] == {'fixed question 0': row}
+    earlier.write_text('[]')
+    with pytest.raises(SystemExit) as exit:
+        main(['--seeds', '0', '--out', str(tmp_path / 'again'), '--start-from', str(earlier), '--page-only'])
+    assert exit.value.code == 2 and not (tmp_path / 'again').exists()

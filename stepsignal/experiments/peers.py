@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
@@ -41,7 +42,7 @@ from fixed.keep_best import PolicyCheck, policy_outcome, split_budget
 from fixed.observations import scale_observation
 from shared.checks import BadInput
 from shared.cli import (NUMBERS, REPORT, answer_a_page_for_out, check_output_folder, checking_input, command_parser,
-                        output_folder_argument, seeds_argument, seeds_text, setup_logging, steps_argument)
+                        output_folder_argument, seeds_argument, seeds_text, setup_logging, shown, steps_argument)
 from shared.files import write_atomic, write_json
 from stepsignal.experiments.evaluate import jobs_argument
 from stepsignal.experiments.machine import machine, today
@@ -317,6 +318,9 @@ def main(argv=None):
     parser.add_argument('--out', type=output_folder_argument, required=True, metavar='DIR',
                         help=f'the folder the measurement owns: DIR/{NUMBERS} as the runs come (the same command '
                              f'resumes from it), DIR/{REPORT} at the end')
+    parser.add_argument('--start-from', type=Path, metavar='FILE',
+                        help=f'an earlier measurement\'s {NUMBERS} (such as the kept benchmarks/peers/lessons/{NUMBERS}): '
+                             'its runs count as measured, and the new ones are added to them in DIR')
     parser.add_argument('--page-only', action='store_true',
                         help=f'run nothing: write DIR/{REPORT} from the runs measured so far')
     answer_a_page_for_out(parser, argv)
@@ -328,11 +332,17 @@ def main(argv=None):
             with held_back(GYM_NOISE):  # SB3 imports gym, when it is there
                 import stable_baselines3  # noqa: F401
         except ImportError:
-            raise BadInput('Stable-Baselines3 is not installed: pip install -e ".[bench]"') from None
-        check_output_folder(args.out, resume=True)
+            if not args.page_only:
+                raise BadInput('Stable-Baselines3 is not installed: pip install -e ".[bench]"') from None
         numbers = args.out / NUMBERS
-        results = (json.loads(numbers.read_text()) if numbers.exists() else
-                   {'machine': machine(), 'date': today(), 'runs': {}})
+        earlier = numbers if numbers.is_file() else args.start_from
+        try:
+            results = (json.loads(earlier.read_text()) if earlier is not None else
+                       {'machine': machine(), 'date': today(), 'runs': {}})
+            assert isinstance(results['runs'], dict)
+        except (OSError, ValueError, KeyError, TypeError, AssertionError):
+            raise BadInput(f'{shown(earlier)} is not the numbers of an earlier run of this program') from None
+        check_output_folder(args.out, resume=True)
     setup_logging()
     lock = threading.Lock()
 
@@ -349,6 +359,7 @@ def main(argv=None):
     work = [] if args.page_only else [(agent, task, seed) for seed in args.seeds for task in TASKS for agent in AGENTS]
     with ThreadPoolExecutor(args.jobs) as pool:
         list(pool.map(lambda item: one(*item), work))
+    write_json(numbers, results)  # also what --start-from brought, when nothing ran
     command = 'python -m stepsignal.experiments.peers ' + ' '.join(a for a in argv if a != '--page-only')
     text = page(results, args.seeds, args.steps, command)
     sys.stdout.write(text)
