@@ -522,6 +522,32 @@ def test_the_plain_keras_rl2_update_is_quoted_as_measured():
             'on the fast update the same day') in page
 
 
+def test_the_peers_page_is_the_kept_measurement():
+    """docs/peers.md's tables are the kept runs' (benchmarks/peers/lessons/results.json), row by row, and
+    what its prose says of them holds: every peer succeeds on the question's scenario, later than the
+    fixed agent; on never-seen scenarios each peer is below the fixed agent on every seed."""
+    import json
+
+    from stepsignal.experiments.peers import summary, tables
+
+    results = json.loads((ROOT / 'benchmarks' / 'peers' / 'lessons' / 'results.json').read_text())
+    seeds = sorted({int(key.split()[-1]) for key in results['runs']})
+    page = (ROOT / 'docs' / 'peers.md').read_text()
+    for line in tables(results, seeds):
+        assert line in page, line
+    assert f'Seeds {seeds[0]}-{seeds[-1]} so far' in page
+
+    def runs(agent, task):
+        return [results['runs'][f'{agent} {task} {seed}'] for seed in seeds]
+
+    fixed = summary(runs('fixed', 'question'))
+    for agent in ('TD3', 'SAC'):
+        assert all(run['success'] for run in runs(agent, 'question'))
+        assert summary(runs(agent, 'question'))['median_first_success'] > fixed['median_first_success']
+        assert all(peer['unseen']['success_rate'] < mine['unseen']['success_rate']
+                   for peer, mine in zip(runs(agent, 'scenarios'), runs('fixed', 'scenarios')))
+
+
 def test_readme_quotes_the_latest_measured_duration_of_its_test_command():
     """README's "about N minutes" is the last row of benchmarks/speed/TESTS.md's table, rounded to the minute."""
     section = (ROOT / 'benchmarks' / 'speed' / 'TESTS.md').read_text().split('<a id="readme-command"></a>')[1]

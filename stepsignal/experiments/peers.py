@@ -259,8 +259,10 @@ def page(results, seeds, steps, command):
              f'Measured {results["date"]} on {results["machine"]} with `{command}`. Every agent: seeds '
              f'{seeds_text(seeds)}, {steps:,} environment steps, the policy checks included; the kept policy is '
              'the best noise-free one the checks saw. TD3 and SAC: SB3\'s defaults but for observations scaled, '
-             'gamma 0, (TD3) Gaussian noise 0.6 annealed to 0.05 over 60% of the steps, and the best policy kept '
-             '(stepsignal/experiments/peers.py).', '']
+             'gamma 0, (TD3) Gaussian noise 0.6 annealed to 0.05 over 60% of the steps, the best policy kept, the '
+             'critic\'s learning rate 1e-3 and the actor\'s 100 times slower (stepsignal/experiments/peers.py). '
+             'On the random scenarios, success is the kept policy on the question\'s scenario, and a first success '
+             'would be every check scenario solved at once.', '']
     return '\n'.join(lines + tables(results, seeds))
 
 
