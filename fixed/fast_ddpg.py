@@ -132,15 +132,8 @@ class FastDDPGAgent(HookedDDPGAgent):
             action = action + self.random_process.sample()
         return action
 
-    def policy_action(self, observation):
-        """The noise-free action for the first observation of an episode (already processed).
-
-        The actor alone: no exploration noise, and nothing stored or changed in the agent, so it
-        can be asked in the middle of training.
-        """
-        state = np.zeros((self.memory.window_length,) + np.shape(observation), dtype=np.float32)
-        state[-1] = observation  # zeros before the episode's first observation, as in forward
-        return np.clip(self._act([state[None]])[0][0], -1.0, 1.0)
+    def actor_outputs(self, states):
+        return self._act([states])[0]
 
     def forward(self, observation):
         self._recent.append(np.asarray(observation, dtype=np.float32))

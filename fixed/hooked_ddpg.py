@@ -98,4 +98,8 @@ class HookedDDPGAgent(DDPGAgent):
         """
         state = np.zeros((self.memory.window_length,) + np.shape(observation), dtype=np.float32)
         state[-1] = observation  # zeros before the episode's first observation, as in forward
-        return np.clip(self.actor.predict_on_batch(state[None])[0], -1.0, 1.0)
+        return np.clip(self.actor_outputs(state[None])[0], -1.0, 1.0)
+
+    def actor_outputs(self, states):
+        """The actor's outputs for a batch of states."""
+        return self.actor.predict_on_batch(states)
