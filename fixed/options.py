@@ -56,10 +56,21 @@ def add_training_options(parser, seed=True):
     parser.add_argument('--tensorboard', metavar='DIR',
                         help='also write TensorBoard event files, into DIR/<name of --out> (open them with '
                              'tensorboard --logdir DIR; docs/ecosystem.md)')
+    add_plain_keras_rl2_option(parser)
+
+
+def add_plain_keras_rl2_option(parser):
+    """``--plain-keras-rl2``: keras-rl2's own update instead of the fast copy (``check_update_options`` checks it)."""
     parser.add_argument('--plain-keras-rl2', action='store_true',
                         help='train on keras-rl2\'s own DDPG update and SequentialMemory, the fixes in place, '
                              'instead of the same update in one graph call on a float32 memory (speed only: '
                              'slower, the same learning, measured in docs/bugs.md at FIX-19)')
+
+
+def check_update_options(hindsight, plain_keras_rl2):
+    """A ``BadInput`` for ``--her`` beside ``--plain-keras-rl2``: hindsight replay builds on the fast path's memory."""
+    if hindsight is not None and plain_keras_rl2:
+        raise BadInput('--her replays from the fast path\'s memory (fixed/hindsight.py): drop --plain-keras-rl2')
 
 
 def add_her_options(parser):
@@ -114,8 +125,7 @@ def check_training_options(args):
     if args.tensorboard is not None:
         writable_folder(args.tensorboard, '--tensorboard')
     args.hindsight = hindsight_option(args) if hasattr(args, 'her') else None
-    if args.hindsight is not None and args.plain_keras_rl2:
-        raise BadInput('--her replays from the fast path\'s memory (fixed/hindsight.py): drop --plain-keras-rl2')
+    check_update_options(args.hindsight, args.plain_keras_rl2)
 
 
 def run_hyperparameters(args):

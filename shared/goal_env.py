@@ -78,6 +78,6 @@ def flatten_dict_wrapper_class(gym, module):
 
         def observation(self, observation):
             assert isinstance(observation, dict)
-            return np.concatenate([observation[key].ravel() for key in self.dict_keys])
+            return np.concatenate([np.asarray(observation[key]).ravel() for key in self.dict_keys])
 
     return _belongs_to(FlattenDictWrapper, module)

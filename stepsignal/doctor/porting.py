@@ -1092,20 +1092,19 @@ class FlattenDict(Shim):
              'attribute \'FlattenDictWrapper\'`. Its successor, FlattenObservation, flattens every key in '
              'alphabetical order, the achieved goal included.')
     change = ('a small gym.ObservationWrapper whose observation() concatenates the keys you chose, in your order, '
-              'with a float32 Box of their total size (the kit\'s fixed/env.py FlattenDictWrapper; docs/porting.md, '
-              'P5)')
+              'with a float32 Box of their total size (the kit\'s shared/goal_env.py FlattenDictWrapper; '
+              'docs/porting.md, P5)')
 
     def install(self):
         import gym.wrappers
 
         if not hasattr(gym.wrappers, 'FlattenDictWrapper'):
+            self._wrapper = flatten_dict_wrapper_class(gym, __name__)  # one class for every env the script wraps
             self.patch(gym.wrappers, 'FlattenDictWrapper', self._flatten)
 
     def _flatten(self, env, dict_keys):
         self.record(f'FlattenDictWrapper(env, dict_keys={list(dict_keys)!r}): the keys concatenated in this order')
-        import gym
-
-        return flatten_dict_wrapper_class(gym, __name__)(env, dict_keys)
+        return self._wrapper(env, dict_keys)
 
 
 class ObjectBatches(Shim):

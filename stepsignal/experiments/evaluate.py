@@ -21,8 +21,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from fixed.options import add_her_options, her_arguments, hindsight_option
-from shared.checks import BadInput
+from fixed.options import add_her_options, add_plain_keras_rl2_option, check_update_options, her_arguments, hindsight_option
 from shared.cli import (command_parser, check_output_folder, checking_input, output_folder_argument, run_reporting_failures,
                         seeds_argument, setup_logging, steps_argument, writable_folder)
 from shared.files import save_figure, write_atomic, write_json
@@ -200,15 +199,12 @@ def main(argv=None):
     parser.add_argument('--tensorboard', metavar='DIR', type=Path,
                         help='also write each seed\'s TensorBoard event files, into DIR/seed-N (sent back as each '
                              'seed finishes; tensorboard --logdir DIR shows them side by side)')
-    parser.add_argument('--plain-keras-rl2', action='store_true',
-                        help='each seed trains on keras-rl2\'s own DDPG update and memory (as python -m fixed '
-                             '--plain-keras-rl2: slower, the same fixes)')
+    add_plain_keras_rl2_option(parser)
     add_her_options(parser)
     args = parser.parse_args(argv)
     with checking_input(parser):
         hindsight = hindsight_option(args)
-        if hindsight is not None and args.plain_keras_rl2:
-            raise BadInput('--her replays from the fast path\'s memory (fixed/hindsight.py): drop --plain-keras-rl2')
+        check_update_options(hindsight, args.plain_keras_rl2)
     env = dict(args.env)
     runs = seed_runs(args.seeds, args.steps, args.random_scenarios, env, tensorboard=args.tensorboard is not None,
                      hindsight=hindsight, plain_keras_rl2=args.plain_keras_rl2)
@@ -235,8 +231,8 @@ def evaluate(args, runs, env, hindsight):
     world = ', '.join(f'{k}={v}' for k, v in env.items()) or 'default environment'
     where, date = f'the Ray cluster at {args.address}' if args.address else machine(), today()
     her = f" With hindsight experience replay ({' '.join(her_arguments(hindsight))})." if hindsight else ''
-    her += " On keras-rl2's own update (--plain-keras-rl2)." if args.plain_keras_rl2 else ''
-    text = f'Rounding world: {world}. Measured on {date}, on {where}.{her}\n\n' + table(results, summary)
+    update = " On keras-rl2's own update (--plain-keras-rl2)." if args.plain_keras_rl2 else ''
+    text = f'Rounding world: {world}. Measured on {date}, on {where}.{her}{update}\n\n' + table(results, summary)
     draw_learning_curves(results, args.out / 'learning_curves.png', f'Fixed agent, {len(results)} seeds ({world})')
     write_json(args.out / 'summary.json', {'environment': env, 'machine': where, 'date': date,
                                            'her': hindsight.record() if hindsight else None,

@@ -39,7 +39,6 @@ import numpy as np
 
 from fixed.hyperparameters import HYPERPARAMETERS
 from fixed.keep_best import PolicyCheck, policy_outcome, split_budget
-from fixed.observations import scale_observation
 from shared.checks import BadInput
 from shared.cli import (NUMBERS, REPORT, answer_a_page_for_out, check_output_folder, checking_input, command_parser,
                         output_folder_argument, seeds_argument, seeds_text, setup_logging, shown, steps_argument)
@@ -53,17 +52,6 @@ log = logging.getLogger(__name__)
 ALGORITHMS = ('TD3', 'SAC')
 TASKS = ('question', 'scenarios')
 """The question's scenario, and random step scenarios scored on never-seen ones."""
-
-
-class ScaledObservations:
-    """FIX-17 for any agent: one affine map from a reference observation (the env's first)."""
-
-    def __init__(self, reference_observation):
-        reference = np.asarray(reference_observation, dtype=np.float64)
-        self.center, self.scale = float(reference.mean()), float(reference.std()) or 1.0
-
-    def process_observation(self, observation):
-        return scale_observation(observation, self.center, self.scale)
 
 
 class Answering:
@@ -155,6 +143,7 @@ def peer_run(algorithm, task, seed, steps=HYPERPARAMETERS.nb_steps):
 
     from shared.seeding import seed_everything
     from stepsignal.own_signal.scenarios import StepRanges, evaluate_unseen, family_check, family_env
+    from fixed.agent import ScaleObservations
     from fixed.train import make_env
 
     seed_everything(seed)
@@ -167,7 +156,7 @@ def peer_run(algorithm, task, seed, steps=HYPERPARAMETERS.nb_steps):
         training_env = family_env(seed, ranges, time_limit=hp.max_episode_steps)
         check = family_check(ranges, hp.max_episode_steps)
     training_steps, _ = split_budget(steps, check.every, check.steps_per_check)
-    processor = ScaledObservations(training_env.reset())
+    processor = ScaleObservations(training_env.reset())  # FIX-17, as the fixed agent's
     env = scaled_env(training_env, processor)
     settings = dict(gamma=0.0, seed=seed, verbose=0)
     if algorithm == 'TD3':
