@@ -11,18 +11,16 @@ from shared.cli import (add_output_options, add_seed_option, check_output_folder
 from shared.table import help_text
 
 from .hyperparameters import HYPERPARAMETERS
-from .options import add_question_run_options, check_training_options, run_hyperparameters  # FIX-4: --steps; IMPROVEMENT-4, -5
+from .options import check_training_options, parse_question_run, run_hyperparameters  # FIX-4: --steps; IMPROVEMENT-4, -5
 from .options import save_run, trained_on, write_result  # IMPROVEMENT-1: the kept policy and its result
 
 
 def main(argv=None):
-    argv = list(sys.argv[1:] if argv is None else argv)  # PORT: options that moved to python -m stepsignal
-    parser = command_parser('python -m fixed', 'Train the corrected setup on the question\'s scenario and write its '
-                            'results into DIR.', help_text(HYPERPARAMETERS, 'hyperparameters (fixed/hyperparameters.py):'))
+    parser = command_parser('python -m fixed', 'Train the corrected setup (FIX-1 to FIX-23) on the question\'s scenario '
+                            'and write its results into DIR.', help_text(HYPERPARAMETERS, 'hyperparameters (fixed/hyperparameters.py):'))
     add_output_options(parser)
     add_seed_option(parser)
-    add_question_run_options(parser, argv)  # FIX-4: --steps, room to train; IMPROVEMENT-4: --tensorboard; IMPROVEMENT-5: --her
-    args = parser.parse_args(argv)
+    args = parse_question_run(parser, argv)  # FIX-4: --steps, room to train; IMPROVEMENT-4: --tensorboard; -5: --her
     setup_logging()
     with checking_input(parser):  # bad input: said before any work, nothing written
         check_training_options(args)  # IMPROVEMENT-4, IMPROVEMENT-5
@@ -34,8 +32,7 @@ def run(args, hyperparameters=None):  # FIX-4: hyperparameters, None: the table 
     from .train import make_env, train  # late: importing TensorFlow takes seconds; IMPROVEMENT-1: make_env
 
     hyperparameters = hyperparameters or run_hyperparameters(args)  # FIX-4: --steps
-    agent, result = train(args.out, seed=args.seed, hp=hyperparameters, tensorboard=args.tensorboard,
-                          hindsight=args.hindsight, fast_update=not args.plain_keras_rl2)  # IMPROVEMENT-4, -5
+    agent, result = train(args.out, seed=args.seed, hp=hyperparameters, extras=args.extras)  # IMPROVEMENT-4, -5
     save_run(args.out, agent, make_env(), result, trained_on(args, 'question'))  # IMPROVEMENT-1
     return write_result(args.out, result)  # IMPROVEMENT-1: result.json; 130 after Ctrl-C
 

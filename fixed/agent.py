@@ -77,10 +77,8 @@ class ScaleObservations(Processor):
         return scale_observation(observation, self.center, self.scale)
 
 
-class FixedDDPGAgent(HookedDDPGAgent):
-    """keras-rl2's DDPGAgent with the fixes keras-rl2 itself needs (FIX-12, -15, -18, -19) and the
-    saturation penalty beyond FIX-6. (``HookedDDPGAgent``, fixed/hooked_ddpg.py, is keras-rl2's
-    DDPGAgent with the doors they use.)"""
+class FixedDDPGAgent(HookedDDPGAgent):  # keras-rl2's DDPGAgent with doors for these (fixed/hooked_ddpg.py)
+    """keras-rl2's DDPGAgent with the fixes keras-rl2 itself needs (FIX-12, -15, -18, -19) and beyond FIX-6."""
 
     def __init__(self, *args, saturation_penalty=0.0, time_limit_is_terminal=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -123,9 +121,8 @@ class FastFixedDDPGAgent(FixedDDPGAgent, FastDDPGAgent):
 
 def build_agent(env, hp=HYPERPARAMETERS, training_steps=None, reference_observation=None,
                 hindsight=None, fast_update=True):  # IMPROVEMENT-5; beyond FIX-19: fast_update
-    """Return the compiled agent (FIX-13: no policy object), sized for ``training_steps`` (FIX-5);
-    FIX-17: ``reference_observation`` sets the scaling; IMPROVEMENT-5: ``hindsight`` relabels goals;
-    beyond FIX-19: ``fast_update``, keras-rl2's update in one graph call (False: keras-rl2's own)."""
+    """Return the compiled agent (FIX-13: no policy object), sized for ``training_steps`` (FIX-5); FIX-17:
+    ``reference_observation`` sets the scaling; ``hindsight`` relabels goals; ``fast_update``: speed only."""
     nb_actions = env.action_space.shape[0]
     nb_steps = training_steps or hp.nb_steps  # FIX-5
     actor = build_actor(env, hp.window_length)  # FIX-20
@@ -138,7 +135,7 @@ def build_agent(env, hp=HYPERPARAMETERS, training_steps=None, reference_observat
     memory = EpisodeMemory(limit=hp.memory_limit or max(nb_steps, 1000), window_length=hp.window_length)
     agent_class = FixedDDPGAgent
     if fast_update:  # beyond FIX-19, speed only: one graph call per update, on float32 arrays (fast_ddpg.py)
-        agent_class, memory = FastFixedDDPGAgent, replay_memory(env, memory, hp.gamma, hindsight)  # IMPROVEMENT-5
+        agent_class, memory = FastFixedDDPGAgent, replay_memory(env, memory, hp.gamma, hindsight, processor)  # IMPROVEMENT-5
     # FIX-13: no BoltzmannQPolicy: DDPG's policy is its actor plus exploration noise.
     # FIX-11: independent Gaussian noise, broad at first and annealed: far-apart actions, then refined.
     random_process = GaussianWhiteNoiseProcess(size=nb_actions, mu=0.0, sigma=hp.noise_sigma, sigma_min=hp.noise_sigma_min,
@@ -155,8 +152,6 @@ def build_agent(env, hp=HYPERPARAMETERS, training_steps=None, reference_observat
                         processor=processor, saturation_penalty=hp.saturation_penalty,  # beyond FIX-6
                         gradient_steps=hp.gradient_steps,  # IMPROVEMENT-3: updates per environment step
                         time_limit_is_terminal=hp.time_limit_is_terminal)
-    if hindsight is not None:  # IMPROVEMENT-5: a new goal is scaled as the agent's processor scales observations
-        memory.goal_to_state = lambda goals: agent.processor.process_observation(goals)
     # Beyond FIX-6, IMPROVEMENT-2: the actor learns slower than the critic, so it cannot outrun its estimate.
     agent.compile([Adam(learning_rate=hp.actor_learning_rate, clipnorm=hp.clipnorm),
                    Adam(learning_rate=hp.critic_learning_rate, clipnorm=hp.clipnorm)], metrics=['mae'])

@@ -12,7 +12,8 @@ import numpy as np
 from gymnasium import spaces  # PORT: Gymnasium
 
 from . import filters  # FIX-8: second-order sections, computed as scipy does but faster
-from .observations import float32_box  # FIX-10: bounds that survive float32
+from .actions import action_bounds, settings_for  # FIX-1, FIX-7: the agent's units and the env's
+from .observations import goal_observation_space  # FIX-10: bounds that survive float32
 from shared.goal_env import flatten_dict_wrapper_class, goal_env_class
 
 log = logging.getLogger(__name__)  # FIX-14
@@ -84,25 +85,19 @@ class StepSignal(GoalEnv):
         self.sample_rate = sample_rate
         self.desired_signal = np.asarray(desired_signal, dtype=np.float64).astype(np.float32)  # FIX-10
         self.distance_threshold = 10e-1
-        # FIX-3: the env ends its episodes itself, truncated after time_limit steps (FIX-12).
-        self.max_episode_steps = int(time_limit)
+        self.max_episode_steps = int(time_limit)  # FIX-3: the env ends its episodes itself (a truncation, FIX-12)
         self.elapsed_steps = 0
         max_offset = abs(max(max(self.desired_signal), max(self.signal))
                          - min(min(self.desired_signal), min(self.signal)))
-        # FIX-7: float64 bounds, the highest cutoff safely below Nyquist; FIX-8: the lowest one accurate.
-        self.physical_low = np.array([max(10e-4, filters.lowest_accurate_cutoff(self.sample_rate)), -float(max_offset)])
-        self.physical_high = np.array([0.99 * (self.sample_rate / 2), float(max_offset)])
+        self.physical_low, self.physical_high = action_bounds(self.sample_rate, max_offset)  # FIX-7: float64
         self.action_space = spaces.Box(low=-1.0, high=1.0, shape=(2,), dtype=np.float32)  # FIX-1: the agent's units
-        # FIX-10: the arrays are float32 now, like these spaces, and stay inside their bounds.
-        self.observation_space = self._observation_space()
+        self.observation_space = self._observation_space()  # FIX-10: float32 arrays, as the spaces say, inside them
 
     def step(self, action):
-        # FIX-1: -1 maps to low and +1 to high, exactly (see physical_action).
-        cutoff, offset = self.physical_action(action)
+        cutoff, offset = self.physical_action(action)  # FIX-1: -1 maps to low and +1 to high, exactly
         self._set_action(np.array([cutoff, offset]))
         obs = self._get_obs()
-        # FIX-3: the episode ends by itself: terminated on success, truncated at the time limit.
-        self.elapsed_steps += 1
+        self.elapsed_steps += 1  # FIX-3: the episode ends by itself: terminated on success, truncated at the limit
         # FIX-9: one distance per step, for success and info; the reward is compute_reward's (the GoalEnv contract).
         l2_distance = float(np.linalg.norm(self.desired_signal - obs['achieved_goal']))
         info = {
@@ -122,15 +117,8 @@ class StepSignal(GoalEnv):
         self.elapsed_steps = 0  # FIX-3
         return self._get_obs(), {}  # PORT: (observation, info)
 
-    def physical_action(self, action):
-        """FIX-1: a raw action in [-1, 1]^2 as ``(cutoff_hz, offset)``, -1 -> low, +1 -> high: the offset
-        linearly, the cutoff on a log scale (what the filter does depends on its order of magnitude)."""
-        action = np.clip(np.asarray(action, dtype=np.float64).reshape(2), -1.0, 1.0)
-        fraction = (action + 1.0) / 2.0
-        low, high = self.physical_low, self.physical_high
-        cutoff = low[0] * (high[0] / low[0]) ** fraction[0]
-        offset = low[1] + fraction[1] * (high[1] - low[1])
-        return min(max(cutoff, low[0]), high[0]), offset
+    def physical_action(self, action):  # FIX-1: -1 -> low, +1 -> high; the cutoff on a log scale
+        return tuple(settings_for(action, self.physical_low, self.physical_high, ('log', 'linear')))
 
     def _set_action(self, actions):
         # FIX-1: already clipped, in the agent's units, by physical_action.
@@ -151,12 +139,7 @@ class StepSignal(GoalEnv):
         }
 
     def _observation_space(self):  # FIX-10: bounds the observations keep
-        ranges = self._signal_ranges()  # and the processed signal's: what the filter can make of the input, +- offset
-        filtered_low, filtered_high = filters.output_range(*ranges['observation'])
-        max_offset = self.physical_high[1]
-        ranges['achieved_goal'] = (filtered_low - max_offset, filtered_high + max_offset)
-        return spaces.Dict({key: float32_box(*ranges[key], self.initial_signal.shape)
-                            for key in ('desired_goal', 'achieved_goal', 'observation')})
+        return goal_observation_space(self._signal_ranges(), self.physical_high[1], self.initial_signal.shape)
 
     def _signal_ranges(self):  # FIX-10
         """``{'observation': (lowest, highest), 'desired_goal': ...}`` of the input and the goal."""
@@ -165,8 +148,7 @@ class StepSignal(GoalEnv):
 
     def compute_reward(self, goal_achieved, goal_desired, info):
         # FIX-21: the RMS error, L2 / sqrt(n), does not grow with the signal's length.
-        # FIX-9: works on one goal or a batch: the distance runs over the last axis only.
-        d = np.linalg.norm(np.asarray(goal_desired) - np.asarray(goal_achieved), axis=-1)
+        d = np.linalg.norm(np.asarray(goal_desired) - np.asarray(goal_achieved), axis=-1)  # FIX-9: or a batch
         return -d / np.sqrt(np.shape(goal_desired)[-1])
 
     def _is_success(self, l2_distance):  # FIX-9: from the step's one distance

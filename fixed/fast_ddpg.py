@@ -51,12 +51,15 @@ def graph_function(inputs, outputs, updates=()):
     return lambda values: run(*[np.asarray(value, dtype=dtype) for value, dtype in zip(values, dtypes)])
 
 
-def replay_memory(env, memory, gamma, hindsight=None):
+def replay_memory(env, memory, gamma, hindsight=None, processor=None):
     """The fast path's memory in place of keras-rl2's ``memory`` (its limit and window): a ``ReplayMemory``,
-    or ``hindsight``'s, built on it. With ``gamma`` 0 it keeps no next state: the update never reads one."""
+    or ``hindsight``'s, built on it, which scales a new goal as ``processor`` scales observations. With
+    ``gamma`` 0 it keeps no next state: the update never reads one."""
     size = dict(limit=memory.limit, window_length=memory.window_length, observation_shape=env.observation_space.shape,
                 nb_actions=env.action_space.shape[0], next_states=gamma != 0)
-    return ReplayMemory(**size) if hindsight is None else hindsight.memory(env, **size)
+    if hindsight is None:
+        return ReplayMemory(**size)
+    return hindsight.memory(env, **size, goal_to_state=None if processor is None else processor.process_observation)
 
 
 class FastDDPGAgent(HookedDDPGAgent):

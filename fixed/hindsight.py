@@ -52,11 +52,12 @@ class Hindsight:
     def record(self):
         return {'strategy': self.strategy, 'k': self.k, 'relabelled_share': self.relabelled_share}
 
-    def memory(self, env, **memory_size):
+    def memory(self, env, goal_to_state=None, **memory_size):
         """The agent's memory for ``env`` (keras-rl's wrappers around a flattened goal env), relabelling
-        goals as these settings say; ``memory_size``: ``ReplayMemory``'s arguments."""
+        goals as these settings say; ``goal_to_state``: as ``HindsightMemory``'s; ``memory_size``:
+        ``ReplayMemory``'s arguments."""
         return HindsightMemory(**memory_size, goals=GoalRecorder.under(flat_goal_env(env)),
-                               compute_reward=env.unwrapped.compute_reward, hindsight=self)
+                               compute_reward=env.unwrapped.compute_reward, goal_to_state=goal_to_state, hindsight=self)
 
 
 class GoalRecorder(gymnasium.Wrapper):

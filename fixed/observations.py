@@ -3,6 +3,8 @@ hold every value (FIX-10)."""
 import numpy as np
 from gymnasium import spaces
 
+from . import filters
+
 
 def scale_observation(observation, center, scale):
     """FIX-17: ``observation`` as the networks read it, float32 of order 1: ``(observation - center) / scale``.
@@ -23,3 +25,14 @@ def float32_box(low, high, shape):
     largest = float(np.finfo(np.float32).max)
     low, high = max(low - margin, -largest), min(high + margin, largest)
     return spaces.Box(np.full(shape, low, dtype=np.float32), np.full(shape, high, dtype=np.float32), dtype=np.float32)
+
+
+def goal_observation_space(ranges, max_offset, shape):
+    """FIX-10: the goal env's ``Dict`` space, float32 boxes that hold every observation it makes.
+
+    ``ranges``: ``{'observation': (lowest, highest), 'desired_goal': ...}`` of the input and the
+    goal; the processed signal's box is what the filter can make of the input, +- ``max_offset``.
+    """
+    filtered_low, filtered_high = filters.output_range(*ranges['observation'])
+    ranges = dict(ranges, achieved_goal=(filtered_low - max_offset, filtered_high + max_offset))
+    return spaces.Dict({key: float32_box(*ranges[key], shape) for key in ('desired_goal', 'achieved_goal', 'observation')})

@@ -8,12 +8,14 @@ written once, whole, with the fixes that were reverted.
 import argparse
 import dataclasses
 import logging
+import sys
 from pathlib import Path
 
 from shared.checks import BadInput
 from shared.cli import INTERRUPTED, add_seed_option, refuse, steps_argument, writable_folder
 from shared.files import write_json
 
+from .extras import Extras
 from .hindsight import MAX_K, STRATEGIES, Hindsight, k_problem  # IMPROVEMENT-5
 from .hyperparameters import HYPERPARAMETERS
 
@@ -35,12 +37,15 @@ def answer_a_moved_option(parser, argv):
             refuse(parser, f'{token.split("=")[0]} has moved: run python -m stepsignal {verb} {rest}')
 
 
-def add_question_run_options(parser, argv):
-    """``python -m fixed``'s, beside ``--seed``: the training options and, IMPROVEMENT-5, the ``--her``
-    options; ``argv``, the command line, is first checked for an option that moved to a verb (``MOVED``)."""
+def parse_question_run(parser, argv=None):
+    """``python -m fixed``'s command line (``argv``; None: ``sys.argv``), parsed with the training options
+    and, IMPROVEMENT-5, the ``--her`` options beside ``parser``'s own; first checked for an option that
+    moved to a verb (``MOVED``)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     answer_a_moved_option(parser, argv)
     add_training_options(parser, seed=False)
     add_her_options(parser)
+    return parser.parse_args(argv)
 
 
 def add_training_options(parser, seed=True):
@@ -121,11 +126,13 @@ def her_arguments(hindsight):
 
 def check_training_options(args):
     """What can be checked before any work: the ``--tensorboard`` folder, the ``--her`` options (then
-    ``args.hindsight``). Raises ``BadInput``."""
+    ``args.hindsight``), ``--plain-keras-rl2`` beside them (then ``args.extras``, the run's ``Extras``).
+    Raises ``BadInput``."""
     if args.tensorboard is not None:
         writable_folder(args.tensorboard, '--tensorboard')
     args.hindsight = hindsight_option(args) if hasattr(args, 'her') else None
     check_update_options(args.hindsight, args.plain_keras_rl2)
+    args.extras = Extras(args.tensorboard, args.hindsight, fast_update=not args.plain_keras_rl2)
 
 
 def run_hyperparameters(args):

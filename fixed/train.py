@@ -16,10 +16,10 @@ import gymnasium  # PORT: Gymnasium
 
 from .agent import build_agent
 from .env import FlattenDictWrapper
+from .extras import Extras  # IMPROVEMENT-4, IMPROVEMENT-5 and the fast update: beyond the question's script
 from .hyperparameters import HYPERPARAMETERS
 from .keep_best import KeepBestPolicy, PolicyCheck, run_result, split_budget  # IMPROVEMENT-1
 from .progress import ProgressLog  # FIX-14: a progress line instead of keras' per-episode print
-from .tensorboard_log import TensorBoardLog, run_folder  # IMPROVEMENT-4
 from shared.files import write_json, write_weights
 from shared.old_step_api import OldStepAPI  # PORT: keras-rl2 speaks gym's old step API
 from shared.scenario import question_scenario
@@ -63,14 +63,12 @@ def save_weights(agent, filepath):
 
 
 def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None,  # IMPROVEMENT-1: check
-          tensorboard=None,  # IMPROVEMENT-4: TensorBoard event files
-          hindsight=None,  # IMPROVEMENT-5: hindsight experience replay
-          fast_update=True):  # beyond FIX-19: keras-rl2's update in one graph call (speed only)
+          extras=Extras()):  # IMPROVEMENT-4, -5: TensorBoard, hindsight; the fast update (speed only)
     """Run the question's script with everything written into ``out_dir``.
 
     ``make_env``: makes the env to train on, wrapped for keras-rl (default: this module's, the
-    question's scenario). ``hp``: the numbers (``hyperparameters.py``). IMPROVEMENT-1, -4, -5:
-    ``check``, ``tensorboard``, ``hindsight`` (``keep_best.py``, ``tensorboard_log.py``, ``hindsight.py``).
+    question's scenario). ``hp``: the numbers (``hyperparameters.py``). ``check``: IMPROVEMENT-1's
+    (``keep_best.py``); ``extras``: an ``Extras`` (``extras.py``).
 
     Returns ``(agent, result)``: the trained agent and, IMPROVEMENT-1, what its kept policy does.
     """
@@ -84,7 +82,7 @@ def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None,  #
     training_steps, _ = split_budget(hp.nb_steps, check.every, check.steps_per_check)
     # FIX-13: no policy object. FIX-17: the first observation sets the observation scaling.
     agent = build_agent(env, hp, training_steps, reference_observation=env.reset(),
-                        hindsight=hindsight, fast_update=fast_update)  # IMPROVEMENT-5, beyond FIX-19
+                        hindsight=extras.hindsight, fast_update=extras.fast_update)
     keep_best = KeepBestPolicy(agent, check)
     # FIX-14: no model summaries on stdout; the table of numbers is in result.json.
 
@@ -92,17 +90,13 @@ def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None,  #
     actor_before, critic_before = agent.actor.get_weights(), agent.critic.get_weights()
     # FIX-12: no nb_max_episode_steps: the env truncates by itself, not stored as terminal.
     # FIX-15: FixedDDPGAgent.fit refuses more steps than keras-rl2's int16 counter can count.
-    callbacks = [ProgressLog(training_steps, label=f'fixed seed {seed}'), keep_best]
-    if tensorboard is not None:  # IMPROVEMENT-4: after keep_best, whose checks it draws
-        callbacks.append(TensorBoardLog(run_folder(tensorboard, out), keep_best))
+    callbacks = [ProgressLog(training_steps, label=f'fixed seed {seed}'), keep_best] + extras.callbacks(keep_best, out)
     hist = agent.fit(recorder, nb_steps=training_steps, visualize=False, verbose=0, callbacks=callbacks)
 
     # FIX-16: the history as JSON: plain numbers any tool can read, nothing runs when loaded.
     write_json(out / 'history.json', {key: [float(v) for v in values] for key, values in hist.history.items()})
     save_weights(agent, str(out / 'weights' / '{}_weights.h5'.format(FILENAME)))  # FIX-16: HDF5 files named .h5
-    result = run_result(agent, keep_best, env, hp, seed, training_steps)  # IMPROVEMENT-1
-    if hindsight is not None:  # IMPROVEMENT-5: only then, so a run without it is the one it always was
-        result['her'] = hindsight.record()
+    result = {**run_result(agent, keep_best, env, hp, seed, training_steps), **extras.record()}  # IMPROVEMENT-1
 
     trace = {
         'variant': __package__,

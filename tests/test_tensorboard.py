@@ -16,13 +16,14 @@ PER_CHECK = ['check/l2_distance', 'check/success']
 def two_runs(fixed_run, tmp_path_factory):
     """The session's short fixed run (conftest.py) and the same run with TensorBoard:
     ``(plain, logged, tensorboard_dir)``, each run as ``(its folder, its result)``."""
+    from fixed.extras import Extras
     from fixed.hyperparameters import HYPERPARAMETERS
     from fixed.train import train
 
     plain, plain_out = fixed_run
     hp = dataclasses.replace(HYPERPARAMETERS, nb_steps=plain['steps'])
     root = tmp_path_factory.mktemp('tensorboard')
-    _, logged = train(root / 'logged', seed=0, hp=hp, tensorboard=root / 'tb')
+    _, logged = train(root / 'logged', seed=0, hp=hp, extras=Extras(tensorboard=root / 'tb'))
     return (plain_out, plain), (root / 'logged', logged), root / 'tb'
 
 

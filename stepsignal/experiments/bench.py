@@ -261,6 +261,7 @@ def bench_her(seeds=range(HER_SEEDS), nb_steps=HER_STEPS):
     import dataclasses
     import tempfile
 
+    from fixed.extras import Extras
     from fixed.hindsight import Hindsight
     from fixed.hyperparameters import HYPERPARAMETERS
     from stepsignal.own_signal.scenarios import train_random
@@ -273,7 +274,7 @@ def bench_her(seeds=range(HER_SEEDS), nb_steps=HER_STEPS):
             log.info('hindsight: %s, seed %d, %d steps', method, seed, nb_steps)
             with tempfile.TemporaryDirectory() as out:
                 started = time.perf_counter()
-                _, result = train_random(out, seed, hp, hindsight=hindsight)
+                _, result = train_random(out, seed, hp, extras=Extras(hindsight=hindsight))
             results[method].append({'seed': seed, 'unseen': result['unseen'],
                                     'steps_per_second': nb_steps / (time.perf_counter() - started)})
     try:

@@ -12,6 +12,7 @@ import numpy as np
 from scipy import optimize, signal
 
 from fixed import filters
+from fixed.actions import settings_for
 from fixed.env import butter_lowpass_filter
 from stepsignal.own_signal.view import MAX_OBSERVED_SAMPLES
 from shared.checks import BadInput
@@ -108,16 +109,7 @@ class Chain:
         Each knob maps as the question's env maps its two (FIX-1): -1 to the lowest value, +1 to
         the highest, on a log scale (``low * (high / low) ** fraction``) or linearly.
         """
-        action = np.clip(np.asarray(action, dtype=np.float64).reshape(len(self.stages)), -1.0, 1.0)
-        fraction = (action + 1.0) / 2.0
-        found = {}
-        for i, name in enumerate(self.stages):
-            low, high = self.low[i], self.high[i]
-            if self.scales[i] == 'log':
-                found[name] = min(max(low * (high / low) ** fraction[i], low), high)
-            else:
-                found[name] = low + fraction[i] * (high - low)
-        return found
+        return dict(zip(self.stages, settings_for(action, self.low, self.high, self.scales)))
 
     def apply(self, samples, settings):
         """``samples`` (1-D, or 2-D with one signal per column; float32 or float64) through the

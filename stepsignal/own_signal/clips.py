@@ -202,7 +202,7 @@ def train(args, job):
         envs = check_envs(job['family'], hyperparameters.max_episode_steps)
         check = PolicyCheck(envs, every=CHECK_EVERY)
         agent, result = train_fixed(job['out'], seed=args.seed, make_env=make_family_env, hp=hyperparameters,
-                                    check=check, fast_update=not args.plain_keras_rl2)
+                                    check=check, extras=args.extras)
         seen = made[0].features_seen  # the training env: every input it drew
         family = {'clips': job['names'], 'view': job['view'], 'augmentation': job['augmentation'].record(),
                   'features': {name: [float(low), float(high)] for name, (low, high) in seen.items()}}

@@ -105,8 +105,7 @@ def train(args, job):
 
     about = trained_on(args, 'input', input=str(job.input.path), target=job.target_text)
     with reverted_training(args, run_hyperparameters(args)) as hyperparameters:
-        agent, result = train_on_signal(job, args.seed, hyperparameters, tensorboard=args.tensorboard,
-                                        fast_update=not args.plain_keras_rl2)
+        agent, result = train_on_signal(job, args.seed, hyperparameters, extras=args.extras)
         save_run(args.out, agent, job.make_training_env(), result, about, samples=len(job.input.samples))
         # The policy is saved: the agent's replay memory (two float32 states per step, 92 MiB for
         # 10,000 steps on a long signal) is not needed to write the output, and would sit at its peak.

@@ -11,6 +11,7 @@ import sys
 import gymnasium
 import numpy as np
 
+from fixed.extras import Extras
 from fixed.keep_best import PolicyCheck, policy_outcome
 from fixed.options import add_her_options, add_training_options, check_training_options
 from fixed.options import run_hyperparameters, save_run, trained_on, write_result
@@ -127,10 +128,10 @@ def unseen_summary(outcomes, first_seed=UNSEEN_SEED):
     }
 
 
-def train_random(out_dir, seed, hp, ranges=None, tensorboard=None, hindsight=None, fast_update=True):
+def train_random(out_dir, seed, hp, ranges=None, extras=Extras()):
     """Train the fixed agent on the family ``ranges`` (default ``StepRanges()``) and measure it.
 
-    ``tensorboard``, ``hindsight``, ``fast_update``: as ``fixed.train.train`` takes them.
+    ``extras``: as ``fixed.train.train`` takes them.
 
     The result is the fixed variant's, plus ``unseen``: success on never-seen scenarios.
     """
@@ -141,8 +142,7 @@ def train_random(out_dir, seed, hp, ranges=None, tensorboard=None, hindsight=Non
         return family_env(seed, ranges, time_limit)
 
     agent, result = train(out_dir, seed=seed, make_env=make_family_env, hp=hp,
-                          check=family_check(ranges, hp.max_episode_steps), tensorboard=tensorboard,
-                          hindsight=hindsight, fast_update=fast_update)
+                          check=family_check(ranges, hp.max_episode_steps), extras=extras)
     result['unseen'] = evaluate_unseen(agent, ranges)
     log.info('seed %d: success on never-seen scenarios: %s', seed, result['unseen']['success_text'])
     return agent, result
@@ -168,8 +168,7 @@ def main(argv=None):
 def run(args):
 
     with reverted_training(args, run_hyperparameters(args)) as hyperparameters:
-        agent, result = train_random(args.out, args.seed, hyperparameters, tensorboard=args.tensorboard,
-                                     hindsight=args.hindsight, fast_update=not args.plain_keras_rl2)
+        agent, result = train_random(args.out, args.seed, hyperparameters, extras=args.extras)
         save_run(args.out, agent, family_env(args.seed), result, trained_on(args, 'random-scenarios'))
     return write_result(args.out, result)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from stepsignal.own_signal.view import MAX_OBSERVED_SAMPLES
+from fixed.extras import Extras
 from fixed.options import write_result
 from shared.checks import BadInput, positive_number
 from shared.cli import check_output_folder
@@ -282,18 +283,15 @@ def processed_file(samples, chain, settings, like):
     return values, clipped
 
 
-def train_on_signal(job, seed, hp, tensorboard=None, fast_update=True):
+def train_on_signal(job, seed, hp, extras=Extras()):
     """Train the fixed agent on ``job``'s signals; ``result.json`` records what was trained on
-    (``finish`` then adds the verdict).
-
-    ``tensorboard``: a folder for TensorBoard event files, as ``fixed.train.train`` takes it.
+    (``finish`` then adds the verdict). ``extras``: as ``fixed.train.train`` takes them.
     """
     from fixed.train import train  # late: importing TensorFlow takes seconds
     from fixed.progress import duration
 
     log.info('expect about %s of training', duration(expected_seconds(job, hp.nb_steps)))
-    agent, result = train(job.out, seed=seed, make_env=job.make_training_env, hp=hp, tensorboard=tensorboard,
-                          fast_update=fast_update)
+    agent, result = train(job.out, seed=seed, make_env=job.make_training_env, hp=hp, extras=extras)
     result['input'] = job.about()
     return agent, result
 
