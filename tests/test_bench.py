@@ -1,6 +1,8 @@
 """The benchmark's parts run and measure what they say (speed itself is never asserted)."""
 import sys
 
+import importlib.util
+
 import pytest
 
 from command_line import run_command
@@ -95,11 +97,13 @@ def test_the_peers_tables_put_each_agent_beside_the_fixed_one_with_its_interval(
 
     runs = {'fixed question 0': row(0, True, 0.01, 500), 'fixed question 1': row(1, True, 0.03, 700),
             'TD3 question 0': row(0, False, 5.0, None), 'TD3 question 1': {'seed': 1, 'error': 'exit status 1'},
-            'fixed scenarios 0': row(0, True, 0.2, 900, 0.91), 'fixed scenarios 1': row(1, True, 0.1, 800, 0.85)}
+            'fixed scenarios 0': row(0, True, 0.2, 900, 0.91), 'fixed scenarios 1': row(1, True, 0.1, 800, 0.85),
+            'TD3-zoo question 0': row(0, False, 24.0, None)}
     text = '\n'.join(tables({'runs': runs}, [0, 1]))
     assert f'| fixed | {success_rate(2, 2)} | 0.02 | 700 | 100 |' in text  # upper median of 500, 700
     assert f'| SB3 TD3 + lessons | {success_rate(0, 2)} | 5 | never | 100 |' in text
     assert f'| fixed | {success_rate(2, 2)} | 0.15 | 900 | 85% / 88% / 91% | 100 |' in text
+    assert f'| SB3 TD3 zoo-tuned | {success_rate(0, 1)} | 24 | never | 100 |' in text  # a run missing: its rows only
     assert 'SAC' not in text  # not measured: no row
 
 
@@ -121,3 +125,87 @@ def test_the_peers_measurement_goes_on_from_an_earlier_one(tmp_path):
     with pytest.raises(SystemExit) as exit:
         main(['--seeds', '0', '--out', str(tmp_path / 'again'), '--start-from', str(earlier), '--page-only'])
     assert exit.value.code == 2 and not (tmp_path / 'again').exists()
+
+
+def tuning_numbers(trials):
+    """tune_peers' numbers holding ``trials`` of TD3: (params, validation share, median L2) each; None: failed."""
+    kept = []
+    for number, trial in enumerate(trials):
+        params = {'gamma': 0.9, 'learning_rate': 10.0 ** -(number + 2), 'batch_size': 64, 'buffer_size': 10_000,
+                  'tau': 0.005, 'train_freq': 1, 'noise_type': None, 'noise_std': 0.1, 'net_arch': 'small'}
+        if trial is None:
+            row, value = {'seed': 100 + number, 'error': 'exit status 1: diverged'}, None
+        else:
+            share, l2 = trial
+            row = {'seed': 100 + number, 'steps_per_second': 50.0,
+                   'validation': {'success_rate': share, 'median_l2': l2, 'success_text': f'{share:.0%}'}}
+            value = share - 1e-3 * min(l2, 100.0)
+        kept.append({'number': number, 'params': params, 'value': value, 'row': row})
+    return {'machine': 'a test machine', 'date': '2026-12-07', 'steps': 5000, 'trials': {'TD3': kept}}
+
+
+def test_a_tuning_trial_is_scored_by_its_validation_share_then_its_distance():
+    """tune_peers: the share of validation scenarios solved decides, the median L2 only breaks ties;
+    a run that failed has no value, and the best trial is the highest (the first of equals)."""
+    from stepsignal.experiments.tune_peers import best_trial, trial_value
+
+    solved = {'validation': {'success_rate': 0.5, 'median_l2': 3.0}}
+    closer = {'validation': {'success_rate': 0.5, 'median_l2': 1.0}}
+    more = {'validation': {'success_rate': 0.6, 'median_l2': 100.0}}
+    assert trial_value(more) > trial_value(closer) > trial_value(solved)
+    assert trial_value({'seed': 1, 'error': 'exit status 1'}) is None
+    trials = tuning_numbers([(0.2, 5.0), None, (0.7, 2.0), (0.7, 2.0)])['trials']['TD3']
+    assert best_trial(trials)['number'] == 2
+    assert best_trial(tuning_numbers([None])['trials']['TD3']) is None
+
+
+def test_the_tuning_page_shows_the_best_settings_and_every_trial(tmp_path):
+    """tune_peers --start-from --page-only writes the page from kept numbers (no Optuna needed): the best trial's
+    settings first, then a row per trial, a failed one with its reason; the peers take the best
+    settings with --tuned, and a file that is no tuning is refused before any work."""
+    import json
+
+    from stepsignal.experiments.peers import tuned_settings
+    from stepsignal.experiments.tune_peers import main
+
+    out, earlier = tmp_path / 'tuning', tmp_path / 'earlier.json'
+    numbers = tuning_numbers([(0.2, 5.0), None, (0.7, 2.0)])
+    earlier.write_text(json.dumps(numbers))
+    assert main(['--out', str(out), '--start-from', str(earlier), '--page-only']) == 0
+    page = (out / 'report.md').read_text()
+    assert '## TD3: 3 trials, 1 failed to run' in page and 'Best: trial 2' in page
+    assert '| 1 | 101 | failed: exit status 1: diverged |' in page and '| 2 | 102 | 70% | 2 | 50 |' in page
+    assert tuned_settings(out / 'results.json') == {'TD3-zoo': numbers['trials']['TD3'][2]['params']}
+    with pytest.raises(SystemExit) as exit:  # other steps than the kept trials': refused, nothing run
+        main(['--out', str(tmp_path / 'again'), '--start-from', str(earlier), '--steps', '600', '--page-only'])
+    assert exit.value.code == 2 and not (tmp_path / 'again').exists()
+    (tmp_path / 'other.json').write_text('{"runs": {}}')
+    from stepsignal.experiments.peers import main as peers
+    with pytest.raises(SystemExit) as exit:
+        peers(['--seeds', '0', '--out', str(tmp_path / 'peers'), '--tuned', str(tmp_path / 'other.json'), '--page-only'])
+    assert exit.value.code == 2 and not (tmp_path / 'peers').exists()
+
+
+@pytest.mark.skipif(not all(importlib.util.find_spec(name) for name in ('optuna', 'stable_baselines3')),
+                    reason='Optuna and Stable-Baselines3 come with the bench extra')
+def test_a_short_tuning_samples_the_zoo_space_and_resumes(tmp_path):
+    """Two TD3 trials of 300 steps: each samples every parameter of the zoo's space within its range,
+    trains on its own seed (100 + n) and is scored on the validation scenarios; the same command
+    with --trials 3 keeps both and adds one."""
+    import json
+
+    from stepsignal.experiments.tune_peers import ZOO_SPACES, main
+
+    out = tmp_path / 'tuning'
+    arguments = ['--algorithms', 'TD3', '--steps', '300', '--out', str(out)]
+    assert main(arguments + ['--trials', '2']) == 0
+    first = json.loads((out / 'results.json').read_text())['trials']['TD3']
+    assert [trial['row']['seed'] for trial in first] == [100, 101]
+    for trial in first:
+        assert set(trial['params']) == set(ZOO_SPACES['TD3'])
+        assert 1e-5 <= trial['params']['learning_rate'] <= 1.0
+        assert trial['params']['batch_size'] in ZOO_SPACES['TD3']['batch_size'][1]
+        assert 'error' in trial['row'] or trial['row']['validation']['scenarios'] == 30
+    assert main(arguments + ['--trials', '3']) == 0
+    again = json.loads((out / 'results.json').read_text())['trials']['TD3']
+    assert again[:2] == first and len(again) == 3

@@ -54,6 +54,14 @@ TASKS = ('question', 'scenarios')
 """The question's scenario, and random step scenarios scored on never-seen ones."""
 
 
+VALIDATION_SCENARIOS = 30
+"""How many scenarios score a tuning trial (``tune_peers``): neither the never-seen ones nor the checks'."""
+VALIDATION_SEED = 3_000_000
+"""Seeds of those scenarios start here (the never-seen ones at 1,000,000, the checks' at 2,000,000)."""
+ZOO_NETWORKS = {'small': [64, 64], 'medium': [256, 256], 'big': [400, 300]}
+"""rl-baselines3-zoo's names for the hidden layers its TD3 and SAC searches pick from."""
+
+
 class Answering:
     """An SB3 model as the kit's checks ask for an agent: ``processor`` and ``policy_action``."""
 
@@ -62,6 +70,13 @@ class Answering:
 
     def policy_action(self, observation):
         return self.model.predict(np.asarray(observation, dtype=np.float32), deterministic=True)[0]
+
+
+class Unscaled:
+    """Observations as the env gives them, as float32 (the zoo tunes on the env as it is)."""
+
+    def process_observation(self, observation):
+        return np.asarray(observation, dtype=np.float32)
 
 
 def scaled_env(env, processor):
@@ -133,13 +148,49 @@ def keep_best_callback(answering, check, every):
     return KeepBest()
 
 
-def peer_run(algorithm, task, seed, steps=HYPERPARAMETERS.nb_steps):
-    """One SB3 run with the lessons: ``{'seed', 'steps', 'success', 'l2_distance', 'steps_per_second',
-    'first_success_env_steps'}``, and ``unseen`` (the never-seen scenarios) for ``task`` 'scenarios'."""
+def lessons_model(algorithm, env, seed, training_steps):
+    """SB3's ``algorithm`` with the kit's lessons (this module's docstring) on ``env``."""
+    import stable_baselines3
+
+    hp = HYPERPARAMETERS
+    settings = dict(gamma=0.0, seed=seed, verbose=0)
+    if algorithm == 'TD3':
+        settings['action_noise'] = annealed_gaussian_noise(
+            env.action_space.shape, hp.noise_sigma, hp.noise_sigma_min, int(hp.noise_annealing_fraction * training_steps),
+            seed)
+    return slow_actor(getattr(stable_baselines3, algorithm), hp.actor_learning_rate / hp.critic_learning_rate)(
+        'MlpPolicy', env, learning_rate=hp.critic_learning_rate, **settings)
+
+
+def zoo_model(algorithm, env, seed, params):
+    """SB3's ``algorithm`` on ``env`` with ``params``, values from rl-baselines3-zoo's search space for it
+    (``tune_peers.ZOO_SPACES``), turned into SB3's arguments as the zoo turns them."""
+    import stable_baselines3
+    from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
+
+    settings = dict(gamma=params['gamma'], learning_rate=params['learning_rate'], batch_size=params['batch_size'],
+                    buffer_size=params['buffer_size'], tau=params['tau'], train_freq=params['train_freq'],
+                    gradient_steps=params['train_freq'], seed=seed, verbose=0,
+                    policy_kwargs={'net_arch': ZOO_NETWORKS[params['net_arch']]})
+    if algorithm == 'SAC':
+        settings['learning_starts'] = params['learning_starts']
+        settings['policy_kwargs']['log_std_init'] = params['log_std_init']
+    elif params['noise_type'] is not None:
+        size = env.action_space.shape[0]
+        noise = NormalActionNoise if params['noise_type'] == 'normal' else OrnsteinUhlenbeckActionNoise
+        settings['action_noise'] = noise(mean=np.zeros(size), sigma=params['noise_std'] * np.ones(size))
+    return getattr(stable_baselines3, algorithm)('MlpPolicy', env, **settings)
+
+
+def peer_run(algorithm, task, seed, steps=HYPERPARAMETERS.nb_steps, params=None, validation=False):
+    """One SB3 run: ``{'seed', 'steps', 'success', 'l2_distance', 'steps_per_second', 'first_success_env_steps'}``,
+    and for ``task`` 'scenarios' ``unseen`` (the never-seen scenarios) or, with ``validation``, ``validation``
+    (the tuning's own scenarios, ``VALIDATION_SEED`` on). With the lessons, or with ``params`` from the
+    zoo's search space on raw observations (``zoo_model``); the best policy kept by the same checks."""
     from shared.quiet import GYM_NOISE, held_back
 
     with held_back(GYM_NOISE):  # SB3 imports gym, when it is there, to accept its envs
-        import stable_baselines3
+        import stable_baselines3  # noqa: F401
 
     from shared.seeding import seed_everything
     from stepsignal.own_signal.scenarios import StepRanges, evaluate_unseen, family_check, family_env
@@ -156,15 +207,10 @@ def peer_run(algorithm, task, seed, steps=HYPERPARAMETERS.nb_steps):
         training_env = family_env(seed, ranges, time_limit=hp.max_episode_steps)
         check = family_check(ranges, hp.max_episode_steps)
     training_steps, _ = split_budget(steps, check.every, check.steps_per_check)
-    processor = ScaleObservations(training_env.reset())  # FIX-17, as the fixed agent's
+    processor = ScaleObservations(training_env.reset()) if params is None else Unscaled()  # FIX-17, as the fixed agent's
     env = scaled_env(training_env, processor)
-    settings = dict(gamma=0.0, seed=seed, verbose=0)
-    if algorithm == 'TD3':
-        settings['action_noise'] = annealed_gaussian_noise(
-            env.action_space.shape, hp.noise_sigma, hp.noise_sigma_min, int(hp.noise_annealing_fraction * training_steps),
-            seed)
-    model = slow_actor(getattr(stable_baselines3, algorithm), hp.actor_learning_rate / hp.critic_learning_rate)(
-        'MlpPolicy', env, learning_rate=hp.critic_learning_rate, **settings)
+    model = (lessons_model(algorithm, env, seed, training_steps) if params is None else
+             zoo_model(algorithm, env, seed, params))
     answering = Answering(model, processor)
     callback = keep_best_callback(answering, check, check.every)
     start = time.perf_counter()
@@ -177,10 +223,13 @@ def peer_run(algorithm, task, seed, steps=HYPERPARAMETERS.nb_steps):
     row = {'seed': seed, 'steps': steps, 'training_steps': training_steps, 'success': outcome['success'],
            'l2_distance': outcome['l2_distance'], 'steps_per_second': round(training_steps / seconds, 1),
            'first_success_env_steps': first}
-    if task == 'scenarios':
+    if task == 'scenarios' and validation:
+        row['validation'] = evaluate_unseen(answering, ranges, VALIDATION_SCENARIOS, VALIDATION_SEED)
+    elif task == 'scenarios':
         row['unseen'] = evaluate_unseen(answering, ranges)
-    log.info('%s with the lessons, %s, seed %d: L2 %.4g%s (%.0f steps/s)', algorithm, task, seed,
-             row['l2_distance'], f", never-seen {row['unseen']['success_rate']:.0%}" if 'unseen' in row else '',
+    scored = row.get('unseen') or row.get('validation')
+    log.info('%s %s, %s, seed %d: L2 %.4g%s (%.0f steps/s)', algorithm, 'with the lessons' if params is None else 'zoo-tuned',
+             task, seed, row['l2_distance'], f", scenarios solved {scored['success_rate']:.0%}" if scored else '',
              row['steps_per_second'])
     return row
 
@@ -206,16 +255,36 @@ def fixed_run(task, seed, steps=HYPERPARAMETERS.nb_steps):
 
 
 AGENTS = ('fixed',) + ALGORITHMS
+ZOO_AGENTS = tuple(f'{algorithm}-zoo' for algorithm in ALGORITHMS)
+"""The peers tuned as the zoo tunes (``--tuned``, from ``tune_peers``)."""
 
 
-def one_run(agent, task, seed, steps):
-    """``agent``'s run in this process: a row (``peer_run``)."""
-    return fixed_run(task, seed, steps) if agent == 'fixed' else peer_run(agent, task, seed, steps)
+def tuned_settings(path):
+    """``{'TD3-zoo': params, 'SAC-zoo': params}``: each algorithm's best trial in ``tune_peers``'s numbers."""
+    from stepsignal.experiments.tune_peers import best_trial
+
+    try:
+        trials = json.loads(Path(path).read_text())['trials']
+        found = {f'{algorithm}-zoo': best_trial(trials[algorithm])['params'] for algorithm in trials}
+    except (OSError, ValueError, KeyError, TypeError):
+        raise BadInput(f'{shown(path)} is not the numbers of python -m stepsignal.experiments.tune_peers') from None
+    if not found:
+        raise BadInput(f'{shown(path)} holds no finished trial')
+    return found
 
 
-def run_in_child(agent, task, seed, steps):
+def one_run(agent, task, seed, steps, params=None, validation=False):
+    """``agent``'s run in this process: a row (``peer_run``). ``agent``: 'fixed', an algorithm, or
+    'TD3-zoo' / 'SAC-zoo' with the zoo's ``params``."""
+    if agent == 'fixed':
+        return fixed_run(task, seed, steps)
+    return peer_run(agent.split('-')[0], task, seed, steps, params, validation)
+
+
+def run_in_child(agent, task, seed, steps, params=None, validation=False):
     """One run in a process of its own (its last line of output is the row), or ``{'seed', 'error'}``."""
-    command = [sys.executable, '-m', __spec__.name, 'one', agent, task, str(seed), str(steps)]
+    command = [sys.executable, '-m', 'stepsignal.experiments.peers', 'one', agent, task, str(seed), str(steps),
+               json.dumps(params), json.dumps(validation)]
     finished = subprocess.run(command, capture_output=True, text=True)
     try:
         return json.loads(finished.stdout.strip().splitlines()[-1])
@@ -252,6 +321,10 @@ def page(results, seeds, steps, command):
              'critic\'s learning rate 1e-3 and the actor\'s 100 times slower (stepsignal/experiments/peers.py). '
              'On the random scenarios, success is the kept policy on the question\'s scenario, and a first success '
              'would be every check scenario solved at once.', '']
+    for agent, params in results.get('tuned', {}).items():
+        lines += [f"{agent.split('-')[0]} zoo-tuned: the best settings of rl-baselines3-zoo's search for it "
+                  '(stepsignal/experiments/tune_peers.py), on observations as the env gives them, the best policy '
+                  f'kept by the same checks: `{json.dumps(params)}`.', '']
     return '\n'.join(lines + tables(results, seeds))
 
 
@@ -264,7 +337,7 @@ def tables(results, seeds):
         lines += [f'## {title}', '', '| agent | success (L2 < 1.0) | median L2 | median first success (env steps) | '
                   + ('never-seen solved: lowest / median / highest | ' if task == 'scenarios' else '')
                   + 'steps/s (median) |', '|---|---|---|---|' + ('---|' if task == 'scenarios' else '') + '---|']
-        for agent in AGENTS:
+        for agent in AGENTS + ZOO_AGENTS:
             rows = [results['runs'].get(f'{agent} {task} {seed}') for seed in seeds]
             found = summary([row for row in rows if row is not None])
             if found is None:
@@ -273,7 +346,9 @@ def tables(results, seeds):
             unseen = (f"{found['unseen']['lowest']:.0%} / {found['unseen']['median']:.0%} / "
                       f"{found['unseen']['highest']:.0%} | " if task == 'scenarios' and 'unseen' in found else
                       ('| ' if task == 'scenarios' else ''))
-            lines.append(f"| {agent if agent == 'fixed' else 'SB3 ' + agent + ' + lessons'} | {found['success_text']} "
+            name = ('fixed' if agent == 'fixed' else f"SB3 {agent.split('-')[0]} zoo-tuned" if agent in ZOO_AGENTS else
+                    f'SB3 {agent} + lessons')
+            lines.append(f"| {name} | {found['success_text']} "
                          f"| {found['median_l2']:.3g} | {first} | {unseen}{found['median_steps_per_second']:.0f} |")
         lines.append('')
     return lines
@@ -293,13 +368,14 @@ def bench_peers(seeds, steps=HYPERPARAMETERS.nb_steps, tasks=TASKS):
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ['one']:  # the child: one run, its row as the last line
-        agent, task, seed, steps = argv[1:5]
+        agent, task, seed, steps, params, validation = argv[1:7]
         setup_logging()
         if agent != 'fixed':
             import torch
 
             torch.set_num_threads(1)  # two runs share two cores: torch's spinning threads would fight
-        sys.stdout.write(json.dumps(one_run(agent, task, int(seed), int(steps))) + '\n')
+        row = one_run(agent, task, int(seed), int(steps), json.loads(params), json.loads(validation))
+        sys.stdout.write(json.dumps(row) + '\n')
         return 0
     parser = command_parser('python -m stepsignal.experiments.peers', __doc__)
     parser.add_argument('--seeds', type=seeds_argument, default=seeds_argument('0-9'), help='like 0-9 (default) or 1,4,7')
@@ -312,6 +388,9 @@ def main(argv=None):
     parser.add_argument('--start-from', type=Path, metavar='FILE',
                         help=f'an earlier measurement\'s {NUMBERS} (such as the kept benchmarks/peers/lessons/{NUMBERS}): '
                              'its runs count as measured, and the new ones are added to them in DIR')
+    parser.add_argument('--tuned', type=Path, metavar='FILE',
+                        help='also score TD3 and SAC at the best settings of a tuning (python -m '
+                             f'stepsignal.experiments.tune_peers: its DIR/{NUMBERS}), on the env as it is')
     parser.add_argument('--page-only', action='store_true',
                         help=f'run nothing: write DIR/{REPORT} from the runs measured so far')
     answer_a_page_for_out(parser, argv)
@@ -333,6 +412,9 @@ def main(argv=None):
             assert isinstance(results['runs'], dict)
         except (OSError, ValueError, KeyError, TypeError, AssertionError):
             raise BadInput(f'{shown(earlier)} is not the numbers of an earlier run of this program') from None
+        tuned = {} if args.tuned is None else tuned_settings(args.tuned)
+        if tuned:
+            results['tuned'] = tuned
         check_output_folder(args.out, resume=True)
     setup_logging()
     lock = threading.Lock()
@@ -341,13 +423,14 @@ def main(argv=None):
         key = f'{agent} {task} {seed}'
         if key in results['runs'] and 'error' not in results['runs'][key]:
             return  # measured already
-        row = run_in_child(agent, task, seed, args.steps)
+        row = run_in_child(agent, task, seed, args.steps, tuned.get(agent))
         log.info('%s: %s', key, row.get('error') or f"L2 {row['l2_distance']:.4g}")
         with lock:
             results['runs'][key] = row
             write_json(numbers, results)
 
-    work = [] if args.page_only else [(agent, task, seed) for seed in args.seeds for task in TASKS for agent in AGENTS]
+    agents = AGENTS + tuple(tuned)
+    work = [] if args.page_only else [(agent, task, seed) for seed in args.seeds for task in TASKS for agent in agents]
     with ThreadPoolExecutor(args.jobs) as pool:
         list(pool.map(lambda item: one(*item), work))
     write_json(numbers, results)  # also what --start-from brought, when nothing ran

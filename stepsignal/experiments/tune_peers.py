@@ -1,0 +1,222 @@
+"""Stable-Baselines3's TD3 and SAC tuned as rl-baselines3-zoo tunes them, for the peers' comparison.
+
+The zoo's way: an Optuna study per algorithm over the zoo's own search space for it (its
+``hyperparams_opt.py``: gamma, learning rate, batch, buffer, tau, train frequency with as many
+gradient steps, the network, and TD3's noise or SAC's start and log-std), a TPE sampler whose first
+trials are random, each trial one training run on the env as it is (no observation scaling), scored
+by its policy. Here each trial is the peers' protocol (``stepsignal.experiments.peers``): 5,000
+environment steps on random step scenarios, checks included, the best noise-free policy kept; its
+value is the share of ``VALIDATION_SCENARIOS`` scenarios it solves (seeds from ``VALIDATION_SEED``:
+neither the never-seen scenarios that score the peers nor the checks'), the median L2 breaking ties.
+Trial n trains with seed ``FIRST_TRIAL_SEED + n``, so no seed that scores is tuned on.
+
+    python -m stepsignal.experiments.tune_peers --trials 16 --out DIR
+
+Two trials at a time, each in a process of its own; DIR/results.json keeps every trial as it ends
+(the same command resumes and adds trials up to ``--trials``; ``--start-from`` an earlier study's
+numbers goes on from them), DIR/report.md the best settings and each trial. ``python -m stepsignal.experiments.peers --tuned DIR/results.json`` scores the best.
+"""
+import json
+import logging
+import sys
+import threading
+from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
+
+from fixed.hyperparameters import HYPERPARAMETERS
+from shared.checks import BadInput
+from shared.cli import (NUMBERS, REPORT, answer_a_page_for_out, check_output_folder, checking_input, command_parser,
+                        output_folder_argument, setup_logging, shown, steps_argument)
+from shared.files import write_atomic, write_json
+from stepsignal.experiments.evaluate import jobs_argument
+from stepsignal.experiments.machine import machine, today
+from stepsignal.experiments.peers import ALGORITHMS, VALIDATION_SCENARIOS, VALIDATION_SEED, run_in_child
+
+log = logging.getLogger(__name__)
+
+FIRST_TRIAL_SEED = 100
+"""Trial n trains with seed 100 + n; the peers are scored on seeds 0-9."""
+RANDOM_TRIALS = 10
+"""Trials the sampler draws at random before it models the results (the zoo's default)."""
+GAMMAS = [0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9999]
+ZOO_SPACES = {
+    'TD3': {'gamma': ('categorical', GAMMAS), 'learning_rate': ('log', 1e-5, 1.0),
+            'batch_size': ('categorical', [16, 32, 64, 100, 128, 256, 512, 1024, 2048]),
+            'buffer_size': ('categorical', [10_000, 100_000, 1_000_000]),
+            'tau': ('categorical', [0.001, 0.005, 0.01, 0.02, 0.05, 0.08]),
+            'train_freq': ('categorical', [1, 4, 8, 16, 32, 64, 128, 256, 512]),
+            'noise_type': ('categorical', ['ornstein-uhlenbeck', 'normal', None]), 'noise_std': ('uniform', 0.0, 1.0),
+            'net_arch': ('categorical', ['small', 'medium', 'big'])},
+    'SAC': {'gamma': ('categorical', GAMMAS), 'learning_rate': ('log', 1e-5, 1.0),
+            'batch_size': ('categorical', [16, 32, 64, 128, 256, 512, 1024, 2048]),
+            'buffer_size': ('categorical', [10_000, 100_000, 1_000_000]),
+            'learning_starts': ('categorical', [0, 1000, 10000, 20000]),
+            'train_freq': ('categorical', [1, 4, 8, 16, 32, 64, 128, 256, 512]),
+            'tau': ('categorical', [0.001, 0.005, 0.01, 0.02, 0.05, 0.08]), 'log_std_init': ('uniform', -4.0, 1.0),
+            'net_arch': ('categorical', ['small', 'medium', 'big'])},
+}
+"""rl-baselines3-zoo's search spaces for TD3 and SAC, as its ``hyperparams_opt.py`` samples them
+(gradient steps = train frequency; ``peers.zoo_model`` turns a sample into SB3's arguments)."""
+
+
+def distributions(algorithm):
+    """``ZOO_SPACES[algorithm]`` as Optuna's distributions."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution
+
+    found = {}
+    for name, (kind, *values) in ZOO_SPACES[algorithm].items():
+        found[name] = (CategoricalDistribution(values[0]) if kind == 'categorical' else
+                       FloatDistribution(*values, log=kind == 'log'))
+    return found
+
+
+def trial_value(row):
+    """A trial's score: the share of validation scenarios solved, less a thousandth of the median L2
+    (at most 100), so that between equal shares the closer answers win; None for a failed run."""
+    if 'error' in row:
+        return None
+    validation = row['validation']
+    return validation['success_rate'] - 1e-3 * min(validation['median_l2'], 100.0)
+
+
+def study_of(algorithm, trials):
+    """An Optuna study for ``algorithm`` that knows ``trials`` (the kept ones, in order)."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = optuna.samplers.TPESampler(n_startup_trials=RANDOM_TRIALS, seed=0)
+    study = optuna.create_study(direction='maximize', sampler=sampler)
+    space = distributions(algorithm)
+    for trial in trials:
+        state = optuna.trial.TrialState.FAIL if trial['value'] is None else optuna.trial.TrialState.COMPLETE
+        study.add_trial(optuna.trial.create_trial(params=trial['params'], distributions=space, value=trial['value'],
+                                                  state=state))
+    return study
+
+
+def best_trial(trials):
+    """The trial with the highest value (the first of equals), or None."""
+    done = [trial for trial in trials if trial['value'] is not None]
+    return max(done, key=lambda trial: trial['value']) if done else None
+
+
+def page(results, command):
+    """The Markdown report: the best settings per algorithm, then every trial."""
+    lines = ['# Stable-Baselines3 tuned as rl-baselines3-zoo tunes, for the peers', '',
+             f'Measured {results["date"]} on {results["machine"]} with `{command}`. Each trial: the zoo\'s '
+             f'search space, {results["steps"]:,} environment steps on random step scenarios (checks included, the '
+             f'best policy kept), scored on {VALIDATION_SCENARIOS} validation scenarios (seeds {VALIDATION_SEED:,} '
+             f'on), trial n trained with seed {FIRST_TRIAL_SEED} + n; TPE, its first {RANDOM_TRIALS} trials random '
+             '(stepsignal/experiments/tune_peers.py).', '']
+    for algorithm in ALGORITHMS:
+        trials = results['trials'].get(algorithm, [])
+        if not trials:
+            continue
+        best = best_trial(trials)
+        failed = sum(trial['value'] is None for trial in trials)
+        lines += [f'## {algorithm}: {len(trials)} trials' + (f', {failed} failed to run' if failed else ''), '']
+        if best is not None:
+            lines += [f"Best: trial {best['number']}, validation scenarios solved "
+                      f"{best['row']['validation']['success_text']}, median L2 {best['row']['validation']['median_l2']:.3g}: "
+                      f"`{json.dumps(best['params'])}`", '']
+        lines += ['| trial | seed | validation solved | median L2 | steps/s | settings |', '|---|---|---|---|---|---|']
+        for trial in trials:
+            row = trial['row']
+            if 'error' in row:
+                lines.append(f"| {trial['number']} | {row['seed']} | failed: {row['error'][:80]} | | | "
+                             f"`{json.dumps(trial['params'])}` |")
+                continue
+            validation = row['validation']
+            lines.append(f"| {trial['number']} | {row['seed']} | {validation['success_rate']:.0%} | "
+                         f"{validation['median_l2']:.3g} | {row['steps_per_second']:.0f} | `{json.dumps(trial['params'])}` |")
+        lines.append('')
+    return '\n'.join(lines)
+
+
+def tune(algorithm, results, wanted, jobs, steps, save):
+    """Run ``algorithm``'s trials up to ``wanted`` in all, ``jobs`` at a time, keeping each in
+    ``results`` (then ``save()``) as it ends."""
+    from optuna.trial import TrialState
+
+    trials = results['trials'].setdefault(algorithm, [])
+    study = study_of(algorithm, trials)
+    lock = threading.Lock()
+
+    def run(trial):
+        row = run_in_child(f'{algorithm}-zoo', 'scenarios', FIRST_TRIAL_SEED + trial.number, steps,
+                           trial.params, validation=True)
+        value = trial_value(row)
+        log.info('%s trial %d: %s', algorithm, trial.number,
+                 row.get('error') or f"validation solved {row['validation']['success_rate']:.0%}")
+        with lock:
+            if value is None:
+                study.tell(trial, state=TrialState.FAIL)
+            else:
+                study.tell(trial, value)
+            trials.append({'number': trial.number, 'params': trial.params, 'value': value, 'row': row})
+            trials.sort(key=lambda kept: kept['number'])
+            save()
+
+    space = distributions(algorithm)
+    with ThreadPoolExecutor(jobs) as pool:
+        while len(trials) < wanted:
+            with lock:  # ask as many as run at once: the sampler sees every result told so far
+                batch = [study.ask(space) for _ in range(min(jobs, wanted - len(trials)))]
+            list(pool.map(run, batch))
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = command_parser('python -m stepsignal.experiments.tune_peers', __doc__)
+    parser.add_argument('--trials', type=int, default=16, help='trials per algorithm in all (default 16)')
+    parser.add_argument('--steps', type=steps_argument, default=HYPERPARAMETERS.nb_steps,
+                        help=f'environment steps of every trial, checks included (default {HYPERPARAMETERS.nb_steps})')
+    parser.add_argument('--jobs', type=jobs_argument, default=2, help='trials at a time (default 2)')
+    parser.add_argument('--algorithms', default=','.join(ALGORITHMS), help='TD3,SAC (default) or one of them')
+    parser.add_argument('--out', type=output_folder_argument, required=True, metavar='DIR',
+                        help=f'the folder the study owns: DIR/{NUMBERS} as the trials end (the same command '
+                             f'resumes from it), DIR/{REPORT} at the end')
+    parser.add_argument('--start-from', type=Path, metavar='FILE',
+                        help=f'an earlier study\'s {NUMBERS} (such as the kept benchmarks/peers/tuned/{NUMBERS}): its '
+                             'trials count as run, and the new ones are added to them in DIR')
+    parser.add_argument('--page-only', action='store_true', help=f'run nothing: write DIR/{REPORT} from the trials so far')
+    answer_a_page_for_out(parser, argv)
+    args = parser.parse_args(argv)
+    with checking_input(parser):
+        algorithms = [name.strip() for name in args.algorithms.split(',') if name.strip()]
+        if not algorithms or any(name not in ALGORITHMS for name in algorithms):
+            raise BadInput(f'--algorithms {args.algorithms!r}: give TD3, SAC or TD3,SAC')
+        if args.trials < 1:
+            raise BadInput(f'--trials {args.trials}: give at least 1')
+        if not args.page_only:
+            try:
+                import optuna  # noqa: F401
+                import stable_baselines3  # noqa: F401
+            except ImportError:
+                raise BadInput('Optuna and Stable-Baselines3 are not installed: pip install -e ".[bench]"') from None
+        numbers = args.out / NUMBERS
+        earlier = numbers if numbers.is_file() else args.start_from
+        try:
+            results = (json.loads(earlier.read_text()) if earlier is not None else
+                       {'machine': machine(), 'date': today(), 'steps': args.steps, 'trials': {}})
+            assert isinstance(results['trials'], dict) and isinstance(results['steps'], int)
+        except (OSError, ValueError, KeyError, TypeError, AssertionError):
+            raise BadInput(f'{shown(earlier)} is not the numbers of an earlier run of this program') from None
+        if results['steps'] != args.steps:
+            raise BadInput(f'{shown(earlier)} holds trials of {results["steps"]} steps; give --steps {results["steps"]} '
+                           'or start a new study')
+        check_output_folder(args.out, resume=True)
+    setup_logging()
+    if not args.page_only:
+        for algorithm in algorithms:
+            tune(algorithm, results, args.trials, args.jobs, args.steps, lambda: write_json(numbers, results))
+    write_json(numbers, results)
+    command = 'python -m stepsignal.experiments.tune_peers ' + ' '.join(a for a in argv if a != '--page-only')
+    text = page(results, command)
+    sys.stdout.write(text)
+    write_atomic(args.out / REPORT, lambda handle: handle.write(text.encode('utf-8')))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
