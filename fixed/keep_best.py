@@ -125,7 +125,7 @@ def run_result(agent, keep_best, env, hp, seed, training_steps):
         'update': agent.update,  # keras-rl2's own, or the same in one graph call (speed only)
         'interrupted': steps_trained < training_steps,
         'success_threshold': env.unwrapped.distance_threshold,
-        **policy_outcome(agent, keep_best.check.final_env),
+        **keep_best.check.outcome(agent, keep_best.check.final_env),
         'first_success_env_steps': (keep_best.first_success() or {}).get('env_steps'),
         'kept_check': keep_best.best,
         'checks': keep_best.checks,
@@ -173,8 +173,12 @@ class PolicyCheck:
         self.final_env = self.envs[0] if final_env is None else final_env
         """Where the kept policy is measured once training ends (default: the first check env)."""
 
+    def outcome(self, agent, env):
+        """What the noise-free policy achieves on ``env``: ``policy_outcome``, one step decides."""
+        return policy_outcome(agent, env)
+
     def __call__(self, agent):
-        outcomes = [policy_outcome(agent, env) for env in self.envs]
+        outcomes = [self.outcome(agent, env) for env in self.envs]
         distances = sorted(o['l2_distance'] for o in outcomes)
         return (sum(o['reward'] for o in outcomes) / len(outcomes), distances[len(distances) // 2],
                 all(o['success'] for o in outcomes))

@@ -581,7 +581,8 @@ def test_the_benchmarks_index_lists_every_measurement_and_every_program_has_a_do
 
 
 @pytest.mark.parametrize('program', ['example_seeds', 'example_leave_one_out', 'hindsight', 'real_speech',
-                                     'held_out_clips', 'mujoco_envs', 'peak_memory', 'scaling_probe'])
+                                     'held_out_clips', 'mujoco_envs', 'peak_memory', 'scaling_probe', 'peers',
+                                     'tune_peers', 'sparse_her'])
 def test_each_measurement_program_answers_help_in_plain_text(program, capsys):
     import importlib
 

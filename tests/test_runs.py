@@ -207,7 +207,8 @@ def test_an_old_seed_spelling_is_answered_with_the_list_it_meant(command, answer
 @pytest.mark.parametrize('program', ['stepsignal bench', 'stepsignal.experiments.example_seeds',
                                      'stepsignal.experiments.example_leave_one_out', 'stepsignal.experiments.hindsight',
                                      'stepsignal.experiments.real_speech', 'stepsignal.experiments.held_out_clips',
-                                     'stepsignal.experiments.peers', 'stepsignal.experiments.tune_peers'])
+                                     'stepsignal.experiments.peers', 'stepsignal.experiments.tune_peers',
+                                     'stepsignal.experiments.sparse_her'])
 def test_a_page_for_out_is_answered_with_the_folder_to_give(program, tmp_path):
     """--out is the folder a run owns in every command; the measurement programs' old page spelling
     (--out PAGE.md) is answered with the folder, in one line, before any work, and nothing is written."""

@@ -17,7 +17,7 @@ at the fixed setup's rate, 1e-3, TD3's default):
 
 Each run is scored where the fixed agent is: on the question's scenario (the kept policy's L2
 distance and success), and, trained on random step scenarios, on the 100 scenarios no run trains
-on (``stepsignal.own_signal.scenarios``), beside the fixed agent on the same seeds and budget:
+on (stepsignal.own_signal.scenarios), beside the fixed agent on the same seeds and budget:
 
     python -m stepsignal.experiments.peers --seeds 0-9 --out DIR
 
@@ -121,7 +121,8 @@ def slow_actor(algorithm, ratio):
 
 def keep_best_callback(answering, check, every):
     """IMPROVEMENT-1 for SB3: every ``every`` steps score the noise-free policy with ``check``; at
-    the end put the best weights back. ``callback.checks`` lists every check's L2 and step."""
+    the end put the best weights back (and what ``answering.snapshot()`` keeps of its own, such as an
+    observation normaliser's statistics). ``callback.checks`` lists every check's L2 and step."""
     from stable_baselines3.common.callbacks import BaseCallback
 
     class KeepBest(BaseCallback):
@@ -135,6 +136,7 @@ def keep_best_callback(answering, check, every):
                                 'success': bool(success)})
             if score > self.best_score:
                 self.best_score, self.best_state = score, copy.deepcopy(self.model.policy.state_dict())
+                self.best_extra = answering.snapshot() if hasattr(answering, 'snapshot') else None
 
         def _on_step(self):
             if self.num_timesteps % every == 0:
@@ -144,6 +146,8 @@ def keep_best_callback(answering, check, every):
         def _on_training_end(self):
             self._check()  # the last iterate is a candidate too
             self.model.policy.load_state_dict(self.best_state)
+            if self.best_extra is not None:
+                answering.restore(self.best_extra)
 
     return KeepBest()
 

@@ -1,20 +1,20 @@
 """Stable-Baselines3's TD3 and SAC tuned as rl-baselines3-zoo tunes them, for the peers' comparison.
 
 The zoo's way: an Optuna study per algorithm over the zoo's own search space for it (its
-``hyperparams_opt.py``: gamma, learning rate, batch, buffer, tau, train frequency with as many
+hyperparams_opt.py: gamma, learning rate, batch, buffer, tau, train frequency with as many
 gradient steps, the network, and TD3's noise or SAC's start and log-std), a TPE sampler whose first
 trials are random, each trial one training run on the env as it is (no observation scaling), scored
-by its policy. Here each trial is the peers' protocol (``stepsignal.experiments.peers``): 5,000
+by its policy. Here each trial is the peers' protocol (stepsignal.experiments.peers): 5,000
 environment steps on random step scenarios, checks included, the best noise-free policy kept; its
-value is the share of ``VALIDATION_SCENARIOS`` scenarios it solves (seeds from ``VALIDATION_SEED``:
+value is the share of VALIDATION_SCENARIOS scenarios it solves (seeds from VALIDATION_SEED:
 neither the never-seen scenarios that score the peers nor the checks'), the median L2 breaking ties.
-Trial n trains with seed ``FIRST_TRIAL_SEED + n``, so no seed that scores is tuned on.
+Trial n trains with seed FIRST_TRIAL_SEED + n, so no seed that scores is tuned on.
 
     python -m stepsignal.experiments.tune_peers --trials 16 --out DIR
 
 Two trials at a time, each in a process of its own; DIR/results.json keeps every trial as it ends
-(the same command resumes and adds trials up to ``--trials``; ``--start-from`` an earlier study's
-numbers goes on from them), DIR/report.md the best settings and each trial. ``python -m stepsignal.experiments.peers --tuned DIR/results.json`` scores the best.
+(the same command resumes and adds trials up to --trials; --start-from an earlier study's
+numbers goes on from them), DIR/report.md the best settings and each trial. python -m stepsignal.experiments.peers --tuned DIR/results.json scores the best.
 """
 import json
 import logging

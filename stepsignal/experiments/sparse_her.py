@@ -1,0 +1,260 @@
+"""Hindsight replay where it should help: the sparse-reward goal env, with and without HER.
+
+docs/her.md measured HER on the question's env and found no help: a dense reward, one step per
+answer. stepsignal.own_signal.sparse.SparseStepSignal is the setting HER was made for (a reward
+of 0 or -1, a goal reached a knob move at a time). On it, per seed and budget, three agents, each
+scored on the same 100 never-seen starts (scenario and knobs) by its kept policy's episode:
+
+- fixed: the fixed agent (train_sparse), gamma 0.95, episodes of 20 steps;
+- fixed --her: the same with hindsight replay (future, k = 4);
+- SB3 SAC + HER: Stable-Baselines3's SAC with its HerReplayBuffer at rl-baselines3-zoo's
+  settings for FetchReach, the 20,000-step goal task (ZOO_FETCHREACH), observations normalised
+  as the zoo does (VecNormalize), the best policy kept by the same checks.
+
+    python -m stepsignal.experiments.sparse_her --seeds 0-9 --budgets 5000,20000 --out DIR
+
+Each run is a process of its own, two at a time; DIR/results.json keeps every run as it ends (the
+same command resumes), DIR/report.md the tables.
+"""
+import argparse
+import copy
+import json
+import logging
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from shared.checks import BadInput
+from shared.cli import (NUMBERS, REPORT, answer_a_page_for_out, check_output_folder, checking_input, command_parser,
+                        output_folder_argument, seeds_argument, seeds_text, setup_logging, shown, steps_argument)
+from shared.files import write_atomic, write_json
+from stepsignal.experiments.evaluate import jobs_argument
+from stepsignal.experiments.machine import machine, today
+from stepsignal.rates import success_rate
+
+log = logging.getLogger(__name__)
+
+METHODS = ('fixed', 'fixed-her', 'sb3-sac-her')
+"""The agents compared: the fixed agent, the same with ``--her``, Stable-Baselines3's SAC with HER."""
+NAMES = {'fixed': 'fixed', 'fixed-her': 'fixed --her', 'sb3-sac-her': 'SB3 SAC + HER (zoo)'}
+ZOO_FETCHREACH = dict(buffer_size=1_000_000, ent_coef='auto', batch_size=256, gamma=0.95, learning_rate=1e-3,
+                      learning_starts=1000)
+"""rl-baselines3-zoo's SAC settings for FetchReach (hyperparams/her.yml), with ``n_sampled_goal`` 4,
+``future`` goals and normalised observations."""
+
+
+def fixed_sparse_run(seed, steps, her):
+    """The fixed agent on the sparse family: a row (``seed``, ``steps``, ``unseen``, ...)."""
+    from fixed.extras import Extras
+    from fixed.hindsight import Hindsight
+    from stepsignal.own_signal.sparse import train_sparse
+
+    with tempfile.TemporaryDirectory() as out:
+        _, result = train_sparse(out, seed, steps, extras=Extras(hindsight=Hindsight() if her else None))
+    return {key: result[key] for key in ('seed', 'steps', 'success', 'l2_distance', 'steps_per_second',
+                                         'first_success_env_steps', 'unseen')}
+
+
+class NormalisedSAC:
+    """A SAC model and its ``VecNormalize`` as the kit's checks ask for an agent (``processor``,
+    ``policy_action``), on the Dict observations of the unflattened env."""
+
+    def __init__(self, model, normaliser):
+        self.model, self.normaliser, self.processor = model, normaliser, self
+
+    def snapshot(self):
+        """The normaliser's statistics, kept with the policy they served (the checks' keep-best)."""
+        return copy.deepcopy(self.normaliser.obs_rms)
+
+    def restore(self, snapshot):
+        self.normaliser.obs_rms = snapshot
+
+    def process_observation(self, observation):
+        return self.normaliser.normalize_obs({key: value[None] for key, value in observation.items()})
+
+    def policy_action(self, observation):
+        return self.model.predict(observation, deterministic=True)[0][0]
+
+
+def sb3_sparse_run(seed, steps):
+    """SAC + HER at the zoo's settings on the sparse family: a row as ``fixed_sparse_run``'s."""
+    from fixed.keep_best import split_budget  # first: it sets up tf-keras before anything loads TensorFlow
+    from shared.quiet import GYM_NOISE, held_back
+
+    with held_back(GYM_NOISE):
+        from stable_baselines3 import HerReplayBuffer, SAC
+        from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+
+    from shared.old_step_api import OldStepAPI
+    from shared.scenario import StepRanges
+    from shared.seeding import seed_everything
+    from stepsignal.experiments.peers import keep_best_callback
+    from stepsignal.own_signal.scenarios import CHECK_SEED, UNSEEN_SCENARIOS, UNSEEN_SEED, unseen_summary
+    from stepsignal.own_signal.sparse import (CHECK_EVERY, CHECK_SCENARIOS, TIME_LIMIT, EpisodeCheck, SparseStepSignal,
+                                              episode_outcome)
+
+    seed_everything(seed)
+    ranges = StepRanges()
+
+    def start(start_seed):  # one fixed start, Dict observations, keras-rl's step API for the checks
+        return OldStepAPI(SparseStepSignal(ranges, start_seed=start_seed))
+
+    check = EpisodeCheck([start(CHECK_SEED + i) for i in range(CHECK_SCENARIOS)], CHECK_EVERY, final_env=start(0))
+    training_steps, _ = split_budget(steps, check.every, check.steps_per_check)
+    training = SparseStepSignal(ranges)
+    training.reset(seed=seed)
+    env = VecNormalize(DummyVecEnv([lambda: training]), norm_reward=False)
+    model = SAC('MultiInputPolicy', env, replay_buffer_class=HerReplayBuffer, seed=seed, verbose=0,
+                replay_buffer_kwargs=dict(n_sampled_goal=4, goal_selection_strategy='future'), **ZOO_FETCHREACH)
+    answering = NormalisedSAC(model, env)
+    callback = keep_best_callback(answering, check, check.every)
+    started = time.perf_counter()
+    env.training = True
+    model.learn(total_timesteps=training_steps, callback=callback)
+    seconds = time.perf_counter() - started
+    env.training = False  # the statistics stay as training left them
+    outcome = episode_outcome(answering, check.final_env)
+    first = next((c['training_step'] + (i + 1) * check.steps_per_check for i, c in enumerate(callback.checks)
+                  if c['success']), None)
+    unseen = unseen_summary([episode_outcome(answering, start(UNSEEN_SEED + i)) for i in range(UNSEEN_SCENARIOS)])
+    return {'seed': seed, 'steps': steps, 'success': outcome['success'], 'l2_distance': outcome['l2_distance'],
+            'steps_per_second': round(training_steps / seconds, 1), 'first_success_env_steps': first,
+            'unseen': unseen, 'episode_steps': TIME_LIMIT}
+
+
+def one_run(method, seed, steps):
+    """``method``'s run in this process: a row."""
+    if method == 'sb3-sac-her':
+        return sb3_sparse_run(seed, steps)
+    return fixed_sparse_run(seed, steps, her=method == 'fixed-her')
+
+
+def run_in_child(method, seed, steps):
+    """One run in a process of its own (its last line of output is the row), or ``{'seed', 'error'}``."""
+    command = [sys.executable, '-m', 'stepsignal.experiments.sparse_her', 'one', method, str(seed), str(steps)]
+    finished = subprocess.run(command, capture_output=True, text=True)
+    try:
+        return json.loads(finished.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        tail = ' | '.join(finished.stderr.strip().splitlines()[-3:])
+        return {'seed': seed, 'error': f'exit status {finished.returncode}: {tail}'}
+
+
+def tables(results, seeds, budgets):
+    """One table per budget, a row per method: never-seen starts reached (lowest / median / highest
+    over seeds, and all seeds pooled with its 95% interval), and the median speed."""
+    lines = []
+    for steps in budgets:
+        lines += [f'## {steps:,} environment steps', '',
+                  '| agent | never-seen starts reached: lowest / median / highest | all seeds pooled | runs | '
+                  'steps/s (median) |', '|---|---|---|---|---|']
+        for method in METHODS:
+            rows = [results['runs'].get(f'{method} {steps} {seed}') for seed in seeds]
+            rows = [row for row in rows if row is not None]
+            done = [row for row in rows if 'error' not in row]
+            if not rows:
+                continue
+            if not done:
+                lines.append(f'| {NAMES[method]} | failed to run | | {len(rows)} | |')
+                continue
+            rates = sorted(row['unseen']['success_rate'] for row in done)
+            reached = sum(round(row['unseen']['success_rate'] * row['unseen']['scenarios']) for row in done)
+            scenarios = sum(row['unseen']['scenarios'] for row in done)
+            failed = f' ({len(rows) - len(done)} failed to run)' if len(done) < len(rows) else ''
+            lines.append(f"| {NAMES[method]} | {rates[0]:.0%} / {float(np.median(rates)):.0%} / {rates[-1]:.0%} | "
+                         f"{success_rate(reached, scenarios)} | {len(rows)}{failed} | "
+                         f"{float(np.median([row['steps_per_second'] for row in done])):.0f} |")
+        lines.append('')
+    return lines
+
+
+def page(results, seeds, budgets, command):
+    lines = ['# Hindsight replay on the sparse-reward goal env', '',
+             f'Measured {results["date"]} on {results["machine"]} with `{command}`. Seeds {seeds_text(seeds)}; each '
+             'run scored by its kept policy\'s episode on the same 100 never-seen starts (scenario and knobs); '
+             'reached: the processed signal within L2 1.0 of the goal at the episode\'s last step '
+             '(stepsignal/experiments/sparse_her.py).', '']
+    return '\n'.join(lines + tables(results, seeds, budgets))
+
+
+def budgets_argument(text):
+    """``--budgets``: step counts, comma-separated, each as ``--steps`` allows."""
+    budgets = [steps_argument(part.strip()) for part in text.split(',') if part.strip()]
+    if not budgets:
+        raise argparse.ArgumentTypeError(f'give one or more step counts, like 5000,20000, not {text!r}')
+    return budgets
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ['one']:  # the child: one run, its row as the last line
+        method, seed, steps = argv[1:4]
+        setup_logging()
+        if method.startswith('sb3'):
+            import torch
+
+            torch.set_num_threads(1)  # two runs share two cores
+        sys.stdout.write(json.dumps(one_run(method, int(seed), int(steps))) + '\n')
+        return 0
+    parser = command_parser('python -m stepsignal.experiments.sparse_her', __doc__)
+    parser.add_argument('--seeds', type=seeds_argument, default=seeds_argument('0-9'), help='like 0-9 (default) or 1,4,7')
+    parser.add_argument('--budgets', type=budgets_argument, default=[5000, 20000],
+                        help='environment steps of each run, checks included, comma-separated (default 5000,20000)')
+    parser.add_argument('--methods', default=','.join(METHODS), help=f'any of {",".join(METHODS)} (default all)')
+    parser.add_argument('--jobs', type=jobs_argument, default=2, help='runs at a time (default 2)')
+    parser.add_argument('--out', type=output_folder_argument, required=True, metavar='DIR',
+                        help=f'the folder the measurement owns: DIR/{NUMBERS} as the runs end (the same command '
+                             f'resumes from it), DIR/{REPORT} at the end')
+    parser.add_argument('--page-only', action='store_true', help=f'run nothing: write DIR/{REPORT} from DIR/{NUMBERS}')
+    answer_a_page_for_out(parser, argv)
+    args = parser.parse_args(argv)
+    with checking_input(parser):
+        methods = [name.strip() for name in args.methods.split(',') if name.strip()]
+        if not methods or any(name not in METHODS for name in methods):
+            raise BadInput(f'--methods {args.methods!r}: give any of {", ".join(METHODS)}')
+        if 'sb3-sac-her' in methods and not args.page_only:
+            try:
+                import stable_baselines3  # noqa: F401
+            except ImportError:
+                raise BadInput('Stable-Baselines3 is not installed: pip install -e ".[bench]", or leave out '
+                               'sb3-sac-her from --methods') from None
+        numbers = args.out / NUMBERS
+        try:
+            results = (json.loads(numbers.read_text()) if numbers.is_file() else
+                       {'machine': machine(), 'date': today(), 'runs': {}})
+            assert isinstance(results['runs'], dict)
+        except (OSError, ValueError, KeyError, TypeError, AssertionError):
+            raise BadInput(f'{shown(numbers)} is not the numbers of an earlier run of this program') from None
+        check_output_folder(args.out, resume=True)
+    setup_logging()
+    lock = threading.Lock()
+
+    def one(method, steps, seed):
+        key = f'{method} {steps} {seed}'
+        if key in results['runs'] and 'error' not in results['runs'][key]:
+            return
+        row = run_in_child(method, seed, steps)
+        log.info('%s: %s', key, row.get('error') or f"never-seen reached {row['unseen']['success_rate']:.0%}")
+        with lock:
+            results['runs'][key] = row
+            write_json(numbers, results)
+
+    work = [] if args.page_only else [(method, steps, seed) for steps in args.budgets for seed in args.seeds
+                                      for method in methods]
+    with ThreadPoolExecutor(args.jobs) as pool:
+        list(pool.map(lambda item: one(*item), work))
+    write_json(numbers, results)
+    command = 'python -m stepsignal.experiments.sparse_her ' + ' '.join(a for a in argv if a != '--page-only')
+    text = page(results, args.seeds, args.budgets, command)
+    sys.stdout.write(text)
+    write_atomic(args.out / REPORT, lambda handle: handle.write(text.encode('utf-8')))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

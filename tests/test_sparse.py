@@ -1,0 +1,153 @@
+"""The sparse-reward goal env (stepsignal/own_signal/sparse.py): the task HER was made for, on the
+kit's scenarios. Its contract first (spaces, reward, episodes, repeatability), then what the
+checks measure on it, then one short run of the fixed agent with hindsight replay."""
+import numpy as np
+import pytest
+
+from stepsignal.own_signal.sparse import (KNOB_STEP, TIME_LIMIT, EpisodeCheck, SparseStepSignal, episode_outcome,
+                                          scenario_env, sparse_env)
+
+
+class Fixed:
+    """An agent whose noise-free policy is one constant move, as the checks ask for an agent."""
+
+    class processor:
+        @staticmethod
+        def process_observation(observation):
+            return observation
+
+    def __init__(self, move):
+        self.move = np.asarray(move, dtype=np.float32)
+
+    def policy_action(self, observation):
+        return self.move
+
+
+def test_gymnasium_checker_passes_and_the_knobs_are_in_the_observation():
+    from gymnasium.utils.env_checker import check_env
+
+    env = SparseStepSignal()
+    check_env(env, skip_render_check=True)
+    observation, _ = env.reset(seed=5)
+    assert observation['observation'].shape == (env.initial_signal.size + 2,)
+    np.testing.assert_array_equal(observation['observation'][-2:], env.knobs.astype(np.float32))
+    assert env.observation_space.contains(observation)
+
+
+def test_the_reward_is_zero_within_the_threshold_and_minus_one_outside_on_batches_too():
+    env = SparseStepSignal()
+    env.reset(seed=0)
+    goal = env.desired_signal
+    near = goal + 0.9 / np.sqrt(goal.size)  # L2 0.9
+    far = goal + 1.1 / np.sqrt(goal.size)  # L2 1.1
+    np.testing.assert_array_equal(env.compute_reward(np.stack([near, far, goal]), np.stack([goal] * 3), None),
+                                  [0.0, -1.0, 0.0])
+    assert float(env.compute_reward(far, goal, None)) == -1.0
+
+
+def test_an_episode_moves_the_knobs_a_bounded_step_and_is_only_ever_truncated():
+    env = SparseStepSignal()
+    env.reset(seed=1)
+    ends = []
+    for step in range(TIME_LIMIT):
+        before = env.knobs.copy()
+        _, reward, terminated, truncated, info = env.step(np.array([1.0, -1.0], dtype=np.float32))
+        assert np.all(np.abs(env.knobs - before) <= KNOB_STEP + 1e-12)
+        assert np.all(np.abs(env.knobs) <= 1.0) and reward in (0.0, -1.0) and not terminated
+        assert reward == (0.0 if info['is_success'] else -1.0)
+        ends.append(truncated)
+    assert ends == [False] * (TIME_LIMIT - 1) + [True]
+    assert env.knobs.tolist() == [1.0, -1.0]  # 20 moves of 0.25 cross the whole range and stay at the edge
+
+
+def test_a_seed_gives_the_same_start_and_the_starts_rarely_succeed():
+    """Sparse: a start is a random scenario at random knobs; measured, 2 of 400 starts succeed (0.5%)."""
+    first, again = SparseStepSignal(), SparseStepSignal()
+    a, _ = first.reset(seed=11)
+    b, _ = again.reset(seed=11)
+    np.testing.assert_array_equal(a['observation'], b['observation'])
+    np.testing.assert_array_equal(a['desired_goal'], b['desired_goal'])
+    rng = np.random.default_rng(0)
+    successes = 0
+    for _ in range(200):
+        first.reset(seed=int(rng.integers(10**6)))
+        successes += bool(np.linalg.norm(first.desired_signal - first.signal) < first.distance_threshold)
+    assert successes <= 10  # at most 5%
+
+
+def test_a_check_runs_whole_episodes_and_counts_their_steps():
+    """EpisodeCheck: each env a whole noise-free episode, scored by the mean return; a move to the
+    same corner from every start ends there, so it ends at the same L2 wherever it started."""
+    from stepsignal.own_signal.scenarios import CHECK_SEED
+    from shared.scenario import StepRanges
+
+    envs = [scenario_env(CHECK_SEED + i, StepRanges()) for i in range(3)]
+    check = EpisodeCheck(envs, every=1000)
+    assert check.steps_per_check == 3 * TIME_LIMIT
+    outcome = episode_outcome(Fixed([1.0, 1.0]), envs[0])
+    assert outcome['episode_steps'] == TIME_LIMIT and outcome['reward'] == -TIME_LIMIT and not outcome['success']
+    score, median_l2, every_success = check(Fixed([1.0, 1.0]))
+    assert score == -TIME_LIMIT and not every_success and median_l2 > 1.0
+    again = episode_outcome(Fixed([1.0, 1.0]), envs[0])  # the env's first seed again: the same start
+    assert again == outcome
+
+
+def test_hindsight_relabels_a_sparse_episode_with_goals_it_reached():
+    """The fixed agent's HER memory on the sparse env: a transition relabelled with its own step's
+    achieved goal earns the reward 0 that the real goal never gave."""
+    from fixed.hindsight import Hindsight, HindsightMemory, GoalRecorder, flat_goal_env
+
+    env = sparse_env(seed=2)
+    goals = GoalRecorder.under(flat_goal_env(env))
+    memory = HindsightMemory(1000, 1, env.observation_space.shape, 2, goals=goals,
+                             compute_reward=env.unwrapped.compute_reward, hindsight=Hindsight(strategy='episode', k=16))
+    observation = env.reset()
+    for _ in range(TIME_LIMIT):
+        next_observation, reward, done, info = env.step(np.array([0.0, 0.0], dtype=np.float32))  # stay put
+        assert reward == -1.0  # the real goal: not reached
+        memory.append(observation[None], np.zeros(2, dtype=np.float32), reward, False, next_observation[None])
+        observation = next_observation
+    np.random.seed(0)
+    _, _, rewards, _, _ = memory.sample(64)
+    # Staying put, every step achieved the same signal: every relabelled transition reached its goal.
+    assert 0.0 in rewards and set(np.unique(rewards)) <= {0.0, -1.0}
+    assert np.mean(rewards == 0.0) > 0.8  # 16/17 of the batch relabelled
+
+
+@pytest.mark.parametrize('her', [False, True], ids=['plain', 'her'])
+def test_the_fixed_agent_trains_on_the_sparse_family_and_is_scored_on_never_seen_starts(her, tmp_path):
+    from fixed.extras import Extras
+    from fixed.hindsight import Hindsight
+    from stepsignal.own_signal.sparse import GAMMA, train_sparse
+
+    agent, result = train_sparse(tmp_path, seed=0, nb_steps=600, extras=Extras(hindsight=Hindsight() if her else None))
+    assert result['hyperparameters']['gamma'] == GAMMA and result['hyperparameters']['max_episode_steps'] == TIME_LIMIT
+    assert result['unseen']['scenarios'] == 100 and 0.0 <= result['unseen']['success_rate'] <= 1.0
+    assert ('her' in result) == her
+    assert result['steps'] == 600 and result['episode_steps'] == TIME_LIMIT  # the kept policy: a whole episode
+
+
+def test_the_sparse_her_tables_pool_the_never_seen_starts_with_their_interval(tmp_path):
+    """stepsignal.experiments.sparse_her: one table per budget, a row per agent, the never-seen starts'
+    spread over seeds and all seeds pooled with the 95% interval; a failed run counted and said."""
+    import json
+
+    from stepsignal.experiments.sparse_her import main
+    from stepsignal.rates import success_rate
+
+    def row(seed, rate):
+        return {'seed': seed, 'steps_per_second': 50.0 + seed, 'unseen': {'success_rate': rate, 'scenarios': 100}}
+
+    runs = {'fixed 5000 0': row(0, 0.1), 'fixed 5000 1': row(1, 0.3), 'fixed-her 5000 0': row(0, 0.9),
+            'fixed-her 5000 1': {'seed': 1, 'error': 'exit status 1: out of memory'}}
+    out = tmp_path / 'sparse'
+    assert main(['--seeds', '0,1', '--budgets', '5000', '--out', str(out), '--page-only']) == 0  # makes the folder
+    (out / 'results.json').write_text(json.dumps({'machine': 'a test machine', 'date': '2026-12-07', 'runs': runs}))
+    assert main(['--seeds', '0,1', '--budgets', '5000', '--out', str(out), '--page-only']) == 0
+    page = (out / 'report.md').read_text()
+    assert f'| fixed | 10% / 20% / 30% | {success_rate(40, 200)} | 2 | 50 |' in page
+    assert f'| fixed --her | 90% / 90% / 90% | {success_rate(90, 100)} | 2 (1 failed to run) | 50 |' in page
+    assert 'SB3' not in page  # not measured: no row
+    with pytest.raises(SystemExit) as exit:
+        main(['--methods', 'fixed,dqn', '--out', str(tmp_path / 'other'), '--page-only'])
+    assert exit.value.code == 2 and not (tmp_path / 'other').exists()
