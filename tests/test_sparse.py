@@ -31,6 +31,7 @@ def test_gymnasium_checker_passes_and_the_knobs_are_in_the_observation():
     observation, _ = env.reset(seed=5)
     assert observation['observation'].shape == (env.initial_signal.size + 2,)
     np.testing.assert_array_equal(observation['observation'][-2:], env.knobs.astype(np.float32))
+    np.testing.assert_array_equal(observation['observation'][:-2], observation['achieved_goal'])
     assert env.observation_space.contains(observation)
 
 

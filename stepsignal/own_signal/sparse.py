@@ -47,7 +47,7 @@ class SparseStepSignal(RandomStepSignal):
     ``Box(-1, 1, (2,), float32)``: how far to move each knob, in units of ``knob_step``.
 
     ## Observation Space
-    ``Dict``: ``observation`` the input signal followed by the two knob positions,
+    ``Dict``: ``observation`` the processed signal followed by the two knob positions,
     ``achieved_goal`` the processed signal, ``desired_goal`` the goal (float32 boxes).
 
     ## Rewards
@@ -78,14 +78,16 @@ class SparseStepSignal(RandomStepSignal):
 
     def _observation_space(self):
         found = super()._observation_space()
-        signal = found['observation']
-        low = np.concatenate([signal.low, [-1.0, -1.0]]).astype(np.float32)
-        high = np.concatenate([signal.high, [1.0, 1.0]]).astype(np.float32)
+        processed = found['achieved_goal']
+        low = np.concatenate([processed.low, [-1.0, -1.0]]).astype(np.float32)
+        high = np.concatenate([processed.high, [1.0, 1.0]]).astype(np.float32)
         return spaces.Dict({**found.spaces, 'observation': spaces.Box(low, high, dtype=np.float32)})
 
     def _get_obs(self):
         found = super()._get_obs()
-        found['observation'] = np.concatenate([found['observation'], self.knobs.astype(np.float32)])
+        # Where the knobs are and what they make now: the agent compares it with the goal, as a
+        # robot's observation holds its gripper's position beside the target's.
+        found['observation'] = np.concatenate([found['achieved_goal'], self.knobs.astype(np.float32)])
         return found
 
     def reset(self, *, seed=None, options=None):
