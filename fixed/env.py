@@ -21,8 +21,7 @@ log = logging.getLogger(__name__)  # FIX-14
 
 def butter_lowpass(cutoff, nyq_freq, order=4):
     normal_cutoff = float(cutoff) / nyq_freq
-    # FIX-8: second-order sections, scipy's butter(..., output='sos'), stay accurate at any cutoff.
-    sos = filters.butter_lowpass_sos(order, normal_cutoff)
+    sos = filters.butter_lowpass_sos(order, normal_cutoff)  # FIX-8: second-order sections, accurate at any cutoff
     return sos
 
 
@@ -79,8 +78,7 @@ class StepSignal(GoalEnv):
 
     def __init__(self, input_signal, sample_rate, desired_signal, time_limit=10):  # FIX-3: episodes end
         super(StepSignal, self).__init__()
-        # FIX-10: float32 throughout, so observations lie inside their float32 spaces.
-        self.initial_signal = np.asarray(input_signal, dtype=np.float64).astype(np.float32)
+        self.initial_signal = np.asarray(input_signal, dtype=np.float64).astype(np.float32)  # FIX-10: float32 throughout
         self.signal = self.initial_signal.copy()
         self.sample_rate = sample_rate
         self.desired_signal = np.asarray(desired_signal, dtype=np.float64).astype(np.float32)  # FIX-10
@@ -124,8 +122,7 @@ class StepSignal(GoalEnv):
         # FIX-1: already clipped, in the agent's units, by physical_action.
         cutoff = actions[0]
         offset = actions[1]
-        # FIX-14: logging, off unless asked for, instead of print; info carries both values.
-        log.debug('cutoff %.6g Hz, offset %.6g', cutoff, offset)
+        log.debug('cutoff %.6g Hz, offset %.6g', cutoff, offset)  # FIX-14: logging, off unless asked for; and info
         # FIX-2: always filter the episode's input: achieved = filter(input) - offset, as the question intends.
         self.signal = (butter_lowpass_filter(self.initial_signal, cutoff, self.sample_rate/2) - offset).astype(np.float32)
 

@@ -17,6 +17,11 @@ class Extras:
     fast_update: bool = True
     """keras-rl2's DDPG update in one graph call on a float32 memory (fixed/fast_ddpg.py); False: keras-rl2's own."""
 
+    def __post_init__(self):
+        if self.hindsight is not None and not self.fast_update:
+            raise ValueError('hindsight replay (IMPROVEMENT-5) builds on the fast update\'s memory: '
+                             'it needs fast_update=True')
+
     def callbacks(self, keep_best, out_dir):
         """The keras-rl callbacks they need, after ``keep_best`` (whose checks TensorBoard draws)."""
         if self.tensorboard is None:

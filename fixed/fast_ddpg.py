@@ -4,8 +4,8 @@ Nothing here is a fix. ``FastDDPGAgent`` is ``fixed/hooked_ddpg.py``'s ``HookedD
 ``DDPGAgent`` with the doors the fixes use) with the same Keras models, losses and optimizers
 (``tests/test_speed.py`` checks the weights an update gives against stock keras-rl2's), but an update
 costs one graph call instead of five, on float32 batches from a preallocated ``ReplayMemory``, and the
-actor answers without ``predict_on_batch``'s overhead. It is the default; ``fast_update=False`` in the
-hyperparameters (``--plain-keras-rl2``) trains on keras-rl2's own update instead. docs/bugs.md#bug-19
+actor answers without ``predict_on_batch``'s overhead. It is the default; ``Extras(fast_update=False)``
+(``fixed/extras.py``, ``--plain-keras-rl2``) trains on keras-rl2's own update instead. docs/bugs.md#bug-19
 and benchmarks/speed/ say how much faster it is.
 
 Two pieces, and the memory they use:

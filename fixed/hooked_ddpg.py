@@ -8,7 +8,7 @@ to either needs a door; these are the doors, with keras-rl2's behaviour behind e
 - ``store_as_terminal(terminal)``: keras-rl2 stores every end of an episode as terminal;
 - ``gradient_steps``: updates per environment step, each on a batch of its own (keras-rl2: 1).
 
-``fixed/agent.py``'s ``FixedDDPGAgent`` overrides them; ``fixed/fast_ddpg.py`` computes the same
+``fixed/keras_rl2_fixes.py``'s ``FixedDDPGAgent`` overrides them; ``fixed/fast_ddpg.py`` computes the same
 update faster behind the same doors.
 """
 from shared import keras_rl  # noqa: F401  (tf-keras must be set up before TensorFlow loads)

@@ -9,7 +9,7 @@ from . import filters
 def scale_observation(observation, center, scale):
     """FIX-17: ``observation`` as the networks read it, float32 of order 1: ``(observation - center) / scale``.
 
-    ``fixed.agent.ScaleObservations`` applies it during training; ``fixed.policy`` when a saved
+    ``fixed.processor.ScaleObservations`` applies it during training; ``fixed.policy`` when a saved
     policy answers, without TensorFlow.
     """
     return ((np.asarray(observation, dtype=np.float32) - center) / scale).astype(np.float32)

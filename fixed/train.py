@@ -81,8 +81,7 @@ def train(out_dir, seed=0, make_env=make_env, hp=HYPERPARAMETERS, check=None,  #
     check = check or PolicyCheck([make_env(time_limit=hp.max_episode_steps)], every=hp.check_every)
     training_steps, _ = split_budget(hp.nb_steps, check.every, check.steps_per_check)
     # FIX-13: no policy object. FIX-17: the first observation sets the observation scaling.
-    agent = build_agent(env, hp, training_steps, reference_observation=env.reset(),
-                        hindsight=extras.hindsight, fast_update=extras.fast_update)
+    agent = build_agent(env, hp, training_steps, reference_observation=env.reset(), extras=extras)
     keep_best = KeepBestPolicy(agent, check)
     # FIX-14: no model summaries on stdout; the table of numbers is in result.json.
 

@@ -183,13 +183,13 @@ def _raw_observations(stack):
 
 
 def _store_unclipped_actions(stack):
-    import fixed.agent
+    from fixed.keras_rl2_fixes import FixedDDPGAgent
 
     def select_action(self, state):
         # BUG-18: actor output plus noise, stored as it is (keras-rl2's select_action); the env clips what it applies.
-        return super(fixed.agent.FixedDDPGAgent, self).select_action(state)
+        return super(FixedDDPGAgent, self).select_action(state)
 
-    _swap(stack, fixed.agent.FixedDDPGAgent, 'select_action', select_action)
+    _swap(stack, FixedDDPGAgent, 'select_action', select_action)
 
 
 def _distance_that_grows_with_length(stack):

@@ -292,11 +292,12 @@ def test_bug_12_time_limit_stored_as_terminal(original_run):
 @pytest.mark.parametrize('fast_update', [True, False], ids=['fast', 'plain-keras-rl2'])
 def test_fix_12_time_limit_not_stored_as_terminal(fast_update):
     from fixed.agent import build_agent
+    from fixed.extras import Extras
     from shared.scenario import question_scenario
     from stepsignal.own_signal.any_signal import make_env
 
     env = make_env(question_scenario(), time_limit=5, distance_threshold=1e-9)  # never succeeds
-    agent = build_agent(env, training_steps=30, reference_observation=env.reset(), fast_update=fast_update)
+    agent = build_agent(env, training_steps=30, reference_observation=env.reset(), extras=Extras(fast_update=fast_update))
     agent.fit(env, nb_steps=30, verbose=0)
     memory = agent.memory
     assert memory.nb_entries == 30  # 6 episodes of 5 steps (keras-rl's extra step is not stored)
@@ -562,7 +563,7 @@ def fit_critic_to_the_offsets_v(build_critic, seed=0, samples=512, updates=600):
     """
     from tensorflow.keras.optimizers.legacy import Adam
 
-    from fixed.agent import ScaleObservations
+    from fixed.processor import ScaleObservations
     from fixed.train import make_env
     from shared.seeding import seed_everything
 

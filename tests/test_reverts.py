@@ -53,11 +53,12 @@ def test_fix_lists_are_read_as_tags_and_bad_ones_refused_by_name():
 def test_a_switch_holds_only_while_its_run_lasts(scenario):
     import fixed.agent
     import fixed.env
+    import fixed.keras_rl2_fixes
     import fixed.train
 
     before = {(owner, name): getattr(owner, name) for owner, name in [
         (fixed.env.StepSignal, 'physical_action'), (fixed.env.StepSignal, 'step'), (fixed.env, 'butter_lowpass_filter'),
-        (fixed.agent, 'build_actor'), (fixed.train, 'build_agent'), (fixed.agent.FixedDDPGAgent, 'select_action')]}
+        (fixed.agent, 'build_actor'), (fixed.train, 'build_agent'), (fixed.keras_rl2_fixes.FixedDDPGAgent, 'select_action')]}
     with reverted(tuple(REVERTS)):
         assert fixed.env.StepSignal.physical_action is not before[(fixed.env.StepSignal, 'physical_action')]
     assert {key: getattr(*key) for key in before} == before

@@ -31,7 +31,8 @@ def test_fixed_agent_update_gives_stock_keras_rl_weights(gamma, updates, fast_up
     from rl.memory import Experience, SequentialMemory
     from tensorflow.keras.optimizers.legacy import Adam
 
-    from fixed.agent import FastFixedDDPGAgent, FixedDDPGAgent, build_actor, build_critic
+    from fixed.agent import build_actor, build_critic
+    from fixed.keras_rl2_fixes import FastFixedDDPGAgent, FixedDDPGAgent
     from fixed.hooked_ddpg import EpisodeMemory
     from fixed.replay import ReplayMemory
     from fixed.train import make_env

@@ -58,6 +58,33 @@ def test_every_change_from_original_to_fixed_is_tagged(name):
     assert not untagged, f'{len(untagged)} untagged change blocks in {name}; the first:\n' + '\n'.join(untagged[0])
 
 
+def lesson_diff_lines(original_dir, fixed_dir):
+    """The length of ``diff -ru original fixed`` over the files both have (a header line per file)."""
+    total = 0
+    for name in MIRRORED + ('__main__.py',):
+        before = (original_dir / name).read_text().splitlines()
+        after = (fixed_dir / name).read_text().splitlines()
+        lines = list(difflib.unified_diff(before, after, f'original/{name}', f'fixed/{name}', lineterm=''))
+        total += len(lines) + (1 if lines else 0)
+    return total
+
+
+def test_the_lesson_diff_is_short_enough_to_read():
+    """The mirrored files differ by the fixes only; machinery lives in fixed/'s other modules. A reader
+    takes in about 600 lines; the fixes fit in that."""
+    assert lesson_diff_lines(ROOT / 'original', ROOT / 'fixed') <= 600
+
+
+def test_the_lesson_diff_count_can_fail(tmp_path):
+    for variant in ('original', 'fixed'):
+        (tmp_path / variant).mkdir()
+        for name in MIRRORED + ('__main__.py',):
+            (tmp_path / variant / name).write_text('a = 1\n')
+    assert lesson_diff_lines(tmp_path / 'original', tmp_path / 'fixed') == 0
+    (tmp_path / 'fixed' / 'agent.py').write_text('a = 1\n' + 'b = 2  # FIX-1\n' * 700)
+    assert lesson_diff_lines(tmp_path / 'original', tmp_path / 'fixed') > 600
+
+
 def test_the_tag_count_can_fail():
     """The counter sees an untagged change, a pure deletion, and accepts each kind of tag."""
     before = ['a = 1', 'b = 2', 'c = 3', 'd = 4']

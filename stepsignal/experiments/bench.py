@@ -80,7 +80,8 @@ def stock_and_fixed_agents(env, nb_steps, warmup):
     from rl.random import GaussianWhiteNoiseProcess
     from tensorflow.keras.optimizers.legacy import Adam
 
-    from fixed.agent import ScaleObservations, build_actor, build_agent, build_critic
+    from fixed.agent import build_actor, build_agent, build_critic
+    from fixed.processor import ScaleObservations
     from fixed.hyperparameters import HYPERPARAMETERS as hp
 
     reference = env.reset()

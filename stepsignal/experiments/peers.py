@@ -198,7 +198,7 @@ def peer_run(algorithm, task, seed, steps=HYPERPARAMETERS.nb_steps, params=None,
 
     from shared.seeding import seed_everything
     from stepsignal.own_signal.scenarios import StepRanges, evaluate_unseen, family_check, family_env
-    from fixed.agent import ScaleObservations
+    from fixed.processor import ScaleObservations
     from fixed.train import make_env
 
     seed_everything(seed)
