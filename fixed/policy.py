@@ -53,18 +53,25 @@ def save_policy(folder, agent, env, trained_on, samples=None, family=None):
         'kit_version': kit_version(),
         'signal': {'sample_rate': float(base.sample_rate),
                    'samples': None if family else int(samples or base.initial_signal.shape[0]),
-                   'excerpts': type(base).__name__ == 'ExcerptSignal'},
+                   'excerpts': bool(getattr(base, 'holds_excerpts', False))},
         'observation': {'keys': KEYS, 'values_per_key': observed,
                         'window_length': int(agent.memory.window_length),
                         'center': agent.processor.center, 'scale': agent.processor.scale},
         'actions': {'cutoff_hz': [float(base.physical_low[0]), float(base.physical_high[0])], 'cutoff_scale': 'log',
                     'offset': [float(base.physical_low[1]), float(base.physical_high[1])], 'offset_scale': 'linear',
-                    **({'chain': base.chain.record()} if len(base.physical_low) > 2 else {})},
+                    **chain_record(base)},
         'success': {'distance_threshold': float(base.distance_threshold)},
         'trained_on': trained_on,
         **({'family': family} if family else {}),
     })
     log.info('saved the policy in %s; to answer a signal with it: %s', folder, use_again(folder, base, trained_on))
+
+
+def chain_record(base):
+    """``{'chain': ...}`` for an env whose actions set more than the question's two knobs (its
+    ``chain.record()``, the stages in order), else nothing: the question's format stays as it was."""
+    chain = getattr(base, 'chain', None)
+    return {'chain': chain.record()} if chain is not None and len(base.physical_low) > 2 else {}
 
 
 def use_again(folder, base, trained_on):

@@ -194,6 +194,9 @@ class ExcerptSignal(AnySignal):
     whole signal counted as success (default 1.0), converted here to the excerpts' length.
     """
 
+    holds_excerpts = True
+    """What ``fixed.policy.save_policy`` records: the policy was trained on excerpts of its signal."""
+
     def __init__(self, input_signal, sample_rate, desired_signal, distance_threshold=1.0, cutoff_range=None,
                  chain=QUESTION_CHAIN, mains_hz=None, **kwargs):
         x = np.asarray(input_signal, dtype=np.float64)
