@@ -41,7 +41,8 @@ def build_critic(env, window_length=HYPERPARAMETERS.window_length):  # FIX-20
     nb_actions = env.action_space.shape[0]
     # Building Critic net (Q-net)
     action_input = Input(shape=(nb_actions,), name='action_input')
-    observation_input = Input(shape=(window_length,) + env.observation_space.shape, name='observation_input')  # FIX-17, -20
+    # FIX-17: observations arrive scaled, by ScaleObservations (see build_agent); FIX-20: window_length.
+    observation_input = Input(shape=(window_length,) + env.observation_space.shape, name='observation_input')
     flattened_observation = Flatten()(observation_input)
     # FIX-23: the action gets a hidden layer of its own, so Q can bend where the reward bends.
     x = Dense(128)(flattened_observation)
