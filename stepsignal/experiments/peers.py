@@ -27,12 +27,9 @@ as it comes (the same command resumes), DIR/report.md the tables. docs/peers.md 
 import copy
 import json
 import logging
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -42,8 +39,8 @@ from fixed.keep_best import PolicyCheck, policy_outcome, split_budget
 from shared.checks import BadInput
 from shared.cli import (NUMBERS, REPORT, answer_a_page_for_out, check_output_folder, checking_input, command_parser,
                         output_folder_argument, seeds_argument, seeds_text, setup_logging, shown, steps_argument)
-from shared.files import write_atomic, write_json
 from stepsignal.experiments.evaluate import jobs_argument
+from stepsignal.experiments.kept_runs import earlier_numbers, finish, measure_missing, row_from_child
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
 
@@ -286,15 +283,9 @@ def one_run(agent, task, seed, steps, params=None, validation=False):
 
 
 def run_in_child(agent, task, seed, steps, params=None, validation=False):
-    """One run in a process of its own (its last line of output is the row), or ``{'seed', 'error'}``."""
-    command = [sys.executable, '-m', 'stepsignal.experiments.peers', 'one', agent, task, str(seed), str(steps),
-               json.dumps(params), json.dumps(validation)]
-    finished = subprocess.run(command, capture_output=True, text=True)
-    try:
-        return json.loads(finished.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        tail = ' | '.join(finished.stderr.strip().splitlines()[-3:])
-        return {'seed': seed, 'error': f'exit status {finished.returncode}: {tail}'}
+    """One run in a process of its own: its row, or ``{'seed', 'error'}``."""
+    return row_from_child('stepsignal.experiments.peers', [agent, task, seed, steps, json.dumps(params),
+                                                            json.dumps(validation)], seed)
 
 
 def summary(rows):
@@ -408,42 +399,19 @@ def main(argv=None):
         except ImportError:
             if not args.page_only:
                 raise BadInput('Stable-Baselines3 is not installed: pip install -e ".[bench]"') from None
-        numbers = args.out / NUMBERS
-        earlier = numbers if numbers.is_file() else args.start_from
-        try:
-            results = (json.loads(earlier.read_text()) if earlier is not None else
-                       {'machine': machine(), 'date': today(), 'runs': {}})
-            assert isinstance(results['runs'], dict)
-        except (OSError, ValueError, KeyError, TypeError, AssertionError):
-            raise BadInput(f'{shown(earlier)} is not the numbers of an earlier run of this program') from None
+        results = earlier_numbers(args.out, args.start_from, {'machine': machine(), 'date': today(), 'runs': {}},
+                                  holds=lambda found: isinstance(found['runs'], dict))
         tuned = {} if args.tuned is None else tuned_settings(args.tuned)
         if tuned:
             results['tuned'] = tuned
         check_output_folder(args.out, resume=True)
     setup_logging()
-    lock = threading.Lock()
-
-    def one(agent, task, seed):
-        key = f'{agent} {task} {seed}'
-        if key in results['runs'] and 'error' not in results['runs'][key]:
-            return  # measured already
-        row = run_in_child(agent, task, seed, args.steps, tuned.get(agent))
-        log.info('%s: %s', key, row.get('error') or f"L2 {row['l2_distance']:.4g}")
-        with lock:
-            results['runs'][key] = row
-            write_json(numbers, results)
-
     agents = AGENTS + tuple(tuned)
-    work = [] if args.page_only else [(agent, task, seed) for seed in args.seeds for task in TASKS for agent in agents]
-    with ThreadPoolExecutor(args.jobs) as pool:
-        list(pool.map(lambda item: one(*item), work))
-    write_json(numbers, results)  # also what --start-from brought, when nothing ran
-    command = 'python -m stepsignal.experiments.peers ' + ' '.join(a for a in argv if a != '--page-only')
-    text = page(results, args.seeds, args.steps, command)
-    sys.stdout.write(text)
-    write_atomic(args.out / REPORT, lambda handle: handle.write(text.encode('utf-8')))
-    return 0
-
+    work = [] if args.page_only else [(f'{agent} {task} {seed}', (agent, task, seed, args.steps, tuned.get(agent)))
+                                      for seed in args.seeds for task in TASKS for agent in agents]
+    measure_missing(results, args.out, work, run_in_child, args.jobs, describe=lambda row: f"L2 {row['l2_distance']:.4g}")
+    return finish(args.out, results, 'stepsignal.experiments.peers', argv,
+                  lambda command: page(results, args.seeds, args.steps, command))
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -20,20 +20,17 @@ import argparse
 import copy
 import json
 import logging
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from shared.checks import BadInput
 from shared.cli import (NUMBERS, REPORT, answer_a_page_for_out, check_output_folder, checking_input, command_parser,
-                        output_folder_argument, seeds_argument, seeds_text, setup_logging, shown, steps_argument)
-from shared.files import write_atomic, write_json
+                        output_folder_argument, seeds_argument, seeds_text, setup_logging, steps_argument)
 from stepsignal.experiments.evaluate import jobs_argument
+from stepsignal.experiments.kept_runs import earlier_numbers, finish, measure_missing, row_from_child
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
 
@@ -135,14 +132,8 @@ def one_run(method, seed, steps):
 
 
 def run_in_child(method, seed, steps):
-    """One run in a process of its own (its last line of output is the row), or ``{'seed', 'error'}``."""
-    command = [sys.executable, '-m', 'stepsignal.experiments.sparse_her', 'one', method, str(seed), str(steps)]
-    finished = subprocess.run(command, capture_output=True, text=True)
-    try:
-        return json.loads(finished.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        tail = ' | '.join(finished.stderr.strip().splitlines()[-3:])
-        return {'seed': seed, 'error': f'exit status {finished.returncode}: {tail}'}
+    """One run in a process of its own: its row, or ``{'seed', 'error'}``."""
+    return row_from_child('stepsignal.experiments.sparse_her', [method, seed, steps], seed)
 
 
 def tables(results, seeds, budgets):
@@ -223,38 +214,16 @@ def main(argv=None):
             except ImportError:
                 raise BadInput('Stable-Baselines3 is not installed: pip install -e ".[bench]", or leave out '
                                'sb3-sac-her from --methods') from None
-        numbers = args.out / NUMBERS
-        try:
-            results = (json.loads(numbers.read_text()) if numbers.is_file() else
-                       {'machine': machine(), 'date': today(), 'runs': {}})
-            assert isinstance(results['runs'], dict)
-        except (OSError, ValueError, KeyError, TypeError, AssertionError):
-            raise BadInput(f'{shown(numbers)} is not the numbers of an earlier run of this program') from None
+        results = earlier_numbers(args.out, None, {'machine': machine(), 'date': today(), 'runs': {}},
+                                  holds=lambda found: isinstance(found['runs'], dict))
         check_output_folder(args.out, resume=True)
     setup_logging()
-    lock = threading.Lock()
-
-    def one(method, steps, seed):
-        key = f'{method} {steps} {seed}'
-        if key in results['runs'] and 'error' not in results['runs'][key]:
-            return
-        row = run_in_child(method, seed, steps)
-        log.info('%s: %s', key, row.get('error') or f"never-seen reached {row['unseen']['success_rate']:.0%}")
-        with lock:
-            results['runs'][key] = row
-            write_json(numbers, results)
-
-    work = [] if args.page_only else [(method, steps, seed) for steps in args.budgets for seed in args.seeds
-                                      for method in methods]
-    with ThreadPoolExecutor(args.jobs) as pool:
-        list(pool.map(lambda item: one(*item), work))
-    write_json(numbers, results)
-    command = 'python -m stepsignal.experiments.sparse_her ' + ' '.join(a for a in argv if a != '--page-only')
-    text = page(results, args.seeds, args.budgets, command)
-    sys.stdout.write(text)
-    write_atomic(args.out / REPORT, lambda handle: handle.write(text.encode('utf-8')))
-    return 0
-
+    work = [] if args.page_only else [(f'{method} {steps} {seed}', (method, seed, steps))
+                                      for steps in args.budgets for seed in args.seeds for method in methods]
+    measure_missing(results, args.out, work, run_in_child, args.jobs,
+                    describe=lambda row: f"never-seen reached {row['unseen']['success_rate']:.0%}")
+    return finish(args.out, results, 'stepsignal.experiments.sparse_her', argv,
+                  lambda command: page(results, args.seeds, args.budgets, command))
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -27,8 +27,9 @@ from fixed.hyperparameters import HYPERPARAMETERS
 from shared.checks import BadInput
 from shared.cli import (NUMBERS, REPORT, answer_a_page_for_out, check_output_folder, checking_input, command_parser,
                         output_folder_argument, setup_logging, shown, steps_argument)
-from shared.files import write_atomic, write_json
+from shared.files import write_json
 from stepsignal.experiments.evaluate import jobs_argument
+from stepsignal.experiments.kept_runs import earlier_file, earlier_numbers, finish
 from stepsignal.experiments.machine import machine, today
 from stepsignal.experiments.peers import ALGORITHMS, VALIDATION_SCENARIOS, VALIDATION_SEED, run_in_child
 
@@ -194,28 +195,18 @@ def main(argv=None):
                 import stable_baselines3  # noqa: F401
             except ImportError:
                 raise BadInput('Optuna and Stable-Baselines3 are not installed: pip install -e ".[bench]"') from None
-        numbers = args.out / NUMBERS
-        earlier = numbers if numbers.is_file() else args.start_from
-        try:
-            results = (json.loads(earlier.read_text()) if earlier is not None else
-                       {'machine': machine(), 'date': today(), 'steps': args.steps, 'trials': {}})
-            assert isinstance(results['trials'], dict) and isinstance(results['steps'], int)
-        except (OSError, ValueError, KeyError, TypeError, AssertionError):
-            raise BadInput(f'{shown(earlier)} is not the numbers of an earlier run of this program') from None
+        results = earlier_numbers(args.out, args.start_from,
+                                  {'machine': machine(), 'date': today(), 'steps': args.steps, 'trials': {}},
+                                  holds=lambda found: isinstance(found['trials'], dict) and isinstance(found['steps'], int))
         if results['steps'] != args.steps:
-            raise BadInput(f'{shown(earlier)} holds trials of {results["steps"]} steps; give --steps {results["steps"]} '
-                           'or start a new study')
+            raise BadInput(f'{shown(earlier_file(args.out, args.start_from))} holds trials of {results["steps"]} steps; '
+                           f'give --steps {results["steps"]} or start a new study')
         check_output_folder(args.out, resume=True)
     setup_logging()
     if not args.page_only:
         for algorithm in algorithms:
-            tune(algorithm, results, args.trials, args.jobs, args.steps, lambda: write_json(numbers, results))
-    write_json(numbers, results)
-    command = 'python -m stepsignal.experiments.tune_peers ' + ' '.join(a for a in argv if a != '--page-only')
-    text = page(results, command)
-    sys.stdout.write(text)
-    write_atomic(args.out / REPORT, lambda handle: handle.write(text.encode('utf-8')))
-    return 0
+            tune(algorithm, results, args.trials, args.jobs, args.steps, lambda: write_json(args.out / NUMBERS, results))
+    return finish(args.out, results, 'stepsignal.experiments.tune_peers', argv, lambda command: page(results, command))
 
 
 if __name__ == '__main__':
