@@ -540,6 +540,18 @@ def test_the_peers_page_is_the_kept_measurement():
     def runs(agent, task):
         return [results['runs'][f'{agent} {task} {seed}'] for seed in seeds]
 
+    # The random scenarios' budget, as the page states it: the kept runs' training steps, and the
+    # checks of CHECK_SCENARIOS scenarios each, the last iterate's included.
+    from stepsignal.own_signal.scenarios import CHECK_EVERY, CHECK_SCENARIOS
+
+    trained = {run['training_steps'] for agent in ('fixed', 'TD3', 'SAC') for run in runs(agent, 'scenarios')}
+    assert len(trained) == 1
+    trained = trained.pop()
+    checks = (trained - 1) // CHECK_EVERY + 1
+    text = ' '.join(page.split())
+    assert (f'{trained:,} training steps and ten checks of {CHECK_SCENARIOS} scenarios make '
+            f'{trained + checks * CHECK_SCENARIOS:,} environment steps') in text and checks == 10
+
     fixed = summary(runs('fixed', 'question'))
     for agent in ('TD3', 'SAC'):
         assert all(run['success'] for run in runs(agent, 'question'))
