@@ -138,6 +138,7 @@ def train_random(out_dir, seed, hp, ranges=None, extras=Extras()):
     from fixed.train import train  # late: importing TensorFlow takes seconds
 
     ranges = ranges or StepRanges()
+
     def make_family_env(time_limit):
         return family_env(seed, ranges, time_limit)
 
