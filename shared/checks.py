@@ -71,3 +71,10 @@ def training_budget(value):
             raise BadInput(f'steps is {value}: it must be at most {MAX_KERAS_RL_STEPS} (and at least '
                            f'{MIN_TRAINING_STEPS}): keras-rl2 counts steps in np.int16 and never ends a longer fit')
     return step_budget(value)
+
+
+def episode_steps(value):
+    """``value`` as the steps of a training episode: an integer of at least 1 (``BadInput`` otherwise)."""
+    if not (isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1):
+        raise BadInput(f'episode steps is {value!r}: it must be an integer of at least 1 (1: every step a new episode)')
+    return int(value)

@@ -22,8 +22,9 @@ import sys
 from pathlib import Path
 
 from fixed.options import add_her_options, add_plain_keras_rl2_option, check_update_options, her_arguments, hindsight_option
-from shared.cli import (command_parser, check_output_folder, checking_input, output_folder_argument, run_reporting_failures,
-                        seeds_argument, setup_logging, steps_argument, writable_folder)
+from shared.checks import BadInput
+from shared.cli import (command_parser, check_output_folder, checking_input, episode_steps_argument, output_folder_argument,
+                        run_reporting_failures, seeds_argument, setup_logging, steps_argument, writable_folder)
 from shared.files import save_figure, write_atomic, write_json
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
@@ -53,17 +54,19 @@ def parse_env(text):
 
 
 def seed_runs(seeds, steps=None, random_scenarios=False, env=None, revert=(), prefix='', tensorboard=False,
-              hindsight=None, plain_keras_rl2=False):
+              hindsight=None, plain_keras_rl2=False, episode_steps=None):
     """One ``python -m fixed`` run per seed (``stepsignal train`` with ``revert``), into ``PREFIX/seed-N`` (``stepsignal.experiments.runner``);
     ``tensorboard``: each also writes TensorBoard event files, which ``run_all`` sends on; ``her``:
     ``hindsight``: a ``fixed.hindsight.Hindsight`` each trains with (IMPROVEMENT-5; None: none);
-    ``plain_keras_rl2``: each trains on keras-rl2's own update (``--plain-keras-rl2``)."""
+    ``plain_keras_rl2``: each trains on keras-rl2's own update (``--plain-keras-rl2``); ``episode_steps``:
+    on random scenarios, the steps of a training episode (``--episode-steps``; None: the table's)."""
     runs = []
     for seed in seeds:
         arguments = ['--seed', str(seed)] + ([] if steps is None else ['--steps', str(steps)])
         arguments += ['--revert', ','.join(revert)] if revert else []
         arguments += her_arguments(hindsight)
         arguments += ['--plain-keras-rl2'] if plain_keras_rl2 else []
+        arguments += ['--episode-steps', str(episode_steps)] if episode_steps is not None else []
         arguments += ['--tensorboard', f'{SCRATCH}/{TENSORBOARD}'] if tensorboard else []
         # A fix undone needs the verb above both variants (stepsignal.reverts); scenarios takes --revert itself.
         command = ('stepsignal', 'scenarios') if random_scenarios else ('stepsignal', 'train') if revert else ('fixed',)
@@ -192,6 +195,9 @@ def main(argv=None):
     parser.add_argument('--address', metavar='HOST:PORT', help='run on this Ray cluster instead of this machine')
     parser.add_argument('--random-scenarios', action='store_true',
                         help='train each seed on random step scenarios and measure it on never-seen ones')
+    parser.add_argument('--episode-steps', type=episode_steps_argument, default=None, metavar='N',
+                        help='with --random-scenarios: steps of a training episode on one scenario (default: the '
+                             'fixed table\'s; 1: a new scenario at every step)')
     parser.add_argument('--env', type=parse_env, action='append', default=[], metavar='NAME=VALUE',
                         help='an environment variable for every seed, such as TF_ENABLE_ONEDNN_OPTS=0 (repeatable)')
     parser.add_argument('--overwrite', action='store_true',
@@ -205,9 +211,12 @@ def main(argv=None):
     with checking_input(parser):
         hindsight = hindsight_option(args)
         check_update_options(hindsight, args.plain_keras_rl2)
+        if args.episode_steps is not None and not args.random_scenarios:
+            raise BadInput('--episode-steps sets the episodes of the random scenarios: add --random-scenarios '
+                           '(the question\'s run keeps the fixed table\'s time limit)')
     env = dict(args.env)
     runs = seed_runs(args.seeds, args.steps, args.random_scenarios, env, tensorboard=args.tensorboard is not None,
-                     hindsight=hindsight, plain_keras_rl2=args.plain_keras_rl2)
+                     hindsight=hindsight, plain_keras_rl2=args.plain_keras_rl2, episode_steps=args.episode_steps)
     with checking_input(parser):
         if args.address is not None:
             check_address(args.address)
@@ -232,11 +241,13 @@ def evaluate(args, runs, env, hindsight):
     where, date = f'the Ray cluster at {args.address}' if args.address else machine(), today()
     her = f" With hindsight experience replay ({' '.join(her_arguments(hindsight))})." if hindsight else ''
     update = " On keras-rl2's own update (--plain-keras-rl2)." if args.plain_keras_rl2 else ''
+    update += f' Training episodes of {args.episode_steps} steps (--episode-steps).' if args.episode_steps else ''
     text = f'Rounding world: {world}. Measured on {date}, on {where}.{her}{update}\n\n' + table(results, summary)
     draw_learning_curves(results, args.out / 'learning_curves.png', f'Fixed agent, {len(results)} seeds ({world})')
     write_json(args.out / 'summary.json', {'environment': env, 'machine': where, 'date': date,
                                            'her': hindsight.record() if hindsight else None,
                                            'plain_keras_rl2': args.plain_keras_rl2,
+                                           'episode_steps': args.episode_steps,
                                            'summary': summary,
                                            'seeds': results})
     write_atomic(args.out / 'summary.md', lambda f: f.write((text + '\n').encode()))

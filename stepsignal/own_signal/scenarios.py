@@ -5,6 +5,7 @@ docs/her.md). Not
 a fix of the question's setup: an extension of it, built from the fixed variant's parts.
 Importing this module registers ``stepsignal-random-v0`` with Gymnasium.
 """
+import dataclasses
 import logging
 import sys
 
@@ -12,11 +13,12 @@ import gymnasium
 import numpy as np
 
 from fixed.extras import Extras
+from fixed.hyperparameters import HYPERPARAMETERS
 from fixed.keep_best import PolicyCheck, policy_outcome
 from fixed.options import add_her_options, add_training_options, check_training_options
 from fixed.options import run_hyperparameters, save_run, trained_on, write_result
 from shared.cli import (add_output_options, check_output_folder, checking_input, command_parser,
-                        run_reporting_failures, setup_logging)
+                        episode_steps_argument, run_reporting_failures, setup_logging)
 from shared.scenario import StepRanges, question_scenario, random_step_scenario
 from stepsignal.own_signal.any_signal import AnySignal, make_env
 from stepsignal.rates import success_rate
@@ -156,6 +158,7 @@ def main(argv=None):
         'history.json,\nweights/ and the kept policy (policy/). Example:\n  python -m stepsignal scenarios --out scenarios --seed 1'))
     add_output_options(parser)
     add_training_options(parser)
+    add_episode_steps_option(parser)
     add_revert_option(parser)
     add_her_options(parser)
     args = parser.parse_args(argv)
@@ -166,9 +169,24 @@ def main(argv=None):
     return run_reporting_failures(parser, args.out, lambda: run(args))
 
 
-def run(args):
+def add_episode_steps_option(parser):
+    """``--episode-steps``: how many steps a training episode spends on one scenario."""
+    parser.add_argument('--episode-steps', type=episode_steps_argument, default=None, metavar='N',
+                        help='steps of a training episode, on one scenario, before the next is drawn (default '
+                             f'{HYPERPARAMETERS.max_episode_steps}, the fixed table\'s max_episode_steps; 1: a new '
+                             'scenario at every step; docs/generalisation.md measures both)')
 
-    with reverted_training(args, run_hyperparameters(args)) as hyperparameters:
+
+def family_hyperparameters(args):
+    """The table a run on the family trains with: the fixed setup's, with ``--steps`` and ``--episode-steps``."""
+    hyperparameters = run_hyperparameters(args)
+    if args.episode_steps is None:
+        return hyperparameters
+    return dataclasses.replace(hyperparameters, max_episode_steps=args.episode_steps)
+
+
+def run(args):
+    with reverted_training(args, family_hyperparameters(args)) as hyperparameters:
         agent, result = train_random(args.out, args.seed, hyperparameters, extras=args.extras)
         save_run(args.out, agent, family_env(args.seed), result, trained_on(args, 'random-scenarios'))
     return write_result(args.out, result)
