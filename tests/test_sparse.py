@@ -76,6 +76,32 @@ def test_a_seed_gives_the_same_start_and_the_starts_rarely_succeed():
     assert successes <= 10  # at most 5%
 
 
+def test_every_never_seen_start_can_be_reached_in_an_episode_and_held():
+    """A scripted policy that knows the answer (cutoff knob at its lowest, the offset knob that puts the
+    processed signal nearest the goal) reaches each of 20 never-seen starts within the time limit, and
+    stays: the task is solvable, and what an agent must learn is the way there. Its offset window is
+    narrow: about a tenth of one largest move wide."""
+    from stepsignal.own_signal.scenarios import UNSEEN_SEED
+
+    grid = np.linspace(-1.0, 1.0, 801)
+    for seed in range(UNSEEN_SEED, UNSEEN_SEED + 20):
+        env = SparseStepSignal(start_seed=seed)
+        env.reset()
+        reached = []
+        for knob in grid:  # the offset knobs that succeed with the cutoff at its lowest
+            env._set_action(np.array(env.physical_action(np.array([-1.0, knob]))))
+            reached.append(np.linalg.norm(env.desired_signal - env.signal) < env.distance_threshold)
+        window = grid[np.array(reached)]
+        assert 0 < np.ptp(window) < KNOB_STEP / 8
+        target = np.array([-1.0, window.mean()])
+        env.reset()
+        outcomes = []
+        for _ in range(TIME_LIMIT):
+            move = np.clip((target - env.knobs) / KNOB_STEP, -1.0, 1.0)
+            outcomes.append(env.step(move.astype(np.float32))[4]['is_success'])
+        assert outcomes[-1] and outcomes.index(1.0) < TIME_LIMIT // 2
+
+
 def test_a_check_runs_whole_episodes_and_counts_their_steps():
     """EpisodeCheck: each env a whole noise-free episode, scored by the mean return; a move to the
     same corner from every start ends there, so it ends at the same L2 wherever it started."""
