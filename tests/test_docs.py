@@ -535,7 +535,7 @@ def test_the_peers_page_is_the_kept_measurement():
     page = (ROOT / 'docs' / 'peers.md').read_text()
     for line in tables(results, seeds):
         assert line in page, line
-    assert f'Seeds {seeds[0]}-{seeds[-1]} so far' in page
+    assert f'Seeds {seeds[0]}-{seeds[-1]}, each agent on each task' in page
 
     def runs(agent, task):
         return [results['runs'][f'{agent} {task} {seed}'] for seed in seeds]
@@ -551,6 +551,11 @@ def test_the_peers_page_is_the_kept_measurement():
     text = ' '.join(page.split())
     assert (f'{trained:,} training steps and ten checks of {CHECK_SCENARIOS} scenarios make '
             f'{trained + checks * CHECK_SCENARIOS:,} environment steps') in text and checks == 10
+
+    says = ' '.join(page.split('## What it says')[1].split())
+    for agent in ('fixed', 'TD3', 'SAC'):  # the prose quotes the tables' medians
+        found = summary(runs(agent, 'question'))
+        assert f"{found['median_first_success']:,}" in says and f"{found['median_l2']:.3g}" in says
 
     fixed = summary(runs('fixed', 'question'))
     for agent in ('TD3', 'SAC'):
@@ -585,7 +590,7 @@ def test_the_benchmarks_index_lists_every_measurement_and_every_program_has_a_do
         assert (ROOT / 'benchmarks' / link).resolve().exists(), link
     readme = (ROOT / 'README.md').read_text()
     maintainers = readme.split('## For maintainers: the measurement programs')[1]
-    helpers = {'__init__', 'child', 'machine', 'runner'}  # used by the programs, not run themselves
+    helpers = {'__init__', 'child', 'kept_runs', 'machine', 'runner'}  # used by the programs, not run themselves
     for program in sorted((ROOT / 'stepsignal' / 'experiments').glob('*.py')):
         module = f'stepsignal.experiments.{program.stem}'
         if program.stem not in helpers and module not in VERBS.values():
