@@ -4,6 +4,7 @@ Each run is a process of its own (``python -m PROGRAM one ...``, its last line o
 row); ``DIR/results.json`` is written whole after every run, and ``DIR/report.md`` at the end.
 ``peers``, ``tune_peers`` and ``sparse_her`` measure this way.
 """
+import importlib
 import json
 import logging
 import subprocess
@@ -16,6 +17,19 @@ from shared.cli import NUMBERS, REPORT, shown
 from shared.files import write_atomic, write_json
 
 log = logging.getLogger(__name__)
+
+
+def require_bench(*modules, alternative=''):
+    """Import ``modules`` (Stable-Baselines3, Optuna: the ``bench`` extra), gym's notice held back, or
+    raise ``BadInput`` saying how to install them (and ``alternative``, a way without them)."""
+    from shared.quiet import GYM_NOISE, held_back
+
+    try:
+        with held_back(GYM_NOISE):  # Stable-Baselines3 imports gym, when it is there
+            for module in modules:
+                importlib.import_module(module)
+    except ImportError:
+        raise BadInput(f'{" and ".join(modules)} must be installed: pip install -e ".[bench]"{alternative}') from None
 
 
 def row_from_child(program, arguments, seed):

@@ -40,7 +40,7 @@ from shared.checks import BadInput
 from shared.cli import (NUMBERS, REPORT, answer_a_page_for_out, check_output_folder, checking_input, command_parser,
                         output_folder_argument, seeds_argument, seeds_text, setup_logging, shown, steps_argument)
 from stepsignal.experiments.evaluate import jobs_argument
-from stepsignal.experiments.kept_runs import earlier_numbers, finish, measure_missing, row_from_child
+from stepsignal.experiments.kept_runs import earlier_numbers, finish, measure_missing, require_bench, row_from_child
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
 
@@ -391,14 +391,8 @@ def main(argv=None):
     answer_a_page_for_out(parser, argv)
     args = parser.parse_args(argv)
     with checking_input(parser):
-        try:
-            from shared.quiet import GYM_NOISE, held_back
-
-            with held_back(GYM_NOISE):  # SB3 imports gym, when it is there
-                import stable_baselines3  # noqa: F401
-        except ImportError:
-            if not args.page_only:
-                raise BadInput('Stable-Baselines3 is not installed: pip install -e ".[bench]"') from None
+        if not args.page_only:
+            require_bench('stable_baselines3')
         results = earlier_numbers(args.out, args.start_from, {'machine': machine(), 'date': today(), 'runs': {}},
                                   holds=lambda found: isinstance(found['runs'], dict))
         tuned = {} if args.tuned is None else tuned_settings(args.tuned)

@@ -30,7 +30,7 @@ from shared.checks import BadInput
 from shared.cli import (NUMBERS, REPORT, answer_a_page_for_out, check_output_folder, checking_input, command_parser,
                         output_folder_argument, seeds_argument, seeds_text, setup_logging, steps_argument)
 from stepsignal.experiments.evaluate import jobs_argument
-from stepsignal.experiments.kept_runs import earlier_numbers, finish, measure_missing, row_from_child
+from stepsignal.experiments.kept_runs import earlier_numbers, finish, measure_missing, require_bench, row_from_child
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
 
@@ -209,11 +209,7 @@ def main(argv=None):
         if not methods or any(name not in METHODS for name in methods):
             raise BadInput(f'--methods {args.methods!r}: give any of {", ".join(METHODS)}')
         if 'sb3-sac-her' in methods and not args.page_only:
-            try:
-                import stable_baselines3  # noqa: F401
-            except ImportError:
-                raise BadInput('Stable-Baselines3 is not installed: pip install -e ".[bench]", or leave out '
-                               'sb3-sac-her from --methods') from None
+            require_bench('stable_baselines3', alternative=', or leave out sb3-sac-her from --methods')
         results = earlier_numbers(args.out, None, {'machine': machine(), 'date': today(), 'runs': {}},
                                   holds=lambda found: isinstance(found['runs'], dict))
         check_output_folder(args.out, resume=True)

@@ -29,7 +29,7 @@ from shared.cli import (NUMBERS, REPORT, answer_a_page_for_out, check_output_fol
                         output_folder_argument, setup_logging, shown, steps_argument)
 from shared.files import write_json
 from stepsignal.experiments.evaluate import jobs_argument
-from stepsignal.experiments.kept_runs import earlier_file, earlier_numbers, finish
+from stepsignal.experiments.kept_runs import earlier_file, earlier_numbers, finish, require_bench
 from stepsignal.experiments.machine import machine, today
 from stepsignal.experiments.peers import ALGORITHMS, VALIDATION_SCENARIOS, VALIDATION_SEED, run_in_child
 
@@ -190,11 +190,7 @@ def main(argv=None):
         if args.trials < 1:
             raise BadInput(f'--trials {args.trials}: give at least 1')
         if not args.page_only:
-            try:
-                import optuna  # noqa: F401
-                import stable_baselines3  # noqa: F401
-            except ImportError:
-                raise BadInput('Optuna and Stable-Baselines3 are not installed: pip install -e ".[bench]"') from None
+            require_bench('optuna', 'stable_baselines3')
         results = earlier_numbers(args.out, args.start_from,
                                   {'machine': machine(), 'date': today(), 'steps': args.steps, 'trials': {}},
                                   holds=lambda found: isinstance(found['trials'], dict) and isinstance(found['steps'], int))
