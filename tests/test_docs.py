@@ -679,3 +679,31 @@ def test_every_command_the_docs_show_parses_as_printed(command, tmp_path, monkey
     said = parsed.value.args[0]
     if isinstance(said, str) and command not in REFUSED_AS_DOCUMENTED:  # prose may name a command without its --out
         assert said.startswith('the following arguments are required'), said
+
+
+def test_the_episode_steps_table_is_the_kept_runs():
+    """docs/generalisation.md's one-scenario-per-step table: each row from the kept evaluation
+    (benchmarks/generalisation/EPISODE_STEPS_1.json) beside the same seed's default run (the fixed
+    agent's rows of the peers' kept run), and the sentence under it from the same numbers."""
+    import json
+
+    import numpy as np
+
+    kept = json.loads((ROOT / 'benchmarks' / 'generalisation' / 'EPISODE_STEPS_1.json').read_text())
+    default = json.loads((ROOT / 'benchmarks' / 'peers' / 'lessons' / 'results.json').read_text())['runs']
+    page = (ROOT / 'docs' / 'generalisation.md').read_text()
+    assert kept['episode_steps'] == 1 and kept['environment'] == {}
+    ones, tens = [], []
+    for run in kept['seeds']:
+        assert run['hyperparameters']['max_episode_steps'] == 1 and run['steps'] == 5000
+        before = default[f"fixed scenarios {run['seed']}"]
+        ones.append(run['unseen']['success_rate'])
+        tens.append(before['unseen']['success_rate'])
+        assert (f"| {run['seed']} | {tens[-1]:.0%} | {ones[-1]:.0%} | {'yes' if run['success'] else 'no'} "
+                f"({run['l2_distance']:.3f}) |") in page
+    text = ' '.join(page.split())
+    assert (f'solves {min(ones):.0%} to {max(ones):.0%} of the never-seen scenarios (median {np.median(ones):.0%}), '
+            f'against {min(tens):.0%} to {max(tens):.0%} (median {np.median(tens):.0%})') in text
+    more, same = sum(a > b for a, b in zip(ones, tens)), sum(a == b for a, b in zip(ones, tens))
+    assert (more, same) == (9, 1) and 'more on nine seeds, as many on one' in text
+    assert sum(run['success'] for run in kept['seeds']) == 10

@@ -241,7 +241,8 @@ def evaluate(args, runs, env, hindsight):
     where, date = f'the Ray cluster at {args.address}' if args.address else machine(), today()
     her = f" With hindsight experience replay ({' '.join(her_arguments(hindsight))})." if hindsight else ''
     update = " On keras-rl2's own update (--plain-keras-rl2)." if args.plain_keras_rl2 else ''
-    update += f' Training episodes of {args.episode_steps} steps (--episode-steps).' if args.episode_steps else ''
+    if args.episode_steps:
+        update += f" Training episodes of {args.episode_steps} step{'s' if args.episode_steps > 1 else ''} (--episode-steps)."
     text = f'Rounding world: {world}. Measured on {date}, on {where}.{her}{update}\n\n' + table(results, summary)
     draw_learning_curves(results, args.out / 'learning_curves.png', f'Fixed agent, {len(results)} seeds ({world})')
     write_json(args.out / 'summary.json', {'environment': env, 'machine': where, 'date': date,
