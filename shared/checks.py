@@ -78,3 +78,10 @@ def episode_steps(value):
     if not (isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1):
         raise BadInput(f'episode steps is {value!r}: it must be an integer of at least 1 (1: every step a new episode)')
     return int(value)
+
+
+def updates_per_step(value):
+    """``value`` as gradient updates per environment step: an integer from 1 to 16 (``BadInput`` otherwise)."""
+    if not (isinstance(value, (int, np.integer)) and not isinstance(value, bool) and 1 <= value <= 16):
+        raise BadInput(f'gradient steps is {value!r}: it must be an integer from 1 to 16 (updates per environment step)')
+    return int(value)

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-from shared.checks import BadInput, episode_steps, seed_number, training_budget
+from shared.checks import BadInput, episode_steps, seed_number, training_budget, updates_per_step
 from shared.files import MARKER, MARKER_VERSION, start_listing, write_atomic
 
 RUN_MARKER = MARKER
@@ -60,6 +60,8 @@ steps_argument = _argument_type(training_budget)
 """argparse ``type=`` for ``--steps``: ``shared.checks.training_budget``'s rule."""
 episode_steps_argument = _argument_type(episode_steps)
 """argparse ``type=`` for ``--episode-steps``: ``shared.checks.episode_steps``'s rule."""
+gradient_steps_argument = _argument_type(updates_per_step)
+"""argparse ``type=`` for ``--gradient-steps``: ``shared.checks.updates_per_step``'s rule."""
 
 
 MOST_SEEDS = 1000

@@ -23,12 +23,13 @@ from pathlib import Path
 
 from fixed.options import add_her_options, add_plain_keras_rl2_option, check_update_options, her_arguments, hindsight_option
 from shared.checks import BadInput
-from shared.cli import (command_parser, check_output_folder, checking_input, episode_steps_argument, output_folder_argument,
+from shared.cli import (command_parser, check_output_folder, checking_input, output_folder_argument,
                         run_reporting_failures, seeds_argument, setup_logging, steps_argument, writable_folder)
 from shared.files import save_figure, write_atomic, write_json
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
 from stepsignal.experiments.runner import SCRATCH, TENSORBOARD, Run, check_address, run_all
+from stepsignal.own_signal.scenarios import add_family_training_options, family_arguments, family_settings
 
 log = logging.getLogger(__name__)
 
@@ -54,19 +55,19 @@ def parse_env(text):
 
 
 def seed_runs(seeds, steps=None, random_scenarios=False, env=None, revert=(), prefix='', tensorboard=False,
-              hindsight=None, plain_keras_rl2=False, episode_steps=None):
+              hindsight=None, plain_keras_rl2=False, family=None):
     """One ``python -m fixed`` run per seed (``stepsignal train`` with ``revert``), into ``PREFIX/seed-N`` (``stepsignal.experiments.runner``);
     ``tensorboard``: each also writes TensorBoard event files, which ``run_all`` sends on; ``her``:
     ``hindsight``: a ``fixed.hindsight.Hindsight`` each trains with (IMPROVEMENT-5; None: none);
-    ``plain_keras_rl2``: each trains on keras-rl2's own update (``--plain-keras-rl2``); ``episode_steps``:
-    on random scenarios, the steps of a training episode (``--episode-steps``; None: the table's)."""
+    ``plain_keras_rl2``: each trains on keras-rl2's own update (``--plain-keras-rl2``); ``family``:
+    on random scenarios, how they train (``scenarios.family_settings``: ``--episode-steps``, ``--gradient-steps``)."""
     runs = []
     for seed in seeds:
         arguments = ['--seed', str(seed)] + ([] if steps is None else ['--steps', str(steps)])
         arguments += ['--revert', ','.join(revert)] if revert else []
         arguments += her_arguments(hindsight)
         arguments += ['--plain-keras-rl2'] if plain_keras_rl2 else []
-        arguments += ['--episode-steps', str(episode_steps)] if episode_steps is not None else []
+        arguments += family_arguments(family or {})
         arguments += ['--tensorboard', f'{SCRATCH}/{TENSORBOARD}'] if tensorboard else []
         # A fix undone needs the verb above both variants (stepsignal.reverts); scenarios takes --revert itself.
         command = ('stepsignal', 'scenarios') if random_scenarios else ('stepsignal', 'train') if revert else ('fixed',)
@@ -195,9 +196,6 @@ def main(argv=None):
     parser.add_argument('--address', metavar='HOST:PORT', help='run on this Ray cluster instead of this machine')
     parser.add_argument('--random-scenarios', action='store_true',
                         help='train each seed on random step scenarios and measure it on never-seen ones')
-    parser.add_argument('--episode-steps', type=episode_steps_argument, default=None, metavar='N',
-                        help='with --random-scenarios: steps of a training episode on one scenario (default: the '
-                             'fixed table\'s; 1: a new scenario at every step)')
     parser.add_argument('--env', type=parse_env, action='append', default=[], metavar='NAME=VALUE',
                         help='an environment variable for every seed, such as TF_ENABLE_ONEDNN_OPTS=0 (repeatable)')
     parser.add_argument('--overwrite', action='store_true',
@@ -206,17 +204,20 @@ def main(argv=None):
                         help='also write each seed\'s TensorBoard event files, into DIR/seed-N (sent back as each '
                              'seed finishes; tensorboard --logdir DIR shows them side by side)')
     add_plain_keras_rl2_option(parser)
+    add_family_training_options(parser, where='with --random-scenarios: ')
     add_her_options(parser)
     args = parser.parse_args(argv)
     with checking_input(parser):
         hindsight = hindsight_option(args)
         check_update_options(hindsight, args.plain_keras_rl2)
-        if args.episode_steps is not None and not args.random_scenarios:
-            raise BadInput('--episode-steps sets the episodes of the random scenarios: add --random-scenarios '
-                           '(the question\'s run keeps the fixed table\'s time limit)')
+        family = family_settings(args)
+        if family and not args.random_scenarios:
+            given = ', '.join('--' + option.replace('_', '-') for option in family)
+            raise BadInput(f'{given}: these set how the random scenarios train: add --random-scenarios '
+                           '(the question\'s run keeps the fixed table)')
     env = dict(args.env)
     runs = seed_runs(args.seeds, args.steps, args.random_scenarios, env, tensorboard=args.tensorboard is not None,
-                     hindsight=hindsight, plain_keras_rl2=args.plain_keras_rl2, episode_steps=args.episode_steps)
+                     hindsight=hindsight, plain_keras_rl2=args.plain_keras_rl2, family=family)
     with checking_input(parser):
         if args.address is not None:
             check_address(args.address)
@@ -243,12 +244,15 @@ def evaluate(args, runs, env, hindsight):
     update = " On keras-rl2's own update (--plain-keras-rl2)." if args.plain_keras_rl2 else ''
     if args.episode_steps:
         update += f" Training episodes of {args.episode_steps} step{'s' if args.episode_steps > 1 else ''} (--episode-steps)."
+    if args.gradient_steps:
+        update += f' {args.gradient_steps} gradient steps per environment step (--gradient-steps).'
     text = f'Rounding world: {world}. Measured on {date}, on {where}.{her}{update}\n\n' + table(results, summary)
     draw_learning_curves(results, args.out / 'learning_curves.png', f'Fixed agent, {len(results)} seeds ({world})')
     write_json(args.out / 'summary.json', {'environment': env, 'machine': where, 'date': date,
                                            'her': hindsight.record() if hindsight else None,
                                            'plain_keras_rl2': args.plain_keras_rl2,
                                            'episode_steps': args.episode_steps,
+                                           'gradient_steps': args.gradient_steps,
                                            'summary': summary,
                                            'seeds': results})
     write_atomic(args.out / 'summary.md', lambda f: f.write((text + '\n').encode()))

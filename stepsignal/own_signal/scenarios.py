@@ -18,7 +18,8 @@ from fixed.keep_best import PolicyCheck, policy_outcome
 from fixed.options import add_her_options, add_training_options, check_training_options
 from fixed.options import run_hyperparameters, save_run, trained_on, write_result
 from shared.cli import (add_output_options, check_output_folder, checking_input, command_parser,
-                        episode_steps_argument, run_reporting_failures, setup_logging)
+                        episode_steps_argument, gradient_steps_argument, run_reporting_failures,
+                        setup_logging)
 from shared.scenario import StepRanges, question_scenario, random_step_scenario
 from stepsignal.own_signal.any_signal import AnySignal, make_env
 from stepsignal.rates import success_rate
@@ -158,7 +159,7 @@ def main(argv=None):
         'history.json,\nweights/ and the kept policy (policy/). Example:\n  python -m stepsignal scenarios --out scenarios --seed 1'))
     add_output_options(parser)
     add_training_options(parser)
-    add_episode_steps_option(parser)
+    add_family_training_options(parser)
     add_revert_option(parser)
     add_her_options(parser)
     args = parser.parse_args(argv)
@@ -169,20 +170,37 @@ def main(argv=None):
     return run_reporting_failures(parser, args.out, lambda: run(args))
 
 
-def add_episode_steps_option(parser):
-    """``--episode-steps``: how many steps a training episode spends on one scenario."""
-    parser.add_argument('--episode-steps', type=episode_steps_argument, default=None, metavar='N',
-                        help='steps of a training episode, on one scenario, before the next is drawn (default '
-                             f'{HYPERPARAMETERS.max_episode_steps}, the fixed table\'s max_episode_steps; 1: a new '
-                             'scenario at every step; docs/generalisation.md measures both)')
+FAMILY_OPTIONS = {'episode_steps': 'max_episode_steps', 'gradient_steps': 'gradient_steps'}
+"""How a run on the family may train otherwise than the fixed table says: option -> the table's field."""
+
+
+def add_family_training_options(parser, where=''):
+    """``--episode-steps`` and ``--gradient-steps``: how a run on the family trains (``where``: a
+    condition for the help, such as 'with --random-scenarios: ')."""
+    group = parser.add_argument_group('training on the family (docs/generalisation.md measures these)')
+    group.add_argument('--episode-steps', type=episode_steps_argument, default=None, metavar='N',
+                       help=f'{where}steps of a training episode, on one scenario, before the next is drawn (default '
+                            f'{HYPERPARAMETERS.max_episode_steps}, the fixed table\'s max_episode_steps; 1: a new '
+                            'scenario at every step)')
+    group.add_argument('--gradient-steps', type=gradient_steps_argument, default=None, metavar='N',
+                       help=f'{where}gradient updates per environment step, 1 to 16 (default '
+                            f'{HYPERPARAMETERS.gradient_steps}, the fixed table\'s; IMPROVEMENT-3)')
+
+
+def family_settings(args):
+    """The family options given, as ``{option: value}`` (none given: empty)."""
+    return {option: getattr(args, option) for option in FAMILY_OPTIONS if getattr(args, option) is not None}
+
+
+def family_arguments(settings):
+    """``settings`` (``family_settings``) as command-line arguments, for a run started from another."""
+    return [word for option, value in settings.items() for word in ('--' + option.replace('_', '-'), str(value))]
 
 
 def family_hyperparameters(args):
-    """The table a run on the family trains with: the fixed setup's, with ``--steps`` and ``--episode-steps``."""
-    hyperparameters = run_hyperparameters(args)
-    if args.episode_steps is None:
-        return hyperparameters
-    return dataclasses.replace(hyperparameters, max_episode_steps=args.episode_steps)
+    """The table a run on the family trains with: the fixed setup's, with ``--steps`` and the family options."""
+    changes = {FAMILY_OPTIONS[option]: value for option, value in family_settings(args).items()}
+    return dataclasses.replace(run_hyperparameters(args), **changes)
 
 
 def run(args):
