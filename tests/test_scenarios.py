@@ -59,28 +59,31 @@ def test_a_random_scenario_run_reports_success_on_never_seen_scenarios(tmp_path)
     assert result['reverted'] == [] and (tmp_path / 'run' / 'policy' / 'policy.json').is_file()
 
 
-def test_episode_steps_1_draws_a_new_scenario_at_every_training_step(tmp_path):
+def test_the_family_options_reach_the_run_episode_steps_1_a_new_scenario_at_every_step(tmp_path):
     import json
 
     from stepsignal.own_signal.scenarios import main
 
-    assert main(['--out', str(tmp_path / 'run'), '--steps', '300', '--episode-steps', '1']) == 0
+    assert main(['--out', str(tmp_path / 'run'), '--steps', '300', '--episode-steps', '1', '--gradient-steps', '3']) == 0
     result = json.loads((tmp_path / 'run' / 'result.json').read_text())
     history = json.loads((tmp_path / 'run' / 'history.json').read_text())
     assert result['hyperparameters']['max_episode_steps'] == 1  # recorded as trained
+    assert result['hyperparameters']['gradient_steps'] == 3
     assert len(history['nb_episode_steps']) == result['steps_trained'] and set(history['nb_episode_steps']) == {1.0}
     trace = json.loads((tmp_path / 'run' / 'trace.json').read_text())
     assert [step['episode'] for step in trace['steps'][:20]] == list(range(20))  # each step its own episode
 
 
-def test_episode_steps_are_refused_where_they_mean_nothing_or_nothing_useful(tmp_path, capsys):
+def test_the_family_options_are_refused_where_they_mean_nothing_or_out_of_range(tmp_path, capsys):
     from stepsignal.experiments.evaluate import main as evaluate
     from stepsignal.own_signal.scenarios import main as scenarios
 
     for run, argv in ((evaluate, ['--seeds', '0', '--episode-steps', '1']),  # the question's run: no family
                       (evaluate, ['--seeds', '0', '--random-scenarios', '--episode-steps', '0']),
-                      (scenarios, ['--episode-steps', '-3'])):
+                      (evaluate, ['--seeds', '0', '--gradient-steps', '2']),
+                      (scenarios, ['--episode-steps', '-3']),
+                      (scenarios, ['--gradient-steps', '0'])):
         with pytest.raises(SystemExit) as stopped:
             run(argv + ['--out', str(tmp_path / 'out')])
         assert stopped.value.code == 2 and not (tmp_path / 'out').exists()
-        assert '--episode-steps' in capsys.readouterr().err
+        assert argv[-2] in capsys.readouterr().err  # the option named
