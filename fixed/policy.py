@@ -71,7 +71,7 @@ def chain_record(base):
     """``{'chain': ...}`` for an env whose actions set more than the question's two knobs (its
     ``chain.record()``, the stages in order), else nothing: the question's format stays as it was."""
     chain = getattr(base, 'chain', None)
-    return {'chain': chain.record()} if chain is not None and len(base.physical_low) > 2 else {}
+    return {'chain': chain.record()} if chain is not None and len(chain.stages) > 2 else {}
 
 
 def use_again(folder, base, trained_on):

@@ -32,15 +32,23 @@ def positive_number(value, name, unit=''):
     return number
 
 
+def whole_number(value, name, low, high=None, why=''):
+    """``value`` as an int from ``low`` to ``high`` (no upper bound: None), or ``BadInput`` naming
+    ``name``, the value and the range (``why``, in brackets, says what the number is)."""
+    whole = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if not whole or value < low or (high is not None and value > high):
+        allowed = f'>= {low}' if high is None else f'from {low} to {high}'
+        raise BadInput(f'{name} is {value!r}: it must be an integer {allowed}' + (f' ({why})' if why else ''))
+    return int(value)
+
+
 MAX_SEED = 2**32 - 1
 """numpy's global generator takes seeds below 2**32."""
 
 
 def seed_number(value):
     """``value`` as a seed for every generator of a run, or ``BadInput`` saying what is allowed."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= MAX_SEED:
-        raise BadInput(f'seed is {value!r}: it must be an integer from 0 to {MAX_SEED} (2**32 - 1)')
-    return int(value)
+    return whole_number(value, 'seed', 0, MAX_SEED, why='2**32 - 1')
 
 
 def step_budget(value):
@@ -48,10 +56,8 @@ def step_budget(value):
 
     keras-rl2 counts steps in np.int16 (BUG-15): more than 32767 steps in one ``fit`` never end.
     """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= MAX_KERAS_RL_STEPS:
-        raise BadInput(f'steps is {value!r}: it must be an integer from 1 to {MAX_KERAS_RL_STEPS} (keras-rl2 '
-                         f'counts steps in np.int16 and never ends a longer fit)')
-    return int(value)
+    return whole_number(value, 'steps', 1, MAX_KERAS_RL_STEPS,
+                        why='keras-rl2 counts steps in np.int16 and never ends a longer fit')
 
 
 MIN_TRAINING_STEPS = 100
@@ -74,14 +80,10 @@ def training_budget(value):
 
 
 def episode_steps(value):
-    """``value`` as the steps of a training episode: an integer of at least 1 (``BadInput`` otherwise)."""
-    if not (isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1):
-        raise BadInput(f'episode steps is {value!r}: it must be an integer of at least 1 (1: every step a new episode)')
-    return int(value)
+    """``value`` as the steps of a training episode: an integer of at least 1."""
+    return whole_number(value, 'episode steps', 1, why='1: every step a new episode')
 
 
 def updates_per_step(value):
-    """``value`` as gradient updates per environment step: an integer from 1 to 16 (``BadInput`` otherwise)."""
-    if not (isinstance(value, (int, np.integer)) and not isinstance(value, bool) and 1 <= value <= 16):
-        raise BadInput(f'gradient steps is {value!r}: it must be an integer from 1 to 16 (updates per environment step)')
-    return int(value)
+    """``value`` as gradient updates per environment step: an integer from 1 to 16."""
+    return whole_number(value, 'gradient steps', 1, 16, why='updates per environment step')

@@ -212,7 +212,7 @@ def main(argv=None):
         check_update_options(hindsight, args.plain_keras_rl2)
         family = family_settings(args)
         if family and not args.random_scenarios:
-            given = ', '.join('--' + option.replace('_', '-') for option in family)
+            given = ', '.join(family_arguments(family)[::2])
             raise BadInput(f'{given}: these set how the random scenarios train: add --random-scenarios '
                            '(the question\'s run keeps the fixed table)')
     env = dict(args.env)
@@ -242,10 +242,8 @@ def evaluate(args, runs, env, hindsight):
     where, date = f'the Ray cluster at {args.address}' if args.address else machine(), today()
     her = f" With hindsight experience replay ({' '.join(her_arguments(hindsight))})." if hindsight else ''
     update = " On keras-rl2's own update (--plain-keras-rl2)." if args.plain_keras_rl2 else ''
-    if args.episode_steps:
-        update += f" Training episodes of {args.episode_steps} step{'s' if args.episode_steps > 1 else ''} (--episode-steps)."
-    if args.gradient_steps:
-        update += f' {args.gradient_steps} gradient steps per environment step (--gradient-steps).'
+    family = family_settings(args)
+    update += f" Trained for the family with {' '.join(family_arguments(family))}." if family else ''
     text = f'Rounding world: {world}. Measured on {date}, on {where}.{her}{update}\n\n' + table(results, summary)
     draw_learning_curves(results, args.out / 'learning_curves.png', f'Fixed agent, {len(results)} seeds ({world})')
     write_json(args.out / 'summary.json', {'environment': env, 'machine': where, 'date': date,

@@ -11,7 +11,7 @@ import numpy as np
 from fixed.env import FlattenDictWrapper, StepSignal
 from fixed import filters
 from gymnasium import spaces
-from shared.checks import BadInput, positive_number
+from shared.checks import BadInput, positive_number, whole_number
 from shared.old_step_api import OldStepAPI
 from fixed.observations import float32_box
 from stepsignal.own_signal.view import MAX_OBSERVED_SAMPLES, DownsampleObservation
@@ -60,8 +60,8 @@ class AnySignal(StepSignal):
         if cutoff_range is not None:
             cutoff_range = _checked_cutoff_range(cutoff_range, sample_rate)
         distance_threshold = positive_number(distance_threshold, 'distance_threshold')
-        if time_limit is not None and not (isinstance(time_limit, (int, np.integer)) and time_limit >= 1):
-            raise BadInput(f'time_limit must be an integer >= 1, got {time_limit!r}')
+        if time_limit is not None:
+            time_limit = whole_number(time_limit, 'time_limit', 1, why='the steps of an episode')
         super().__init__(input_signal, sample_rate, desired_signal, **({} if time_limit is None else
                                                                         {'time_limit': time_limit}))
         low, high = cutoff_range or (self.physical_low[0], self.physical_high[0])  # the fixed env's own
