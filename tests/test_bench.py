@@ -128,20 +128,24 @@ def test_the_peers_measurement_goes_on_from_an_earlier_one(tmp_path):
 
 
 def tuning_numbers(trials):
-    """tune_peers' numbers holding ``trials`` of TD3: (params, validation share, median L2) each; None: failed."""
+    """tune_peers' numbers holding ``trials`` of TD3: (validation share, median L2) each; None: failed to run;
+    'stopped': stopped at the time budget."""
     kept = []
     for number, trial in enumerate(trials):
         params = {'gamma': 0.9, 'learning_rate': 10.0 ** -(number + 2), 'batch_size': 64, 'buffer_size': 10_000,
                   'tau': 0.005, 'train_freq': 1, 'noise_type': None, 'noise_std': 0.1, 'net_arch': 'small'}
         if trial is None:
             row, value = {'seed': 100 + number, 'error': 'exit status 1: diverged'}, None
+        elif trial == 'stopped':
+            row, value = {'seed': 100 + number, 'error': 'stopped after 10 minutes', 'timed_out': True}, None
         else:
             share, l2 = trial
-            row = {'seed': 100 + number, 'steps_per_second': 50.0,
+            row = {'seed': 100 + number, 'training_steps': 4716, 'steps_per_second': 50.0,
                    'validation': {'success_rate': share, 'median_l2': l2, 'success_text': f'{share:.0%}'}}
             value = share - 1e-3 * min(l2, 100.0)
         kept.append({'number': number, 'params': params, 'value': value, 'row': row})
-    return {'machine': 'a test machine', 'date': '2026-12-07', 'steps': 5000, 'trials': {'TD3': kept}}
+    return {'machine': 'a test machine', 'date': '2026-12-07', 'steps': 5000, 'trial_minutes': 10.0,
+            'trials': {'TD3': kept}}
 
 
 def test_a_tuning_trial_is_scored_by_its_validation_share_then_its_distance():
@@ -184,6 +188,37 @@ def test_the_tuning_page_shows_the_best_settings_and_every_trial(tmp_path):
     with pytest.raises(SystemExit) as exit:
         peers(['--seeds', '0', '--out', str(tmp_path / 'peers'), '--tuned', str(tmp_path / 'other.json'), '--page-only'])
     assert exit.value.code == 2 and not (tmp_path / 'peers').exists()
+
+
+@pytest.mark.skipif(not importlib.util.find_spec('optuna'), reason='Optuna comes with the bench extra')
+def test_a_trial_stopped_at_the_time_budget_is_pruned_not_failed(tmp_path):
+    """A child still running at its time budget is stopped and its row says so; the study counts that
+    trial as pruned (the sampler learns from it), a crash as failed, and the page tells them apart and
+    names a kept trial that ran longer. A study resumed with another budget is refused before any work."""
+    import json
+
+    from optuna.trial import TrialState
+
+    from stepsignal.experiments.kept_runs import row_from_child
+    from stepsignal.experiments.tune_peers import main, study_of
+
+    row = row_from_child('stepsignal.experiments.peers', ['TD3-zoo', 'scenarios', 3, 300, 'null', 'false'], 3,
+                         timeout=0.001)  # no interpreter starts that fast
+    assert row['seed'] == 3 and row['timed_out'] and 'stopped after' in row['error']
+    numbers = tuning_numbers([(0.2, 5.0), 'stopped', None])
+    numbers['trials']['TD3'][0]['row']['steps_per_second'] = 1.0  # ran before the budget: kept, and said
+    states = [trial.state for trial in study_of('TD3', numbers['trials']['TD3']).trials]
+    assert states == [TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL]
+    earlier = tmp_path / 'earlier.json'
+    earlier.write_text(json.dumps(numbers))
+    assert main(['--out', str(tmp_path / 'tuning'), '--start-from', str(earlier), '--page-only']) == 0
+    page = (tmp_path / 'tuning' / 'report.md').read_text()
+    assert '## TD3: 3 trials, 1 stopped at the time budget, 1 failed to run' in page
+    assert '| 1 | 101 | stopped at 10 minutes |' in page and '| 2 | 102 | failed: exit status 1' in page
+    assert 'longer than the budget: trial 0 (79 minutes of training)' in page
+    with pytest.raises(SystemExit) as exit:
+        main(['--out', str(tmp_path / 'again'), '--start-from', str(earlier), '--trial-minutes', '5', '--page-only'])
+    assert exit.value.code == 2 and not (tmp_path / 'again').exists()
 
 
 @pytest.mark.skipif(not all(importlib.util.find_spec(name) for name in ('optuna', 'stable_baselines3')),

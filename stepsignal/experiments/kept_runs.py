@@ -32,11 +32,18 @@ def require_bench(*modules, alternative=''):
         raise BadInput(f'{" and ".join(modules)} must be installed: pip install -e ".[bench]"{alternative}') from None
 
 
-def row_from_child(program, arguments, seed):
+def row_from_child(program, arguments, seed, timeout=None):
     """``python -m PROGRAM one ARGUMENTS`` in a process of its own: the row its last line of output
-    holds, or ``{'seed': seed, 'error': ...}`` with the child's exit status and last lines."""
+    holds, or ``{'seed': seed, 'error': ...}`` with the child's exit status and last lines.
+
+    ``timeout``: seconds the child may run; a child still running then is stopped, and its row says
+    so (``'timed_out': True``).
+    """
     command = [sys.executable, '-m', program, 'one', *map(str, arguments)]
-    finished = subprocess.run(command, capture_output=True, text=True)
+    try:
+        finished = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {'seed': seed, 'error': f'stopped after {timeout / 60:g} minutes, its time budget', 'timed_out': True}
     try:
         return json.loads(finished.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):

@@ -282,10 +282,10 @@ def one_run(agent, task, seed, steps, params=None, validation=False):
     return peer_run(agent.split('-')[0], task, seed, steps, params, validation)
 
 
-def run_in_child(agent, task, seed, steps, params=None, validation=False):
-    """One run in a process of its own: its row, or ``{'seed', 'error'}``."""
+def run_in_child(agent, task, seed, steps, params=None, validation=False, timeout=None):
+    """One run in a process of its own: its row, or ``{'seed', 'error'}`` (``timeout``: as ``row_from_child``'s)."""
     return row_from_child('stepsignal.experiments.peers', [agent, task, seed, steps, json.dumps(params),
-                                                            json.dumps(validation)], seed)
+                                                            json.dumps(validation)], seed, timeout)
 
 
 def summary(rows):

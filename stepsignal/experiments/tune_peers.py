@@ -8,7 +8,9 @@ by its policy. Here each trial is the peers' protocol (stepsignal.experiments.pe
 environment steps on random step scenarios, checks included, the best noise-free policy kept; its
 value is the share of VALIDATION_SCENARIOS scenarios it solves (seeds from VALIDATION_SEED:
 neither the never-seen scenarios that score the peers nor the checks'), the median L2 breaking ties.
-Trial n trains with seed FIRST_TRIAL_SEED + n, so no seed that scores is tuned on.
+Trial n trains with seed FIRST_TRIAL_SEED + n, so no seed that scores is tuned on. A trial still
+running after --trial-minutes is stopped and counted as pruned (the zoo prunes too, on its
+intermediate evaluations): the space holds settings that train at one step a second here.
 
     python -m stepsignal.experiments.tune_peers --trials 16 --out DIR
 
@@ -16,6 +18,7 @@ Two trials at a time, each in a process of its own; DIR/results.json keeps every
 (the same command resumes and adds trials up to --trials; --start-from an earlier study's
 numbers goes on from them), DIR/report.md the best settings and each trial. python -m stepsignal.experiments.peers --tuned DIR/results.json scores the best.
 """
+import argparse
 import json
 import logging
 import sys
@@ -39,6 +42,8 @@ FIRST_TRIAL_SEED = 100
 """Trial n trains with seed 100 + n; the peers are scored on seeds 0-9."""
 RANDOM_TRIALS = 10
 """Trials the sampler draws at random before it models the results (the zoo's default)."""
+TRIAL_MINUTES = 10.0
+"""Wall-clock minutes a trial may run before it is stopped and counted as pruned."""
 GAMMAS = [0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9999]
 ZOO_SPACES = {
     'TD3': {'gamma': ('categorical', GAMMAS), 'learning_rate': ('log', 1e-5, 1.0),
@@ -80,6 +85,26 @@ def trial_value(row):
     return validation['success_rate'] - 1e-3 * min(validation['median_l2'], 100.0)
 
 
+def minutes_argument(text):
+    """argparse ``type=`` for ``--trial-minutes``: a number of minutes above 0."""
+    try:
+        minutes = float(text)
+    except ValueError:
+        minutes = float('nan')
+    if not minutes > 0 or minutes == float('inf'):
+        raise argparse.ArgumentTypeError(f'{text!r} is not allowed: a number of minutes above 0, like 10 or 2.5')
+    return minutes
+
+
+def trial_state(trial):
+    """A kept trial's Optuna state: pruned when stopped at the time budget, failed without a value."""
+    from optuna.trial import TrialState
+
+    if trial['row'].get('timed_out'):
+        return TrialState.PRUNED
+    return TrialState.FAIL if trial['value'] is None else TrialState.COMPLETE
+
+
 def study_of(algorithm, trials):
     """An Optuna study for ``algorithm`` that knows ``trials`` (the kept ones, in order)."""
     import optuna
@@ -89,9 +114,8 @@ def study_of(algorithm, trials):
     study = optuna.create_study(direction='maximize', sampler=sampler)
     space = distributions(algorithm)
     for trial in trials:
-        state = optuna.trial.TrialState.FAIL if trial['value'] is None else optuna.trial.TrialState.COMPLETE
         study.add_trial(optuna.trial.create_trial(params=trial['params'], distributions=space, value=trial['value'],
-                                                  state=state))
+                                                  state=trial_state(trial)))
     return study
 
 
@@ -101,6 +125,11 @@ def best_trial(trials):
     return max(done, key=lambda trial: trial['value']) if done else None
 
 
+def training_minutes(row):
+    """How long a finished trial trained, in minutes (from its steps and speed)."""
+    return row['training_steps'] / row['steps_per_second'] / 60
+
+
 def page(results, command):
     """The Markdown report: the best settings per algorithm, then every trial."""
     lines = ['# Stable-Baselines3 tuned as rl-baselines3-zoo tunes, for the peers', '',
@@ -108,14 +137,23 @@ def page(results, command):
              f'search space, {results["steps"]:,} environment steps on random step scenarios (checks included, the '
              f'best policy kept), scored on {VALIDATION_SCENARIOS} validation scenarios (seeds {VALIDATION_SEED:,} '
              f'on), trial n trained with seed {FIRST_TRIAL_SEED} + n; TPE, its first {RANDOM_TRIALS} trials random '
-             '(stepsignal/experiments/tune_peers.py).', '']
+             f'(stepsignal/experiments/tune_peers.py). A trial still running after {results["trial_minutes"]:g} '
+             'minutes is stopped and counted as pruned.', '']
     for algorithm in ALGORITHMS:
         trials = results['trials'].get(algorithm, [])
         if not trials:
             continue
         best = best_trial(trials)
-        failed = sum(trial['value'] is None for trial in trials)
-        lines += [f'## {algorithm}: {len(trials)} trials' + (f', {failed} failed to run' if failed else ''), '']
+        stopped = [trial for trial in trials if trial['row'].get('timed_out')]
+        failed = sum(trial['value'] is None for trial in trials) - len(stopped)
+        lines += [f'## {algorithm}: {len(trials)} trials' + (f', {len(stopped)} stopped at the time budget' if stopped else '')
+                  + (f', {failed} failed to run' if failed else ''), '']
+        longer = [trial for trial in trials if trial['value'] is not None
+                  and training_minutes(trial['row']) > results['trial_minutes']]
+        if longer:  # kept from a study that ran before the budget was set, or a slower machine's
+            lines += ['Ran to the end for longer than the budget: ' + ', '.join(
+                f"trial {trial['number']} ({training_minutes(trial['row']):.0f} minutes of training)" for trial in longer)
+                + '.', '']
         if best is not None:
             lines += [f"Best: trial {best['number']}, validation scenarios solved "
                       f"{best['row']['validation']['success_text']}, median L2 {best['row']['validation']['median_l2']:.3g}: "
@@ -123,6 +161,10 @@ def page(results, command):
         lines += ['| trial | seed | validation solved | median L2 | steps/s | settings |', '|---|---|---|---|---|---|']
         for trial in trials:
             row = trial['row']
+            if row.get('timed_out'):
+                lines.append(f"| {trial['number']} | {row['seed']} | stopped at {results['trial_minutes']:g} minutes | | | "
+                             f"`{json.dumps(trial['params'])}` |")
+                continue
             if 'error' in row:
                 lines.append(f"| {trial['number']} | {row['seed']} | failed: {row['error'][:80]} | | | "
                              f"`{json.dumps(trial['params'])}` |")
@@ -137,24 +179,19 @@ def page(results, command):
 def tune(algorithm, results, wanted, jobs, steps, save):
     """Run ``algorithm``'s trials up to ``wanted`` in all, ``jobs`` at a time, keeping each in
     ``results`` (then ``save()``) as it ends."""
-    from optuna.trial import TrialState
-
     trials = results['trials'].setdefault(algorithm, [])
     study = study_of(algorithm, trials)
     lock = threading.Lock()
 
     def run(trial):
         row = run_in_child(f'{algorithm}-zoo', 'scenarios', FIRST_TRIAL_SEED + trial.number, steps,
-                           trial.params, validation=True)
-        value = trial_value(row)
+                           trial.params, validation=True, timeout=60 * results['trial_minutes'])
+        kept = {'number': trial.number, 'params': trial.params, 'value': trial_value(row), 'row': row}
         log.info('%s trial %d: %s', algorithm, trial.number,
                  row.get('error') or f"validation solved {row['validation']['success_rate']:.0%}")
         with lock:
-            if value is None:
-                study.tell(trial, state=TrialState.FAIL)
-            else:
-                study.tell(trial, value)
-            trials.append({'number': trial.number, 'params': trial.params, 'value': value, 'row': row})
+            study.tell(trial, kept['value'], state=trial_state(kept))
+            trials.append(kept)
             trials.sort(key=lambda kept: kept['number'])
             save()
 
@@ -172,6 +209,9 @@ def main(argv=None):
     parser.add_argument('--trials', type=int, default=16, help='trials per algorithm in all (default 16)')
     parser.add_argument('--steps', type=steps_argument, default=HYPERPARAMETERS.nb_steps,
                         help=f'environment steps of every trial, checks included (default {HYPERPARAMETERS.nb_steps})')
+    parser.add_argument('--trial-minutes', type=minutes_argument, default=TRIAL_MINUTES,
+                        help=f'wall-clock minutes a trial may run before it is stopped and counted as pruned '
+                             f'(default {TRIAL_MINUTES:g})')
     parser.add_argument('--jobs', type=jobs_argument, default=2, help='trials at a time (default 2)')
     parser.add_argument('--algorithms', default=','.join(ALGORITHMS), help='TD3,SAC (default) or one of them')
     parser.add_argument('--out', type=output_folder_argument, required=True, metavar='DIR',
@@ -194,6 +234,11 @@ def main(argv=None):
         results = earlier_numbers(args.out, args.start_from,
                                   {'machine': machine(), 'date': today(), 'steps': args.steps, 'trials': {}},
                                   holds=lambda found: isinstance(found['trials'], dict) and isinstance(found['steps'], int))
+        results.setdefault('trial_minutes', args.trial_minutes)
+        if results['trial_minutes'] != args.trial_minutes:
+            raise BadInput(f'{shown(earlier_file(args.out, args.start_from))} holds trials stopped after '
+                           f'{results["trial_minutes"]:g} minutes; give --trial-minutes {results["trial_minutes"]:g} '
+                           'or start a new study')
         if results['steps'] != args.steps:
             raise BadInput(f'{shown(earlier_file(args.out, args.start_from))} holds trials of {results["steps"]} steps; '
                            f'give --steps {results["steps"]} or start a new study')
