@@ -244,3 +244,17 @@ def test_a_short_tuning_samples_the_zoo_space_and_resumes(tmp_path):
     assert main(arguments + ['--trials', '3']) == 0
     again = json.loads((out / 'results.json').read_text())['trials']['TD3']
     assert again[:2] == first and len(again) == 3
+
+
+@pytest.mark.skipif(not importlib.util.find_spec('stable_baselines3'), reason='Stable-Baselines3 comes with the bench extra')
+def test_a_peer_run_leaves_no_log_folder_in_the_temporary_directory(tmp_path, monkeypatch):
+    """SB3's learn makes an empty SB3-<date> folder in the temporary directory unless its model has a
+    logger of its own: a run of the peers leaves nothing there, and still answers."""
+    import tempfile
+
+    from stepsignal.experiments.peers import peer_run
+
+    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))
+    row = peer_run('TD3', 'question', 0, steps=300)
+    assert row['training_steps'] > 0 and row['l2_distance'] >= 0
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith('SB3-')] == []

@@ -199,6 +199,7 @@ def bench_sb3(seeds=(0,), nb_steps=SB3_STEPS, every=100):
 
     import fixed  # noqa: F401  (importing it registers stepsignal-v1)
     from fixed.env import FlattenDictWrapper
+    from stepsignal.experiments.peers import no_log_folder
     from shared.scenario import question_scenario
 
     def make():
@@ -230,7 +231,7 @@ def bench_sb3(seeds=(0,), nb_steps=SB3_STEPS, every=100):
         for seed in seeds:
             log.info('Stable-Baselines3 %s %s, seed %d: up to %d steps', name, stable_baselines3.__version__, seed,
                      nb_steps)
-            model = getattr(stable_baselines3, name)('MlpPolicy', make(), seed=seed, verbose=0)
+            model = no_log_folder(getattr(stable_baselines3, name)('MlpPolicy', make(), seed=seed, verbose=0))
             probe = Probe()
             start = time.perf_counter()
             model.learn(total_timesteps=nb_steps, callback=probe)
@@ -295,10 +296,12 @@ def sb3_her_run(name, seed, nb_steps):
 
     import stable_baselines3
 
+    from stepsignal.experiments.peers import no_log_folder
+
     log.info('hindsight: Stable-Baselines3 %s + HER, seed %d, %d steps', name, seed, nb_steps)
-    model = getattr(stable_baselines3, name)('MultiInputPolicy', RandomStepSignal(), seed=seed, verbose=0,
-                                              replay_buffer_class=stable_baselines3.HerReplayBuffer,
-                                              replay_buffer_kwargs=HER_SETTINGS)
+    model = no_log_folder(getattr(stable_baselines3, name)('MultiInputPolicy', RandomStepSignal(), seed=seed, verbose=0,
+                                                            replay_buffer_class=stable_baselines3.HerReplayBuffer,
+                                                            replay_buffer_kwargs=HER_SETTINGS))
     started = time.perf_counter()
     model.learn(total_timesteps=nb_steps)
     speed = nb_steps / (time.perf_counter() - started)

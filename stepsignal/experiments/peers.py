@@ -149,6 +149,15 @@ def keep_best_callback(answering, check, every):
     return KeepBest()
 
 
+def no_log_folder(model):
+    """``model`` with a logger that writes nowhere: left to itself, every SB3 ``learn`` makes an empty
+    folder in the system's temporary directory (its default log folder), one per run."""
+    from stable_baselines3.common.logger import Logger
+
+    model.set_logger(Logger(folder=None, output_formats=[]))
+    return model
+
+
 def lessons_model(algorithm, env, seed, training_steps):
     """SB3's ``algorithm`` with the kit's lessons (this module's docstring) on ``env``."""
     import stable_baselines3
@@ -210,8 +219,8 @@ def peer_run(algorithm, task, seed, steps=HYPERPARAMETERS.nb_steps, params=None,
     training_steps, _ = split_budget(steps, check.every, check.steps_per_check)
     processor = ScaleObservations(training_env.reset()) if params is None else Unscaled()  # FIX-17, as the fixed agent's
     env = scaled_env(training_env, processor)
-    model = (lessons_model(algorithm, env, seed, training_steps) if params is None else
-             zoo_model(algorithm, env, seed, params))
+    model = no_log_folder(lessons_model(algorithm, env, seed, training_steps) if params is None else
+                          zoo_model(algorithm, env, seed, params))
     answering = Answering(model, processor)
     callback = keep_best_callback(answering, check, check.every)
     start = time.perf_counter()

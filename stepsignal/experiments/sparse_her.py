@@ -90,7 +90,7 @@ def sb3_sparse_run(seed, steps):
     from shared.old_step_api import OldStepAPI
     from shared.scenario import StepRanges
     from shared.seeding import seed_everything
-    from stepsignal.experiments.peers import keep_best_callback
+    from stepsignal.experiments.peers import keep_best_callback, no_log_folder
     from stepsignal.own_signal.scenarios import CHECK_SEED, UNSEEN_SCENARIOS, UNSEEN_SEED, unseen_summary
     from stepsignal.own_signal.sparse import (CHECK_EVERY, CHECK_SCENARIOS, TIME_LIMIT, EpisodeCheck, SparseStepSignal,
                                               episode_outcome)
@@ -106,8 +106,9 @@ def sb3_sparse_run(seed, steps):
     training = SparseStepSignal(ranges)
     training.reset(seed=seed)
     env = VecNormalize(DummyVecEnv([lambda: training]), norm_reward=False)
-    model = SAC('MultiInputPolicy', env, replay_buffer_class=HerReplayBuffer, seed=seed, verbose=0,
-                replay_buffer_kwargs=dict(n_sampled_goal=4, goal_selection_strategy='future'), **ZOO_FETCHREACH)
+    model = no_log_folder(SAC('MultiInputPolicy', env, replay_buffer_class=HerReplayBuffer, seed=seed, verbose=0,
+                              replay_buffer_kwargs=dict(n_sampled_goal=4, goal_selection_strategy='future'),
+                              **ZOO_FETCHREACH))
     answering = NormalisedSAC(model, env)
     callback = keep_best_callback(answering, check, check.every)
     started = time.perf_counter()
