@@ -221,6 +221,34 @@ def test_a_trial_stopped_at_the_time_budget_is_pruned_not_failed(tmp_path):
     assert exit.value.code == 2 and not (tmp_path / 'again').exists()
 
 
+@pytest.mark.skipif(not importlib.util.find_spec('optuna'), reason='Optuna comes with the bench extra')
+def test_a_resumed_study_draws_new_settings_and_the_page_names_repeats_and_untrained_trials(tmp_path):
+    """study_of: a new study is repeatable, and one resumed from its first trial does not draw that
+    trial's settings again. The page names a trial whose settings repeat an earlier one's, and a
+    trial whose learning_starts lies beyond its training steps (the policy scored never trained)."""
+    import json
+
+    from stepsignal.experiments.tune_peers import distributions, main, study_of
+
+    space = distributions('TD3')
+    first = study_of('TD3', []).ask(space).params
+    assert study_of('TD3', []).ask(space).params == first
+    kept = tuning_numbers([(0.0, 50.0)])['trials']['TD3']
+    kept[0]['params'] = first
+    assert study_of('TD3', kept).ask(space).params != first
+
+    numbers = tuning_numbers([(0.0, 50.0), (0.0, 40.0), (0.0, 30.0)])
+    trials = numbers['trials']['TD3']
+    trials[2]['params'] = dict(trials[0]['params'])
+    trials[1]['params']['learning_starts'] = 10_000  # SAC's kind of setting, beyond 4,716 training steps
+    (tmp_path / 'earlier.json').write_text(json.dumps(numbers))
+    assert main(['--out', str(tmp_path / 'tuning'), '--start-from', str(tmp_path / 'earlier.json'), '--page-only']) == 0
+    page = (tmp_path / 'tuning' / 'report.md').read_text()
+    assert 'The same settings on another seed: trial 2 repeats trial 0.' in page
+    assert "Never trained (learning_starts at or beyond the run's 4,716 training steps" in page
+    assert page.split('Never trained')[1].split('\n')[0].endswith('): trial 1.')
+
+
 @pytest.mark.skipif(not all(importlib.util.find_spec(name) for name in ('optuna', 'stable_baselines3')),
                     reason='Optuna and Stable-Baselines3 come with the bench extra')
 def test_a_short_tuning_samples_the_zoo_space_and_resumes(tmp_path):

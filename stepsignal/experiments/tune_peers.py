@@ -106,11 +106,14 @@ def trial_state(trial):
 
 
 def study_of(algorithm, trials):
-    """An Optuna study for ``algorithm`` that knows ``trials`` (the kept ones, in order)."""
+    """An Optuna study for ``algorithm`` that knows ``trials`` (the kept ones, in order).
+
+    The sampler's seed is the number of kept trials: a new study is repeatable, and a resumed one
+    draws on from there instead of drawing its first trials' settings again."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler = optuna.samplers.TPESampler(n_startup_trials=RANDOM_TRIALS, seed=0)
+    sampler = optuna.samplers.TPESampler(n_startup_trials=RANDOM_TRIALS, seed=len(trials))
     study = optuna.create_study(direction='maximize', sampler=sampler)
     space = distributions(algorithm)
     for trial in trials:
@@ -150,6 +153,18 @@ def page(results, command):
                   + (f', {failed} failed to run' if failed else ''), '']
         longer = [trial for trial in trials if trial['value'] is not None
                   and training_minutes(trial['row']) > results['trial_minutes']]
+        repeats = [(trial['number'], earlier['number']) for index, trial in enumerate(trials)
+                   for earlier in trials[:index] if earlier['params'] == trial['params']]
+        if repeats:
+            lines += ['The same settings on another seed: ' + ', '.join(
+                f'trial {number} repeats trial {earlier}' for number, earlier in repeats) + '.', '']
+        unlearned = [trial for trial in trials if 'error' not in trial['row']
+                     and trial['params'].get('learning_starts', 0) >= trial['row']['training_steps']]
+        if unlearned:
+            lines += [f"Never trained (learning_starts at or beyond the run's {unlearned[0]['row']['training_steps']:,} "
+                      'training steps, so the policy scored is the untrained one): '
+                      + ('trial ' if len(unlearned) == 1 else 'trials ')
+                      + ', '.join(str(trial['number']) for trial in unlearned) + '.', '']
         if longer:  # kept from a study that ran before the budget was set, or a slower machine's
             lines += ['Ran to the end for longer than the budget: ' + ', '.join(
                 f"trial {trial['number']} ({training_minutes(trial['row']):.0f} minutes of training)" for trial in longer)
