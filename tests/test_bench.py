@@ -107,6 +107,25 @@ def test_the_peers_tables_put_each_agent_beside_the_fixed_one_with_its_interval(
     assert 'SAC' not in text  # not measured: no row
 
 
+@pytest.mark.skipif(not importlib.util.find_spec('stable_baselines3'), reason='Stable-Baselines3 comes with the bench extra')
+def test_bench_scores_the_kept_studys_best_settings_beside_the_lessons(monkeypatch):
+    """bench's peers part: the zoo-tuned agents at the kept study's best settings (tuned_settings of
+    benchmarks/peers/tuned) run beside the lessons' agents, and its section says where they come from."""
+    from stepsignal.experiments import peers
+
+    ran = []
+    monkeypatch.setattr(peers, 'one_run', lambda agent, task, seed, steps, params=None: ran.append((agent, params)) or
+                        {'seed': seed, 'success': False, 'l2_distance': 9.0, 'first_success_env_steps': None,
+                         'steps_per_second': 50.0, **({'unseen': {'success_rate': 0.1}} if task == 'scenarios' else {})})
+    found = peers.bench_peers([0], tasks=('question',))
+    kept = peers.tuned_settings(peers.KEPT_TUNING)
+    assert set(kept) == {'TD3-zoo', 'SAC-zoo'} and found['tuned'] == kept
+    assert ran == [('fixed', None), ('TD3', None), ('SAC', None), ('TD3-zoo', kept['TD3-zoo']), ('SAC-zoo', kept['SAC-zoo'])]
+    text = '\n'.join(bench.peers_lines({'peers': found, 'peers_seeds': [0]}))
+    assert "with the kit's lessons, and tuned as the zoo tunes (--only peers)" in text
+    assert '| SB3 SAC zoo-tuned |' in text and 'benchmarks/peers/tuned/report.md' in text
+
+
 def test_the_peers_measurement_goes_on_from_an_earlier_one(tmp_path):
     """--start-from reads an earlier run's numbers as measured; --page-only writes the page from them
     (no Stable-Baselines3 needed); a file that is not such numbers is refused before --out is made."""

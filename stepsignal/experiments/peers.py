@@ -37,7 +37,7 @@ import numpy as np
 from fixed.hyperparameters import HYPERPARAMETERS
 from fixed.keep_best import PolicyCheck, policy_outcome, split_budget
 from shared.checks import BadInput
-from shared.cli import (NUMBERS, REPORT, answer_a_page_for_out, check_output_folder, checking_input, command_parser,
+from shared.cli import (KIT_ROOT, NUMBERS, REPORT, answer_a_page_for_out, check_output_folder, checking_input, command_parser,
                         output_folder_argument, seeds_argument, seeds_text, setup_logging, shown, steps_argument)
 from stepsignal.experiments.evaluate import jobs_argument
 from stepsignal.experiments.kept_runs import earlier_numbers, finish, measure_missing, require_bench, row_from_child
@@ -267,6 +267,8 @@ def fixed_run(task, seed, steps=HYPERPARAMETERS.nb_steps):
 AGENTS = ('fixed',) + ALGORITHMS
 ZOO_AGENTS = tuple(f'{algorithm}-zoo' for algorithm in ALGORITHMS)
 """The peers tuned as the zoo tunes (``--tuned``, from ``tune_peers``)."""
+KEPT_TUNING = KIT_ROOT / 'benchmarks' / 'peers' / 'tuned' / NUMBERS
+"""The kept study's numbers: ``bench``'s peers part scores its best settings."""
 
 
 def tuned_settings(path):
@@ -358,15 +360,18 @@ def tables(results, seeds):
     return lines
 
 
-def bench_peers(seeds, steps=HYPERPARAMETERS.nb_steps, tasks=TASKS):
-    """``{'runs': {"agent task seed": row}}`` for ``bench``'s peers part, in this process, or None when
-    Stable-Baselines3 is not installed (the ``bench`` extra)."""
+def bench_peers(seeds, steps=HYPERPARAMETERS.nb_steps, tasks=TASKS, tuned=None):
+    """``{'runs': {"agent task seed": row}, 'tuned': tuned}`` for ``bench``'s peers part, in this process,
+    or None when Stable-Baselines3 is not installed (the ``bench`` extra). ``tuned``: zoo-tuned agents to
+    score too, as ``tuned_settings`` gives them (default: the kept study's, when it is there)."""
     try:
         import stable_baselines3  # noqa: F401
     except ImportError:
         return None
-    return {'runs': {f'{agent} {task} {seed}': one_run(agent, task, seed, steps)
-                     for task in tasks for agent in AGENTS for seed in seeds}}
+    if tuned is None:
+        tuned = tuned_settings(KEPT_TUNING) if KEPT_TUNING.is_file() else {}
+    return {'runs': {f'{agent} {task} {seed}': one_run(agent, task, seed, steps, tuned.get(agent))
+                     for task in tasks for agent in AGENTS + tuple(tuned) for seed in seeds}, 'tuned': tuned}
 
 
 def main(argv=None):
