@@ -305,3 +305,16 @@ def test_a_peer_run_leaves_no_log_folder_in_the_temporary_directory(tmp_path, mo
     row = peer_run('TD3', 'question', 0, steps=300)
     assert row['training_steps'] > 0 and row['l2_distance'] >= 0
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith('SB3-')] == []
+
+
+def test_a_failed_child_is_named_by_its_error_line_not_its_last_lines():
+    """kept_runs.what_went_wrong: a traceback whose message runs on for lines of numbers is named by its
+    ``...Error:`` line; without one, the last three lines stand for it."""
+    from stepsignal.experiments.kept_runs import what_went_wrong
+
+    stderr = ('Traceback (most recent call last):\n  File "sac.py", line 1, in train\n'
+              'ValueError: Expected parameter loc to satisfy the constraint Real(), but found invalid values:\n'
+              'tensor([[nan, nan],\n        [nan, nan]])\n')
+    assert what_went_wrong(stderr) == ('ValueError: Expected parameter loc to satisfy the constraint Real(), '
+                                       'but found invalid values:')
+    assert what_went_wrong('one\ntwo\n\nthree\nfour\n') == 'two | three | four'

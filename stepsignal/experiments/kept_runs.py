@@ -7,6 +7,7 @@ row); ``DIR/results.json`` is written whole after every run, and ``DIR/report.md
 import importlib
 import json
 import logging
+import re
 import subprocess
 import sys
 import threading
@@ -47,8 +48,15 @@ def row_from_child(program, arguments, seed, timeout=None):
     try:
         return json.loads(finished.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
-        tail = ' | '.join(finished.stderr.strip().splitlines()[-3:])
-        return {'seed': seed, 'error': f'exit status {finished.returncode}: {tail}'}
+        return {'seed': seed, 'error': f'exit status {finished.returncode}: {what_went_wrong(finished.stderr)}'}
+
+
+def what_went_wrong(stderr):
+    """The line of a child's stderr that names its error (``ValueError: ...``), else its last three lines:
+    an exception's message can run on for lines of numbers after it."""
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    named = [line for line in lines if re.match(r'[A-Za-z_][\w.]*(Error|Exception|Interrupt)\b', line)]
+    return named[-1] if named else ' | '.join(lines[-3:])
 
 
 def earlier_file(out, start_from):
