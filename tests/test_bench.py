@@ -126,6 +126,31 @@ def test_bench_scores_the_kept_studys_best_settings_beside_the_lessons(monkeypat
     assert '| SB3 SAC zoo-tuned |' in text and 'benchmarks/peers/tuned/report.md' in text
 
 
+def test_the_peers_refuse_to_go_on_from_runs_at_other_tuned_settings(tmp_path):
+    """A run's key names its agent, not its settings: going on from zoo-tuned runs made at other settings
+    than the new study's best would mix them, so it is refused before any work; the same settings go on."""
+    import json
+
+    from stepsignal.experiments.peers import main, tuned_settings
+
+    study = tmp_path / 'study.json'
+    study.write_text(json.dumps(tuning_numbers([(0.2, 5.0), (0.7, 2.0)])))
+    best = tuned_settings(study)['TD3-zoo']
+    row = {'seed': 0, 'success': False, 'l2_distance': 9.0, 'first_success_env_steps': None, 'steps_per_second': 50.0}
+    earlier = tmp_path / 'earlier.json'
+    earlier.write_text(json.dumps({'machine': 'a test machine', 'date': '2026-12-07', 'runs': {'TD3-zoo question 0': row},
+                                   'tuned': {'TD3-zoo': {**best, 'gamma': 0.95}}}))
+    with pytest.raises(SystemExit) as exit:
+        main(['--seeds', '0', '--out', str(tmp_path / 'mixed'), '--start-from', str(earlier), '--tuned', str(study),
+              '--page-only'])
+    assert exit.value.code == 2 and not (tmp_path / 'mixed').exists()
+    earlier.write_text(json.dumps({'machine': 'a test machine', 'date': '2026-12-07', 'runs': {'TD3-zoo question 0': row},
+                                   'tuned': {'TD3-zoo': best}}))
+    assert main(['--seeds', '0', '--out', str(tmp_path / 'same'), '--start-from', str(earlier), '--tuned', str(study),
+                 '--page-only']) == 0
+    assert '| SB3 TD3 zoo-tuned |' in (tmp_path / 'same' / 'report.md').read_text()
+
+
 def test_the_peers_measurement_goes_on_from_an_earlier_one(tmp_path):
     """--start-from reads an earlier run's numbers as measured; --page-only writes the page from them
     (no Stable-Baselines3 needed); a file that is not such numbers is refused before --out is made."""

@@ -40,7 +40,7 @@ from shared.checks import BadInput
 from shared.cli import (KIT_ROOT, NUMBERS, REPORT, answer_a_page_for_out, check_output_folder, checking_input, command_parser,
                         output_folder_argument, seeds_argument, seeds_text, setup_logging, shown, steps_argument)
 from stepsignal.experiments.evaluate import jobs_argument
-from stepsignal.experiments.kept_runs import earlier_numbers, finish, measure_missing, require_bench, row_from_child
+from stepsignal.experiments.kept_runs import earlier_file, earlier_numbers, finish, measure_missing, require_bench, row_from_child
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
 
@@ -410,8 +410,14 @@ def main(argv=None):
         results = earlier_numbers(args.out, args.start_from, {'machine': machine(), 'date': today(), 'runs': {}},
                                   holds=lambda found: isinstance(found['runs'], dict))
         tuned = {} if args.tuned is None else tuned_settings(args.tuned)
+        for agent, params in tuned.items():
+            kept = results.get('tuned', {}).get(agent)
+            if kept is not None and kept != params:  # the rows' keys do not hold the settings
+                raise BadInput(f'{shown(earlier_file(args.out, args.start_from))} holds {agent} runs at other settings '
+                               f'than the best in {shown(args.tuned)}: start a new measurement (another --out, '
+                               'with --start-from a file without them)')
         if tuned:
-            results['tuned'] = tuned
+            results['tuned'] = {**results.get('tuned', {}), **tuned}
         check_output_folder(args.out, resume=True)
     setup_logging()
     agents = AGENTS + tuple(tuned)
