@@ -522,15 +522,66 @@ def test_the_plain_keras_rl2_update_is_quoted_as_measured():
             'on the fast update the same day') in page
 
 
+def test_the_peers_page_states_the_kept_search_and_its_corner_distances():
+    """docs/peers.md's search section: the best trials it names are the kept study's, and the median L2s
+    it says most TD3 trials end at are those of a constant policy at a corner of the action square on
+    the validation scenarios (within 2%), which most TD3 trials do end at."""
+    import json
+
+    import numpy as np
+
+    from fixed.keep_best import policy_outcome
+    from shared.scenario import StepRanges
+    from stepsignal.experiments.peers import VALIDATION_SCENARIOS, VALIDATION_SEED
+    from stepsignal.experiments.tune_peers import best_trial
+    from stepsignal.own_signal.scenarios import RandomStepSignal
+    from stepsignal.own_signal.any_signal import make_env
+
+    class Corner:  # a constant policy, as the checks ask for an agent
+        def __init__(self, action):
+            self.action = np.array(action, dtype=np.float32)
+            self.processor = self
+
+        def process_observation(self, observation):
+            return observation
+
+        def policy_action(self, observation):
+            return self.action
+
+    study = json.loads((ROOT / 'benchmarks' / 'peers' / 'tuned' / 'results.json').read_text())
+    search = ' '.join((ROOT / 'docs' / 'peers.md').read_text().split('## The search')[1].split('## ')[0].split())
+    for algorithm in ('TD3', 'SAC'):
+        best = best_trial(study['trials'][algorithm])
+        assert f"best (trial {best['number']})" in search
+        assert f"{best['row']['validation']['median_l2']:.3g}" in search
+    assert f"TD3 {len(study['trials']['TD3'])} trials" in search and f"SAC {len(study['trials']['SAC'])} trials" in search
+
+    corners = []
+    for action in ((-1, -1), (-1, 1), (1, -1), (1, 1)):
+        outcomes = [policy_outcome(Corner(action), make_env(None, seed=VALIDATION_SEED + i, env_class=RandomStepSignal,
+                                                            ranges=StepRanges()))
+                    for i in range(VALIDATION_SCENARIOS)]
+        corners.append(float(np.median([outcome['l2_distance'] for outcome in outcomes])))
+
+    def at_a_corner(l2):
+        return min(abs(l2 - corner) / corner for corner in corners) < 0.02
+
+    quoted = search.split('the same few median L2s, ')[1].split(':')[0]  # "42.3, 50.5 and 109"
+    values = [float(v) for v in quoted.replace(' and ', ', ').split(', ')]
+    assert len(values) == 3 and all(at_a_corner(value) for value in values)
+    ends = [trial['row']['validation']['median_l2'] for trial in study['trials']['TD3']]
+    assert sum(at_a_corner(l2) for l2 in ends) > len(ends) / 2
+
+
 def test_the_peers_page_is_the_kept_measurement():
-    """docs/peers.md's tables are the kept runs' (benchmarks/peers/lessons/results.json), row by row, and
+    """docs/peers.md's tables are the kept runs' (benchmarks/peers/scored/results.json), row by row, and
     what its prose says of them holds: every peer succeeds on the question's scenario, later than the
     fixed agent; on never-seen scenarios each peer is below the fixed agent on every seed."""
     import json
 
     from stepsignal.experiments.peers import summary, tables
 
-    results = json.loads((ROOT / 'benchmarks' / 'peers' / 'lessons' / 'results.json').read_text())
+    results = json.loads((ROOT / 'benchmarks' / 'peers' / 'scored' / 'results.json').read_text())
     seeds = sorted({int(key.split()[-1]) for key in results['runs']})
     page = (ROOT / 'docs' / 'peers.md').read_text()
     for line in tables(results, seeds):
@@ -556,6 +607,14 @@ def test_the_peers_page_is_the_kept_measurement():
     for agent in ('fixed', 'TD3', 'SAC'):  # the prose quotes the tables' medians
         found = summary(runs(agent, 'question'))
         assert f"{found['median_first_success']:,}" in says and f"{found['median_l2']:.3g}" in says
+
+    for agent in ('TD3-zoo', 'SAC-zoo'):  # the zoo-tuned: what the prose quotes, and "ahead of all four"
+        question, family = summary(runs(agent, 'question')), summary(runs(agent, 'scenarios'))
+        assert f"{question['median_l2']:.3g}" in says and f"{family['unseen']['highest']:.0%}" in says
+        assert question['success_text'].startswith(('0 of', '1 of'))
+        assert all(peer['unseen']['success_rate'] < mine['unseen']['success_rate']
+                   for peer, mine in zip(runs(agent, 'scenarios'), runs('fixed', 'scenarios')))
+    assert f"{summary(runs('SAC-zoo', 'scenarios'))['unseen']['median']:.0%}" in says
 
     fixed = summary(runs('fixed', 'question'))
     for agent in ('TD3', 'SAC'):
@@ -700,7 +759,7 @@ def test_the_family_training_table_is_the_kept_runs():
         for seed in run['seeds']:
             assert seed['steps'] == 5000 and seed['hyperparameters']['max_episode_steps'] == (run['episode_steps'] or 10)
             assert seed['hyperparameters']['gradient_steps'] == (run.get('gradient_steps') or 2)
-    default = json.loads((ROOT / 'benchmarks' / 'peers' / 'lessons' / 'results.json').read_text())['runs']
+    default = json.loads((ROOT / 'benchmarks' / 'peers' / 'scored' / 'results.json').read_text())['runs']
     page = (ROOT / 'docs' / 'generalisation.md').read_text()
     columns = {'table': [default[f'fixed scenarios {seed}'] for seed in range(10)],
                **{name: run['seeds'] for name, run in kept.items()}}

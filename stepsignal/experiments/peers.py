@@ -319,7 +319,9 @@ def summary(rows):
 
 def page(results, seeds, steps, command):
     """The Markdown report: one table per task, a row per agent."""
-    lines = ['# Stable-Baselines3 with the kit\'s lessons, beside the fixed agent', '',
+    tuned = results.get('tuned', {})
+    lines = ['# Stable-Baselines3 with the kit\'s lessons' + (', and tuned as the zoo tunes' if tuned else '')
+             + ', beside the fixed agent', '',
              f'Measured {results["date"]} on {results["machine"]} with `{command}`. Every agent: seeds '
              f'{seeds_text(seeds)}, {steps:,} environment steps, the policy checks included; the kept policy is '
              'the best noise-free one the checks saw. TD3 and SAC: SB3\'s defaults but for observations scaled, '
@@ -327,7 +329,7 @@ def page(results, seeds, steps, command):
              'critic\'s learning rate 1e-3 and the actor\'s 100 times slower (stepsignal/experiments/peers.py). '
              'On the random scenarios, success is the kept policy on the question\'s scenario, and a first success '
              'would be every check scenario solved at once.', '']
-    for agent, params in results.get('tuned', {}).items():
+    for agent, params in sorted(tuned.items(), key=lambda item: ZOO_AGENTS.index(item[0])):
         lines += [f"{agent.split('-')[0]} zoo-tuned: the best settings of rl-baselines3-zoo's search for it "
                   '(stepsignal/experiments/tune_peers.py), on observations as the env gives them, the best policy '
                   f'kept by the same checks: `{json.dumps(params)}`.', '']
@@ -395,7 +397,7 @@ def main(argv=None):
                         help=f'the folder the measurement owns: DIR/{NUMBERS} as the runs come (the same command '
                              f'resumes from it), DIR/{REPORT} at the end')
     parser.add_argument('--start-from', type=Path, metavar='FILE',
-                        help=f'an earlier measurement\'s {NUMBERS} (such as the kept benchmarks/peers/lessons/{NUMBERS}): '
+                        help=f'an earlier measurement\'s {NUMBERS} (such as the kept benchmarks/peers/scored/{NUMBERS}): '
                              'its runs count as measured, and the new ones are added to them in DIR')
     parser.add_argument('--tuned', type=Path, metavar='FILE',
                         help='also score TD3 and SAC at the best settings of a tuning (python -m '
