@@ -18,7 +18,6 @@ Two trials at a time, each in a process of its own; DIR/results.json keeps every
 (the same command resumes and adds trials up to --trials; --start-from an earlier study's
 numbers goes on from them), DIR/report.md the best settings and each trial. python -m stepsignal.experiments.peers --tuned DIR/results.json scores the best.
 """
-import argparse
 import json
 import logging
 import sys
@@ -27,7 +26,7 @@ from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 
 from fixed.hyperparameters import HYPERPARAMETERS
-from shared.checks import BadInput
+from shared.checks import BadInput, positive_number
 from shared.cli import (NUMBERS, REPORT, answer_a_page_for_out, check_output_folder, checking_input, command_parser,
                         output_folder_argument, setup_logging, shown, steps_argument)
 from shared.files import write_json
@@ -85,17 +84,6 @@ def trial_value(row):
     return validation['success_rate'] - 1e-3 * min(validation['median_l2'], 100.0)
 
 
-def minutes_argument(text):
-    """argparse ``type=`` for ``--trial-minutes``: a number of minutes above 0."""
-    try:
-        minutes = float(text)
-    except ValueError:
-        minutes = float('nan')
-    if not minutes > 0 or minutes == float('inf'):
-        raise argparse.ArgumentTypeError(f'{text!r} is not allowed: a number of minutes above 0, like 10 or 2.5')
-    return minutes
-
-
 def trial_state(trial):
     """A kept trial's Optuna state: pruned when stopped at the time budget, failed without a value."""
     from optuna.trial import TrialState
@@ -151,8 +139,6 @@ def page(results, command):
         failed = sum(trial['value'] is None for trial in trials) - len(stopped)
         lines += [f'## {algorithm}: {len(trials)} trials' + (f', {len(stopped)} stopped at the time budget' if stopped else '')
                   + (f', {failed} failed to run' if failed else ''), '']
-        longer = [trial for trial in trials if trial['value'] is not None
-                  and training_minutes(trial['row']) > results['trial_minutes']]
         repeats = [(trial['number'], earlier['number']) for index, trial in enumerate(trials)
                    for earlier in trials[:index] if earlier['params'] == trial['params']]
         if repeats:
@@ -165,6 +151,8 @@ def page(results, command):
                       'training steps, so the policy scored is the untrained one): '
                       + ('trial ' if len(unlearned) == 1 else 'trials ')
                       + ', '.join(str(trial['number']) for trial in unlearned) + '.', '']
+        longer = [trial for trial in trials if trial['value'] is not None
+                  and training_minutes(trial['row']) > results['trial_minutes']]
         if longer:  # kept from a study that ran before the budget was set, or a slower machine's
             lines += ['Ran to the end for longer than the budget: ' + ', '.join(
                 f"trial {trial['number']} ({training_minutes(trial['row']):.0f} minutes of training)" for trial in longer)
@@ -224,7 +212,7 @@ def main(argv=None):
     parser.add_argument('--trials', type=int, default=16, help='trials per algorithm in all (default 16)')
     parser.add_argument('--steps', type=steps_argument, default=HYPERPARAMETERS.nb_steps,
                         help=f'environment steps of every trial, checks included (default {HYPERPARAMETERS.nb_steps})')
-    parser.add_argument('--trial-minutes', type=minutes_argument, default=TRIAL_MINUTES,
+    parser.add_argument('--trial-minutes', default=TRIAL_MINUTES, metavar='MINUTES',
                         help=f'wall-clock minutes a trial may run before it is stopped and counted as pruned '
                              f'(default {TRIAL_MINUTES:g})')
     parser.add_argument('--jobs', type=jobs_argument, default=2, help='trials at a time (default 2)')
@@ -249,14 +237,12 @@ def main(argv=None):
         results = earlier_numbers(args.out, args.start_from,
                                   {'machine': machine(), 'date': today(), 'steps': args.steps, 'trials': {}},
                                   holds=lambda found: isinstance(found['trials'], dict) and isinstance(found['steps'], int))
-        results.setdefault('trial_minutes', args.trial_minutes)
-        if results['trial_minutes'] != args.trial_minutes:
-            raise BadInput(f'{shown(earlier_file(args.out, args.start_from))} holds trials stopped after '
-                           f'{results["trial_minutes"]:g} minutes; give --trial-minutes {results["trial_minutes"]:g} '
-                           'or start a new study')
-        if results['steps'] != args.steps:
-            raise BadInput(f'{shown(earlier_file(args.out, args.start_from))} holds trials of {results["steps"]} steps; '
-                           f'give --steps {results["steps"]} or start a new study')
+        minutes = positive_number(args.trial_minutes, '--trial-minutes', 'minutes')
+        results.setdefault('trial_minutes', minutes)  # a study kept before the budget existed takes this one
+        for option, key, given in (('--steps', 'steps', args.steps), ('--trial-minutes', 'trial_minutes', minutes)):
+            if results[key] != given:  # a study's trials are comparable only under one rule
+                raise BadInput(f'{shown(earlier_file(args.out, args.start_from))} holds trials run with {option} '
+                               f'{results[key]:g}: give {option} {results[key]:g} or start a new study')
         check_output_folder(args.out, resume=True)
     setup_logging()
     if not args.page_only:
