@@ -5,14 +5,15 @@ answer. stepsignal.own_signal.sparse.SparseStepSignal is the setting HER was mad
 of 0 or -1, a goal reached a knob move at a time). On it, per seed and budget, three agents, each
 scored on the same 100 never-seen starts (scenario and knobs) by its kept policy's episode:
 
-- fixed: the fixed agent (train_sparse), gamma 0.95, episodes of 20 steps;
+- fixed: the fixed agent (train_sparse), gamma 0.95, episodes of 50 steps;
 - fixed --her: the same with hindsight replay (future, k = 4);
 - SB3 SAC + HER: Stable-Baselines3's SAC with its HerReplayBuffer at rl-baselines3-zoo's
   settings for FetchReach, the 20,000-step goal task (ZOO_FETCHREACH), observations normalised
   as the zoo does (VecNormalize), the best policy kept by the same checks.
 
-    python -m stepsignal.experiments.sparse_her --seeds 0-9 --budgets 5000,20000 --out DIR
+    python -m stepsignal.experiments.sparse_her --seeds 0-9 --budgets 2000,20000 --out DIR
 
+Beside them, how sparse the reward is: uniformly random moves on 300 episodes (``sparse.random_moves``).
 Each run is a process of its own, two at a time; DIR/results.json keeps every run as it ends (the
 same command resumes), DIR/report.md the tables.
 """
@@ -171,6 +172,12 @@ def page(results, seeds, budgets, command):
              'run scored by its kept policy\'s episode on the same 100 never-seen starts (scenario and knobs); '
              'reached: the processed signal within L2 1.0 of the goal at the episode\'s last step '
              '(stepsignal/experiments/sparse_her.py).', '']
+    moves = results.get('random_moves')
+    if moves:
+        lines += [f"How sparse the reward is: of {moves['episodes']} episodes of uniformly random moves (seed "
+                  f"{moves['seed']}), {success_rate(moves['touched'], moves['episodes'])} touch success at some step "
+                  f"and {success_rate(moves['ended'], moves['episodes'])} end in it; {moves['rewarded_steps']:,} of "
+                  f"their {moves['steps']:,} steps earn the reward 0.", '']
     return '\n'.join(lines + tables(results, seeds, budgets))
 
 
@@ -195,8 +202,8 @@ def main(argv=None):
         return 0
     parser = command_parser('python -m stepsignal.experiments.sparse_her', __doc__)
     parser.add_argument('--seeds', type=seeds_argument, default=seeds_argument('0-9'), help='like 0-9 (default) or 1,4,7')
-    parser.add_argument('--budgets', type=budgets_argument, default=[5000, 20000],
-                        help='environment steps of each run, checks included, comma-separated (default 5000,20000)')
+    parser.add_argument('--budgets', type=budgets_argument, default=[2000, 20000],
+                        help='environment steps of each run, checks included, comma-separated (default 2000,20000)')
     parser.add_argument('--methods', default=','.join(METHODS), help=f'any of {",".join(METHODS)} (default all)')
     parser.add_argument('--jobs', type=jobs_argument, default=2, help='runs at a time (default 2)')
     parser.add_argument('--out', type=output_folder_argument, required=True, metavar='DIR',
@@ -219,6 +226,10 @@ def main(argv=None):
                                       for steps in args.budgets for seed in args.seeds for method in methods]
     measure_missing(results, args.out, work, run_in_child, args.jobs,
                     describe=lambda row: f"never-seen reached {row['unseen']['success_rate']:.0%}")
+    if 'random_moves' not in results:
+        from stepsignal.own_signal.sparse import random_moves
+
+        results['random_moves'] = random_moves()
     return finish(args.out, results, 'stepsignal.experiments.sparse_her', argv,
                   lambda command: page(results, args.seeds, args.budgets, command))
 

@@ -21,14 +21,16 @@ from shared.scenario import StepRanges
 
 log = logging.getLogger(__name__)
 
-TIME_LIMIT = 20
-"""Steps of an episode: room to cross both knobs' ranges (8 steps at the largest move) and to stay."""
-KNOB_STEP = 0.25
-"""The largest move of a knob in one step, in the units of its [-1, 1] range."""
+TIME_LIMIT = 50
+"""Steps of an episode: room to cross both knobs' whole ranges (40 steps at the largest move) and to stay."""
+KNOB_STEP = 0.05
+"""The largest move of a knob in one step, in the units of its [-1, 1] range: fine enough that the
+offset knob's window of success (a fortieth of its range) is about half a move wide, so a policy can
+land in it, as a Fetch arm's step is small beside its target's tolerance."""
 CHECK_SCENARIOS = 10
 """Scenarios one check runs an episode on (each a whole episode of ``TIME_LIMIT`` steps)."""
-CHECK_EVERY = 1000
-"""Training steps between two checks: 10 episodes of 20 steps each, 20% on top of 1,000 steps."""
+CHECK_EVERY = 2000
+"""Training steps between two checks: 10 episodes of 50 steps each, 25% on top of 2,000 steps."""
 GAMMA = 0.95
 """The discount here: the knobs' next position depends on the move (rl-baselines3-zoo's HER setting)."""
 
@@ -117,6 +119,21 @@ def sparse_env(seed, ranges=None, time_limit=TIME_LIMIT):
     """The sparse family's env for training, wrapped for keras-rl (no compact view: the knobs stay whole)."""
     return make_env(None, seed=seed, observed_samples=None, env_class=SparseStepSignal, ranges=ranges or StepRanges(),
                     time_limit=time_limit)
+
+
+def random_moves(episodes=300, seed=0, ranges=None):
+    """How sparse the reward is: uniformly random moves for ``episodes`` whole episodes of the family
+    (starts and moves from ``seed``). Counts the episodes that touch success at some step, those that
+    end in it, and the steps that earn reward 0."""
+    env = SparseStepSignal(ranges or StepRanges())
+    rng = np.random.default_rng(seed)
+    touched = ended = rewarded = 0
+    for _ in range(episodes):
+        env.reset(seed=int(rng.integers(2**31)))
+        reached = [env.step(rng.uniform(-1.0, 1.0, 2).astype(np.float32))[1] == 0.0 for _ in range(env.max_episode_steps)]
+        touched, ended, rewarded = touched + any(reached), ended + reached[-1], rewarded + sum(reached)
+    return {'episodes': episodes, 'seed': seed, 'touched': int(touched), 'ended': int(ended),
+            'rewarded_steps': int(rewarded), 'steps': episodes * env.max_episode_steps}
 
 
 def episode_outcome(agent, env):
