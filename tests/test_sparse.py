@@ -167,6 +167,9 @@ def test_the_fixed_agent_trains_on_the_sparse_family_and_is_scored_on_never_seen
     assert result['unseen']['scenarios'] == 100 and 0.0 <= result['unseen']['success_rate'] <= 1.0
     assert ('her' in result) == her
     assert result['steps'] == 600 and result['episode_steps'] == TIME_LIMIT  # the kept policy: a whole episode
+    from stepsignal.experiments.sparse_her import environment_steps
+
+    assert environment_steps(600) == (result['steps_trained'], len(result['checks']), result['env_steps'])
 
 
 def test_the_sparse_her_tables_pool_the_never_seen_starts_with_their_interval(tmp_path):
@@ -177,10 +180,11 @@ def test_the_sparse_her_tables_pool_the_never_seen_starts_with_their_interval(tm
     from stepsignal.experiments.sparse_her import main
     from stepsignal.rates import success_rate
 
-    def row(seed, rate):
-        return {'seed': seed, 'steps_per_second': 50.0 + seed, 'unseen': {'success_rate': rate, 'scenarios': 100}}
+    def row(seed, rate, first=None):
+        return {'seed': seed, 'steps_per_second': 50.0 + seed, 'unseen': {'success_rate': rate, 'scenarios': 100},
+                'first_success_env_steps': first}
 
-    runs = {'fixed 5000 0': row(0, 0.1), 'fixed 5000 1': row(1, 0.3), 'fixed-her 5000 0': row(0, 0.9),
+    runs = {'fixed 5000 0': row(0, 0.1, 5000), 'fixed 5000 1': row(1, 0.3, 2500), 'fixed-her 5000 0': row(0, 0.9),
             'fixed-her 5000 1': {'seed': 1, 'error': 'exit status 1: out of memory'}}
     moves = {'episodes': 300, 'seed': 0, 'touched': 24, 'ended': 3, 'rewarded_steps': 104, 'steps': 15000}
     out = tmp_path / 'sparse'
@@ -189,9 +193,11 @@ def test_the_sparse_her_tables_pool_the_never_seen_starts_with_their_interval(tm
                                                   'random_moves': moves}))
     assert main(['--seeds', '0,1', '--budgets', '5000', '--out', str(out), '--page-only']) == 0
     page = (out / 'report.md').read_text()
-    assert f'| fixed | 10% / 20% / 30% | {success_rate(40, 200)} | 2 | 50 |' in page
-    assert f'| fixed --her | 90% / 90% / 90% | {success_rate(90, 100)} | 2 (1 failed to run) | 50 |' in page
+    assert f'| fixed | 10% / 20% / 30% | {success_rate(40, 200)} | 2 | 5,000 | 50 |' in page
+    assert f'| fixed --her | 90% / 90% / 90% | {success_rate(90, 100)} | 2 (1 failed to run) | never | 50 |' in page
+    assert '| 0 | 10% / 90% |' in page and '| 1 | 30% / failed |' in page  # each seed: fixed / fixed --her
     assert 'SB3' not in page  # not measured: no row
+    assert '4,000 training steps and 2 checks of 500 steps: 5,000 in all.' in page
     assert f'{success_rate(24, 300)} touch success at some step and {success_rate(3, 300)} end in it' in page
     with pytest.raises(SystemExit) as exit:
         main(['--methods', 'fixed,dqn', '--out', str(tmp_path / 'other'), '--page-only'])

@@ -584,15 +584,14 @@ SECTIONS = (('training', training_lines), ('env', env_lines), ('efficiency', eff
 
 
 def peers_lines(results):
-    from stepsignal.experiments.peers import tables
+    from stepsignal.experiments.peers import ZOO_TUNED, tables
 
     tuned = results['peers'].get('tuned')
     return ['## Stable-Baselines3 with the kit\'s lessons' + (', and tuned as the zoo tunes' if tuned else '')
             + ' (--only peers)', '',
             'TD3 and SAC with observations scaled, gamma 0, (TD3) the annealed Gaussian noise and the best '
             'policy kept, beside the fixed agent, same seeds and steps (stepsignal/experiments/peers.py)'
-            + ('; zoo-tuned: at the best settings of the kept study (benchmarks/peers/tuned/report.md), '
-               'on observations as the env gives them, the best policy kept by the same checks' if tuned else '')
+            + (f'; each zoo-tuned agent: {ZOO_TUNED}, kept in benchmarks/peers/tuned/report.md' if tuned else '')
             + ':', '',
             *tables(results['peers'], results['peers_seeds'])]
 

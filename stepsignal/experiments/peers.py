@@ -267,6 +267,9 @@ def fixed_run(task, seed, steps=HYPERPARAMETERS.nb_steps):
 AGENTS = ('fixed',) + ALGORITHMS
 ZOO_AGENTS = tuple(f'{algorithm}-zoo' for algorithm in ALGORITHMS)
 """The peers tuned as the zoo tunes (``--tuned``, from ``tune_peers``)."""
+ZOO_TUNED = ("the best settings of rl-baselines3-zoo's search for it (stepsignal/experiments/tune_peers.py), on "
+             "observations as the env gives them, the best policy kept by the same checks")
+"""What a zoo-tuned agent is, as the pages say it."""
 KEPT_TUNING = KIT_ROOT / 'benchmarks' / 'peers' / 'tuned' / NUMBERS
 """The kept study's numbers: ``bench``'s peers part scores its best settings."""
 
@@ -330,9 +333,7 @@ def page(results, seeds, steps, command):
              'On the random scenarios, success is the kept policy on the question\'s scenario, and a first success '
              'would be every check scenario solved at once.', '']
     for agent, params in sorted(tuned.items(), key=lambda item: ZOO_AGENTS.index(item[0])):
-        lines += [f"{agent.split('-')[0]} zoo-tuned: the best settings of rl-baselines3-zoo's search for it "
-                  '(stepsignal/experiments/tune_peers.py), on observations as the env gives them, the best policy '
-                  f'kept by the same checks: `{json.dumps(params)}`.', '']
+        lines += [f"{agent.split('-')[0]} zoo-tuned: {ZOO_TUNED}: `{json.dumps(params)}`.", '']
     return '\n'.join(lines + tables(results, seeds))
 
 

@@ -138,14 +138,41 @@ def run_in_child(method, seed, steps):
     return row_from_child('stepsignal.experiments.sparse_her', [method, seed, steps], seed)
 
 
+def environment_steps(steps):
+    """What a run asked for ``steps`` takes: ``(training steps, checks, environment steps in all)``.
+    ``split_budget`` sets the training steps; a check (every start's whole episode) follows each
+    ``CHECK_EVERY`` of them, and one more the last iterate when they are not a multiple of it."""
+    from fixed.keep_best import split_budget
+    from stepsignal.own_signal.sparse import CHECK_EVERY, CHECK_SCENARIOS, TIME_LIMIT
+
+    per_check = CHECK_SCENARIOS * TIME_LIMIT
+    training, _ = split_budget(steps, CHECK_EVERY, per_check)
+    checks = -(-training // CHECK_EVERY)
+    return training, checks, training + checks * per_check
+
+
+def median_first_check(rows):
+    """The median run's first check that reached every check start, in environment steps (of an even
+    number of runs, the later of the middle two); "never" when that run had none (a run without one
+    counts as later than any)."""
+    firsts = sorted((row['first_success_env_steps'] is None, row['first_success_env_steps'] or 0) for row in rows)
+    never, steps = firsts[len(firsts) // 2]
+    return 'never' if never else f'{steps:,}'
+
+
 def tables(results, seeds, budgets):
     """One table per budget, a row per method: never-seen starts reached (lowest / median / highest
-    over seeds, and all seeds pooled with its 95% interval), and the median speed."""
+    over seeds, and all seeds pooled with its 95% interval), the first check that reached all its
+    starts, and the median speed; then each seed's share per budget."""
     lines = []
     for steps in budgets:
+        training, checks, spent = environment_steps(steps)
         lines += [f'## {steps:,} environment steps', '',
+                  f"{training:,} training steps and {checks} check{'s' if checks > 1 else ''} of "
+                  f"{(spent - training) // checks:,} steps: {spent:,} in all.", '',
                   '| agent | never-seen starts reached: lowest / median / highest | all seeds pooled | runs | '
-                  'steps/s (median) |', '|---|---|---|---|---|']
+                  'first check that reached all its starts (median, env steps) | steps/s (median) |',
+                  '|---|---|---|---|---|---|']
         for method in METHODS:
             rows = [results['runs'].get(f'{method} {steps} {seed}') for seed in seeds]
             rows = [row for row in rows if row is not None]
@@ -160,9 +187,21 @@ def tables(results, seeds, budgets):
             scenarios = sum(row['unseen']['scenarios'] for row in done)
             failed = f' ({len(rows) - len(done)} failed to run)' if len(done) < len(rows) else ''
             lines.append(f"| {NAMES[method]} | {rates[0]:.0%} / {float(np.median(rates)):.0%} / {rates[-1]:.0%} | "
-                         f"{success_rate(reached, scenarios)} | {len(rows)}{failed} | "
+                         f"{success_rate(reached, scenarios)} | {len(rows)}{failed} | {median_first_check(done)} | "
                          f"{float(np.median([row['steps_per_second'] for row in done])):.0f} |")
         lines.append('')
+    methods = [method for method in METHODS if any(key.startswith(f'{method} ') for key in results['runs'])]
+    lines += ['## Each seed', '', f"Never-seen starts reached, {' / '.join(NAMES[method] for method in methods)}:", '',
+              '| seed | ' + ' | '.join(f'{steps:,} steps' for steps in budgets) + ' |',
+              '|---|' + '---|' * len(budgets)]
+    for seed in seeds:
+        cells = []
+        for steps in budgets:
+            rows = [results['runs'].get(f'{method} {steps} {seed}') for method in methods]
+            cells.append(' / '.join('-' if row is None else 'failed' if 'error' in row else
+                                    f"{row['unseen']['success_rate']:.0%}" for row in rows))
+        lines.append(f'| {seed} | ' + ' | '.join(cells) + ' |')
+    lines.append('')
     return lines
 
 
