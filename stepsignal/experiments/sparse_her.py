@@ -47,15 +47,17 @@ ZOO_FETCHREACH = dict(buffer_size=1_000_000, ent_coef='auto', batch_size=256, ga
 
 
 def fixed_sparse_run(seed, steps, her):
-    """The fixed agent on the sparse family: a row (``seed``, ``steps``, ``unseen``, ...)."""
+    """The fixed agent on the sparse family: a row (``seed``, ``steps``, ``unseen``, ..., and ``checks``:
+    each check's environment steps so far and whether it reached all its starts)."""
     from fixed.extras import Extras
     from fixed.hindsight import Hindsight
     from stepsignal.own_signal.sparse import train_sparse
 
     with tempfile.TemporaryDirectory() as out:
         _, result = train_sparse(out, seed, steps, extras=Extras(hindsight=Hindsight() if her else None))
-    return {key: result[key] for key in ('seed', 'steps', 'success', 'l2_distance', 'steps_per_second',
-                                         'first_success_env_steps', 'unseen')}
+    row = {key: result[key] for key in ('seed', 'steps', 'success', 'l2_distance', 'steps_per_second',
+                                        'first_success_env_steps', 'unseen')}
+    return {**row, 'checks': [[check['env_steps'], check['success']] for check in result['checks']]}
 
 
 class NormalisedSAC:
@@ -118,12 +120,12 @@ def sb3_sparse_run(seed, steps):
     seconds = time.perf_counter() - started
     env.training = False  # the statistics stay as training left them
     outcome = episode_outcome(answering, check.final_env)
-    first = next((c['training_step'] + (i + 1) * check.steps_per_check for i, c in enumerate(callback.checks)
-                  if c['success']), None)
+    checks = [[c['training_step'] + (i + 1) * check.steps_per_check, c['success']] for i, c in enumerate(callback.checks)]
+    first = next((env_steps for env_steps, success in checks if success), None)
     unseen = unseen_summary([episode_outcome(answering, start(UNSEEN_SEED + i)) for i in range(UNSEEN_SCENARIOS)])
     return {'seed': seed, 'steps': steps, 'success': outcome['success'], 'l2_distance': outcome['l2_distance'],
             'steps_per_second': round(training_steps / seconds, 1), 'first_success_env_steps': first,
-            'unseen': unseen, 'episode_steps': TIME_LIMIT}
+            'unseen': unseen, 'episode_steps': TIME_LIMIT, 'checks': checks}
 
 
 def one_run(method, seed, steps):
