@@ -198,6 +198,7 @@ def test_the_sparse_her_tables_pool_the_never_seen_starts_with_their_interval(tm
     assert '| 0 | 10% / 90% |' in page and '| 1 | 30% / failed |' in page  # each seed: fixed / fixed --her
     assert 'SB3' not in page  # not measured: no row
     assert '4,000 training steps and 2 checks of 500 steps: 5,000 in all.' in page
+    assert '](sparse_her.png)' in page and (out / 'sparse_her.png').stat().st_size > 10_000
     assert f'{success_rate(24, 300)} touch success at some step and {success_rate(3, 300)} end in it' in page
     with pytest.raises(SystemExit) as exit:
         main(['--methods', 'fixed,dqn', '--out', str(tmp_path / 'other'), '--page-only'])

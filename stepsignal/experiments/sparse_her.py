@@ -15,7 +15,7 @@ scored on the same 100 never-seen starts (scenario and knobs) by its kept policy
 
 Beside them, how sparse the reward is: uniformly random moves on 300 episodes (``sparse.random_moves``).
 Each run is a process of its own, two at a time; DIR/results.json keeps every run as it ends (the
-same command resumes), DIR/report.md the tables.
+same command resumes), DIR/report.md the tables and DIR/sparse_her.png their figure.
 """
 import argparse
 import copy
@@ -207,6 +207,53 @@ def tables(results, seeds, budgets):
     return lines
 
 
+FIGURE = 'sparse_her.png'
+COLOURS = {'fixed': 'C0', 'fixed-her': 'C1', 'sb3-sac-her': 'C2'}
+
+
+def draw(results, seeds, budgets, path):
+    """Never-seen starts reached per budget (each seed a dot, the median a line), and, for the largest
+    budget, the share of seeds whose check had reached all its starts by each environment step."""
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    from shared.files import save_figure
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    places = np.arange(len(budgets))
+    for shift, method in zip((-0.1, 0.0, 0.1), METHODS):
+        colour, label = COLOURS[method], NAMES[method]
+        rates = [[row['unseen']['success_rate'] * 100 for row in (results['runs'].get(f'{method} {steps} {seed}')
+                                                                  for seed in seeds) if row and 'error' not in row]
+                 for steps in budgets]
+        if not any(rates):
+            continue
+        for place, found in zip(places, rates):
+            left.scatter(np.full(len(found), place + shift), found, color=colour, alpha=0.5, s=14)
+        medians = [(place + shift, np.median(found)) for place, found in zip(places, rates) if found]
+        left.plot(*zip(*medians), color=colour, marker='o', label=label)
+        curves = [row['checks'] for row in (results['runs'].get(f'{method} {budgets[-1]} {seed}') for seed in seeds)
+                  if row and 'checks' in row]
+        if curves:
+            steps = [0] + sorted({env_steps for curve in curves for env_steps, _ in curve})
+            reached = [100 * np.mean([any(success for at, success in curve if at <= step) for curve in curves])
+                       for step in steps]
+            right.step(steps, reached, where='post', color=colour, marker='.')
+    left.set(xticks=places, xticklabels=[f'{steps:,}' for steps in budgets], xlim=(-0.5, len(budgets) - 0.5),
+             ylim=(-3, 103), xlabel='environment steps (a run per seed at each budget)',
+             ylabel='never-seen starts reached (%)', title='100 never-seen starts: each seed a dot, the median a line')
+    right.set(ylim=(-3, 103), xlabel='environment steps, checks included',
+              ylabel='seeds with a check that reached all starts (%)', title=f'How soon, in the runs of {budgets[-1]:,} steps')
+    for axis in (left, right):
+        axis.grid(True, alpha=0.3)
+    figure.legend(*left.get_legend_handles_labels(), loc='lower center', ncol=3, fontsize='small')
+    figure.tight_layout(rect=(0, 0.07, 1, 1))
+    save_figure(figure, path)
+    plt.close(figure)
+
+
 def page(results, seeds, budgets, command):
     lines = ['# Hindsight replay on the sparse-reward goal env', '',
              f'Measured {results["date"]} on {results["machine"]} with `{command}`. Seeds {seeds_text(seeds)}; each '
@@ -219,7 +266,7 @@ def page(results, seeds, budgets, command):
                   f"{moves['seed']}), {success_rate(moves['touched'], moves['episodes'])} touch success at some step "
                   f"and {success_rate(moves['ended'], moves['episodes'])} end in it; {moves['rewarded_steps']:,} of "
                   f"their {moves['steps']:,} steps earn the reward 0.", '']
-    return '\n'.join(lines + tables(results, seeds, budgets))
+    return '\n'.join(lines + tables(results, seeds, budgets) + [f'![never-seen starts reached, and how soon]({FIGURE})', ''])
 
 
 def budgets_argument(text):
@@ -271,6 +318,7 @@ def main(argv=None):
         from stepsignal.own_signal.sparse import random_moves
 
         results['random_moves'] = random_moves()
+    draw(results, args.seeds, args.budgets, args.out / FIGURE)
     return finish(args.out, results, 'stepsignal.experiments.sparse_her', argv,
                   lambda command: page(results, args.seeds, args.budgets, command))
 
