@@ -20,11 +20,11 @@ from collections import deque
 
 import numpy as np
 import tensorflow as tf
-from rl.util import huber_loss
+from rl.util import AdditionalUpdatesOptimizer, huber_loss
 from tensorflow.core.protobuf import config_pb2
 from tensorflow.keras import backend as K
 
-from .hooked_ddpg import HookedDDPGAgent
+from .hooked_ddpg import HookedDDPGAgent, soft_target_updates
 from .replay import ReplayMemory
 
 
@@ -107,10 +107,17 @@ class FastDDPGAgent(HookedDDPGAgent):
                                                                               self.target_actor(state1)))
         # 2. Critic loss: how far the critic's Q(s0, a) is from the target; one step of its
         #    optimizer. keras-rl wraps that optimizer so that its updates include step 4 for the
-        #    critic's target (AdditionalUpdatesOptimizer).
+        #    critic's target (AdditionalUpdatesOptimizer); here step 4 is built after the step, so
+        #    that it moves the target towards the critic the step wrote, after step 1 has read it.
         q0 = q(self.critic, state0, action)
         loss = K.mean(huber_loss(target, q0, self.delta_clip))
-        critic_updates = self.critic.optimizer.get_updates(params=self.critic.trainable_weights, loss=loss)
+        optimizer = self.critic.optimizer
+        wrapped = isinstance(optimizer, AdditionalUpdatesOptimizer)
+        critic_updates = (optimizer.optimizer if wrapped else optimizer).get_updates(
+            params=self.critic.trainable_weights, loss=loss)
+        if wrapped:
+            critic_updates += soft_target_updates(self.target_critic, self.critic, self.target_model_update,
+                                                  critic_updates)
         metrics = [loss, K.mean(K.abs(target - q0)), K.mean(q0)]  # keras-rl's loss, mae, mean_q
         self.critic_train_fn = graph_function(batch, metrics, critic_updates)
 

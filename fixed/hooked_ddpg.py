@@ -14,6 +14,7 @@ update faster behind the same doors.
 from shared import keras_rl  # noqa: F401  (tf-keras must be set up before TensorFlow loads)
 
 import numpy as np
+import tensorflow as tf
 from rl.agents import DDPGAgent
 from rl.memory import SequentialMemory
 from rl.util import get_soft_target_model_updates
@@ -31,6 +32,14 @@ class EpisodeMemory(SequentialMemory):
             self.skip_next = False
             return
         super().append(observation, action, reward, terminal, training=training)
+
+
+def soft_target_updates(target, model, tau, after):
+    """Soft target update, ``target <- tau * model + (1 - tau) * target``, read only once ``after``
+    (the model's optimizer step) has run: in one graph call nothing else orders the two, and a
+    run whose update reads its targets (gamma above 0) would not repeat from its seed."""
+    with tf.control_dependencies(tf.nest.flatten(after)):
+        return get_soft_target_model_updates(target, model, tau)
 
 
 class HookedDDPGAgent(DDPGAgent):
@@ -70,9 +79,7 @@ class HookedDDPGAgent(DDPGAgent):
         q_values = self.critic(critic_inputs)
         loss = self.actor_loss(q_values, pre_tanh)
         updates = self.actor_optimizer.get_updates(params=self.actor.trainable_weights, loss=loss)
-        # Soft target update of the target actor: target <- tau * actor + (1 - tau) * target.
-        updates += get_soft_target_model_updates(self.target_actor, self.actor, self.target_model_update)
-        return actions, updates
+        return actions, updates + soft_target_updates(self.target_actor, self.actor, self.target_model_update, updates)
 
     def reset_states(self):
         super().reset_states()

@@ -23,8 +23,9 @@ def test_fixed_agent_update_gives_stock_keras_rl_weights(gamma, updates, fast_up
     actor step rebuilt through the ``actor_loss`` hook.
 
     With gamma > 0 the targets come from the target networks, whose soft update keras-rl2 runs
-    in the same graph call as the optimizer step, reading the weights before or after it: the
-    runs then drift apart by tau per step, so that case is compared after one update. With
+    in the same graph call as the optimizer step, reading the weights before or after it (the fast
+    update: after, always): the runs then drift apart by tau per step, so that case is compared
+    after one update. With
     gamma = 0, three updates in a row also check the order (the actor must see the new critic).
     """
     from rl.agents import DDPGAgent
@@ -199,3 +200,25 @@ def test_the_lowest_cutoff_passes_a_constant_at_every_rate(rate):
     *_, info = env.step(np.array([-1.0, 0.0], dtype=np.float32))
     assert info['cutoff_hz'] == pytest.approx(max(1e-3, 2e-5 * rate / 2))
     assert np.max(np.abs(env.signal - 0.5)) / 0.5 < 1e-6 + 1e-7  # float32 output: its own rounding is 6e-8
+
+
+def test_a_run_whose_update_bootstraps_repeats_from_its_seed(tmp_path):
+    """With gamma above 0 the update reads the target networks, and their soft update is in the same
+    graph call as the optimizer steps: unordered, a run differs from its repeat by when each read
+    happened (it did, before the kit ordered them). The fast update orders them (the step, then the
+    target moves), so it repeats to the bit. keras-rl2's own update (``fast_update=False``) leaves
+    its critic's order to TensorFlow."""
+    import dataclasses
+
+    from fixed.extras import Extras
+    from fixed.hyperparameters import HYPERPARAMETERS
+    from fixed.train import train
+
+    hp = dataclasses.replace(HYPERPARAMETERS, nb_steps=700, gamma=0.95)
+    runs = []
+    for name in ('first', 'again'):
+        agent, result = train(tmp_path / name, seed=4, hp=hp, extras=Extras())
+        runs.append(([c['l2_distance'] for c in result['checks']], agent.target_critic.get_weights()))
+    assert runs[0][0] == runs[1][0]
+    for first, again in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_array_equal(first, again)
