@@ -439,6 +439,32 @@ def test_the_stable_baselines3_rows_the_docs_quote_are_the_benchmarks():
     assert len(rows) == 4 and all(row in kept for row in rows)
 
 
+def test_the_sparse_reward_section_is_the_kept_measurement():
+    """docs/her.md's sparse half: its tables are the kept runs' (benchmarks/her/sparse/results.json),
+    as stepsignal.experiments.sparse_her writes them, and so is how sparse the reward is."""
+    import json
+
+    from stepsignal.experiments.sparse_her import tables
+    from stepsignal.rates import success_rate
+
+    kept = ROOT / 'benchmarks' / 'her' / 'sparse'
+    results = json.loads((kept / 'results.json').read_text())
+    seeds = sorted({int(key.split()[-1]) for key in results['runs']})
+    budgets = sorted({int(key.split()[1]) for key in results['runs']})
+    page = (ROOT / 'docs' / 'her.md').read_text()
+    lines = page.splitlines()
+    rows = [line for line in tables(results, seeds, budgets) if line.startswith('|') or 'in all.' in line]
+    missing = [row for row in rows if row not in lines]
+    assert rows and not missing, missing
+    assert set((kept / 'report.md').read_text().splitlines()) >= set(rows)
+    moves = results['random_moves']
+    text = ' '.join(page.split())
+    assert (f"{success_rate(moves['touched'], moves['episodes'])} touch success at some step and "
+            f"{success_rate(moves['ended'], moves['episodes'])} end in it") in text
+    assert f"{moves['rewarded_steps']:,} of their {moves['steps']:,} steps" in text
+    assert '](../benchmarks/her/sparse/sparse_her.png)' in page and (kept / 'sparse_her.png').is_file()
+
+
 def test_the_example_pages_quote_their_measurements():
     """docs/your_script.md's and README's rates for examples/question_fixed.py are the kept runs'."""
     import json

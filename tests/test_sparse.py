@@ -1,6 +1,7 @@
 """The sparse-reward goal env (stepsignal/own_signal/sparse.py): the task HER was made for, on the
 kit's scenarios. Its contract first (spaces, reward, episodes, repeatability), then what the
 checks measure on it, then one short run of the fixed agent with hindsight replay."""
+import gymnasium
 import numpy as np
 import pytest
 
@@ -33,6 +34,8 @@ def test_gymnasium_checker_passes_and_the_knobs_are_in_the_observation():
     np.testing.assert_array_equal(observation['observation'][-2:], env.knobs.astype(np.float32))
     np.testing.assert_array_equal(observation['observation'][:-2], observation['achieved_goal'])
     assert env.observation_space.contains(observation)
+    made = gymnasium.make('stepsignal.own_signal.sparse:stepsignal-sparse-v0')  # the docstring's example
+    np.testing.assert_array_equal(made.reset(seed=5)[0]['observation'], observation['observation'])
 
 
 def test_the_reward_is_zero_within_the_threshold_and_minus_one_outside_on_batches_too():

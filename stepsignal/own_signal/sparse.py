@@ -68,6 +68,10 @@ class SparseStepSignal(RandomStepSignal):
     - ``start_seed``: every reset draws the start of this seed (the checks' and the evaluation's
       fixed starts); default None, a new start each episode.
 
+    ## Example
+    ``gymnasium.make('stepsignal.own_signal.sparse:stepsignal-sparse-v0')`` (the module part imports
+    the registration), then ``reset(seed=0)`` and ``step(action)`` as any Gymnasium env.
+
     ## Version History
     - v0: the first version.
     """
