@@ -15,6 +15,7 @@ def test_evaluate_runs_seeds_in_the_world_asked_for_and_draws_their_curves(tmp_p
     summary = json.loads((out / 'summary.json').read_text())
     assert summary['environment'] == {'TF_ENABLE_ONEDNN_OPTS': '0'}
     assert [r['seed'] for r in summary['seeds']] == [0, 1]
+    assert (summary['episode_steps'], summary['gradient_steps']) == (None, None)  # the family options: none given
     rate = summary['summary']['success']
     assert rate['trials'] == 2 and 0 <= rate['ci95_low'] <= rate['rate'] <= rate['ci95_high'] <= 1
     text = (out / 'summary.md').read_text()

@@ -29,7 +29,7 @@ from shared.files import save_figure, write_atomic, write_json
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
 from stepsignal.experiments.runner import SCRATCH, TENSORBOARD, Run, check_address, run_all
-from stepsignal.own_signal.scenarios import add_family_training_options, family_arguments, family_settings
+from stepsignal.own_signal.scenarios import FAMILY_OPTIONS, add_family_training_options, family_arguments, family_settings
 
 log = logging.getLogger(__name__)
 
@@ -249,8 +249,7 @@ def evaluate(args, runs, env, hindsight):
     write_json(args.out / 'summary.json', {'environment': env, 'machine': where, 'date': date,
                                            'her': hindsight.record() if hindsight else None,
                                            'plain_keras_rl2': args.plain_keras_rl2,
-                                           'episode_steps': args.episode_steps,
-                                           'gradient_steps': args.gradient_steps,
+                                           **{option: family.get(option) for option in FAMILY_OPTIONS},
                                            'summary': summary,
                                            'seeds': results})
     write_atomic(args.out / 'summary.md', lambda f: f.write((text + '\n').encode()))
