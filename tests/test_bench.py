@@ -343,3 +343,23 @@ def test_a_failed_child_is_named_by_its_error_line_not_its_last_lines():
     assert what_went_wrong(stderr) == ('ValueError: Expected parameter loc to satisfy the constraint Real(), '
                                        'but found invalid values:')
     assert what_went_wrong('one\ntwo\n\nthree\nfour\n') == 'two | three | four'
+
+
+@pytest.mark.skipif(not importlib.util.find_spec('stable_baselines3'), reason='Stable-Baselines3 comes with the bench extra')
+@pytest.mark.parametrize('steps, checked', [(200, [100, 200]), (250, [100, 200, 250])])
+def test_the_peers_check_the_last_iterate_once(steps, checked):
+    """SB3's keep-best checks every ``every`` steps and the last iterate at the end, unless the last
+    step was just checked: a second check of the same policy would spend the budget's steps for nothing."""
+    import gymnasium
+    from stable_baselines3 import SAC
+
+    from stepsignal.experiments.peers import keep_best_callback, no_log_folder
+
+    class NeverReached:
+        def __call__(self, answering):
+            return 0.0, 1.0, False
+
+    model = no_log_folder(SAC('MlpPolicy', gymnasium.make('Pendulum-v1'), learning_starts=10_000, seed=0))
+    callback = keep_best_callback(object(), NeverReached(), every=100)
+    model.learn(total_timesteps=steps, callback=callback)
+    assert [c['training_step'] for c in callback.checks] == checked

@@ -141,7 +141,8 @@ def keep_best_callback(answering, check, every):
             return True
 
         def _on_training_end(self):
-            self._check()  # the last iterate is a candidate too
+            if not self.checks or self.checks[-1]['training_step'] != self.num_timesteps:
+                self._check()  # the last iterate is a candidate too, unless just checked
             self.model.policy.load_state_dict(self.best_state)
             if self.best_extra is not None:
                 answering.restore(self.best_extra)
