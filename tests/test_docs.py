@@ -464,6 +464,23 @@ def test_the_sparse_reward_section_is_the_kept_measurement():
     assert f"{moves['rewarded_steps']:,} of their {moves['steps']:,} steps" in text
     assert '](../benchmarks/her/sparse/sparse_her.png)' in page and (kept / 'sparse_her.png').is_file()
 
+    says = ' '.join(page.split('## Where HER helps')[1].split('### What it says')[1].split('## Carry')[0].split())
+
+    def rates(method, steps):
+        return [results['runs'][f'{method} {steps} {seed}']['unseen'] for seed in seeds
+                if f'{method} {steps} {seed}' in results['runs']]
+
+    for method in ('fixed', 'fixed-her', 'sb3-sac-her'):  # the pooled counts the prose quotes
+        for steps in budgets:
+            found = rates(method, steps)
+            reached = sum(round(one['success_rate'] * one['scenarios']) for one in found)
+            assert f"{reached} of {sum(one['scenarios'] for one in found)}" in says, (method, steps)
+    plain, her = rates('fixed', 20000), rates('fixed-her', 20000)
+    assert all(one['success_rate'] == 1.0 for one in her)  # "every seed reaches all 100"
+    assert sum(one['success_rate'] < 0.9 for one in plain) == 4 and 'four of ten seeds below 90%' in says
+    ahead = sum(h['success_rate'] > p['success_rate'] for h, p in zip(rates('fixed-her', 2000), rates('fixed', 2000)))
+    assert ahead == 7 and 'HER is ahead on 7 of the 10' in says
+
 
 def test_the_example_pages_quote_their_measurements():
     """docs/your_script.md's and README's rates for examples/question_fixed.py are the kept runs'."""
