@@ -51,6 +51,14 @@ def row_from_child(program, arguments, seed, timeout=None):
         return {'seed': seed, 'error': f'exit status {finished.returncode}: {what_went_wrong(finished.stderr)}'}
 
 
+def median_first_success(rows):
+    """The median run's ``first_success_env_steps`` (of an even number of runs, the later of the middle
+    two), a run without one counting as later than any: None when that run had none."""
+    never, steps = sorted((row['first_success_env_steps'] is None, row['first_success_env_steps'] or 0)
+                          for row in rows)[len(rows) // 2]
+    return None if never else steps
+
+
 def what_went_wrong(stderr):
     """The line of a child's stderr that names its error (``ValueError: ...``), else its last three lines:
     an exception's message can run on for lines of numbers after it."""

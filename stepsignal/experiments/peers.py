@@ -40,7 +40,8 @@ from shared.checks import BadInput
 from shared.cli import (KIT_ROOT, NUMBERS, REPORT, answer_a_page_for_out, check_output_folder, checking_input, command_parser,
                         output_folder_argument, seeds_argument, seeds_text, setup_logging, shown, steps_argument)
 from stepsignal.experiments.evaluate import jobs_argument
-from stepsignal.experiments.kept_runs import earlier_file, earlier_numbers, finish, measure_missing, require_bench, row_from_child
+from stepsignal.experiments.kept_runs import (earlier_file, earlier_numbers, finish, measure_missing, median_first_success,
+                                              require_bench, row_from_child)
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
 
@@ -309,11 +310,10 @@ def summary(rows):
     done = [row for row in rows if 'error' not in row]
     if not done:
         return None
-    firsts = sorted((row['first_success_env_steps'] is None, row['first_success_env_steps'] or 0) for row in done)
     found = {'runs': len(rows), 'failed_to_run': len(rows) - len(done),
              'success_text': str(success_rate(sum(row['success'] for row in done), len(rows))),
              'median_l2': float(np.median([row['l2_distance'] for row in done])),
-             'median_first_success': None if firsts[len(firsts) // 2][0] else firsts[len(firsts) // 2][1],
+             'median_first_success': median_first_success(done),
              'median_steps_per_second': float(np.median([row['steps_per_second'] for row in done]))}
     if all('unseen' in row for row in done):
         rates = sorted(row['unseen']['success_rate'] for row in done)

@@ -31,7 +31,8 @@ from shared.checks import BadInput
 from shared.cli import (NUMBERS, REPORT, answer_a_page_for_out, check_output_folder, checking_input, command_parser,
                         output_folder_argument, seeds_argument, seeds_text, setup_logging, steps_argument)
 from stepsignal.experiments.evaluate import jobs_argument
-from stepsignal.experiments.kept_runs import earlier_numbers, finish, measure_missing, require_bench, row_from_child
+from stepsignal.experiments.kept_runs import (earlier_numbers, finish, measure_missing, median_first_success, require_bench,
+                                              row_from_child)
 from stepsignal.experiments.machine import machine, today
 from stepsignal.rates import success_rate
 
@@ -153,13 +154,9 @@ def environment_steps(steps):
     return training, checks, training + checks * per_check
 
 
-def median_first_check(rows):
-    """The median run's first check that reached every check start, in environment steps (of an even
-    number of runs, the later of the middle two); "never" when that run had none (a run without one
-    counts as later than any)."""
-    firsts = sorted((row['first_success_env_steps'] is None, row['first_success_env_steps'] or 0) for row in rows)
-    never, steps = firsts[len(firsts) // 2]
-    return 'never' if never else f'{steps:,}'
+def runs_of(results, method, steps, seeds):
+    """``method``'s rows at ``steps`` for ``seeds``, in their order (None where a seed has none)."""
+    return [results['runs'].get(f'{method} {steps} {seed}') for seed in seeds]
 
 
 def tables(results, seeds, budgets):
@@ -176,20 +173,21 @@ def tables(results, seeds, budgets):
                   'first check that reached all its starts (median, env steps) | steps/s (median) |',
                   '|---|---|---|---|---|---|']
         for method in METHODS:
-            rows = [results['runs'].get(f'{method} {steps} {seed}') for seed in seeds]
-            rows = [row for row in rows if row is not None]
+            rows = [row for row in runs_of(results, method, steps, seeds) if row is not None]
             done = [row for row in rows if 'error' not in row]
             if not rows:
                 continue
             if not done:
-                lines.append(f'| {NAMES[method]} | failed to run | | {len(rows)} | |')
+                lines.append(f'| {NAMES[method]} | failed to run | | {len(rows)} | | |')
                 continue
             rates = sorted(row['unseen']['success_rate'] for row in done)
             reached = sum(round(row['unseen']['success_rate'] * row['unseen']['scenarios']) for row in done)
             scenarios = sum(row['unseen']['scenarios'] for row in done)
             failed = f' ({len(rows) - len(done)} failed to run)' if len(done) < len(rows) else ''
+            first = median_first_success(done)  # the first check that reached every start
+            first_text = 'never' if first is None else f'{first:,}'
             lines.append(f"| {NAMES[method]} | {rates[0]:.0%} / {float(np.median(rates)):.0%} / {rates[-1]:.0%} | "
-                         f"{success_rate(reached, scenarios)} | {len(rows)}{failed} | {median_first_check(done)} | "
+                         f"{success_rate(reached, scenarios)} | {len(rows)}{failed} | {first_text} | "
                          f"{float(np.median([row['steps_per_second'] for row in done])):.0f} |")
         lines.append('')
     methods = [method for method in METHODS if any(key.startswith(f'{method} ') for key in results['runs'])]
@@ -199,7 +197,7 @@ def tables(results, seeds, budgets):
     for seed in seeds:
         cells = []
         for steps in budgets:
-            rows = [results['runs'].get(f'{method} {steps} {seed}') for method in methods]
+            rows = [runs_of(results, method, steps, [seed])[0] for method in methods]
             cells.append(' / '.join('-' if row is None else 'failed' if 'error' in row else
                                     f"{row['unseen']['success_rate']:.0%}" for row in rows))
         lines.append(f'| {seed} | ' + ' | '.join(cells) + ' |')
@@ -225,17 +223,15 @@ def draw(results, seeds, budgets, path):
     places = np.arange(len(budgets))
     for shift, method in zip((-0.1, 0.0, 0.1), METHODS):
         colour, label = COLOURS[method], NAMES[method]
-        rates = [[row['unseen']['success_rate'] * 100 for row in (results['runs'].get(f'{method} {steps} {seed}')
-                                                                  for seed in seeds) if row and 'error' not in row]
-                 for steps in budgets]
+        rates = [[row['unseen']['success_rate'] * 100 for row in runs_of(results, method, steps, seeds)
+                  if row and 'error' not in row] for steps in budgets]
         if not any(rates):
             continue
         for place, found in zip(places, rates):
             left.scatter(np.full(len(found), place + shift), found, color=colour, alpha=0.5, s=14)
         medians = [(place + shift, np.median(found)) for place, found in zip(places, rates) if found]
         left.plot(*zip(*medians), color=colour, marker='o', label=label)
-        curves = [row['checks'] for row in (results['runs'].get(f'{method} {budgets[-1]} {seed}') for seed in seeds)
-                  if row and 'checks' in row]
+        curves = [row['checks'] for row in runs_of(results, method, budgets[-1], seeds) if row and 'checks' in row]
         if curves:
             steps = [0] + sorted({env_steps for curve in curves for env_steps, _ in curve})
             reached = [100 * np.mean([any(success for at, success in curve if at <= step) for curve in curves])
